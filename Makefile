@@ -1,0 +1,48 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+PORT ?= 8050
+
+.PHONY: run test lint unit browser bench system-deps setup clean-store geo
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+setup: $(STAMP)
+
+system-deps:
+	./scripts/install-system-deps.sh
+
+run: $(STAMP)
+	$(BIN)/python app.py --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit -q
+
+browser: $(STAMP) system-deps
+	$(BIN)/python -m pytest tests/browser -q
+
+# The whole suite: lint, unit and browser tests, in one pytest run after lint.
+test: $(STAMP) system-deps
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest tests -q
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+# Regenerate the demo region from data/geo/source (deterministic: same bytes).
+geo: $(STAMP)
+	$(BIN)/python -m gridwatch.geo.generate
+
+clean-store:
+	rm -f instance/gridwatch.sqlite instance/gridwatch.sqlite-wal instance/gridwatch.sqlite-shm

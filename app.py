@@ -1,0 +1,43 @@
+"""The command dashboard's entry point: ``create_app(settings)``; ``python app.py`` serves."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from dash import Dash
+
+import callbacks
+from gridwatch.i18n import t
+from gridwatch.service import DataSource
+from gridwatch.settings import Settings
+from layouts import shell
+
+
+def create_app(settings: Settings | None = None) -> Dash:
+    """Build the Dash app for ``settings`` (default: read from the environment)."""
+    settings = settings or Settings.from_env()
+    source = DataSource(settings)
+    source.prepare()
+    app = Dash(__name__, title=t("app.title", settings.default_language),
+               suppress_callback_exceptions=True, serve_locally=True, update_title=None,
+               compress=False)
+    app.layout = shell.layout()
+    callbacks.register(app, source)
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Serve the grid command dashboard.")
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default 8050)")
+    parser.add_argument("--debug", action="store_true", default=None)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    settings = Settings.from_env(host=args.host, port=args.port, debug=args.debug)
+    app = create_app(settings)
+    app.run(host=settings.host, port=settings.port, debug=settings.debug)
+
+
+if __name__ == "__main__":
+    main()

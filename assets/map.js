@@ -1,0 +1,139 @@
+/*
+ * Style, marker and tooltip functions for the dash-leaflet layers.
+ *
+ * Geometry reaches the browser once (GeoJSON by URL); callbacks only change each layer's
+ * `hideout`, and these functions turn it into styles. For grids the hideout holds `c`, one
+ * character per grid in code order (feature property `k`): '0'-'4' the colour index (red..green)
+ * of a grid inside the filter, 'a'-'e' the same for a grid outside it, '-' never assessed.
+ */
+(function () {
+  "use strict";
+  const COLOURS = ["red", "orange", "yellow", "blue", "green"];
+  const MUTED = "#cfd8dc";
+
+  function esc(text) {
+    return String(text == null ? "" : text).replace(/[&<>"']/g, function (ch) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[ch];
+    });
+  }
+
+  function gridState(feature, hideout) {
+    const ch = ((hideout && hideout.c) || "")[feature.properties.k] || "-";
+    if (ch === "-") return {colour: null, inFilter: true};
+    const code = ch.charCodeAt(0);
+    if (code >= 97) return {colour: COLOURS[code - 97], inFilter: false};
+    return {colour: COLOURS[code - 48], inFilter: true};
+  }
+
+  function name(props, base, lang) {
+    return props[base + "_" + (lang === "en" ? "en" : "zh")];
+  }
+
+  function rememberMap(layer, context) {
+    // Tests and the wall read the Leaflet map from here; keep only the newest one.
+    if (context && context.map) window.gridwatchMap = context.map;
+  }
+
+  const gridwatch = {
+    gridStyle: function (feature, context) {
+      const h = context.hideout || {};
+      const palette = h.palette || {};
+      const s = gridState(feature, h);
+      const selected = h.sel && h.sel === feature.properties.code;
+      if (!s.inFilter) {
+        return {fillColor: MUTED, fillOpacity: 0.35, color: "#90a4ae", weight: 0.4, opacity: 0.6};
+      }
+      return {
+        fillColor: s.colour ? palette[s.colour] : "#9e9e9e",
+        fillOpacity: h.opacity || 0.78,
+        color: selected ? "#000000" : "#ffffff",
+        weight: selected ? 3 : 0.5,
+        opacity: selected ? 1 : 0.8,
+      };
+    },
+
+    gridTooltip: function (feature, layer, context) {
+      rememberMap(layer, context);
+      layer.bindTooltip(function () {
+        const h = context.hideout || {};
+        const p = feature.properties;
+        const s = gridState(feature, h);
+        const labels = h.labels || {};
+        const since = (h.s || [])[p.k];
+        const swatch = s.colour ? (h.palette || {})[s.colour] : "#9e9e9e";
+        return "<div class='gw-tip'><b>" + esc(name(p, "name", h.lang)) + "</b><br>" +
+          esc(name(p, "village", h.lang)) + " · " + esc(name(p, "township", h.lang)) + "<br>" +
+          "<span class='gw-swatch' style='background:" + swatch + "'></span>" +
+          esc(s.colour ? labels[s.colour] : labels.none) +
+          (since ? " · " + esc((labels.since || "{since}").replace("{since}", since)) : "") +
+          "</div>";
+      }, {sticky: true, direction: "top", offset: [0, -6]});
+    },
+
+    townshipStyle: function (feature, context) {
+      const h = context.hideout || {};
+      const level = (h.levels || {})[feature.properties.code] || 3;
+      const selected = (h.selected || []).indexOf(feature.properties.code) >= 0;
+      const stroke = {1: "#4a148c", 2: "#283593", 3: "#455a64"}[level];
+      return {
+        fill: false, color: stroke, opacity: 0.95,
+        weight: ({1: 3.2, 2: 2.2, 3: 1.4}[level]) * (h.scale || 1) + (selected ? 1.5 : 0),
+        dashArray: level === 3 ? "6 4" : null,
+      };
+    },
+
+    countyStyle: function () {
+      return {fill: false, color: "#111111", weight: 3.5, opacity: 1};
+    },
+
+    neighbourStyle: function () {
+      return {fillColor: "#eceff1", fillOpacity: 1, color: "#90a4ae", weight: 1, opacity: 1};
+    },
+
+    neighbourLabel: function (feature, layer, context) {
+      const h = context.hideout || {};
+      const p = feature.properties;
+      layer.bindTooltip(
+        esc(name(p, "name", h.lang)) + "<br><small>" + esc(name(p, "province", h.lang)) + "</small>",
+        {permanent: true, direction: "center", className: "gw-neighbour-label"});
+    },
+
+    checkpointMarker: function (feature, latlng, context) {
+      const h = context.hideout || {};
+      const p = feature.properties;
+      const figures = (h.v || {})[p.code] || [0, 0];
+      const max = Math.max(h.max || 1, 1);
+      const radius = (h.minRadius || 4) + (h.span || 12) * Math.sqrt((figures[0] + figures[1]) / max);
+      const marker = L.circleMarker(latlng, {
+        pane: context.pane || "overlayPane", radius: radius, fillColor: "#263238", fillOpacity: 0.85, color: "#ffffff", weight: 1.5,
+      });
+      const t = h.text || {};
+      marker.bindTooltip("<b>" + esc(name(p, "name", h.lang)) + "</b><br>" +
+        esc(t.vehicles || "vehicles") + " " + figures[0] + " · " +
+        esc(t.people || "people") + " " + figures[1], {direction: "top"});
+      return marker;
+    },
+
+    quarantineMarker: function (feature, latlng, context) {
+      const h = context.hideout || {};
+      const p = feature.properties;
+      const icon = L.divIcon({className: "gw-quarantine", html: "<span>隔</span>",
+                              iconSize: [18, 18]});
+      return L.marker(latlng, {icon: icon, keyboard: false})
+        .bindTooltip(esc(name(p, "name", h.lang)), {direction: "top"});
+    },
+
+    townshipLabel: function (feature, latlng, context) {
+      const h = context.hideout || {};
+      const p = feature.properties;
+      const selected = (h.selected || []).indexOf(p.code) >= 0;
+      const icon = L.divIcon({
+        className: "gw-township-label" + (selected ? " is-selected" : ""),
+        html: "<span>" + esc(name(p, "name", h.lang)) + "</span>", iconSize: null,
+      });
+      return L.marker(latlng, {icon: icon, keyboard: false, riseOnHover: true});
+    },
+  };
+
+  window.gridwatch = Object.assign(window.gridwatch || {}, gridwatch);
+})();

@@ -1,0 +1,14 @@
+"""Callbacks, one module per feature; each has ``register(app, source)``."""
+
+from __future__ import annotations
+
+from dash import Dash
+
+from gridwatch.service import DataSource
+
+
+def register(app: Dash, source: DataSource) -> None:
+    from callbacks import charts, detail, filters, kpis, live, map, router, routes, table
+
+    for module in (routes, router, filters, map, kpis, charts, table, detail, live):
+        module.register(app, source)

@@ -1,0 +1,51 @@
+"""Plain HTTP endpoints: health and the layers' geometry (served once, compressed, cached)."""
+
+from __future__ import annotations
+
+from dash import Dash
+from flask import Response, abort, jsonify, request
+
+from gridwatch.geo.layers import BROWSER_LAYERS, encode_layer
+from gridwatch.service import DataSource
+
+
+def healthz(source: DataSource) -> dict:
+    region = source.region()
+    frames = source.frames()
+    return {"status": "ok", "data_version": source.version(),
+            "store_version": frames.version, "region": region.fingerprint,
+            "latest_day": frames.last_day.isoformat()}
+
+
+def geometry_response(source: DataSource, name: str, digest: str) -> Response:
+    if name not in BROWSER_LAYERS:
+        abort(404)
+    encoded = encode_layer(source.region(), name)
+    if digest != encoded.digest:
+        abort(404)  # an outdated URL: the page will ask for the current one
+    etag = f'"{encoded.digest}"'
+    if request.headers.get("If-None-Match") == etag:
+        return Response(status=304)
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        response = Response(encoded.gzipped, mimetype="application/geo+json")
+        response.headers["Content-Encoding"] = "gzip"
+    else:
+        import gzip  # noqa: PLC0415 - rare: clients that do not take gzip
+
+        response = Response(gzip.decompress(encoded.gzipped), mimetype="application/geo+json")
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    response.headers["Vary"] = "Accept-Encoding"
+    return response
+
+
+def register(app: Dash, source: DataSource) -> None:
+    server = app.server
+
+    @server.get("/healthz")
+    def _healthz():
+        return jsonify(healthz(source))
+
+    @server.get("/geo/<name>.<digest>.geojson")
+    def _geometry(name: str, digest: str):
+        return geometry_response(source, name, digest)

@@ -1,0 +1,204 @@
+"""The operational store's tables.
+
+History is append-only: every table records what was observed or done and when. The current state
+(a grid's colour, a township's control level) is derived from history by ``gridwatch.metrics``.
+All timestamps are stored as naive UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+COLOURS = ("red", "orange", "yellow", "blue", "green")
+"""Risk colours from highest to lowest risk."""
+
+CONTROL_LEVELS = (1, 2, 3)
+"""Township control levels; level 1 is the strictest."""
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class StoreMeta(Base):
+    """Key/value facts about the store; ``version`` is bumped by every write."""
+
+    __tablename__ = "store_meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class RiskAssessment(Base):
+    __tablename__ = "risk_assessments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grid_code: Mapped[str] = mapped_column(String(32), index=True)
+    colour: Mapped[str] = mapped_column(String(8))
+    observed_at: Mapped[datetime] = mapped_column(DateTime)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)
+    source: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        UniqueConstraint("grid_code", "observed_at", "source", name="uq_risk_natural"),
+        Index("ix_risk_observed", "observed_at"),
+    )
+
+
+class ControlLevelChange(Base):
+    __tablename__ = "control_level_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    township_code: Mapped[str] = mapped_column(String(16), index=True)
+    level: Mapped[int] = mapped_column(Integer)
+    effective_at: Mapped[datetime] = mapped_column(DateTime)
+    source: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (UniqueConstraint("township_code", "effective_at", name="uq_level_natural"),)
+
+
+class Directive(Base):
+    """Orders (指挥部令) and notices (通告) published by the county command centre."""
+
+    __tablename__ = "directives"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # order | notice
+    number: Mapped[int] = mapped_column(Integer)
+    title_zh: Mapped[str] = mapped_column(Text)
+    title_en: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
+    __table_args__ = (UniqueConstraint("kind", "number", name="uq_directive_number"),)
+
+
+class Task(Base):
+    """A special task (专项任务) published by the county centre."""
+
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    title_zh: Mapped[str] = mapped_column(Text)
+    title_en: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(String(16))  # county | township | grids
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
+    due_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class TaskAssignment(Base):
+    """One task as it reached one grid."""
+
+    __tablename__ = "task_assignments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    grid_code: Mapped[str] = mapped_column(String(32), index=True)
+    township_code: Mapped[str] = mapped_column(String(16))
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
+    due_at: Mapped[datetime] = mapped_column(DateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    __table_args__ = (UniqueConstraint("task_id", "grid_code", name="uq_assignment_grid"),)
+
+
+class CheckpointCount(Base):
+    """What one checkpoint inspected in one hour."""
+
+    __tablename__ = "checkpoint_counts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checkpoint_code: Mapped[str] = mapped_column(String(16))
+    hour_start: Mapped[datetime] = mapped_column(DateTime)
+    vehicles: Mapped[int] = mapped_column(Integer)
+    people: Mapped[int] = mapped_column(Integer)
+    qr_registrations: Mapped[int] = mapped_column(Integer)
+    flagged: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (
+        UniqueConstraint("checkpoint_code", "hour_start", name="uq_checkpoint_hour"),
+        Index("ix_checkpoint_hour", "hour_start"),
+    )
+
+
+class Lead(Base):
+    """A lead (线索) reported by a grid worker, with its escalation timeline."""
+
+    __tablename__ = "leads"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    grid_code: Mapped[str] = mapped_column(String(32), index=True)
+    township_code: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(16))  # returnee | fever | gathering | other
+    summary_zh: Mapped[str] = mapped_column(Text)
+    summary_en: Mapped[str] = mapped_column(Text)
+    reported_at: Mapped[datetime] = mapped_column(DateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    outcome: Mapped[str | None] = mapped_column(Text)
+
+
+class RingCount(Base):
+    """Daily per-grid counts of the six rings of control."""
+
+    __tablename__ = "ring_counts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grid_code: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date] = mapped_column(Date)
+    arrivals_high_risk: Mapped[int] = mapped_column(Integer)
+    central_quarantine: Mapped[int] = mapped_column(Integer)
+    screened_households: Mapped[int] = mapped_column(Integer)
+    home_isolation: Mapped[int] = mapped_column(Integer)
+    closed_compounds: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (
+        UniqueConstraint("grid_code", "day", name="uq_ring_grid_day"),
+        Index("ix_ring_day", "day"),
+    )
+
+
+class ProxyRequest(Base):
+    """A red-proxy (红色代办) request from an isolated household and its delivery visit."""
+
+    __tablename__ = "proxy_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grid_code: Mapped[str] = mapped_column(String(32), index=True)
+    requested_at: Mapped[datetime] = mapped_column(DateTime)
+    items: Mapped[str] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class InspectionTeam(Base):
+    __tablename__ = "inspection_teams"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name_zh: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+
+
+class InspectionCase(Base):
+    """A case of failure to carry out orders, handled by an inspection team."""
+
+    __tablename__ = "inspection_cases"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("inspection_teams.id"))
+    township_code: Mapped[str] = mapped_column(String(16))
+    opened_at: Mapped[datetime] = mapped_column(DateTime)
+    people_involved: Mapped[int] = mapped_column(Integer)
+    publicised: Mapped[bool] = mapped_column(Boolean)
+    summary_zh: Mapped[str] = mapped_column(Text)
+    summary_en: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,1 @@
+"""Component trees for each page; every component ID lives in ``layouts.ids``."""

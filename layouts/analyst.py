@@ -1,0 +1,176 @@
+"""The analyst view (``/``): filters, map, KPI tiles, charts, grid table and grid detail."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dash_ag_grid as dag
+from dash import dcc, html
+
+from gridwatch.filters import Filters
+from gridwatch.geo.layers import Region
+from gridwatch.i18n import t
+from gridwatch.settings import Settings
+from gridwatch.store.models import COLOURS, CONTROL_LEVELS
+from layouts.ids import ID
+from layouts.map import county_map, legend
+
+TABLE_COLUMNS = ["code", "name", "village", "township", "level", "colour", "since",
+                 "population", "households", "home_isolation", "arrivals_total", "open_tasks",
+                 "overdue_tasks", "leads_total", "open_leads"]
+NUMERIC_COLUMNS = {"level", "population", "households", "home_isolation", "arrivals_total",
+                   "open_tasks", "overdue_tasks", "leads_total", "open_leads"}
+
+
+def header(lang: str, lang_href: str) -> html.Header:
+    return html.Header(className="gw-header", children=[
+        html.Div(className="gw-brand", children=[
+            html.H1(t("app.title", lang)),
+            html.Span(t("app.analyst", lang), className="gw-subtitle"),
+        ]),
+        html.Div(id=ID.AS_OF_LABEL, className="gw-asof"),
+        html.A(t("app.switch_language", lang), id=ID.LANG_LINK, href=lang_href,
+               className="gw-lang", lang="en" if lang == "zh" else "zh"),
+    ])
+
+
+def chip_options(values, label) -> list[dict]:
+    return [{"label": label(v), "value": v} for v in values]
+
+
+def filter_panel(region: Region, lang: str, filters: Filters, first: date,
+                 last: date, palette: dict[str, str]) -> html.Aside:
+    townships = region.townships.sort_values("code")
+    colour_options = [
+        {"label": html.Span([html.Span(className="gw-swatch", style={"background": palette[c]}),
+                             t(f"colour.{c}", lang)]), "value": c}
+        for c in COLOURS
+    ]
+    return html.Aside(className="gw-filters", children=[
+        html.H2(t("filter.title", lang)),
+        html.Label(t("filter.level", lang), htmlFor=ID.LEVEL),
+        dcc.Checklist(id=ID.LEVEL, className="gw-chips", inline=True,
+                      options=chip_options(CONTROL_LEVELS, lambda v: t(f"level.{v}", lang)),
+                      value=list(filters.levels)),
+        html.Label(t("filter.township", lang), htmlFor=ID.TOWNSHIP),
+        dcc.Dropdown(id=ID.TOWNSHIP, multi=True, placeholder=t("filter.township_all", lang),
+                     options=[{"label": row[f"name_{lang}"], "value": row["code"]}
+                              for _, row in townships.iterrows()],
+                     value=list(filters.townships)),
+        html.Label(t("filter.colour", lang), htmlFor=ID.COLOUR),
+        dcc.Checklist(id=ID.COLOUR, className="gw-chips", inline=True,
+                      options=colour_options, value=list(filters.colours)),
+        html.Small(t("filter.none_means_all", lang), className="gw-hint"),
+        html.Label(t("filter.date", lang), htmlFor=ID.DATE),
+        html.Div(className="gw-date", children=[
+            html.Button("◀", id=ID.PREV_DAY, title=t("filter.prev_day", lang),
+                        className="gw-btn gw-btn-icon"),
+            dcc.DatePickerSingle(id=ID.DATE, date=(filters.as_of or last).isoformat(),
+                                 min_date_allowed=first.isoformat(),
+                                 max_date_allowed=last.isoformat(),
+                                 display_format="YYYY-MM-DD", first_day_of_week=1,
+                                 clearable=False),
+            html.Button("▶", id=ID.NEXT_DAY, title=t("filter.next_day", lang),
+                        className="gw-btn gw-btn-icon"),
+            html.Button(t("filter.latest", lang), id=ID.LATEST_DAY, className="gw-btn"),
+        ]),
+        html.Button(t("filter.reset", lang), id=ID.RESET, className="gw-btn gw-btn-wide"),
+        html.Div(id=ID.FILTER_SUMMARY, className="gw-filter-summary"),
+    ])
+
+
+def chart_card(title_key: str, graph_id: str, csv_id: str, lang: str, extra=None) -> html.Div:
+    return html.Div(className="gw-card gw-chart", children=[
+        html.Div(className="gw-card-head", children=[
+            html.H3(t(title_key, lang)),
+            *([extra] if extra is not None else []),
+            html.Button(t("chart.download", lang), id=csv_id, className="gw-btn gw-btn-small"),
+        ]),
+        dcc.Graph(id=graph_id, config={"displaylogo": False, "displayModeBar": "hover"},
+                  className="gw-graph", style={"height": "340px"}),
+    ])
+
+
+def grid_table(lang: str) -> html.Div:
+    column_defs = []
+    for col in TABLE_COLUMNS:
+        spec = {"field": col, "headerName": t(f"table.{col}", lang), "sortable": True,
+                "filter": True, "resizable": True, "wrapHeaderText": True,
+                "autoHeaderHeight": True}
+        if col in {"name", "village", "code", "since"}:
+            spec["minWidth"] = 150
+        if col in NUMERIC_COLUMNS:
+            spec["type"] = "numericColumn"
+            spec["filter"] = "agNumberColumnFilter"
+        if col == "colour":
+            spec["cellStyle"] = {"function": "({borderLeft: '8px solid ' + params.data.colour_hex})"}
+        column_defs.append(spec)
+    return html.Div(className="gw-card gw-table", children=[
+        html.Div(className="gw-card-head", children=[
+            html.H3(t("table.title", lang)),
+            html.Span(id=ID.GRID_TABLE_COUNT, className="gw-muted"),
+            html.Button(t("table.download", lang), id=ID.GRID_CSV, className="gw-btn gw-btn-small"),
+        ]),
+        dag.AgGrid(id=ID.GRID_TABLE, columnDefs=column_defs, rowData=[],
+                   defaultColDef={"minWidth": 80, "flex": 1},
+                   dashGridOptions={"animateRows": False, "rowHeight": 30},
+                   getRowId="params.data.code",
+                   csvExportParams={"fileName": "grids.csv"},
+                   style={"height": "420px"}, className="ag-theme-alpine"),
+    ])
+
+
+def layout(region: Region, settings: Settings, lang: str, filters: Filters, first: date,
+           last: date, lang_href: str, version: str, styles: dict) -> html.Div:
+    """The whole analyst page, born with the filters it was opened with."""
+    return html.Div(className="gw-analyst", lang=lang, children=[
+        dcc.Location(id=ID.PAGE_URL, refresh=False),
+        header(lang, lang_href),
+        html.Div(id=ID.PROBLEMS, className="gw-problems", role="alert"),
+        dcc.Store(id=ID.FILTERS, data=filters.with_day(filters.as_of or last).to_dict()),
+        dcc.Store(id=ID.DETAIL_GRID),
+        dcc.Store(id=ID.VERSION, data=version),
+        dcc.Interval(id=ID.VERSION_POLL, interval=4000),
+        dcc.Download(id=ID.CHART_DOWNLOAD),
+        html.Div(className="gw-body", children=[
+            filter_panel(region, lang, filters, first, last, settings.palette),
+            html.Main(className="gw-main", children=[
+                html.Section(id=ID.KPIS, className="gw-kpis"),
+                html.Div(className="gw-map-row", children=[
+                    html.Div(className="gw-card gw-map-card", children=[
+                        county_map(region, settings, lang, styles),
+                        legend(styles, settings.palette, lang),
+                        html.Small(t("map.hint", lang), className="gw-map-hint"),
+                    ]),
+                    html.Aside(className="gw-card gw-detail", children=[
+                        html.Div(className="gw-card-head", children=[
+                            html.H3(t("detail.title", lang)),
+                            html.Button(t("detail.filter_township", lang), id=ID.DETAIL_FILTER,
+                                        className="gw-btn gw-btn-small", hidden=True),
+                            html.Button("×", id=ID.DETAIL_CLOSE, title=t("detail.close", lang),
+                                        className="gw-btn gw-btn-icon", hidden=True),
+                        ]),
+                        html.Div(id=ID.DETAIL, className="gw-detail-body",
+                                 children=html.P(t("detail.empty", lang), className="gw-muted")),
+                    ]),
+                ]),
+                html.Div(className="gw-charts", children=[
+                    chart_card("chart.tasks.title", ID.TASK_CHART, ID.TASK_CSV, lang),
+                    chart_card("chart.checkpoints.title", ID.CHECKPOINT_CHART, ID.CHECKPOINT_CSV,
+                               lang, extra=dcc.Dropdown(
+                                   id=ID.CHECKPOINT_PICK, clearable=True,
+                                   placeholder=t("chart.checkpoints.all", lang),
+                                   options=[{"label": row[f"name_{lang}"], "value": row["code"]}
+                                            for _, row in region.checkpoints.sort_values("code")
+                                            .iterrows()],
+                                   className="gw-inline-dropdown")),
+                    chart_card("chart.colours.title", ID.COLOUR_CHART, ID.COLOUR_CSV, lang),
+                ]),
+                grid_table(lang),
+                html.Footer(className="gw-footer", children=[
+                    html.Span(t("app.demo_note", lang)),
+                    html.Span(id=ID.FOOTER_VERSION),
+                ]),
+            ]),
+        ]),
+    ])

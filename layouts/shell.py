@@ -1,0 +1,20 @@
+"""The page shell: the URL, the language and the page container the router fills."""
+
+from dash import dcc, html
+
+from layouts.ids import ID
+
+
+def layout() -> html.Div:
+    return html.Div([
+        dcc.Location(id=ID.URL, refresh=False),
+        dcc.Store(id=ID.LANG),
+        html.Div(id=ID.PAGE),
+    ])
+
+
+def not_found(path: str, message: str, back: str) -> html.Div:
+    return html.Div(className="gw-not-found", children=[
+        html.H1(message.format(path=path)),
+        html.A(back, href="/"),
+    ])
