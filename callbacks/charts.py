@@ -6,7 +6,6 @@ import pandas as pd
 from dash import Dash, Input, Output, State, ctx, no_update
 
 from gridwatch.filters import Filters
-
 from gridwatch.metrics import checkpoint_series, colour_composition, task_completion_by_township
 from gridwatch.service import DataSource
 from layouts import charts

@@ -62,7 +62,7 @@ def detail_children(source: DataSource, code: str, filters: Filters, lang: str) 
             getattr(row, f"summary_{lang}"), " ",
             html.Span(t("detail.lead_closed", lang, age=duration(age, lang)) if closed
                       else t("detail.lead_open", lang),
-                      className="gw-tag " + ("gw-tag-task_done" if closed else "gw-tag-task_overdue")),
+                      className="gw-tag gw-tag-" + ("task_done" if closed else "task_overdue")),
         ]))
     none = [html.Li(t("detail.none", lang), className="gw-muted")]
     return [

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from dash import Dash, Input, Output, State, ctx, html, no_update
 
-from gridwatch.filters import Filters, FilterProblem, ordered, parse_query
+from gridwatch.filters import FilterProblem, Filters, ordered, parse_query
 from gridwatch.i18n import t
 from gridwatch.service import DataSource
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS

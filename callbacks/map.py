@@ -10,6 +10,7 @@ from gridwatch.service import DataSource
 from layouts.ids import ID
 from layouts.map import legend_children, map_styles
 
+
 def register(app: Dash, source: DataSource) -> None:
     @app.callback(
         Output(ID.GRIDS, "hideout"), Output(ID.TOWNSHIPS, "hideout"),

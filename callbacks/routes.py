@@ -30,7 +30,7 @@ def geometry_response(source: DataSource, name: str, digest: str) -> Response:
         response = Response(encoded.gzipped, mimetype="application/geo+json")
         response.headers["Content-Encoding"] = "gzip"
     else:
-        import gzip  # noqa: PLC0415 - rare: clients that do not take gzip
+        import gzip
 
         response = Response(gzip.decompress(encoded.gzipped), mimetype="application/geo+json")
     response.headers["ETag"] = etag

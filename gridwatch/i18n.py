@@ -178,7 +178,7 @@ def duration(minutes: float | None, lang: str) -> str:
     """A human duration: "25分钟", "3小时5分", "2天4小时"."""
     if minutes is None:
         return t("kpi.none", lang)
-    total = int(round(minutes))
+    total = round(minutes)
     if total < 60:
         return t("duration.minutes", lang, n=total)
     if total < 48 * 60:

@@ -176,7 +176,8 @@ def select_grids(status: pd.DataFrame, filters: Filters) -> pd.Series:
 def selected_townships(region: Region, levels: pd.Series, filters: Filters) -> list[str]:
     """Townships the township and level filters keep (the colour filter does not apply)."""
     codes = region.townships["code"]
-    keep = codes.isin(filters.townships) if filters.townships else pd.Series(True, index=codes.index)
+    keep = (codes.isin(filters.townships) if filters.townships
+            else pd.Series(True, index=codes.index))
     if filters.levels:
         keep &= codes.map(levels).isin(filters.levels)
     return sorted(codes[keep])
@@ -254,7 +255,7 @@ def task_summary(frames: Frames, grid_codes: set[str], day: date) -> dict:
     by_task = per_task.groupby("task_id").agg(done=("done", "all"), overdue=("overdue", "any"))
     today = a[a["issued_at"] >= end - timedelta(days=1)]["task_id"].nunique()
     return {
-        "tasks_issued": int(len(by_task)),
+        "tasks_issued": len(by_task),
         "tasks_completed": int(by_task["done"].sum()),
         "tasks_overdue": int(by_task["overdue"].sum()),
         "tasks_issued_today": int(today),
@@ -275,7 +276,7 @@ def lead_summary(frames: Frames, grid_codes: set[str], day: date) -> dict:
     oldest = (end - open_leads["reported_at"].min()).total_seconds() / 60 if len(open_leads) \
         else None
     return {
-        "open_leads": int(len(open_leads)),
+        "open_leads": len(open_leads),
         "oldest_open_lead_minutes": oldest,
         "median_close_minutes": float(minutes.median()) if len(minutes) else None,
     }
@@ -290,8 +291,9 @@ def checkpoint_day_totals(frames: Frames, region: Region, townships: list[str],
                           day: date) -> dict[str, int]:
     """Vehicles, people and flagged people at the townships' checkpoints on ``day``."""
     c = frames.checkpoint_counts
+    end = cutoff(day)
     rows = c[c["checkpoint_code"].isin(checkpoints_in(region, townships))
-             & (c["hour_start"] >= cutoff(day) - timedelta(days=1)) & (c["hour_start"] < cutoff(day))]
+             & (c["hour_start"] >= end - timedelta(days=1)) & (c["hour_start"] < end)]
     return {k: int(rows[k].sum()) for k in ("vehicles", "people", "flagged", "qr_registrations")}
 
 

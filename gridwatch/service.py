@@ -42,7 +42,7 @@ class DataSource:
         """
         migrate(self.engine)
         if self.settings.seed_demo and is_empty(self.engine):
-            from gridwatch.simulate import seed_store  # noqa: PLC0415 - only on first run
+            from gridwatch.simulate import seed_store
 
             log.info("seeding the demo store at %s", self.settings.database_url)
             seed_store(self.engine, self.region())

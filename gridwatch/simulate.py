@@ -129,7 +129,7 @@ class DemoData:
 
 def _utc(day: date, hours: float) -> datetime:
     """Local day + fractional hours, as naive UTC, to the second."""
-    moment = datetime.combine(day, time()) + timedelta(seconds=int(round(hours * 3600)))
+    moment = datetime.combine(day, time()) + timedelta(seconds=round(hours * 3600))
     return local_to_utc(moment, TZ)
 
 
@@ -481,7 +481,7 @@ def _checkpoints(rng, region: Region, out: DemoData) -> None:
 # --- six rings ---------------------------------------------------------------------------------
 
 def _rings(rng, grids, arrivals, home_iso, central, out: DemoData) -> None:
-    n_grids, n_days = arrivals.shape
+    n_grids = arrivals.shape[0]
     households = grids["households"].to_numpy()
     urban = (grids["township_code"] == "330824001").to_numpy() | (
         grids["population"].to_numpy() > np.quantile(grids["population"], 0.9))
@@ -556,7 +556,7 @@ def _inspection(rng, townships, out: DemoData) -> None:
 def seed_store(engine: Engine, region: Region, seed: int = DEFAULT_SEED) -> DemoData:
     """Write the simulated history into an empty, migrated store in one transaction."""
     data = simulate(region, seed)
-    from sqlalchemy.orm import Session  # noqa: PLC0415
+    from sqlalchemy.orm import Session
 
     with Session(engine) as session, session.begin():
         session.execute(insert(m.ControlLevelChange), data.control_levels)

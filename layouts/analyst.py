@@ -103,7 +103,8 @@ def grid_table(lang: str) -> html.Div:
             spec["type"] = "numericColumn"
             spec["filter"] = "agNumberColumnFilter"
         if col == "colour":
-            spec["cellStyle"] = {"function": "({borderLeft: '8px solid ' + params.data.colour_hex})"}
+            spec["cellStyle"] = {
+                "function": "({borderLeft: '8px solid ' + params.data.colour_hex})"}
         column_defs.append(spec)
     return html.Div(className="gw-card gw-table", children=[
         html.Div(className="gw-card-head", children=[

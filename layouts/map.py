@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dash_leaflet as dl
+import pandas as pd
 from dash import html
 
 from gridwatch.filters import Filters
@@ -136,8 +137,7 @@ def map_styles(frames: Frames, region: Region, filters: Filters, lang: str,
     labels = {c: t(f"colour.{c}", lang) for c in COLOURS}
     labels["none"] = t("colour.none", lang)
     labels["since"] = t("map.tooltip.since", lang, since="{since}")
-    since = [s.strftime("%m-%d %H:%M") if s == s and s is not None else ""
-             for s in status["since"]]
+    since = ["" if pd.isna(s) else s.strftime("%m-%d %H:%M") for s in status["since"]]
     throughput = checkpoint_throughput_on(frames, region, filters.as_of)
     in_towns = region.checkpoints.set_index("code")["township_code"].isin(towns)
     v = {code: [int(row.vehicles), int(row.people)] for code, row in throughput.iterrows()

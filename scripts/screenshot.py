@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.browser.driver import make_driver, set_viewport  # noqa: E402
+from tests.browser.driver import make_driver, set_viewport
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Geography of the demo region (Kaihua County)."""

@@ -1,0 +1,49 @@
+"""Filters round-trip through the URL; bad values are reported, not raised."""
+
+from datetime import date
+
+from gridwatch.filters import Filters, parse_query
+
+TOWNS = ["330824001", "330824106", "330824115"]
+FIRST, LAST = date(2020, 1, 23), date(2020, 2, 29)
+
+
+def test_round_trip():
+    f = Filters(levels=(1, 2), townships=("330824106",), colours=("red",),
+                as_of=date(2020, 2, 1))
+    parsed, problems, lang = parse_query(f.to_query(lang="en"), TOWNS, FIRST, LAST)
+    assert parsed == f and problems == [] and lang == "en"
+
+
+def test_empty_query_means_everything():
+    parsed, problems, lang = parse_query("", TOWNS, FIRST, LAST)
+    assert parsed == Filters() and problems == [] and lang is None
+
+
+def test_values_are_put_in_canonical_order():
+    parsed, _, _ = parse_query("?level=3,1&colour=green,red", TOWNS, FIRST, LAST)
+    assert parsed.levels == (1, 3)
+    assert parsed.colours == ("red", "green")
+
+
+def test_unknown_values_are_reported_and_dropped():
+    parsed, problems, lang = parse_query(
+        "?level=4&township=999&colour=purple&date=2020-13-01&lang=fr&level=2", TOWNS, FIRST,
+        LAST)
+    assert parsed == Filters(levels=(2,))
+    assert {(p.param, p.value, p.reason) for p in problems} == {
+        ("level", "4", "problem.level"), ("township", "999", "problem.township"),
+        ("colour", "purple", "problem.colour"), ("date", "2020-13-01", "problem.date_format"),
+        ("lang", "fr", "problem.lang")}
+    assert lang is None
+
+
+def test_a_date_outside_the_data_is_reported():
+    parsed, problems, _ = parse_query("?date=2021-01-01", TOWNS, FIRST, LAST)
+    assert parsed.as_of is None
+    assert problems[0].reason == "problem.date_range"
+
+
+def test_dict_round_trip():
+    f = Filters(levels=(3,), townships=("330824001",), colours=("blue",), as_of=LAST)
+    assert Filters.from_dict(f.to_dict()) == f
