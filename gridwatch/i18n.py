@@ -154,6 +154,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "detail.more": {"zh": "另有 {n} 条", "en": "{n} more"},
     "source.initial-marking": {"zh": "初始标记", "en": "initial marking"},
     "source.township-review": {"zh": "乡镇研判", "en": "township review"},
+    # -- wall messages --
+    # -- export messages --
+    # -- ingest messages --
 }
 
 

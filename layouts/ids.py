@@ -53,3 +53,6 @@ class ID(StrEnum):
     VERSION_POLL = "version-poll"
     VERSION = "data-version"
     FOOTER_VERSION = "footer-version"
+    # -- wall ids --
+    # -- export ids --
+    # -- ingest ids --
