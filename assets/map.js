@@ -29,6 +29,14 @@
     return props[base + "_" + (lang === "en" ? "en" : "zh")];
   }
 
+  // Points are few: draw them as SVG so only the markers themselves catch the mouse (a canvas
+  // in a pane above the grids would swallow every click meant for a grid).
+  function pointRenderer(map) {
+    if (!map) return undefined;
+    if (!map._gwPointRenderer) map._gwPointRenderer = L.svg({pane: "points"});
+    return map._gwPointRenderer;
+  }
+
   function rememberMap(layer, context) {
     // Tests and the wall read the Leaflet map from here; keep only the newest one.
     if (context && context.map) window.gridwatchMap = context.map;
@@ -105,7 +113,7 @@
       const max = Math.max(h.max || 1, 1);
       const radius = (h.minRadius || 4) + (h.span || 12) * Math.sqrt((figures[0] + figures[1]) / max);
       const marker = L.circleMarker(latlng, {
-        pane: context.pane || "overlayPane", radius: radius, fillColor: "#263238", fillOpacity: 0.85, color: "#ffffff", weight: 1.5,
+        pane: "points", renderer: pointRenderer(context.map), radius: radius, fillColor: "#263238", fillOpacity: 0.85, color: "#ffffff", weight: 1.5,
       });
       const t = h.text || {};
       marker.bindTooltip("<b>" + esc(name(p, "name", h.lang)) + "</b><br>" +

@@ -1,0 +1,111 @@
+"""Browser-test fixtures: a real server on a private copy of the demo store, and Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.browser.driver import make_driver
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    """A running ``app.py`` process; ``restart()`` keeps the same port and store."""
+
+    port: int
+    db_path: Path
+    log_path: Path
+    env: dict
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60) -> None:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "app.py"), "--port", str(self.port)], cwd=ROOT,
+            env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                self.health()
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("server did not come up")
+
+    def health(self) -> dict:
+        with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as r:
+            return json.load(r)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.process = None
+
+
+@pytest.fixture(scope="session")
+def live_server(seeded_db, tmp_path_factory):
+    """The app on a free port, over a private copy of the seeded demo store."""
+    folder = tmp_path_factory.mktemp("live")
+    db = folder / "store.sqlite"
+    shutil.copy(seeded_db, db)
+    env = {**os.environ, "GRIDWATCH_DATABASE_URL": f"sqlite:///{db}", "PYTHONUNBUFFERED": "1"}
+    env.pop("GRIDWATCH_TILE_URL", None)
+    server = LiveServer(free_port(), db, folder / "server.log", env)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    driver = make_driver(1920, 1080)
+    yield driver
+    driver.quit()
+
+
+def console_errors(driver) -> list[str]:
+    """SEVERE console entries since the last call (reading the log clears it)."""
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def wait_for(predicate, timeout: float = 15, interval: float = 0.2, message: str = ""):
+    """Poll ``predicate`` until it returns something truthy; fail with ``message`` otherwise."""
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except Exception as exc:  # noqa: BLE001 - the page may be mid-render
+            last = exc
+        time.sleep(interval)
+    raise AssertionError(f"timed out: {message} (last: {last!r})")

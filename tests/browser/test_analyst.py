@@ -1,0 +1,213 @@
+"""The analyst view in real headless Chromium against a real server."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import geopandas as gpd
+import pytest
+from PIL import Image
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+
+from gridwatch.filters import Filters
+from gridwatch.metrics import grid_status, select_grids, township_levels
+from gridwatch.settings import DEFAULT_PALETTE
+from tests.browser.conftest import console_errors, wait_for
+
+pytestmark = pytest.mark.browser
+
+DAY = date(2020, 2, 1)
+BACKGROUND = (0xF5, 0xF7, 0xF8)
+MUTED = (0xCF, 0xD8, 0xDC)
+FILL_OPACITY = 0.78
+
+
+def hex_rgb(value: str) -> tuple[int, int, int]:
+    return tuple(int(value[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def blend(colour, alpha, under=BACKGROUND):
+    return tuple(round(alpha * c + (1 - alpha) * u) for c, u in zip(colour, under, strict=True))
+
+
+EXPECTED = {name: blend(hex_rgb(h), FILL_OPACITY) for name, h in DEFAULT_PALETTE.items()}
+EXPECTED["muted"] = blend(MUTED, 0.35)
+
+
+def nearest(pixel) -> str:
+    return min(EXPECTED, key=lambda k: sum((a - b) ** 2 for a, b in zip(pixel, EXPECTED[k],
+                                                                             strict=True)))
+
+
+def open_view(browser, server, query: str = "") -> None:
+    browser.get(f"{server.url}/{query}")
+    wait_for(lambda: browser.execute_script(
+        "return window.gridwatchMap && document.querySelectorAll('[data-kpi]').length === 6"
+        " && document.querySelector('.ag-center-cols-container .ag-row') !== null"),
+        timeout=30, message="analyst view did not finish loading")
+
+
+def kpi_selected(browser) -> str:
+    return browser.find_element(By.CSS_SELECTOR, "[data-kpi=colours] .gw-tile-note").text
+
+
+def sample_points(region, status, per_colour: int = 3):
+    """The largest grids of each colour, each with a point well inside it (lat, lon)."""
+    metric = region.grids.set_index("code").to_crs("EPSG:32650")
+    picked = []
+    for colour in DEFAULT_PALETTE:
+        codes = status.index[status["colour"] == colour]
+        for code in metric.loc[codes].area.sort_values(ascending=False).index[:per_colour]:
+            shape = metric.loc[code, "geometry"]
+            inner = shape.buffer(-150)
+            point = (shape if inner.is_empty else inner).representative_point()
+            p = gpd.GeoSeries([point], crs="EPSG:32650").to_crs(4326).iloc[0]
+            picked.append((code, colour, p.y, p.x))
+    return picked
+
+
+HIDE_OVERLAYS = """
+    for (const pane of ['points', 'labels', 'townships', 'county', 'tooltipPane'])
+        window.gridwatchMap.getPane(pane).style.display = arguments[0] ? 'none' : '';
+    for (const el of document.querySelectorAll('.gw-legend, .gw-map-hint, .leaflet-control'))
+        el.style.display = arguments[0] ? 'none' : '';
+"""
+
+
+def grid_pixels(browser, points, zoom: int = 14) -> dict[str, tuple]:
+    """Centre the map on each point in turn, with everything but the grid fills hidden, and
+    read the pixel there from a real screenshot."""
+    browser.execute_script(HIDE_OVERLAYS, True)
+    pixels = {}
+    try:
+        for code, _colour, lat, lon in points:
+            browser.execute_script(
+                "window.gridwatchMap.setView([arguments[0], arguments[1]], arguments[2],"
+                " {animate: false});", lat, lon, zoom)
+            browser.execute_script("return new Promise(r => requestAnimationFrame("
+                                   "() => requestAnimationFrame(r)))")
+            x, y = browser.execute_script("""
+                const rect = window.gridwatchMap.getContainer().getBoundingClientRect();
+                const p = window.gridwatchMap.latLngToContainerPoint([arguments[0], arguments[1]]);
+                return [Math.round(rect.left + p.x), Math.round(rect.top + p.y)];""", lat, lon)
+            image = Image.open(io.BytesIO(browser.get_screenshot_as_png())).convert("RGB")
+            pixels[code] = image.getpixel((x, y))
+    finally:
+        browser.execute_script(HIDE_OVERLAYS, False)
+    return pixels
+
+
+def test_grids_are_painted_in_their_risk_colours(browser, live_server, source):
+    open_view(browser, live_server, f"?date={DAY}")
+    region, frames = source.region(), source.frames()
+    status = grid_status(frames, region, DAY)
+    points = sample_points(region, status)
+    assert {colour for _c, colour, *_ in points} == set(DEFAULT_PALETTE)
+    pixels = grid_pixels(browser, points)
+    wrong = {code: (colour, pixels[code]) for code, colour, *_ in points
+             if nearest(pixels[code]) != colour}
+    assert wrong == {}
+    assert console_errors(browser) == []
+
+
+def test_control_level_filter_changes_map_kpis_and_table(browser, live_server, source):
+    open_view(browser, live_server, f"?date={DAY}")
+    region, frames = source.region(), source.frames()
+    status = grid_status(frames, region, DAY)
+    inside = status[select_grids(status, Filters(levels=(1,), as_of=DAY))]
+    assert 0 < len(inside) < 747
+    assert "747" in kpi_selected(browser)
+
+    browser.find_element(By.CSS_SELECTOR, "#filter-level input[value='1']").click()
+    wait_for(lambda: "level=1" in browser.current_url, message="URL did not follow the filter")
+    wait_for(lambda: str(len(inside)) in kpi_selected(browser), message="KPIs did not follow")
+    wait_for(lambda: browser.find_element(By.ID, "grid-table-count").text.startswith(
+        f"共 {len(inside)} "), message="table did not follow")
+    rows = browser.execute_script(
+        "return document.querySelectorAll('.ag-center-cols-container .ag-row').length")
+    assert rows > 0
+
+    levels = township_levels(frames, region, DAY)
+    outside = status[~status["township_code"].isin(levels[levels == 1].index)]
+    points = sample_points(region, inside, per_colour=1)[:3] + [
+        (code, "muted", lat, lon) for code, _c, lat, lon in
+        sample_points(region, outside, per_colour=1)[:3]]
+    pixels = grid_pixels(browser, points)
+    for code, colour, *_ in points:
+        expected = status.loc[code, "colour"] if colour != "muted" else "muted"
+        assert nearest(pixels[code]) == expected, code
+    assert console_errors(browser) == []
+
+
+def test_filters_change_styles_not_geometry(browser, live_server):
+    open_view(browser, live_server)
+    geo_before = browser.execute_script(
+        "return performance.getEntriesByType('resource').filter("
+        "e => e.name.includes('/geo/')).length")
+    assert geo_before == 7
+    browser.execute_script("performance.clearResourceTimings()")
+    for value in ("1", "2"):
+        browser.find_element(By.CSS_SELECTOR, f"#filter-level input[value='{value}']").click()
+        wait_for(lambda v=value: f"level=1{',2' if v == '2' else ''}" in browser.current_url)
+    browser.find_element(By.ID, "filter-prev-day").click()
+    wait_for(lambda: "date=2020-02-28" in browser.current_url)
+    wait_for(lambda: "2020-02-28" in browser.find_element(By.ID, "as-of-label").text)
+    entries = browser.execute_script(
+        "return performance.getEntriesByType('resource').map("
+        "e => [e.name, e.transferSize, e.encodedBodySize])")
+    assert not [e for e in entries if "/geo/" in e[0]], "geometry was fetched again"
+    updates = [e for e in entries if "_dash-update-component" in e[0]]
+    assert updates
+    assert max(e[2] for e in updates) < 120_000, "a callback response is suspiciously large"
+    assert console_errors(browser) == []
+
+
+def test_a_copied_link_reopens_the_same_view(browser, live_server):
+    open_view(browser, live_server, "?level=1&colour=red,orange&date=2020-02-03")
+    checked = browser.execute_script(
+        "return [...document.querySelectorAll('#filter-level input:checked, "
+        "#filter-colour input:checked')].map(e => e.value)")
+    assert sorted(checked) == ["1", "orange", "red"]
+    summary = browser.find_element(By.ID, "filter-summary").text
+    assert "一级管控" in summary and "2020-02-03" in summary
+    assert "2020-02-03" in browser.find_element(By.ID, "as-of-label").text
+    assert console_errors(browser) == []
+
+
+def test_a_bad_link_says_what_was_wrong(browser, live_server):
+    open_view(browser, live_server, "?level=9&colour=purple")
+    message = wait_for(lambda: browser.find_element(By.ID, "url-problems").text)
+    assert "9" in message and "purple" in message
+    assert "747" in kpi_selected(browser)
+    assert console_errors(browser) == []
+
+
+def test_clicking_a_grid_opens_its_detail(browser, live_server, source):
+    open_view(browser, live_server, f"?date={DAY}")
+    region = source.region()
+    status = grid_status(source.frames(), region, DAY)
+    code, _colour, lat, lon = sample_points(region, status[status["colour"] == "red"], 1)[0]
+    x, y = browser.execute_script(
+        "window.gridwatchMap.setView([arguments[0], arguments[1]], 14, {animate: false});"
+        "const p = window.gridwatchMap.latLngToContainerPoint([arguments[0], arguments[1]]);"
+        "return [p.x, p.y];", lat, lon)
+    element = browser.find_element(By.CSS_SELECTOR, ".gw-map")
+    size = element.size
+    ActionChains(browser).move_to_element_with_offset(
+        element, int(x - size["width"] / 2), int(y - size["height"] / 2)).click().perform()
+    heading = wait_for(lambda: browser.find_element(By.CSS_SELECTOR, "#grid-detail h4"))
+    assert heading.get_attribute("data-grid") == code
+    detail = browser.find_element(By.ID, "grid-detail").text
+    assert "颜色变化" in detail and "红" in detail
+    assert console_errors(browser) == []
+
+
+def test_the_view_speaks_english(browser, live_server):
+    open_view(browser, live_server, "?lang=en")
+    assert browser.find_element(By.CSS_SELECTOR, ".gw-brand h1").text == \
+        "Kaihua County Grid Command"
+    assert "Grids by risk colour" in browser.find_element(By.ID, "kpis").text
+    assert browser.find_element(By.ID, "lang-link").text == "中文"
+    assert console_errors(browser) == []
