@@ -105,7 +105,7 @@ def wait_for(predicate, timeout: float = 15, interval: float = 0.2, message: str
             last = predicate()
             if last:
                 return last
-        except Exception as exc:  # noqa: BLE001 - the page may be mid-render
+        except Exception as exc:
             last = exc
         time.sleep(interval)
     raise AssertionError(f"timed out: {message} (last: {last!r})")
