@@ -62,6 +62,13 @@
 
     gridTooltip: function (feature, layer, context) {
       rememberMap(layer, context);
+      const hl = ((context.hideout || {}).hl || {})[feature.properties.k];
+      if (hl && context.map) {
+        // The wall's pulse (assets/wall.js) animates this outline until `hl.until`.
+        layer._gwHighlight = hl;
+        context.map._gwPulse = context.map._gwPulse || new Set();
+        context.map._gwPulse.add(layer);
+      }
       layer.bindTooltip(function () {
         const h = context.hideout || {};
         const p = feature.properties;
@@ -90,11 +97,15 @@
       };
     },
 
-    countyStyle: function () {
-      return {fill: false, color: "#111111", weight: 3.5, opacity: 1};
+    countyStyle: function (feature, context) {
+      const dark = (context.hideout || {}).dark;
+      return {fill: false, color: dark ? "#e3f2fd" : "#111111", weight: 3.5, opacity: 1};
     },
 
-    neighbourStyle: function () {
+    neighbourStyle: function (feature, context) {
+      if ((context.hideout || {}).dark) {
+        return {fillColor: "#16283a", fillOpacity: 1, color: "#2f4a63", weight: 1, opacity: 1};
+      }
       return {fillColor: "#eceff1", fillOpacity: 1, color: "#90a4ae", weight: 1, opacity: 1};
     },
 

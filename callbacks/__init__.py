@@ -8,7 +8,22 @@ from gridwatch.service import DataSource
 
 
 def register(app: Dash, source: DataSource) -> None:
-    from callbacks import charts, detail, filters, kpis, live, map, router, routes, table
+    from callbacks import (
+        api,
+        charts,
+        detail,
+        export,
+        filters,
+        kpis,
+        live,
+        map,
+        router,
+        routes,
+        table,
+        upload,
+        wall,
+    )
 
-    for module in (routes, router, filters, map, kpis, charts, table, detail, live):
+    for module in (routes, router, filters, map, kpis, charts, table, detail, live, api, wall,
+                   upload, export):
         module.register(app, source)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dash import Dash, Input, Output, State
 
+from callbacks import wall
 from gridwatch.filters import parse_query
 from gridwatch.i18n import normalise_language, t
 from gridwatch.service import DataSource
@@ -27,6 +28,13 @@ def render_page(source: DataSource, pathname: str | None, search: str | None):
         return analyst.layout(region, source.settings, lang, filters, frames.first_day,
                               frames.last_day, "/" + filters.to_query(lang=other),
                               source.version(), styles), lang
+    if path == "/wall":
+        return wall.render(source, search, lang), lang
+    if path == "/data":
+        from layouts import upload
+
+        other = "en" if lang == "zh" else "zh"
+        return upload.layout(lang, f"/data?lang={other}"), lang
     return shell.not_found(path, t("app.not_found", lang), t("app.back_home", lang)), lang
 
 

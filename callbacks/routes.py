@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from dash import Dash
 from flask import Response, abort, jsonify, request
 
 from gridwatch.geo.layers import BROWSER_LAYERS, encode_layer
 from gridwatch.service import DataSource
+from gridwatch.store.db import last_updated
 
 
 def healthz(source: DataSource) -> dict:
+    """Liveness and freshness: the data version changes whenever the store changes."""
     region = source.region()
     frames = source.frames()
+    updated = last_updated(source.engine)
+    age = (datetime.now(UTC).replace(tzinfo=None) - updated).total_seconds() if updated else None
+    stale_after = source.settings.stale_after_minutes * 60
     return {"status": "ok", "data_version": source.version(),
             "store_version": frames.version, "region": region.fingerprint,
-            "latest_day": frames.last_day.isoformat()}
+            "latest_day": frames.last_day.isoformat(),
+            "updated_at": updated.isoformat() + "Z" if updated else None,
+            "age_seconds": round(age) if age is not None else None,
+            "stale": bool(age is not None and stale_after > 0 and age > stale_after),
+            "stale_after_seconds": stale_after}
 
 
 def geometry_response(source: DataSource, name: str, digest: str) -> Response:

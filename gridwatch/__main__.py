@@ -12,6 +12,8 @@ import sys
 
 COMMAND_MODULES = (
     "gridwatch.cli",
+    "gridwatch.export.cli",
+    "gridwatch.ingest.cli",
 )
 
 

@@ -450,3 +450,103 @@ def headline_figures(frames: Frames, region: Region) -> dict[str, int | float]:
         "publicised_people": int(cases.loc[cases["publicised"].astype(bool),
                                            "people_involved"].sum()),
     }
+
+
+# --- the wall: what changed, what needs attention, what just happened -------------------------
+
+def colour_changes(frames: Frames, region: Region, day: date) -> pd.DataFrame:
+    """Grids whose colour at the end of ``day`` differs from the end of the day before.
+
+    Columns: ``code``, ``township_code``, ``before``, ``after``, ``direction`` (+1 riskier,
+    -1 safer) and ``at`` (when the new colour was observed); riskier changes first.
+    """
+    status = grid_status(frames, region, day)
+    changed = status[status["colour"].notna() & (status["colour"] != status["previous_colour"])]
+    rank = {c: i for i, c in enumerate(COLOURS)}
+    before = changed["previous_colour"].map(rank)
+    after = changed["colour"].map(rank)
+    direction = (before.fillna(len(COLOURS)) - after).map(lambda d: 1 if d > 0 else -1)
+    table = pd.DataFrame({
+        "code": changed.index, "township_code": changed["township_code"],
+        "before": changed["previous_colour"], "after": changed["colour"],
+        "direction": direction, "at": changed["since"],
+    }).reset_index(drop=True)
+    return table.sort_values(["direction", "at"], ascending=[False, False]).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class TownshipAttention:
+    """Why a township needs attention on a day."""
+
+    code: str
+    red: int
+    orange: int
+    overdue_tasks: int
+    open_leads: int
+    hot_grids: list[str]
+    overdue: pd.DataFrame
+    leads: pd.DataFrame
+
+    @property
+    def score(self) -> int:
+        return 4 * self.red + 2 * self.orange + 2 * self.overdue_tasks + 3 * self.open_leads
+
+
+def attention(frames: Frames, region: Region, day: date) -> list[TownshipAttention]:
+    """Townships with red or orange grids, overdue tasks or open leads; quiet ones are left
+    out. Most urgent first."""
+    end = cutoff(day)
+    status = grid_status(frames, region, day)
+    a = frames.assignments[frames.assignments["issued_at"] < end]
+    done = a["completed_at"].notna() & (a["completed_at"] < end)
+    overdue = a[~done & (a["due_at"] < end)].merge(
+        frames.tasks[["id", "code", "title_zh", "title_en"]], left_on="task_id", right_on="id",
+        suffixes=("", "_task"))
+    leads = frames.leads[frames.leads["reported_at"] < end]
+    leads = leads[~(leads["closed_at"].notna() & (leads["closed_at"] < end))]
+    out = []
+    for code in region.townships.sort_values("code")["code"]:
+        grids = status[status["township_code"] == code]
+        hot = grids[grids["colour"].isin(("red", "orange"))]
+        late = overdue[overdue["township_code"] == code]
+        open_leads = leads[leads["township_code"] == code]
+        if hot.empty and late.empty and open_leads.empty:
+            continue
+        ranked = hot.assign(r=hot["colour"].map({"red": 0, "orange": 1})).sort_values("r")
+        out.append(TownshipAttention(
+            code=code, red=int((hot["colour"] == "red").sum()),
+            orange=int((hot["colour"] == "orange").sum()),
+            overdue_tasks=int(late["task_id"].nunique()), open_leads=len(open_leads),
+            hot_grids=list(ranked.index), overdue=late, leads=open_leads))
+    return sorted(out, key=lambda t: (-t.score, t.code))
+
+
+def latest_events(frames: Frames, day: date, limit: int = 12) -> pd.DataFrame:
+    """The newest orders, notices and leads up to the end of ``day``, newest first.
+
+    Columns: ``at``, ``kind`` (order | notice | lead), ``title_zh``, ``title_en``, ``ref``.
+    """
+    end = cutoff(day)
+    d = frames.directives[frames.directives["issued_at"] < end]
+    directives = pd.DataFrame({"at": d["issued_at"], "kind": d["kind"],
+                               "title_zh": d["title_zh"], "title_en": d["title_en"],
+                               "ref": d["number"].astype(str)})
+    leads = frames.leads[frames.leads["reported_at"] < end]
+    lead_rows = pd.DataFrame({"at": leads["reported_at"], "kind": "lead",
+                              "title_zh": leads["summary_zh"], "title_en": leads["summary_en"],
+                              "ref": leads["code"]})
+    events = pd.concat([directives, lead_rows], ignore_index=True)
+    return events.sort_values("at", ascending=False).head(limit).reset_index(drop=True)
+
+
+def tasks_on_day(frames: Frames, day: date) -> dict:
+    """Tasks issued on ``day``: how many, how many fully completed by its end, and the share
+    of their grid assignments acknowledged."""
+    end = cutoff(day)
+    a = frames.assignments
+    a = a[(a["issued_at"] >= end - timedelta(days=1)) & (a["issued_at"] < end)]
+    done = a["completed_at"].notna() & (a["completed_at"] < end)
+    acked = a["acknowledged_at"].notna() & (a["acknowledged_at"] < end)
+    by_task = pd.DataFrame({"task_id": a["task_id"], "done": done}).groupby("task_id")["done"]
+    return {"issued": int(a["task_id"].nunique()), "completed": int(by_task.all().sum()),
+            "response_rate": float(acked.mean()) if len(a) else None}

@@ -36,6 +36,10 @@ class Settings:
     default_language: str = "zh"
     palette: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PALETTE))
     seed_demo: bool = True
+    stale_after_minutes: int = 120
+    wall_highlight_seconds: int = 600
+    wall_rotate_seconds: int = 20
+    wall_poll_seconds: float = 2.0
     host: str = "127.0.0.1"
     port: int = 8050
     debug: bool = False
@@ -61,8 +65,10 @@ _ENV_ALIASES = {"database_url": ("DATABASE_URL",), "tile_url": ("TILE_URL",)}
 def _parse(name: str, raw: str):
     if name in {"seed_demo", "debug"}:
         return raw.strip().lower() in {"1", "true", "yes", "on"}
-    if name == "port":
+    if name in {"port", "stale_after_minutes", "wall_highlight_seconds", "wall_rotate_seconds"}:
         return int(raw)
+    if name == "wall_poll_seconds":
+        return float(raw)
     if name == "geo_path":
         return Path(raw)
     if name == "palette":

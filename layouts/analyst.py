@@ -12,6 +12,7 @@ from gridwatch.geo.layers import Region
 from gridwatch.i18n import t
 from gridwatch.settings import Settings
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
+from layouts.export import export_panel
 from layouts.ids import ID
 from layouts.map import county_map, legend
 
@@ -29,6 +30,8 @@ def header(lang: str, lang_href: str) -> html.Header:
             html.Span(t("app.analyst", lang), className="gw-subtitle"),
         ]),
         html.Div(id=ID.AS_OF_LABEL, className="gw-asof"),
+        html.A(t("upload.link", lang), href="/data" + ("?lang=en" if lang == "en" else ""),
+               className="gw-lang"),
         html.A(t("app.switch_language", lang), id=ID.LANG_LINK, href=lang_href,
                className="gw-lang", lang="en" if lang == "zh" else "zh"),
     ])
@@ -167,6 +170,7 @@ def layout(region: Region, settings: Settings, lang: str, filters: Filters, firs
                                    className="gw-inline-dropdown")),
                     chart_card("chart.colours.title", ID.COLOUR_CHART, ID.COLOUR_CSV, lang),
                 ]),
+                export_panel(lang),  # the export panel (layouts/export.py)
                 grid_table(lang),
                 html.Footer(className="gw-footer", children=[
                     html.Span(t("app.demo_note", lang)),

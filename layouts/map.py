@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import dash_leaflet as dl
 import pandas as pd
 from dash import html
@@ -32,8 +34,22 @@ def layer_url(region: Region, name: str) -> str:
     return f"/geo/{name}.{encode_layer(region, name).digest}.geojson"
 
 
+@dataclass(frozen=True)
+class MapIds:
+    """The component IDs of one map's layers (the analyst view and the wall each have one)."""
+
+    map: str = ID.MAP
+    neighbours: str = ID.NEIGHBOURS
+    grids: str = ID.GRIDS
+    townships: str = ID.TOWNSHIPS
+    county: str = ID.COUNTY
+    checkpoints: str = ID.CHECKPOINTS
+    quarantine: str = ID.QUARANTINE
+    labels: str = ID.TOWNSHIP_LABELS
+
+
 def county_map(region: Region, settings: Settings, lang: str, styles: dict,
-               map_id: str = ID.MAP, interactive: bool = True) -> dl.MapContainer:
+               ids: MapIds = MapIds(), interactive: bool = True) -> dl.MapContainer:
     """The map with its layers, born with the ``styles`` of the view it opens on.
 
     The first styles must come with the layout: dash-leaflet drops a ``hideout`` that changes
@@ -42,34 +58,36 @@ def county_map(region: Region, settings: Settings, lang: str, styles: dict,
     attribution = t("app.demo_note", lang)
     base = {"lang": lang}
     overlays = [
-        dl.Overlay(dl.GeoJSON(id=ID.NEIGHBOURS, url=layer_url(region, "neighbours"),
+        dl.Overlay(dl.GeoJSON(id=ids.neighbours, url=layer_url(region, "neighbours"),
                               style=fn("neighbourStyle"), onEachFeature=fn("neighbourLabel"),
-                              hideout=base, interactive=False, pane="neighbours"),
+                              hideout={**base, "dark": not interactive}, interactive=False,
+                              pane="neighbours"),
                    name=t("map.layer.neighbours", lang), checked=True),
-        dl.Overlay(dl.GeoJSON(id=ID.GRIDS, url=layer_url(region, "grids"),
+        dl.Overlay(dl.GeoJSON(id=ids.grids, url=layer_url(region, "grids"),
                               style=fn("gridStyle"), onEachFeature=fn("gridTooltip"),
                               hideout=styles["grids"],
                               pane="grids", attribution=attribution),
                    name=t("map.layer.grids", lang), checked=True),
-        dl.Overlay(dl.GeoJSON(id=ID.TOWNSHIPS, url=layer_url(region, "townships"),
+        dl.Overlay(dl.GeoJSON(id=ids.townships, url=layer_url(region, "townships"),
                               style=fn("townshipStyle"), hideout=styles["townships"],
                               interactive=False,
                               pane="townships"),
                    name=t("map.layer.townships", lang), checked=True),
-        dl.Overlay(dl.GeoJSON(id=ID.COUNTY, url=layer_url(region, "county"),
-                              style=fn("countyStyle"), interactive=False, pane="county",
+        dl.Overlay(dl.GeoJSON(id=ids.county, url=layer_url(region, "county"),
+                              style=fn("countyStyle"), hideout={"dark": not interactive},
+                              interactive=False, pane="county",
                               # The county's style never changes, so fitting the view to it
                               # happens once, when the page opens.
                               zoomToBounds=True),
                    name=t("map.layer.county", lang), checked=True),
-        dl.Overlay(dl.GeoJSON(id=ID.CHECKPOINTS, url=layer_url(region, "checkpoints"),
+        dl.Overlay(dl.GeoJSON(id=ids.checkpoints, url=layer_url(region, "checkpoints"),
                               pointToLayer=fn("checkpointMarker"),
                               hideout=styles["checkpoints"], pane="points"),
                    name=t("map.layer.checkpoints", lang), checked=True),
-        dl.Overlay(dl.GeoJSON(id=ID.QUARANTINE, url=layer_url(region, "quarantine_sites"),
+        dl.Overlay(dl.GeoJSON(id=ids.quarantine, url=layer_url(region, "quarantine_sites"),
                               pointToLayer=fn("quarantineMarker"), hideout=base, pane="points"),
                    name=t("map.layer.quarantine", lang), checked=True),
-        dl.Overlay(dl.GeoJSON(id=ID.TOWNSHIP_LABELS, url=layer_url(region, "township_labels"),
+        dl.Overlay(dl.GeoJSON(id=ids.labels, url=layer_url(region, "township_labels"),
                               pointToLayer=fn("townshipLabel"), hideout=styles["labels"],
                               pane="labels"),
                    name=t("map.layer.labels", lang), checked=True),
@@ -83,7 +101,7 @@ def county_map(region: Region, settings: Settings, lang: str, styles: dict,
              (("neighbours", 380), ("grids", 400), ("townships", 410), ("county", 420),
               ("points", 600), ("labels", 650))]
     return dl.MapContainer(
-        id=map_id,
+        id=ids.map,
         bounds=region.bounds,
         # dash-leaflet compares the view with `center`/`zoom` on every move: give both.
         center=[(region.bounds[0][0] + region.bounds[1][0]) / 2,
@@ -95,9 +113,14 @@ def county_map(region: Region, settings: Settings, lang: str, styles: dict,
         maxZoom=16,
         attributionControl=True,
         zoomControl=interactive,
+        scrollWheelZoom=interactive,
+        dragging=interactive,
+        doubleClickZoom=interactive,
+        keyboard=interactive,
         children=[
             *panes,
-            dl.LayersControl([*basemap, *overlays], collapsed=True),
+            dl.LayersControl([*basemap, *overlays], collapsed=True) if interactive
+            else dl.LayerGroup([layer.children for layer in [*basemap, *overlays]]),
             dl.ScaleControl(position="bottomleft", imperial=False),
         ],
         className="gw-map",
@@ -105,10 +128,11 @@ def county_map(region: Region, settings: Settings, lang: str, styles: dict,
     )
 
 
-def legend(styles: dict, palette: dict[str, str], lang: str) -> html.Div:
+def legend(styles: dict, palette: dict[str, str], lang: str, legend_id: str = ID.LEGEND,
+           class_name: str = "gw-legend") -> html.Div:
     """The map legend with the count per colour (updated by the callbacks)."""
     return html.Div(legend_children(styles["legend"], styles["outside"], palette, lang),
-                    id=ID.LEGEND, className="gw-legend")
+                    id=legend_id, className=class_name)
 
 
 COLOUR_INDEX = {c: i for i, c in enumerate(COLOURS)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
@@ -67,8 +68,21 @@ def bump_version(session: Session) -> int:
         row = StoreMeta(key="version", value="0")
         session.add(row)
     row.value = str(int(row.value) + 1)
+    stamp = session.get(StoreMeta, "updated_at")
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+    if stamp is None:
+        session.add(StoreMeta(key="updated_at", value=now))
+    else:
+        stamp.value = now
     session.flush()
     return int(row.value)
+
+
+def last_updated(engine: Engine) -> datetime | None:
+    """When the store last changed (naive UTC), or None if it never has."""
+    with engine.connect() as conn:
+        value = conn.execute(select(StoreMeta.value).where(StoreMeta.key == "updated_at")).scalar()
+    return datetime.fromisoformat(value) if value else None
 
 
 def data_version(engine: Engine) -> int:

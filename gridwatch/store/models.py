@@ -202,3 +202,52 @@ class InspectionCase(Base):
     publicised: Mapped[bool] = mapped_column(Boolean)
     summary_zh: Mapped[str] = mapped_column(Text)
     summary_en: Mapped[str] = mapped_column(Text)
+
+
+# --- ingest: tokens, idempotency keys, audit -----------------------------------------------------
+
+class ApiToken(Base):
+    """A bearer token for the write API; only its SHA-256 digest is kept."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class IdempotencyKey(Base):
+    """A write request already answered: a replay with the same key gets the same answer."""
+
+    __tablename__ = "idempotency_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(96))
+    key: Mapped[str] = mapped_column(String(128))
+    endpoint: Mapped[str] = mapped_column(String(64))
+    request_digest: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    response: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    __table_args__ = (UniqueConstraint("actor", "key", name="uq_idempotency_actor_key"),)
+
+
+class AuditEntry(Base):
+    """Who changed what, when, with the state before and after (JSON)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(96))
+    action: Mapped[str] = mapped_column(String(48))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_key: Mapped[str] = mapped_column(String(96))
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+    request_id: Mapped[str] = mapped_column(String(64))
+    __table_args__ = (
+        Index("ix_audit_entity", "entity", "entity_key"),
+        Index("ix_audit_at", "at"),
+    )

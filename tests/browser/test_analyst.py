@@ -42,6 +42,7 @@ def nearest(pixel) -> str:
 
 
 def open_view(browser, server, query: str = "") -> None:
+    console_errors(browser)  # drop what earlier pages logged
     browser.get(f"{server.url}/{query}")
     wait_for(lambda: browser.execute_script(
         "return window.gridwatchMap && document.querySelectorAll('[data-kpi]').length === 6"

@@ -30,14 +30,21 @@ def all_ids(component) -> list[str]:
     return ids
 
 
+PAGES = ("/", "/wall", "/data")
+"""Every page the router renders: each is checked on its own, together they use every ID."""
+
+
 def test_ids_are_unique_and_declared(source):
-    page, _ = render_page(source, "/", "")
-    ids = all_ids([shell.layout(), page])
-    duplicates = [i for i, n in Counter(ids).items() if n > 1]
-    assert duplicates == []
     declared = {str(i) for i in ID}
-    assert set(ids) <= declared
-    assert declared <= set(ids), f"declared but never laid out: {declared - set(ids)}"
+    used: set[str] = set()
+    for path in PAGES:
+        page, _ = render_page(source, path, "")
+        ids = all_ids([shell.layout(), page])
+        duplicates = [i for i, n in Counter(ids).items() if n > 1]
+        assert duplicates == [], path
+        assert set(ids) <= declared, path
+        used |= set(ids)
+    assert declared <= used, f"declared but never laid out: {declared - used}"
 
 
 def test_enum_values_are_unique():

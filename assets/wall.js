@@ -1,0 +1,81 @@
+/*
+ * The wall's browser side: a health check that never throws (so a dead server shows a banner,
+ * not a broken page), the banner itself, the clock, and the pulse of grids that just changed.
+ */
+(function () {
+  "use strict";
+  const nu = () => window.dash_clientside.no_update;
+
+  async function health(_n, previous) {
+    const now = Date.now();
+    let next;
+    try {
+      const ctrl = new AbortController();
+      const timer = setTimeout(() => ctrl.abort(), 4000);
+      const r = await fetch("/healthz", {cache: "no-store", signal: ctrl.signal});
+      clearTimeout(timer);
+      if (!r.ok) throw new Error("status " + r.status);
+      const h = await r.json();
+      // A new object at least every 30 s lets the server retire old highlights.
+      next = {ok: true, version: h.data_version, stale: h.stale, updated_at: h.updated_at,
+              slot: Math.floor(now / 30000)};
+    } catch (e) {
+      next = {ok: false, since: (previous && !previous.ok && previous.since) || now};
+    }
+    if (previous && JSON.stringify(previous) === JSON.stringify(next)) return nu();
+    return next;
+  }
+
+  function fmt(ms, tz, withDate) {
+    const opts = {hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
+                  timeZone: tz};
+    if (withDate) Object.assign(opts, {year: "numeric", month: "2-digit", day: "2-digit"});
+    return new Intl.DateTimeFormat("zh-CN", opts).format(new Date(ms));
+  }
+
+  function banner(h, config) {
+    if (!h || !config) return [nu(), nu()];
+    const tz = config.timezone;
+    if (!h.ok) return [config.text.offline.replace("{since}", fmt(h.since, tz, true)), false];
+    if (h.stale) {
+      const when = h.updated_at ? fmt(Date.parse(h.updated_at), tz, true) : "—";
+      return [config.text.stale.replace("{updated}", when), false];
+    }
+    return ["", true];
+  }
+
+  function step(n, h) {
+    if (h && !h.ok) return nu();
+    return n || 0;
+  }
+
+  function clock(_n, config) {
+    const tz = (config && config.timezone) || undefined;
+    return fmt(Date.now(), tz, true);
+  }
+
+  // Grids that just changed colour pulse until their highlight time runs out.
+  function pulse() {
+    const map = window.gridwatchMap;
+    if (!map || !map._gwPulse) return;
+    const now = Date.now();
+    const phase = Math.floor(now / 700) % 2;
+    for (const layer of Array.from(map._gwPulse)) {
+      if (!layer._map) { map._gwPulse.delete(layer); continue; }
+      const hl = layer._gwHighlight;
+      if (!hl || hl.until <= now) {
+        map._gwPulse.delete(layer);
+        layer.setStyle({color: "#ffffff", weight: 0.5, opacity: 0.8});
+        continue;
+      }
+      layer.setStyle({color: hl.dir > 0 ? "#ff1744" : "#00e676", weight: phase ? 6 : 3,
+                      opacity: 1});
+      layer.bringToFront();
+    }
+  }
+  setInterval(pulse, 350);
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    gridwatchWall: {health: health, banner: banner, clock: clock, step: step},
+  });
+})();

@@ -1,0 +1,665 @@
+"""Print maps: a GIS-style page layout drawn with GeoPandas and matplotlib, off-screen.
+
+A page has a header (title, the filters, the data day and the generation time), the map in a
+frame with lon/lat ticks, a metric scale bar and a north arrow, a side panel with a locator
+inset, the legend with the count per colour and the source notes, and a footer with the
+export ID. Everything is laid out in millimetres on the paper, so A4 and A3, landscape and
+portrait come from one description.
+
+The map shows exactly what the analyst view shows for the same filters: the same grids in the
+same colours (from the settings' palette), grids outside the filter muted grey, township
+boundaries by control level. Fills are drawn opaque (the screen blends them over the map),
+so a printed colour equals its palette value.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import textwrap
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from matplotlib import patheffects
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Circle, FancyBboxPatch, Polygon, Rectangle
+from matplotlib.transforms import Affine2D
+from pyproj import Transformer
+from shapely.geometry import box
+
+from gridwatch.export.fonts import print_style, truetype_text
+from gridwatch.export.options import PAPERS_MM, ExportRequest
+from gridwatch.filters import Filters
+from gridwatch.geo.layers import METRIC_CRS, Region
+from gridwatch.i18n import t
+from gridwatch.metrics import (
+    Frames,
+    checkpoint_throughput_on,
+    grid_status,
+    select_grids,
+    selected_townships,
+    township_levels,
+)
+from gridwatch.store.models import COLOURS, CONTROL_LEVELS
+
+MUTED = "#cfd8dc"
+"""Grids outside the filter, as on screen."""
+MUTED_EDGE = "#90a4ae"
+UNMARKED = "#9e9e9e"
+INK = "#263238"
+GREY = "#607d8b"
+LEVEL_STROKE = {1: "#4a148c", 2: "#283593", 3: "#455a64"}
+LEVEL_WIDTH = {1: 1.5, 2: 1.0, 3: 0.6}
+CHECKPOINT = "#263238"
+QUARANTINE = "#6a1b9a"
+NEIGHBOUR_FILL = "#eceff1"
+PROVINCE_FILL = {"浙江省": "#e3eaf5", "安徽省": "#eef3e2", "江西省": "#f7efdc"}
+DPI = 300
+MM = 1 / 25.4
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What makes an export reproducible: its ID, data version and generation time."""
+
+    export_id: str
+    data_version: str
+    generated: datetime
+    synthetic: bool
+
+
+# --- the page --------------------------------------------------------------------------------
+
+class Page:
+    """A figure the size of the paper, with drawing helpers in millimetres."""
+
+    def __init__(self, paper: str, orientation: str) -> None:
+        short, long_ = PAPERS_MM[paper]
+        self.width, self.height = (long_, short) if orientation == "landscape" else (short, long_)
+        self.landscape = orientation == "landscape"
+        self.k = short / 210.0  # positions scale with the paper
+        self.fs = math.sqrt(self.k)  # type grows more slowly than the paper
+        self.fig = Figure(figsize=(self.width * MM, self.height * MM), dpi=DPI)
+        self.mm = Affine2D().scale(1 / self.width, 1 / self.height) + self.fig.transFigure
+        self.margin = 10 * self.k
+
+    def text(self, x: float, y: float, s: str, size: float, **kw):
+        kw.setdefault("color", INK)
+        return self.fig.text(x, y, s, fontsize=size * self.fs, transform=self.mm, **kw)
+
+    def line(self, x0: float, x1: float, y0: float, y1: float, **kw) -> None:
+        self.fig.add_artist(Line2D([x0, x1], [y0, y1], transform=self.mm, **kw))
+
+    def rect(self, x: float, y: float, w: float, h: float, **kw) -> None:
+        self.fig.add_artist(Rectangle((x, y), w, h, transform=self.mm, **kw))
+
+    def axes(self, x: float, y: float, w: float, h: float):
+        return self.fig.add_axes((x / self.width, y / self.height, w / self.width,
+                                  h / self.height))
+
+    @property
+    def body(self) -> tuple[float, float, float, float]:
+        """The area between header and footer: (x, y, width, height) in mm."""
+        m = self.margin
+        bottom = m + 7 * self.k
+        top = self.height - m - 17 * self.k
+        return m, bottom, self.width - 2 * m, top - bottom
+
+    def frame(self, title: str, subtitle: str, right_top: str, right_bottom: str,
+              footer_left: str, footer_right: str) -> None:
+        """Header and footer: title, subtitle, dates, rules, export ID and page number."""
+        m, k, w, h = self.margin, self.k, self.width, self.height
+        self.text(m, h - m - 7 * k, title, 17, fontweight="bold", va="baseline")
+        self.text(m, h - m - 13.5 * k, subtitle, 8.5, color=GREY, va="baseline")
+        self.text(w - m, h - m - 6.5 * k, right_top, 10, fontweight="bold", ha="right",
+                  va="baseline")
+        self.text(w - m, h - m - 12.5 * k, right_bottom, 7.5, color=GREY, ha="right",
+                  va="baseline")
+        rule_y = h - m - 16 * k
+        self.line(m, w - m, rule_y, rule_y, color=INK, linewidth=1.1)
+        foot_y = m + 4.5 * k
+        self.line(m, w - m, foot_y, foot_y, color="#b0bec5", linewidth=0.5)
+        self.text(m, m + 1 * k, footer_left, 6.5, color=GREY, va="baseline")
+        self.text(w - m, m + 1 * k, footer_right, 6.5, color=GREY, ha="right", va="baseline")
+
+    def save(self, kind: str, stamp: Stamp, title: str, subject: str) -> bytes:
+        """The page as PNG, PDF or SVG bytes, with fixed metadata (same export, same bytes)."""
+        return save_figure(self.fig, kind, stamp, title, subject)
+
+
+def metadata(kind: str, stamp: Stamp, title: str, subject: str) -> dict:
+    """File metadata for each format: the export ID, data version and generation time."""
+    keywords = f"export-id={stamp.export_id}; data-version={stamp.data_version}"
+    if kind == "png":
+        return {"Title": title, "Description": subject, "Comment": keywords,
+                "Creation Time": stamp.generated.isoformat(), "Software": "gridwatch"}
+    if kind == "svg":
+        return {"Title": title, "Description": f"{subject} ({keywords})",
+                "Date": stamp.generated.isoformat(), "Identifier": stamp.export_id,
+                "Creator": "gridwatch"}
+    # In UTC: matplotlib writes the offset of an aware local time with the wrong sign.
+    when = stamp.generated.astimezone(UTC)
+    return {"Title": title, "Subject": subject, "Keywords": keywords, "Creator": "gridwatch",
+            "Producer": "gridwatch", "CreationDate": when, "ModDate": when}
+
+
+def save_figure(fig: Figure, kind: str, stamp: Stamp, title: str, subject: str) -> bytes:
+    buffer = io.BytesIO()
+    with print_style(stamp.export_id):
+        meta = metadata(kind, stamp, title, subject)
+        if kind == "pdf":
+            with truetype_text([fig], int(stamp.generated.timestamp())):
+                fig.savefig(buffer, format=kind, dpi=DPI, metadata=meta)
+        else:
+            fig.savefig(buffer, format=kind, dpi=DPI, metadata=meta)
+    return buffer.getvalue()
+
+
+def wrap(text: str, width_mm: float, size_pt: float) -> str:
+    """Wrap ``text`` to ``width_mm`` at ``size_pt`` (CJK glyphs are one em wide)."""
+    em = size_pt * 0.3528  # mm
+    if any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        per_line = max(int(width_mm / em), 4)
+        lines, line, used = [], "", 0.0
+        for ch in text:
+            step = 1.0 if ord(ch) > 0x2e80 else 0.55
+            if used + step > per_line:
+                lines.append(line)
+                line, used = "", 0.0
+            line += ch
+            used += step
+        return "\n".join([*lines, line])
+    return textwrap.fill(text, max(int(width_mm / (em * 0.52)), 8))
+
+
+# --- what the map shows ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MapState:
+    """The view's state on the as-of day: every grid's fill and the legend's counts."""
+
+    fills: list[str]  # per grid, in code order
+    edges: list[str]
+    counts: dict[str, int]  # per colour, grids in the filter
+    unmarked: int
+    outside: int
+    levels: dict[str, int]  # township → control level
+    chosen_towns: list[str]
+    checkpoint_size: dict[str, float]  # 0..1 share of the biggest throughput
+    status: pd.DataFrame
+
+
+def map_state(frames: Frames, region: Region, filters: Filters,
+              palette: dict[str, str]) -> MapState:
+    """What the analyst map shows for ``filters`` (mirrors ``layouts.map.map_styles``)."""
+    day = filters.as_of
+    status = grid_status(frames, region, day).sort_index()
+    keep = select_grids(status, filters)
+    levels = township_levels(frames, region, day)
+    towns = selected_townships(region, levels, filters)
+    chosen = list(filters.townships) if filters.townships else (towns if filters.levels else [])
+    fills, edges = [], []
+    for colour, inside in zip(status["colour"], keep, strict=True):
+        if not inside:
+            fills.append(MUTED)
+            edges.append("#b0bec5")
+        else:
+            fills.append(palette[colour] if colour in palette else UNMARKED)
+            edges.append("#ffffff")
+    throughput = checkpoint_throughput_on(frames, region, day)
+    in_towns = region.checkpoints.set_index("code")["township_code"].isin(towns)
+    volume = {code: float(row.vehicles + row.people) if in_towns.get(code, False) else 0.0
+              for code, row in throughput.iterrows()}
+    biggest = max(max(volume.values(), default=1.0), 1.0)
+    counts = status[keep]["colour"].value_counts()
+    return MapState(
+        fills=fills, edges=edges, counts={c: int(counts.get(c, 0)) for c in COLOURS},
+        unmarked=int(status[keep]["colour"].isna().sum()), outside=int((~keep).sum()),
+        levels={k: int(v) for k, v in levels.items()}, chosen_towns=chosen,
+        checkpoint_size={c: v / biggest for c, v in volume.items()}, status=status,
+    )
+
+
+@lru_cache(maxsize=4)
+def projected(region: Region) -> dict[str, gpd.GeoDataFrame]:
+    """The region's layers in the metric CRS (grids in code order), computed once."""
+    out = {name: region.layer(name).to_crs(METRIC_CRS)
+           for name in ("county", "neighbours", "townships", "checkpoints", "quarantine_sites")}
+    out["grids"] = region.grids.sort_values("code").reset_index(drop=True).to_crs(METRIC_CRS)
+    towns = out["townships"].sort_values("code").reset_index(drop=True)
+    out["township_labels"] = gpd.GeoDataFrame(
+        towns[["code", "name_zh", "name_en"]], geometry=towns.representative_point(),
+        crs=METRIC_CRS)
+    return out
+
+
+def _to_metric() -> Transformer:
+    return Transformer.from_crs(4326, METRIC_CRS, always_xy=True)
+
+
+def map_extent(region: Region, bbox: tuple[float, float, float, float] | None,
+               aspect: float) -> tuple[float, float, float, float]:
+    """(xmin, xmax, ymin, ymax) in the metric CRS: the bbox (or the county with a margin),
+    widened to the map frame's ``aspect`` (width / height) around its centre."""
+    if bbox is None:
+        xmin, ymin, xmax, ymax = projected(region)["county"].total_bounds
+        pad = 0.03 * max(xmax - xmin, ymax - ymin)
+        xmin, ymin, xmax, ymax = xmin - pad, ymin - pad, xmax + pad, ymax + pad
+    else:
+        west, south, east, north = bbox
+        xs, ys = _to_metric().transform([west, east, west, east], [south, south, north, north])
+        xmin, xmax, ymin, ymax = min(xs), max(xs), min(ys), max(ys)
+    cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
+    w, h = xmax - xmin, ymax - ymin
+    w, h = (h * aspect, h) if w / h < aspect else (w, w / aspect)
+    return cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2
+
+
+# --- drawing the map -------------------------------------------------------------------------
+
+def draw_map(ax, region: Region, state: MapState, extent, lang: str, fs: float) -> None:
+    """The map's layers, in the analyst view's drawing order, clipped to ``extent``."""
+    layers = projected(region)
+    xmin, xmax, ymin, ymax = extent
+    ax.set_facecolor("#f7f9fa")
+    view = box(xmin, ymin, xmax, ymax)
+    neighbours = layers["neighbours"]
+    neighbours.plot(ax=ax, facecolor=NEIGHBOUR_FILL, edgecolor=MUTED_EDGE, linewidth=0.6,
+                    zorder=1)
+    for _, row in neighbours.iterrows():
+        part = row.geometry.intersection(view)
+        if part.is_empty or part.area < 0.03 * view.area:
+            continue
+        p = part.representative_point()
+        ax.text(p.x, p.y, f"{row[f'name_{lang}']}\n{row[f'province_{lang}']}", ha="center",
+                va="center", fontsize=7 * fs, color="#78909c", zorder=2, linespacing=1.3)
+    layers["grids"].plot(ax=ax, color=state.fills, edgecolor=state.edges, linewidth=0.2,
+                         zorder=3)
+    towns = layers["townships"]
+    for level in CONTROL_LEVELS:
+        sub = towns[towns["code"].map(state.levels).fillna(3).astype(int) == level]
+        if len(sub):
+            sub.boundary.plot(ax=ax, color=LEVEL_STROKE[level], linewidth=LEVEL_WIDTH[level],
+                              linestyle=(0, (4, 2.5)) if level == 3 else "-", zorder=4)
+    chosen = towns[towns["code"].isin(state.chosen_towns)]
+    if len(chosen):
+        chosen.boundary.plot(ax=ax, color=INK, linewidth=2.0, zorder=4.5)
+    layers["county"].boundary.plot(ax=ax, color="#111111", linewidth=1.8, zorder=5)
+    cps = layers["checkpoints"]
+    sizes = cps["code"].map(state.checkpoint_size).fillna(0.0).to_numpy()
+    radius = 1.6 + 4.0 * np.sqrt(sizes)
+    ax.scatter(cps.geometry.x, cps.geometry.y, s=(2 * radius) ** 2, c=CHECKPOINT, alpha=0.9,
+               edgecolors="white", linewidths=0.7, zorder=6)
+    sites = layers["quarantine_sites"]
+    ax.scatter(sites.geometry.x, sites.geometry.y, s=(7 * fs) ** 2, marker="s", c=QUARANTINE,
+               edgecolors="white", linewidths=0.6, zorder=6)
+    for pt in sites.geometry:
+        ax.text(pt.x, pt.y, "隔", fontsize=4.6 * fs, color="white", ha="center",
+                va="center", zorder=6.5, clip_on=True)
+    halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
+    for _, row in layers["township_labels"].iterrows():
+        p = row.geometry
+        if not (xmin < p.x < xmax and ymin < p.y < ymax):
+            continue
+        selected = row["code"] in state.chosen_towns
+        ax.text(p.x, p.y, row[f"name_{lang}"], fontsize=(8.2 if selected else 7.2) * fs,
+                fontweight="bold", color="#102027", ha="center", va="center", zorder=7,
+                path_effects=halo, clip_on=True)
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    for spine in ax.spines.values():
+        spine.set_linewidth(0.9)
+        spine.set_color(INK)
+        spine.set_zorder(10)
+
+
+def _dms(value: float, positive: str, negative: str) -> str:
+    hemi = positive if value >= 0 else negative
+    value = abs(value)
+    deg = int(value + 1e-9)
+    minutes = round((value - deg) * 60)
+    if minutes == 60:
+        deg, minutes = deg + 1, 0
+    return f"{deg}°{minutes:02d}′{hemi}"
+
+
+def graticule_ticks(ax, extent, fs: float) -> None:
+    """Longitude ticks on the bottom edge and latitude ticks on the left, where the
+    meridians and parallels cross the frame."""
+    xmin, xmax, ymin, ymax = extent
+    back = Transformer.from_crs(METRIC_CRS, 4326, always_xy=True)
+    fwd = _to_metric()
+    lon_w, lat_s = back.transform(xmin, ymin)
+    lon_e, lat_n = back.transform(xmax, ymax)
+    span = max(lon_e - lon_w, lat_n - lat_s)
+    step = next(s for s in (1 / 60, 2 / 60, 5 / 60, 10 / 60, 0.25, 0.5, 1.0) if span / s <= 7)
+    _, lat_bottom = back.transform((xmin + xmax) / 2, ymin)
+    lon_left, _ = back.transform(xmin, (ymin + ymax) / 2)
+    lons = np.arange(math.ceil(lon_w / step) * step, lon_e, step)
+    lats = np.arange(math.ceil(lat_s / step) * step, lat_n, step)
+    xs = [fwd.transform(lon, lat_bottom)[0] for lon in lons]
+    ys = [fwd.transform(lon_left, lat)[1] for lat in lats]
+    keep_x = [(x, lon) for x, lon in zip(xs, lons, strict=True) if xmin < x < xmax]
+    keep_y = [(y, lat) for y, lat in zip(ys, lats, strict=True) if ymin < y < ymax]
+    ax.set_xticks([x for x, _ in keep_x], [_dms(v, "E", "W") for _, v in keep_x])
+    ax.set_yticks([y for y, _ in keep_y], [_dms(v, "N", "S") for _, v in keep_y])
+    ax.tick_params(direction="in", length=3, width=0.6, labelsize=5.8 * fs, colors=GREY,
+                   top=True, right=True, pad=1.5)
+    for label in ax.get_yticklabels():
+        label.set_rotation(90)
+        label.set_va("center")
+
+
+def scale_bar(ax, extent, lang: str, fs: float) -> None:
+    """A metric scale bar with alternating segments in the map's lower-left corner."""
+    xmin, xmax, ymin, ymax = extent
+    width = xmax - xmin
+    target = width * 0.22
+    nice = [v * 1000 for v in (0.5, 1, 2, 2.5, 5, 10, 20, 25, 50, 100)]
+    length = max([v for v in nice if v <= target] or [nice[0]])
+    segments = 4 if length / 1000 in (2, 10, 20, 100) else 5 if length / 1000 in (5, 25, 50) \
+        else 2
+    x0 = xmin + width * 0.035
+    y0 = ymin + (ymax - ymin) * 0.045
+    bar_h = (ymax - ymin) * 0.009
+    pad_x, pad_y = width * 0.012, (ymax - ymin) * 0.012
+    ax.add_patch(FancyBboxPatch((x0 - pad_x, y0 - pad_y * 2.3), length + pad_x * 4.2,
+                                bar_h + pad_y * 5.2, boxstyle="round,pad=0,rounding_size=150",
+                                facecolor="white", edgecolor="#b0bec5", linewidth=0.5,
+                                alpha=0.92, zorder=8))
+    seg = length / segments
+    for i in range(segments):
+        ax.add_patch(Rectangle((x0 + i * seg, y0), seg, bar_h, zorder=9, linewidth=0.5,
+                               edgecolor=INK, facecolor=INK if i % 2 == 0 else "white"))
+    km = length / 1000
+    for i in (0, segments // 2 if segments % 2 == 0 else None, segments):
+        if i is None:
+            continue
+        value = km * i / segments
+        label = f"{value:g}"
+        ax.text(x0 + i * seg, y0 + bar_h + pad_y * 0.6, label, ha="center", va="bottom",
+                fontsize=6 * fs, color=INK, zorder=9)
+    ax.text(x0 + length + pad_x * 0.8, y0 + bar_h / 2, t("export.km", lang), ha="left",
+            va="center", fontsize=6.2 * fs, color=INK, zorder=9)
+
+
+def north_arrow(page: Page, map_box, extent, lang: str) -> None:
+    """A north arrow in the map's upper-right corner, turned to true north (the metric
+    grid's north differs from true north by the meridian convergence)."""
+    xmin, xmax, ymin, ymax = extent
+    back = Transformer.from_crs(METRIC_CRS, 4326, always_xy=True)
+    lon, lat = back.transform((xmin + xmax) / 2, (ymin + ymax) / 2)
+    x0, y0 = _to_metric().transform(lon, lat)
+    x1, y1 = _to_metric().transform(lon, lat + 0.05)
+    angle = math.degrees(math.atan2(x1 - x0, y1 - y0))  # clockwise from the frame's up
+    bx, by, bw, bh = map_box
+    size = 13 * page.k
+    ax = page.axes(bx + bw - size - 3 * page.k, by + bh - size - 3 * page.k, size, size)
+    ax.set_xlim(-1, 1)
+    ax.set_ylim(-1, 1)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    rot = Affine2D().rotate_deg(-angle) + ax.transData
+    ax.add_patch(Polygon([(0, 0.55), (-0.32, -0.65), (0, -0.38)], closed=True,
+                         facecolor=INK, edgecolor=INK, linewidth=0.6, transform=rot))
+    ax.add_patch(Polygon([(0, 0.55), (0.32, -0.65), (0, -0.38)], closed=True,
+                         facecolor="white", edgecolor=INK, linewidth=0.6, transform=rot))
+    ax.text(0, 0.62, t("export.north", lang), ha="center", va="bottom",
+            fontsize=8.5 * page.fs, fontweight="bold", color=INK, transform=rot,
+            path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
+
+
+def locator(page: Page, region: Region, extent, is_view: bool, lang: str, rect) -> None:
+    """The county among its neighbours, coloured by province, with the map's extent."""
+    layers = projected(region)
+    x, y, w, h = rect
+    page.text(x, y + h + 1.2 * page.k, t("export.locator", lang), 7.5, fontweight="bold",
+              va="bottom")
+    ax = page.axes(x, y, w, h)
+    neighbours = layers["neighbours"]
+    county = layers["county"].assign(province_zh="浙江省", province_en="Zhejiang")
+    everything = pd.concat([neighbours, county[neighbours.columns.intersection(county.columns)]])
+    provinces = gpd.GeoDataFrame(everything, crs=METRIC_CRS).dissolve("province_zh")
+    for name, row in provinces.iterrows():
+        gpd.GeoSeries([row.geometry], crs=METRIC_CRS).plot(
+            ax=ax, facecolor=PROVINCE_FILL.get(name, NEIGHBOUR_FILL), edgecolor="none")
+    neighbours.boundary.plot(ax=ax, color="#b0bec5", linewidth=0.35)
+    provinces.boundary.plot(ax=ax, color="#78909c", linewidth=0.9, linestyle=(0, (5, 2, 1, 2)))
+    layers["county"].plot(ax=ax, facecolor="#c62828", edgecolor="#7f0000", linewidth=0.6,
+                          alpha=0.85)
+    for name, row in provinces.iterrows():
+        label = row["province_en"] if lang == "en" else name
+        p = row.geometry.representative_point()
+        if name == "浙江省":
+            p = row.geometry.difference(layers["county"].union_all().buffer(4000)) \
+                .representative_point()
+        ax.text(p.x, p.y, label, fontsize=6.2 * page.fs, fontweight="bold",
+                color="#37474f", ha="center", va="center",
+                path_effects=[patheffects.withStroke(linewidth=1.6, foreground="white")])
+    if is_view:
+        xmin, xmax, ymin, ymax = extent
+        ax.add_patch(Rectangle((xmin, ymin), xmax - xmin, ymax - ymin, fill=False,
+                               edgecolor="#d50000", linewidth=0.9))
+    bx0, by0, bx1, by1 = provinces.total_bounds
+    cx, cy = (bx0 + bx1) / 2, (by0 + by1) / 2
+    half = max(bx1 - bx0, (by1 - by0) * w / h) / 2 * 1.02
+    ax.set_xlim(cx - half, cx + half)
+    ax.set_ylim(cy - half * h / w, cy + half * h / w)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    for spine in ax.spines.values():
+        spine.set_linewidth(0.6)
+        spine.set_color(GREY)
+
+
+def legend(page: Page, state: MapState, palette: dict[str, str], lang: str, rect) -> None:
+    """The legend box: grid colours with their counts, then the other symbols."""
+    x, y, w, h = rect
+    k = page.k
+    page.fig.add_artist(FancyBboxPatch((x, y), w, h, boxstyle=f"round,pad=0,rounding_size={k}",
+                                       transform=page.mm, facecolor="white",
+                                       edgecolor="#90a4ae", linewidth=0.6))
+    rows: list[tuple] = [("title", t("export.legend", lang)),
+                         ("section", t("map.legend.title", lang))]
+    for colour in COLOURS:
+        rows.append(("fill", palette[colour], t(f"colour.{colour}", lang),
+                     state.counts[colour]))
+    if state.unmarked:
+        rows.append(("fill", UNMARKED, t("colour.none", lang), state.unmarked))
+    if state.outside:
+        rows.append(("fill", MUTED, t("map.legend.filtered_out", lang), state.outside))
+    rows.append(("section", t("map.legend.levels", lang)))
+    for level in CONTROL_LEVELS:
+        rows.append(("line", level, t(f"level.{level}", lang)))
+    rows.append(("county", t("map.layer.county", lang)))
+    rows.append(("checkpoint", t("map.legend.checkpoint", lang)))
+    rows.append(("quarantine", t("map.legend.quarantine", lang)))
+    step = min(4.6 * k, (h - 4 * k) / len(rows))
+    cy = y + h - 2.2 * k - step / 2
+    sx = x + 3.5 * k
+    sw, sh = 6 * k, step * 0.62
+    tx = sx + sw + 2.5 * k
+    for row in rows:
+        kind = row[0]
+        if kind == "title":
+            page.text(sx, cy, row[1], 8.2, fontweight="bold", va="center")
+        elif kind == "section":
+            page.text(sx, cy - step * 0.05, row[1], 6.8, color=GREY, fontweight="bold",
+                      va="center")
+        elif kind == "fill":
+            page.rect(sx, cy - sh / 2, sw, sh, facecolor=row[1], edgecolor="#78909c",
+                      linewidth=0.3)
+            page.text(tx, cy, row[2], 7, va="center")
+            page.text(x + w - 3.5 * k, cy, f"{row[3]:,}", 7, va="center", ha="right",
+                      fontweight="bold")
+        elif kind == "line":
+            level = row[1]
+            page.line(sx, sx + sw, cy, cy, color=LEVEL_STROKE[level],
+                      linewidth=LEVEL_WIDTH[level] * 1.2,
+                      linestyle=(0, (4, 2.5)) if level == 3 else "-")
+            page.text(tx, cy, row[2], 7, va="center")
+        elif kind == "county":
+            page.line(sx, sx + sw, cy, cy, color="#111111", linewidth=1.8)
+            page.text(tx, cy, row[1], 7, va="center")
+        elif kind == "checkpoint":
+            for i, r in enumerate((0.7, 1.2)):
+                page.fig.add_artist(Circle((sx + (1.2 + i * 3.2) * k, cy), r * k,
+                                               transform=page.mm, facecolor=CHECKPOINT,
+                                               edgecolor="white", linewidth=0.4))
+            page.text(tx, cy, row[1], 7, va="center")
+        elif kind == "quarantine":
+            side = sh * 1.05
+            page.rect(sx + sw / 2 - side / 2, cy - side / 2, side, side, facecolor=QUARANTINE,
+                      edgecolor="white", linewidth=0.4)
+            page.text(sx + sw / 2, cy, "隔", 4.8, color="white", ha="center", va="center")
+            page.text(tx, cy, row[1], 7, va="center")
+        cy -= step
+
+
+def describe_filters(filters: Filters, region: Region, lang: str, is_view: bool = False) -> str:
+    """The subtitle: the active filters in words (townships listed up to five)."""
+    sep = "、" if lang == "zh" else ", "
+    parts = []
+    if filters.levels:
+        parts.append(t("export.filters.levels", lang,
+                       values=sep.join(t(f"level.{v}", lang) for v in filters.levels)))
+    if filters.townships:
+        names = dict(zip(region.townships["code"], region.townships[f"name_{lang}"],
+                         strict=True))
+        shown = [names.get(c, c) for c in filters.townships[:5]]
+        more = len(filters.townships) - len(shown)
+        text = sep.join(shown) + (f" {t('export.filters.more', lang, n=len(filters.townships))}"
+                                  if more else "")
+        parts.append(t("export.filters.townships", lang, values=text))
+    if filters.colours:
+        parts.append(t("export.filters.colours", lang,
+                       values=sep.join(t(f"colour.{c}", lang) for c in filters.colours)))
+    if not parts:
+        parts.append(t("export.filters.all", lang))
+    if is_view:
+        parts.append(t("export.filters.view", lang))
+    return " · ".join(parts)
+
+
+# --- the whole page --------------------------------------------------------------------------
+
+@dataclass
+class MapPage:
+    """A drawn map page: the figure, its map axes and the map's extent (metric CRS)."""
+
+    page: Page
+    ax: object
+    extent: tuple[float, float, float, float]
+    state: MapState
+
+
+def default_title(lang: str) -> str:
+    return t("export.default_title", lang)
+
+
+def footer_left(stamp: Stamp, lang: str) -> str:
+    return (f"{t('export.export_id', lang, id=stamp.export_id)}  ·  "
+            f"{t('app.version', lang, version=stamp.data_version)}")
+
+
+def generated_text(stamp: Stamp, lang: str) -> str:
+    return t("export.generated_at", lang, time=stamp.generated.strftime("%Y-%m-%d %H:%M"))
+
+
+def map_page(frames: Frames, region: Region, request: ExportRequest, palette: dict[str, str],
+             stamp: Stamp, page_label: str = "") -> MapPage:
+    """Lay out one map page for ``request`` (the figure is not saved)."""
+    with print_style(stamp.export_id):
+        return _map_page(frames, region, request, palette, stamp, page_label)
+
+
+def _map_page(frames: Frames, region: Region, request: ExportRequest, palette: dict[str, str],
+              stamp: Stamp, page_label: str) -> MapPage:
+    # Text takes its font when created: everything is drawn inside ``print_style``.
+    lang = request.lang
+    page = Page(request.paper, request.orientation)
+    k = page.k
+    bx, by, bw, bh = page.body
+    gap = 5 * k
+    if page.landscape:
+        panel_w = 66 * k
+        map_box = (bx, by, bw - panel_w - gap, bh)
+        px = bx + bw - panel_w
+        loc_h = 50 * k
+        loc_rect = (px, by + bh - loc_h - 4 * k, panel_w, loc_h)
+        notes_h = 34 * k
+        legend_rect = (px, by + notes_h + gap * 0.6, panel_w,
+                       loc_rect[1] - by - notes_h - gap * 1.8)
+        notes_rect = (px, by, panel_w, notes_h)
+    else:
+        panel_h = 72 * k
+        map_box = (bx, by + panel_h + gap, bw, bh - panel_h - gap)
+        col = (bw - 2 * gap) / 3
+        loc_rect = (bx, by, col, panel_h - 5 * k)
+        legend_rect = (bx + col + gap, by, col, panel_h)
+        notes_rect = (bx + 2 * (col + gap), by, col, panel_h)
+    aspect = map_box[2] / map_box[3]
+    extent = map_extent(region, request.bbox, aspect)
+    state = map_state(frames, region, request.filters, palette)
+    title = request.title or default_title(lang)
+    pages = page_label or t("export.page", lang, page=1, pages=1)
+    page.frame(title, describe_filters(request.filters, region, lang, request.bbox is not None),
+               t("app.as_of", lang, day=request.as_of.isoformat()), generated_text(stamp, lang),
+               footer_left(stamp, lang), f"{t('app.title', lang)}  ·  {pages}")
+    ax = page.axes(*map_box)
+    draw_map(ax, region, state, extent, lang, page.fs)
+    graticule_ticks(ax, extent, page.fs)
+    scale_bar(ax, extent, lang, page.fs)
+    north_arrow(page, map_box, extent, lang)
+    locator(page, region, extent, request.bbox is not None, lang, loc_rect)
+    legend(page, state, palette, lang, legend_rect)
+    notes(page, stamp, lang, notes_rect, state.outside > 0)
+    return MapPage(page=page, ax=ax, extent=extent, state=state)
+
+
+def notes(page: Page, stamp: Stamp, lang: str, rect, muted: bool) -> None:
+    """Source, projection and (for the demo region) the synthetic-boundaries warning."""
+    x, y, w, h = rect
+    k = page.k
+    lines = [t("export.source", lang, app=t("app.title", lang)),
+             t("export.crs", lang)]
+    if muted:
+        lines.append(t("export.muted_note", lang))
+    if stamp.synthetic:
+        lines.append(t("app.demo_note", lang))
+    size = 6.2
+    text = "\n".join(wrap(line, w - 2 * k, size * page.fs) for line in lines)
+    page.text(x, y + h, text, size, color=GREY, va="top", linespacing=1.45)
+
+
+def render_map(frames: Frames, region: Region, request: ExportRequest, palette: dict[str, str],
+               stamp: Stamp) -> bytes:
+    """The map for ``request`` as PNG (300 dpi), PDF or SVG bytes.
+
+    Parameters
+    ----------
+    frames, region
+        The data snapshot and the geography.
+    request : ExportRequest
+        ``request.kind`` is ``"png"``, ``"pdf"`` or ``"svg"``.
+    palette : dict
+        Colour name to hex, as on screen.
+    stamp : Stamp
+        The export's ID, data version and generation time, printed in the footer and written
+        into the file's metadata.
+    """
+    drawn = map_page(frames, region, request, palette, stamp)
+    title = request.title or default_title(request.lang)
+    subject = describe_filters(request.filters, region, request.lang, request.bbox is not None)
+    return drawn.page.save(request.kind, stamp, title, subject)

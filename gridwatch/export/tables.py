@@ -1,0 +1,223 @@
+"""Data downloads and the tables of the briefing pack.
+
+CSV files are written for spreadsheets: UTF-8 with a byte-order mark (so Excel reads Chinese),
+and every text cell that a spreadsheet would run as a formula (starting with ``=``, ``+``,
+``-``, ``@``, tab or carriage return) is prefixed with a single quote. Numbers stay numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from datetime import UTC, date
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from gridwatch.export.options import ExportRequest
+from gridwatch.export.render import Stamp
+from gridwatch.filters import Filters
+from gridwatch.geo.layers import Region
+from gridwatch.i18n import t
+from gridwatch.metrics import (
+    Frames,
+    checkpoint_series,
+    colour_composition,
+    cutoff,
+    grid_status,
+    grid_table,
+    select_grids,
+    task_completion_by_township,
+)
+from gridwatch.store.models import COLOURS
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+"""Leading characters that make a spreadsheet treat a text cell as a formula."""
+
+_GDAL_LOCK = threading.Lock()  # OGR_CURRENT_DATE is process-wide GDAL configuration
+
+
+def neutralise(value):
+    """``value`` made inert for spreadsheets: text starting with a formula character gets a
+    leading single quote; anything else is returned unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def safe_csv(table: pd.DataFrame, index: bool = False) -> bytes:
+    """``table`` as CSV bytes (UTF-8 with BOM), text cells neutralised, numbers untouched.
+
+    Parameters
+    ----------
+    table : DataFrame
+    index : bool
+        Write the index as the first column (chart tables are indexed by day or township).
+    """
+    out = table.reset_index() if index else table.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(neutralise)
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    return out.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
+# --- the filtered grids ----------------------------------------------------------------------
+
+def grids_frame(frames: Frames, region: Region, filters: Filters, lang: str) -> pd.DataFrame:
+    """The filtered grids with their figures (the grid table), plus the colour in words."""
+    table = grid_table(frames, region, filters)
+    labels = table["colour"].map(lambda c: t(f"colour.{c}", lang) if isinstance(c, str)
+                                 else t("colour.none", lang))
+    table.insert(table.columns.get_loc("colour") + 1, "colour_label", labels)
+    return table
+
+
+def grids_geoframe(frames: Frames, region: Region, filters: Filters,
+                   lang: str) -> gpd.GeoDataFrame:
+    """The filtered grids with their figures and boundaries (EPSG:4326)."""
+    table = grids_frame(frames, region, filters, lang)
+    geometry = region.grids.set_index("code").loc[table["code"], "geometry"].to_numpy()
+    return gpd.GeoDataFrame(table, geometry=geometry, crs=region.grids.crs)
+
+
+def chart_frame(frames: Frames, region: Region, filters: Filters, which: str,
+                lang: str) -> pd.DataFrame:
+    """The data behind one chart of the analyst view, indexed as the chart is."""
+    if which == "tasks":
+        table = task_completion_by_township(frames, region, filters)
+        names = dict(zip(region.townships["code"], region.townships[f"name_{lang}"],
+                         strict=True))
+        table.insert(0, "township", [names[c] for c in table.index])
+        return table.rename_axis("township_code")
+    if which == "checkpoints":
+        return checkpoint_series(frames, region, filters)
+    return colour_composition(frames, region, filters)
+
+
+def export_properties(request: ExportRequest, stamp: Stamp) -> dict:
+    """What every data file says about itself."""
+    return {"export_id": stamp.export_id, "data_version": stamp.data_version,
+            "generated_at": stamp.generated.isoformat(),
+            "filters": request.filters.to_dict(), "lang": request.lang}
+
+
+def render_data(frames: Frames, region: Region, request: ExportRequest, stamp: Stamp) -> bytes:
+    """The CSV, GeoJSON or GeoPackage bytes for ``request``."""
+    if request.kind == "csv":
+        if request.table == "grids":
+            return safe_csv(grids_frame(frames, region, request.filters, request.lang))
+        return safe_csv(chart_frame(frames, region, request.filters, request.table,
+                                    request.lang), index=True)
+    gdf = grids_geoframe(frames, region, request.filters, request.lang)
+    if request.kind == "geojson":
+        data = json.loads(gdf.to_json(drop_id=True, to_wgs84=False))
+        data["gridwatch"] = export_properties(request, stamp)  # an RFC 7946 foreign member
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _gpkg_bytes(gdf, request, stamp)
+
+
+def _gpkg_bytes(gdf: gpd.GeoDataFrame, request: ExportRequest, stamp: Stamp) -> bytes:
+    # GDAL stamps GeoPackage contents with the current time unless told otherwise; the
+    # export's generation time keeps the file the same on every repeat.
+    meta = {k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else str(v)
+            for k, v in export_properties(request, stamp).items()}
+    when = stamp.generated.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    fd, path = tempfile.mkstemp(suffix=".gpkg")
+    os.close(fd)
+    os.unlink(path)
+    try:
+        with _GDAL_LOCK:
+            old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+            pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": when})
+            try:
+                pyogrio.write_dataframe(gdf, path, layer="grids", driver="GPKG",
+                                        layer_metadata=meta,
+                                        layer_options={"DESCRIPTION": f"gridwatch export "
+                                                       f"{stamp.export_id}"})
+            finally:
+                pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
+        with open(path, "rb") as fh:
+            return fh.read()
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
+
+
+# --- tables for the briefing pack ------------------------------------------------------------
+
+def red_orange_grids(frames: Frames, region: Region, filters: Filters) -> pd.DataFrame:
+    """The filtered grids marked red or orange, most urgent first."""
+    table = grid_table(frames, region, filters)
+    return table[table["colour"].isin(["red", "orange"])].reset_index(drop=True)
+
+
+def overdue_tasks(frames: Frames, region: Region, filters: Filters) -> pd.DataFrame:
+    """Tasks with an assignment to a filtered grid that is past due and not completed at the
+    end of the as-of day: code, titles, issued, due, grids overdue and townships involved."""
+    status = grid_status(frames, region, filters.as_of)
+    grids = set(status.index[select_grids(status, filters)])
+    end = cutoff(filters.as_of)
+    a = frames.assignments
+    a = a[a["grid_code"].isin(grids) & (a["issued_at"] < end)]
+    done = a["completed_at"].notna() & (a["completed_at"] < end)
+    late = a[~done & (a["due_at"] < end)]
+    columns = ["code", "title_zh", "title_en", "issued_at", "due_at", "grids_overdue",
+               "townships"]
+    if late.empty:
+        return pd.DataFrame(columns=columns)
+    per_task = late.groupby("task_id").agg(
+        grids_overdue=("grid_code", "nunique"),
+        townships=("township_code", lambda s: tuple(sorted(set(s)))),
+        due_at=("due_at", "min"))
+    tasks = frames.tasks.set_index("id").loc[per_task.index]
+    out = pd.DataFrame({
+        "code": tasks["code"], "title_zh": tasks["title_zh"], "title_en": tasks["title_en"],
+        "issued_at": tasks["issued_at"], "due_at": per_task["due_at"],
+        "grids_overdue": per_task["grids_overdue"], "townships": per_task["townships"],
+    })
+    return out.sort_values(["due_at", "code"]).reset_index(drop=True)[columns]
+
+
+def colour_changes(frames: Frames, region: Region, filters: Filters,
+                   since: date) -> pd.DataFrame:
+    """Grids whose colour at the end of the as-of day differs from the end of ``since``.
+
+    Grids are those the level and township filters keep; with a colour filter, a change
+    counts when the colour before or after is one of the chosen colours. ``direction`` is
+    ``"up"`` (towards red, higher risk) or ``"down"``.
+    """
+    now = grid_status(frames, region, filters.as_of)
+    before = grid_status(frames, region, since)["colour"]
+    spatial = select_grids(now, Filters(levels=filters.levels, townships=filters.townships))
+    rank = {c: i for i, c in enumerate(COLOURS)}
+    after_rank = now["colour"].map(rank)
+    before_rank = before.map(rank)
+    changed = spatial & after_rank.notna() & before_rank.notna() & (after_rank != before_rank)
+    if filters.colours:
+        changed &= now["colour"].isin(filters.colours) | before.isin(filters.colours)
+    out = pd.DataFrame({
+        "code": now.index[changed], "township_code": now.loc[changed, "township_code"],
+        "before": before[changed], "after": now.loc[changed, "colour"],
+        "direction": np.where(after_rank[changed] < before_rank[changed], "up", "down"),
+    }).reset_index(drop=True)
+    info = region.grid_table.set_index("code")
+    for col in ("name_zh", "name_en", "township_zh", "township_en"):
+        out[col] = info.loc[out["code"], col].to_numpy() if len(out) else []
+    order = out["direction"].map({"up": 0, "down": 1})
+    return out.assign(_o=order).sort_values(["_o", "township_code", "code"]) \
+        .drop(columns="_o").reset_index(drop=True)
+
+
+def changes_by_township(changes: pd.DataFrame, region: Region, lang: str) -> pd.DataFrame:
+    """Per township with any change: grids up, grids down (and a total row)."""
+    names = dict(zip(region.townships["code"], region.townships[f"name_{lang}"], strict=True))
+    counts = pd.crosstab(changes["township_code"], changes["direction"]) if len(changes) \
+        else pd.DataFrame()
+    counts = counts.reindex(columns=["up", "down"]).fillna(0).astype(int)
+    counts.insert(0, "township", [names.get(c, c) for c in counts.index])
+    return counts.sort_index()

@@ -1,0 +1,582 @@
+"""Batch kinds: each write endpoint's fields, whole-batch validation and its applier.
+
+A batch is checked field by field first (every error, with its row and field), then applied
+inside one write transaction that looks at what is already stored: a row equal to a stored one
+(same natural key, same values) is a duplicate and creates nothing; a row with the same natural
+key but different values is a conflict and refuses the whole batch. Nothing is stored unless
+every row is accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.orm import Session
+
+from gridwatch.ingest import fields as f
+from gridwatch.ingest.auth import Principal
+from gridwatch.ingest.errors import IngestError, RowError, refuse
+from gridwatch.ingest.store import Outcome, WriteContext, audit, run_write
+from gridwatch.store import models as m
+
+MAX_ITEMS = 5000
+"""The most rows one request may carry; larger sets are sent as several batches."""
+
+LEAD_STAGES = ("reported", "acknowledged", "escalated", "dispatched", "closed")
+LEAD_CATEGORIES = ("returnee", "fever", "gathering", "other")
+TASK_SCOPES = ("county", "township", "grids")
+TASK_EVENTS = ("acknowledged", "completed")
+
+
+@dataclass(frozen=True)
+class Field:
+    parse: Callable
+    required: bool = True
+    ref: str | None = None  # "grid", "township" or "checkpoint": must exist in the region
+
+
+@dataclass(frozen=True)
+class BatchKind:
+    """One write endpoint's batch: its fields, a cross-field check and its applier."""
+
+    name: str
+    fields: dict[str, Field]
+    apply: Callable[[Session, list[dict], WriteContext, f.Reference], Outcome]
+    check: Callable[[dict], list[tuple[str, str]]] = field(default=lambda row: [])
+    summary: str = ""
+
+
+def iso(moment: datetime | None) -> str | None:
+    """Naive UTC as ISO 8601 with ``Z`` (how audit rows keep times)."""
+    return None if moment is None else moment.isoformat() + "Z"
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+def validate(kind: BatchKind, body, ref: f.Reference) -> list[dict]:
+    """Check a request body ``{"items": [...]}`` of ``kind``; return the parsed rows.
+
+    Raises
+    ------
+    IngestError
+        400 when the body is not of the documented shape, 422 with every row error otherwise.
+    """
+    if not isinstance(body, dict):
+        raise refuse(400, 'the body must be a JSON object {"items": [...]}')
+    extra = sorted(set(body) - {"items"})
+    if extra:
+        raise refuse(400, f"unknown top-level field {extra[0]!r}; only 'items' is accepted",
+                     extra[0])
+    items = body.get("items")
+    if not isinstance(items, list) or not items:
+        raise refuse(400, "'items' must be a non-empty list", "items")
+    if len(items) > MAX_ITEMS:
+        raise refuse(413, f"at most {MAX_ITEMS} items per request; split the batch", "items")
+    return validate_rows(kind, items, ref)
+
+
+def validate_rows(kind: BatchKind, items: list, ref: f.Reference) -> list[dict]:
+    """Parse every row of ``items``; raise ``IngestError`` (422) listing every error."""
+    errors: list[RowError] = []
+    rows = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            errors.append(RowError(i, None, "each item must be a JSON object"))
+            continue
+        row, row_errors = _parse_row(kind, item, ref)
+        errors.extend(RowError(i, name, reason) for name, reason in row_errors)
+        rows.append(row)
+    if errors:
+        raise IngestError(422, errors)
+    return rows
+
+
+def _parse_row(kind: BatchKind, item: dict, ref: f.Reference) -> tuple[dict, list]:
+    errors = [(str(name)[:40], "unknown field") for name in item if name not in kind.fields]
+    row: dict = {}
+    for name, spec in kind.fields.items():
+        raw = item.get(name)
+        if f.is_blank(raw):
+            if spec.required:
+                errors.append((name, "is required"))
+            else:
+                row[name] = None
+            continue
+        try:
+            value = spec.parse(raw)
+        except f.FieldError as exc:
+            errors.append((name, str(exc)))
+            continue
+        if spec.ref and not _known(spec.ref, value, ref):
+            errors.append((name, f"no {spec.ref} has the code “{value}”"))
+            continue
+        row[name] = value
+    if not errors:
+        errors.extend(kind.check(row))
+    return row, errors
+
+
+def _known(what: str, value, ref: f.Reference) -> bool:
+    values = value if isinstance(value, list) else [value]
+    table = {"grid": ref.grids, "township": ref.townships, "checkpoint": ref.checkpoints}[what]
+    return all(v in table for v in values)
+
+
+# --- appliers -----------------------------------------------------------------------------------
+
+class _Problems:
+    """Row errors found while applying: 422 when a reference or order is wrong, else 409."""
+
+    def __init__(self) -> None:
+        self.errors: list[RowError] = []
+        self.invalid = False
+
+    def conflict(self, row: int, name: str, reason: str) -> None:
+        self.errors.append(RowError(row, name, reason))
+
+    def invalid_row(self, row: int, name: str, reason: str) -> None:
+        self.invalid = True
+        self.errors.append(RowError(row, name, reason))
+
+    def raise_any(self) -> None:
+        if self.errors:
+            raise IngestError(422 if self.invalid else 409, self.errors)
+
+
+def _same_or_conflict(problems: _Problems, i: int, stored: dict, row: dict, names: tuple,
+                      what: str) -> bool:
+    """True when ``row`` repeats ``stored``; otherwise record a conflict and return False."""
+    for name in names:
+        if stored.get(name) != row.get(name):
+            problems.conflict(i, name, f"{what} is already stored with {name} = "
+                                       f"{_show(stored.get(name))}; send a new record instead "
+                                       "of changing it")
+            return False
+    return True
+
+
+def _show(value) -> str:
+    return iso(value) if isinstance(value, datetime) else repr(value)
+
+
+def _apply_risk(s: Session, rows: list[dict], ctx: WriteContext, _ref) -> Outcome:
+    t = m.RiskAssessment
+    grids = sorted({r["grid_code"] for r in rows})
+    stored = s.execute(select(t.id, t.grid_code, t.colour, t.observed_at, t.source, t.note)
+                       .where(t.grid_code.in_(grids)).order_by(t.observed_at, t.id)).all()
+    by_key = {(r.grid_code, r.observed_at, r.source): {"colour": r.colour, "note": r.note}
+              for r in stored}
+    current = {r.grid_code: (r.observed_at, r.colour) for r in stored}
+    problems, new, entries = _Problems(), [], []
+    duplicates = stale = 0
+    for i, r in enumerate(rows):
+        key = (r["grid_code"], r["observed_at"], r["source"])
+        if key in by_key:
+            what = f"the assessment of grid {key[0]} by {key[2]} at {iso(key[1])}"
+            if _same_or_conflict(problems, i, by_key[key], r, ("colour",), what):
+                duplicates += 1
+            continue
+        by_key[key] = {"colour": r["colour"], "note": r["note"]}
+        before = current.get(r["grid_code"])
+        if before is None or r["observed_at"] >= before[0]:
+            current[r["grid_code"]] = (r["observed_at"], r["colour"])
+        else:
+            stale += 1
+        after = current[r["grid_code"]]
+        new.append({**r, "recorded_at": ctx.now})
+        entries.append({
+            "action": "risk.assess", "entity": "grid", "entity_key": r["grid_code"],
+            "before": None if before is None else {"colour": before[1],
+                                                   "observed_at": iso(before[0])},
+            "after": {"colour": after[1], "observed_at": iso(after[0]),
+                      "assessment": {"colour": r["colour"], "observed_at": iso(r["observed_at"]),
+                                     "source": r["source"], "note": r["note"]}},
+        })
+    problems.raise_any()
+    if new:
+        s.execute(insert(t), new)
+        audit(s, ctx, entries)
+    return Outcome({"applied": len(new), "duplicates": duplicates, "stale": stale}, bool(new))
+
+
+def _apply_levels(s: Session, rows: list[dict], ctx: WriteContext, _ref) -> Outcome:
+    t = m.ControlLevelChange
+    towns = sorted({r["township_code"] for r in rows})
+    stored = s.execute(select(t).where(t.township_code.in_(towns))
+                       .order_by(t.effective_at, t.id)).scalars().all()
+    by_key = {(r.township_code, r.effective_at): {"level": r.level} for r in stored}
+    current = {r.township_code: (r.effective_at, r.level) for r in stored}
+    problems, new, entries = _Problems(), [], []
+    duplicates = stale = 0
+    for i, r in enumerate(rows):
+        key = (r["township_code"], r["effective_at"])
+        if key in by_key:
+            what = f"the level of township {key[0]} from {iso(key[1])}"
+            if _same_or_conflict(problems, i, by_key[key], r, ("level",), what):
+                duplicates += 1
+            continue
+        by_key[key] = {"level": r["level"]}
+        before = current.get(key[0])
+        if before is None or key[1] >= before[0]:
+            current[key[0]] = (key[1], r["level"])
+        else:
+            stale += 1
+        after = current[key[0]]
+        new.append(r)
+        entries.append({
+            "action": "township.level", "entity": "township", "entity_key": key[0],
+            "before": None if before is None else {"level": before[1],
+                                                   "effective_at": iso(before[0])},
+            "after": {"level": after[1], "effective_at": iso(after[0]),
+                      "change": {"level": r["level"], "effective_at": iso(key[1]),
+                                 "source": r["source"], "note": r["note"]}},
+        })
+    problems.raise_any()
+    if new:
+        s.execute(insert(t), new)
+        audit(s, ctx, entries)
+    return Outcome({"applied": len(new), "duplicates": duplicates, "stale": stale}, bool(new))
+
+
+def _insert_new(s: Session, rows: list[dict], ctx: WriteContext, table, key_names: tuple,
+                compare: tuple, entity: str, action: str, extra: Callable = lambda r: {}
+                ) -> Outcome:
+    """Insert rows whose natural key is new; equal rows are duplicates, others conflicts."""
+    columns = [getattr(table, n) for n in key_names]
+    wanted = [tuple(r[n] for n in key_names) for r in rows]
+    query = select(*columns, *(getattr(table, n) for n in compare)).where(
+        columns[0].in_(sorted({k[0] for k in wanted})))
+    if len(columns) > 1:  # narrow by the second key's range (a time or a number)
+        seconds = [k[1] for k in wanted]
+        query = query.where(columns[1].between(min(seconds), max(seconds)))
+    stored = {tuple(row[:len(key_names)]): dict(zip(compare, row[len(key_names):], strict=True))
+              for row in s.execute(query)}
+    problems, new, entries, duplicates = _Problems(), [], [], 0
+    for i, given in enumerate(rows):
+        r = {**given, **extra(given)}
+        key = tuple(r[n] for n in key_names)
+        label = "/".join(str(k) for k in key)
+        if key in stored:
+            if _same_or_conflict(problems, i, stored[key], r, compare, f"{entity} {label}"):
+                duplicates += 1
+            continue
+        stored[key] = {n: r.get(n) for n in compare}
+        new.append(r)
+        entries.append({"action": action, "entity": entity, "entity_key": label, "before": None,
+                        "after": {n: (iso(v) if isinstance(v, datetime) else v)
+                                  for n, v in r.items()}})
+    problems.raise_any()
+    if new:
+        s.execute(insert(table), new)
+        audit(s, ctx, entries)
+    return Outcome({"applied": len(new), "duplicates": duplicates}, bool(new))
+
+
+def _apply_directives(s, rows, ctx, _ref) -> Outcome:
+    return _insert_new(s, rows, ctx, m.Directive, ("kind", "number"),
+                       ("title_zh", "title_en", "issued_at"), "directive", "directive.issue")
+
+
+def _apply_tasks(s, rows, ctx, _ref) -> Outcome:
+    return _insert_new(s, rows, ctx, m.Task, ("code",),
+                       ("title_zh", "title_en", "scope", "issued_at", "due_at"), "task",
+                       "task.publish")
+
+
+def _apply_checkpoint_counts(s, rows, ctx, _ref) -> Outcome:
+    return _insert_new(s, rows, ctx, m.CheckpointCount, ("checkpoint_code", "hour_start"),
+                       ("vehicles", "people", "qr_registrations", "flagged"), "checkpoint_hour",
+                       "checkpoint.count")
+
+
+def _apply_leads(s, rows, ctx, ref: f.Reference) -> Outcome:
+    def extra(r):
+        return {"township_code": ref.grids[r["grid_code"]],
+                "summary_en": r["summary_en"] or r["summary_zh"]}
+
+    return _insert_new(s, rows, ctx, m.Lead, ("code",),
+                       ("grid_code", "category", "summary_zh", "reported_at"), "lead",
+                       "lead.report", extra)
+
+
+def _tasks_by_code(s: Session, codes) -> dict[str, m.Task]:
+    return {t.code: t for t in s.scalars(select(m.Task).where(m.Task.code.in_(sorted(codes))))}
+
+
+def _apply_assignments(s: Session, rows: list[dict], ctx: WriteContext,
+                       ref: f.Reference) -> Outcome:
+    tasks = _tasks_by_code(s, {r["task_code"] for r in rows})
+    problems = _Problems()
+    prepared = []
+    for i, r in enumerate(rows):
+        task = tasks.get(r["task_code"])
+        if task is None:
+            problems.invalid_row(i, "task_code", f"no task has the code “{r['task_code']}”")
+            continue
+        issued = r["issued_at"] or task.issued_at
+        due = r["due_at"] or task.due_at
+        if issued < task.issued_at:
+            problems.invalid_row(i, "issued_at", f"is before the task was published "
+                                                 f"({iso(task.issued_at)})")
+        elif due <= issued:
+            problems.invalid_row(i, "due_at", "must be after issued_at")
+        else:
+            prepared.append((i, {"task_id": task.id, "grid_code": r["grid_code"],
+                                 "township_code": ref.grids[r["grid_code"]],
+                                 "issued_at": issued, "due_at": due}, task.code))
+    problems.raise_any()
+    t = m.TaskAssignment
+    stored = {(a.task_id, a.grid_code): {"issued_at": a.issued_at, "due_at": a.due_at}
+              for a in s.scalars(select(t).where(t.task_id.in_({p[1]["task_id"]
+                                                                for p in prepared})))}
+    new, entries, duplicates = [], [], 0
+    for i, row, task_code in prepared:
+        key = (row["task_id"], row["grid_code"])
+        what = f"the assignment of task {task_code} to grid {row['grid_code']}"
+        if key in stored:
+            if _same_or_conflict(problems, i, stored[key], row, ("issued_at", "due_at"), what):
+                duplicates += 1
+            continue
+        stored[key] = row
+        new.append(row)
+        entries.append({"action": "task.assign", "entity": "task_assignment",
+                        "entity_key": f"{task_code}/{row['grid_code']}", "before": None,
+                        "after": {"issued_at": iso(row["issued_at"]),
+                                  "due_at": iso(row["due_at"])}})
+    problems.raise_any()
+    if new:
+        s.execute(insert(t), new)
+        audit(s, ctx, entries)
+    return Outcome({"applied": len(new), "duplicates": duplicates}, bool(new))
+
+
+def _apply_task_events(s: Session, rows: list[dict], ctx: WriteContext, _ref) -> Outcome:
+    tasks = _tasks_by_code(s, {r["task_code"] for r in rows})
+    t = m.TaskAssignment
+    ids = {task.id for task in tasks.values()}
+    state = {(a.task_id, a.grid_code): {"id": a.id, "issued_at": a.issued_at,
+                                        "acknowledged_at": a.acknowledged_at,
+                                        "completed_at": a.completed_at}
+             for a in s.scalars(select(t).where(t.task_id.in_(ids)))}
+    original = {k: dict(v) for k, v in state.items()}
+    problems, duplicates, changed = _Problems(), 0, {}
+    order = sorted(range(len(rows)),
+                   key=lambda i: (rows[i]["at"], TASK_EVENTS.index(rows[i]["event"])))
+    for i in order:
+        r = rows[i]
+        task = tasks.get(r["task_code"])
+        if task is None:
+            problems.invalid_row(i, "task_code", f"no task has the code “{r['task_code']}”")
+            continue
+        a = state.get((task.id, r["grid_code"]))
+        if a is None:
+            problems.invalid_row(i, "grid_code", f"task {task.code} is not assigned to grid "
+                                                 f"{r['grid_code']}")
+            continue
+        column = f"{r['event']}_at"
+        if a[column] is not None:
+            if a[column] == r["at"]:
+                duplicates += 1
+            else:
+                problems.conflict(i, "at", f"task {task.code} in grid {r['grid_code']} is "
+                                           f"already {r['event']} at {iso(a[column])}")
+            continue
+        if r["at"] < a["issued_at"]:
+            problems.invalid_row(i, "at", f"is before the task reached the grid "
+                                          f"({iso(a['issued_at'])})")
+            continue
+        if r["event"] == "completed":
+            if a["acknowledged_at"] is None:
+                problems.invalid_row(i, "event", "the task must be acknowledged before it is "
+                                                 "completed")
+                continue
+            if r["at"] < a["acknowledged_at"]:
+                problems.invalid_row(i, "at", f"is before it was acknowledged "
+                                              f"({iso(a['acknowledged_at'])})")
+                continue
+        elif a["completed_at"] is not None and r["at"] > a["completed_at"]:
+            problems.invalid_row(i, "at", "is after the task was completed")
+            continue
+        a[column] = r["at"]
+        changed[(task.id, r["grid_code"])] = (task.code, r["grid_code"])
+    problems.raise_any()
+    entries = []
+    for key, (task_code, grid) in changed.items():
+        a = state[key]
+        s.execute(update(t).where(t.id == a["id"]).values(
+            acknowledged_at=a["acknowledged_at"], completed_at=a["completed_at"]))
+        entries.append({"action": "task.progress", "entity": "task_assignment",
+                        "entity_key": f"{task_code}/{grid}",
+                        "before": {n: iso(original[key][n])
+                                   for n in ("acknowledged_at", "completed_at")},
+                        "after": {n: iso(a[n]) for n in ("acknowledged_at", "completed_at")}})
+    audit(s, ctx, entries)
+    applied = len(rows) - duplicates
+    return Outcome({"applied": applied, "duplicates": duplicates}, bool(changed))
+
+
+def _apply_lead_stages(s: Session, rows: list[dict], ctx: WriteContext, _ref) -> Outcome:
+    t = m.Lead
+    leads = {lead.code: lead for lead in s.scalars(
+        select(t).where(t.code.in_(sorted({r["lead_code"] for r in rows}))))}
+    state = {code: {f"{st}_at": getattr(lead, f"{st}_at") for st in LEAD_STAGES} |
+             {"outcome": lead.outcome} for code, lead in leads.items()}
+    original = {k: dict(v) for k, v in state.items()}
+    problems, duplicates, changed = _Problems(), 0, set()
+    order = sorted(range(len(rows)),
+                   key=lambda i: (rows[i]["at"], LEAD_STAGES.index(rows[i]["stage"])))
+    for i in order:
+        r = rows[i]
+        lead = state.get(r["lead_code"])
+        if lead is None:
+            problems.invalid_row(i, "lead_code", f"no lead has the code “{r['lead_code']}”")
+            continue
+        column = f"{r['stage']}_at"
+        if lead[column] is not None:
+            if lead[column] == r["at"]:
+                duplicates += 1
+            else:
+                problems.conflict(i, "at", f"lead {r['lead_code']} is already {r['stage']} "
+                                           f"at {iso(lead[column])}")
+            continue
+        index = LEAD_STAGES.index(r["stage"])
+        earlier = [(st, lead[f"{st}_at"]) for st in LEAD_STAGES[:index] if lead[f"{st}_at"]]
+        later = [(st, lead[f"{st}_at"]) for st in LEAD_STAGES[index + 1:] if lead[f"{st}_at"]]
+        if r["stage"] == "closed" and lead["acknowledged_at"] is None:
+            problems.invalid_row(i, "stage", "a lead must be acknowledged before it is closed")
+            continue
+        bad = [st for st, at in earlier if r["at"] < at] + [st for st, at in later
+                                                             if r["at"] > at]
+        if bad:
+            problems.invalid_row(i, "at", f"{r['stage']} at {iso(r['at'])} is out of order "
+                                          f"with {bad[0]} at {iso(lead[f'{bad[0]}_at'])}")
+            continue
+        lead[column] = r["at"]
+        if r["stage"] == "closed":
+            lead["outcome"] = r["outcome"]
+        changed.add(r["lead_code"])
+    problems.raise_any()
+    entries = []
+    for code in sorted(changed):
+        values = {k: v for k, v in state[code].items() if k != "reported_at"}
+        s.execute(update(t).where(t.code == code).values(**values))
+        entries.append({"action": "lead.stage", "entity": "lead", "entity_key": code,
+                        "before": {k: _show_plain(v) for k, v in original[code].items()},
+                        "after": {k: _show_plain(v) for k, v in state[code].items()}})
+    audit(s, ctx, entries)
+    return Outcome({"applied": len(rows) - duplicates, "duplicates": duplicates}, bool(changed))
+
+
+def _show_plain(value):
+    return iso(value) if isinstance(value, datetime) else value
+
+
+# --- cross-field checks -------------------------------------------------------------------------
+
+def _due_after_issue(row: dict) -> list[tuple[str, str]]:
+    if row.get("due_at") and row.get("issued_at") and row["due_at"] <= row["issued_at"]:
+        return [("due_at", "must be after issued_at")]
+    return []
+
+
+def _on_the_hour(row: dict) -> list[tuple[str, str]]:
+    problems = []
+    start = row["hour_start"]
+    if (start.minute, start.second, start.microsecond) != (0, 0, 0):
+        problems.append(("hour_start", "must be the start of an hour, "
+                                       "e.g. 2020-02-01T08:00:00+08:00"))
+    for name in ("flagged", "qr_registrations"):
+        if row[name] > row["people"]:
+            problems.append((name, f"{row[name]} is more than the {row['people']} people "
+                                   "inspected"))
+    return problems
+
+
+def _outcome_only_when_closed(row: dict) -> list[tuple[str, str]]:
+    if row.get("outcome") and row["stage"] != "closed":
+        return [("outcome", "is only given when the stage is closed")]
+    return []
+
+
+TS = Field(f.timestamp)
+COUNT = Field(f.integer(0, 1_000_000))
+
+KINDS: dict[str, BatchKind] = {k.name: k for k in (
+    BatchKind("risk-assessments", {
+        "grid_code": Field(f.code, ref="grid"), "colour": Field(f.choice(m.COLOURS)),
+        "observed_at": TS, "source": Field(f.text(64)), "note": Field(f.text(2000), False),
+    }, _apply_risk, summary="Grid risk assessments (five-colour code)"),
+    BatchKind("control-levels", {
+        "township_code": Field(f.code, ref="township"),
+        "level": Field(f.choice(m.CONTROL_LEVELS)), "effective_at": TS,
+        "source": Field(f.text(64)), "note": Field(f.text(2000), False),
+    }, _apply_levels, summary="Township control-level changes"),
+    BatchKind("directives", {
+        "kind": Field(f.choice(("order", "notice"))), "number": Field(f.integer(1, 100_000)),
+        "title_zh": Field(f.text(500)), "title_en": Field(f.text(500)), "issued_at": TS,
+    }, _apply_directives, summary="Orders (指挥部令) and notices (通告)"),
+    BatchKind("tasks", {
+        "code": Field(f.code), "title_zh": Field(f.text(500)), "title_en": Field(f.text(500)),
+        "scope": Field(f.choice(TASK_SCOPES)), "issued_at": TS, "due_at": TS,
+    }, _apply_tasks, _due_after_issue, summary="Publish special tasks"),
+    BatchKind("task-assignments", {
+        "task_code": Field(f.code), "grid_code": Field(f.code, ref="grid"),
+        "issued_at": Field(f.timestamp, False), "due_at": Field(f.timestamp, False),
+    }, _apply_assignments, _due_after_issue, summary="Assign special tasks to grids"),
+    BatchKind("task-events", {
+        "task_code": Field(f.code), "grid_code": Field(f.code, ref="grid"),
+        "event": Field(f.choice(TASK_EVENTS)), "at": TS,
+    }, _apply_task_events, summary="A grid acknowledges or completes a task"),
+    BatchKind("checkpoint-counts", {
+        "checkpoint_code": Field(f.code, ref="checkpoint"), "hour_start": TS,
+        "vehicles": COUNT, "people": COUNT, "qr_registrations": COUNT, "flagged": COUNT,
+    }, _apply_checkpoint_counts, _on_the_hour, summary="Checkpoint hourly counts"),
+    BatchKind("leads", {
+        "code": Field(f.code), "grid_code": Field(f.code, ref="grid"),
+        "category": Field(f.choice(LEAD_CATEGORIES)), "summary_zh": Field(f.text(2000)),
+        "summary_en": Field(f.text(2000), False), "reported_at": TS,
+    }, _apply_leads, summary="Report leads (线索)"),
+    BatchKind("lead-stages", {
+        "lead_code": Field(f.code), "stage": Field(f.choice(LEAD_STAGES[1:])), "at": TS,
+        "outcome": Field(f.text(2000), False),
+    }, _apply_lead_stages, _outcome_only_when_closed,
+        summary="Move leads through acknowledged, escalated, dispatched, closed"),
+)}
+
+
+def submit(engine: Engine, ref: f.Reference, kind_name: str, body, principal: Principal,
+           idempotency_key: str | None = None) -> tuple[Outcome, bool]:
+    """Validate and apply one batch as ``principal``: all of it or none of it.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+        A write engine (``gridwatch.ingest.store.make_write_engine``).
+    ref : Reference
+        The region's codes.
+    kind_name : str
+        A key of ``KINDS``, e.g. "risk-assessments".
+    body : dict
+        ``{"items": [...]}``.
+    principal : Principal
+        Who writes; recorded in the audit log.
+    idempotency_key : str, optional
+        A replay with the same key returns the first answer and changes nothing.
+
+    Returns
+    -------
+    (Outcome, bool)
+        The answer and whether it was an idempotent replay.
+
+    Raises
+    ------
+    IngestError
+        Nothing was stored; ``errors`` says why, per row and field.
+    """
+    kind = KINDS[kind_name]
+    rows = validate(kind, body, ref)
+    return run_write(engine, principal, kind.name, body,
+                     lambda session, ctx: kind.apply(session, rows, ctx, ref), idempotency_key)

@@ -1,0 +1,164 @@
+"""Field parsers shared by the write API and file uploads.
+
+Each parser takes the raw value (from JSON, CSV or XLSX) and returns the stored value or raises
+``FieldError`` with a reason a person can act on.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+from gridwatch.geo.layers import Region
+
+EARLIEST = datetime(2000, 1, 1)
+"""Observations before this are taken for a typing or time zone mistake."""
+
+FUTURE_SLACK = timedelta(days=1)
+CODE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
+
+
+class FieldError(ValueError):
+    """A field's value cannot be used; the message is the reason."""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The region's codes a batch is checked against."""
+
+    grids: dict[str, str]
+    villages: dict[str, str]
+    townships: frozenset[str]
+    checkpoints: frozenset[str]
+
+    @classmethod
+    def from_region(cls, region: Region) -> Reference:
+        """The codes of ``region`` (cached per loaded region)."""
+        return _reference(region)
+
+
+@lru_cache(maxsize=4)
+def _reference(region: Region) -> Reference:
+    return Reference(
+        grids=dict(zip(region.grids["code"], region.grids["township_code"], strict=True)),
+        villages=dict(zip(region.villages["code"], region.villages["township_code"],
+                          strict=True)),
+        townships=frozenset(region.townships["code"]),
+        checkpoints=frozenset(region.checkpoints["code"]),
+    )
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip()) or (
+        isinstance(value, float) and math.isnan(value))
+
+
+def is_blank(value) -> bool:
+    """True for a missing value: None, an empty string or an empty spreadsheet cell (NaN)."""
+    return _blank(value)
+
+
+def timestamp(value, now: datetime | None = None) -> datetime:
+    """An ISO 8601 timestamp with a UTC offset, returned as naive UTC (how the store keeps it)."""
+    if isinstance(value, datetime):
+        raise FieldError("has no time zone offset; write it as text with an offset, "
+                         "e.g. 2020-02-01T08:30:00+08:00")
+    if not isinstance(value, str) or len(value) > 40:
+        raise FieldError("must be an ISO 8601 timestamp with a UTC offset, "
+                         "e.g. 2020-02-01T08:30:00+08:00")
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise FieldError(f"“{value[:40]}” is not an ISO 8601 timestamp, "
+                         "e.g. 2020-02-01T08:30:00+08:00") from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise FieldError(f"“{value}” has no time zone offset; add one, e.g. +08:00 or Z")
+    utc = moment.astimezone(UTC).replace(tzinfo=None)
+    latest = (now or datetime.now(UTC).replace(tzinfo=None)) + FUTURE_SLACK
+    if utc < EARLIEST or utc > latest:
+        raise FieldError(f"“{value}” is outside the accepted range (2000-01-01 to tomorrow)")
+    return utc
+
+
+def choice(options: Iterable) -> Callable:
+    """A parser accepting only ``options`` (compared as text, case-sensitive)."""
+    options = tuple(options)
+    by_text = {str(o): o for o in options}
+
+    def parse(value):
+        key = _integral_text(value) if isinstance(value, float) else str(value).strip() \
+            if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+        if key not in by_text:
+            raise FieldError(f"“{str(value)[:40]}” is not one of "
+                             f"{', '.join(map(str, options))}")
+        return by_text[key]
+
+    parse.schema = {"enum": list(options)}
+    return parse
+
+
+def _integral_text(value: float) -> str | None:
+    return str(int(value)) if math.isfinite(value) and value == int(value) else None
+
+
+def integer(low: int, high: int) -> Callable:
+    """A parser for a whole number in ``[low, high]`` (a numeric string is accepted)."""
+
+    def parse(value):
+        if isinstance(value, bool):
+            raise FieldError("must be a whole number")
+        if isinstance(value, float):
+            if not math.isfinite(value) or value != int(value):
+                raise FieldError(f"{value} is not a whole number")
+            value = int(value)
+        elif isinstance(value, str):
+            if not re.fullmatch(r"\s*-?\d{1,12}\s*", value):
+                raise FieldError(f"“{value[:40]}” is not a whole number")
+            value = int(value)
+        elif not isinstance(value, int):
+            raise FieldError("must be a whole number")
+        if not low <= value <= high:
+            raise FieldError(f"{value} is outside {low}–{high}")
+        return value
+
+    parse.schema = {"type": "integer", "minimum": low, "maximum": high}
+    return parse
+
+
+def text(max_length: int) -> Callable:
+    """A parser for a text of at most ``max_length`` characters, without control characters."""
+
+    def parse(value):
+        if not isinstance(value, str):
+            raise FieldError("must be text")
+        value = value.strip()
+        if not value:
+            raise FieldError("must not be empty")
+        if len(value) > max_length:
+            raise FieldError(f"is longer than {max_length} characters")
+        if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
+            raise FieldError("contains control characters")
+        return value
+
+    parse.schema = {"type": "string", "minLength": 1, "maxLength": max_length}
+    return parse
+
+
+def code(value) -> str:
+    """An identifier: letters, digits, ``_ . -``, at most 32 characters."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not CODE.match(value.strip()):
+        raise FieldError(f"“{str(value)[:40]}” is not a valid code "
+                         "(letters, digits, _ . -, at most 32)")
+    return value.strip()
+
+
+timestamp.schema = {"type": "string", "format": "date-time",
+                    "description": "ISO 8601 with a UTC offset, e.g. 2020-02-01T08:30:00+08:00"}
+code.schema = {"type": "string", "pattern": CODE.pattern}
+

@@ -1,0 +1,89 @@
+"""Strict JSON reading for request bodies.
+
+Python's ``json`` accepts ``NaN`` and ``Infinity``, silently keeps the last of duplicate keys
+and recurses on nesting; a write API must refuse all three with a clear message.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from gridwatch.ingest.errors import IngestError, refuse
+
+MAX_DEPTH = 6
+"""The deepest nesting a write body needs is 3 (body → items → item → list of codes)."""
+
+
+class _Refused(ValueError):
+    pass
+
+
+def _constant(name: str):
+    raise _Refused(f"{name} is not a number JSON allows; send a finite number")
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Refused(f"the number {text[:20]} is out of range")
+    return value
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict:
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Refused(f"the key {key[:40]!r} appears twice in one object")
+        out[key] = value
+    return out
+
+
+def depth(value: Any) -> int:
+    """The nesting depth of a parsed JSON value (a scalar is 0), computed without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if isinstance(node, dict):
+            stack.extend((v, level + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, level + 1) for v in node)
+    return deepest
+
+
+def loads_strict(raw: bytes, max_depth: int = MAX_DEPTH) -> Any:
+    """Parse a request body or raise ``IngestError`` (400) saying what is wrong with it.
+
+    Parameters
+    ----------
+    raw : bytes
+        The body, UTF-8 encoded.
+    max_depth : int
+        The deepest nesting accepted.
+    """
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise refuse(400, f"the body is not UTF-8 text (byte {exc.start})") from None
+    try:
+        value = json.loads(text, parse_constant=_constant, parse_float=_float,
+                           object_pairs_hook=_pairs)
+    except _Refused as exc:
+        raise refuse(400, str(exc)) from None
+    except RecursionError:
+        raise refuse(400, f"the JSON is nested too deeply (at most {max_depth} levels)") from None
+    except ValueError as exc:  # JSONDecodeError, and integers with too many digits
+        raise refuse(400, f"the body is not valid JSON: {str(exc)[:120]}") from None
+    if depth(value) > max_depth:
+        raise refuse(400, f"the JSON is nested too deeply (at most {max_depth} levels)")
+    return value
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON with non-ASCII text kept readable."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+__all__ = ["IngestError", "depth", "dumps", "loads_strict"]

@@ -1,0 +1,163 @@
+"""CSV and XLSX files to rows, refusing files that are too large, not what their name says,
+or archives that would expand without bound (an XLSX file is a zip archive)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+"""The largest table file accepted (bytes)."""
+
+MAX_UNZIPPED_BYTES = 64 * 1024 * 1024
+MAX_RATIO = 200
+MAX_MEMBERS = 2000
+MAX_ROWS = 5000
+
+
+class TableError(ValueError):
+    """The file cannot be read as a table; the message says why."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows read from a file: column names (lower case) and one dict per data row."""
+
+    columns: list[str]
+    rows: list[dict]
+
+    def first_line(self) -> int:
+        """The file line (or sheet row) of ``rows[0]``: the header is line 1."""
+        return 2
+
+
+def check_archive(archive: zipfile.ZipFile, max_total: int = MAX_UNZIPPED_BYTES) -> None:
+    """Refuse zip bombs and members whose path escapes the archive.
+
+    Raises
+    ------
+    TableError
+        With a message naming the problem.
+    """
+    members = archive.infolist()
+    if len(members) > MAX_MEMBERS:
+        raise TableError(f"the archive holds {len(members)} files (at most {MAX_MEMBERS})")
+    total = 0
+    for info in members:
+        name = info.filename.replace("\\", "/")
+        if name.startswith("/") or ".." in name.split("/") or ":" in name.split("/")[0]:
+            raise TableError(f"the archive member “{info.filename[:80]}” points outside the "
+                             "archive")
+        total += info.file_size
+        if info.compress_size and info.file_size / info.compress_size > MAX_RATIO \
+                and info.file_size > 1024 * 1024:
+            raise TableError("the archive expands far beyond its size (a zip bomb?)")
+    if total > max_total:
+        raise TableError(f"the archive would expand to {total // (1024 * 1024)} MiB "
+                         f"(at most {max_total // (1024 * 1024)} MiB)")
+
+
+def read_table(filename: str, data: bytes) -> Table:
+    """Read a ``.csv`` or ``.xlsx`` file into rows of raw values.
+
+    Parameters
+    ----------
+    filename : str
+        The uploaded file's name; its extension picks the reader.
+    data : bytes
+        The file's content.
+
+    Raises
+    ------
+    TableError
+        When the file is too large, empty, not what its extension says, or an unsafe archive.
+    """
+    if len(data) > MAX_FILE_BYTES:
+        raise TableError(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+    name = (filename or "").lower()
+    if name.endswith(".csv"):
+        if data[:2] == b"PK" or b"\x00" in data[:4096]:
+            raise TableError("the file is named .csv but is not a text file")
+        return _csv(data)
+    if name.endswith(".xlsx"):
+        if data[:4] != b"PK\x03\x04":
+            raise TableError("the file is named .xlsx but is not an Excel workbook")
+        return _xlsx(data)
+    raise TableError("only .csv and .xlsx files can be uploaded")
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GB18030/GBK
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise TableError("the CSV file is neither UTF-8 nor GB18030 text")
+
+
+def _finish(header: list, records) -> Table:
+    columns = [str(c).strip().lower() if c is not None else "" for c in header]
+    if not any(columns):
+        raise TableError("the first row must name the columns")
+    rows = []
+    for record in records:
+        values = list(record)
+        if not any(v not in (None, "") for v in values):
+            continue  # blank lines
+        if len(rows) >= MAX_ROWS:
+            raise TableError(f"the file has more than {MAX_ROWS} rows; split it")
+        row = {col: (values[i] if i < len(values) else None)
+               for i, col in enumerate(columns) if col}
+        extra = [v for v in values[len(columns):] if v not in (None, "")]
+        if extra:
+            row["(extra)"] = extra
+        rows.append(row)
+    if not rows:
+        raise TableError("the file has no data rows")
+    return Table([c for c in columns if c], rows)
+
+
+def _csv(data: bytes) -> Table:
+    text = _decode(data)
+    try:
+        reader = csv.reader(io.StringIO(text))
+        header = next(reader, None)
+        if header is None:
+            raise TableError("the file is empty")
+        return _finish(header, ([v.strip() or None for v in record] for record in reader))
+    except csv.Error as exc:
+        raise TableError(f"the CSV file cannot be read: {exc}") from None
+
+
+def _xlsx(data: bytes) -> Table:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise TableError("the file is named .xlsx but is not an Excel workbook") from None
+    with archive:
+        check_archive(archive)
+        if "xl/workbook.xml" not in archive.namelist():
+            raise TableError("the file is a zip archive but not an Excel workbook")
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds of error on a damaged file
+        raise TableError(f"the workbook cannot be read ({type(exc).__name__})") from None
+    try:
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            raise TableError("the first sheet is empty")
+        return _finish(list(header), ([v.strip() if isinstance(v, str) else v for v in r]
+                                      for r in rows))
+    finally:
+        book.close()
+
+
+def items_from(table: Table) -> list[dict]:
+    """The table's rows as batch items; empty cells are left out (a missing value), and
+    unknown columns stay in so the batch validation reports them."""
+    return [{k: v for k, v in row.items() if v is not None} for row in table.rows]

@@ -1,0 +1,159 @@
+"""The situation-room wall (``/wall``): dark, full screen, no controls, sized to the viewport."""
+
+from __future__ import annotations
+
+from dash import dcc, html
+
+from gridwatch.geo.layers import Region
+from gridwatch.i18n import t
+from gridwatch.settings import Settings
+from layouts.ids import ID
+from layouts.map import MapIds, county_map, legend
+
+WALL_MAP = MapIds(map=ID.WALL_MAP, neighbours=ID.WALL_NEIGHBOURS, grids=ID.WALL_GRIDS,
+                  townships=ID.WALL_TOWNSHIPS, county=ID.WALL_COUNTY,
+                  checkpoints=ID.WALL_CHECKPOINTS, quarantine=ID.WALL_QUARANTINE,
+                  labels=ID.WALL_LABELS)
+VIEWS = ("checkpoints", "tasks", "focus")
+
+
+def layout(region: Region, settings: Settings, lang: str, styles: dict, config: dict,
+           seen: dict) -> html.Div:
+    """The wall page. ``config`` holds the rotation, thresholds and the banner texts the
+    browser needs; ``seen`` is the picture the page opens with (for spotting changes)."""
+    return html.Div(id=ID.WALL, className="wall", lang=lang, children=[
+        dcc.Store(id=ID.WALL_CONFIG, data=config),
+        dcc.Store(id=ID.WALL_HEALTH),
+        dcc.Store(id=ID.WALL_SEEN, data=seen),
+        dcc.Store(id=ID.WALL_STEP, data=0),
+        dcc.Interval(id=ID.WALL_TICK, interval=int(settings.wall_poll_seconds * 1000)),
+        dcc.Interval(id=ID.WALL_CLOCK_TICK, interval=1000),
+        dcc.Interval(id=ID.WALL_ROTATE, interval=int(config["rotate"] * 1000)),
+        html.Header(className="wall-head", children=[
+            html.H1(t("wall.title", lang)),
+            html.Div(id=ID.WALL_AS_OF, className="wall-asof"),
+            html.Div(id=ID.WALL_CLOCK, className="wall-clock"),
+        ]),
+        html.Div(id=ID.WALL_BANNER, className="wall-banner", hidden=True, role="alert"),
+        html.Div(className="wall-body", children=[
+            html.Div(className="wall-map", children=[
+                county_map(region, settings, lang, styles, ids=WALL_MAP, interactive=False),
+                legend(styles, settings.palette, lang, legend_id=ID.WALL_LEGEND,
+                       class_name="gw-legend wall-legend"),
+            ]),
+            html.Div(id=ID.WALL_KPIS, className="wall-kpis"),
+            html.Section(className="wall-card wall-panel", children=[
+                html.Div(className="wall-card-head", children=[
+                    html.H2(id=ID.WALL_PANEL_TITLE),
+                    html.Span(id=ID.WALL_PANEL_STEP, className="wall-step"),
+                ]),
+                html.Div(id=ID.WALL_PANEL, className="wall-panel-body"),
+            ]),
+            html.Section(className="wall-card wall-changes", children=[
+                html.Div(className="wall-card-head", children=[
+                    html.H2(t("wall.changes.title", lang))]),
+                html.Div(id=ID.WALL_CHANGES, className="wall-changes-body"),
+            ]),
+        ]),
+        html.Footer(className="wall-ticker", children=html.Div(id=ID.WALL_TICKER,
+                                                               className="wall-ticker-track")),
+    ])
+
+
+# --- pieces the callbacks fill in --------------------------------------------------------------
+
+def kpi_tiles(k, today: dict, palette: dict[str, str], lang: str) -> list:
+    """The wall's KPI tiles from ``Kpis`` ``k`` and ``tasks_on_day`` figures ``today``."""
+    from gridwatch.i18n import duration
+    from gridwatch.store.models import COLOURS, CONTROL_LEVELS
+
+    def delta(n: int) -> html.Span:
+        cls = "up" if n > 0 else "down" if n < 0 else "flat"
+        return html.Span(f"{n:+d}" if n else "±0", className=f"wall-delta wall-delta-{cls}")
+
+    rate = "—" if today["response_rate"] is None else f"{today['response_rate']:.0%}"
+    return [
+        html.Div(className="wall-tile wall-tile-colours", **{"data-kpi": "colours"}, children=[
+            html.Div(t("wall.kpi.grids", lang), className="wall-tile-label"),
+            html.Div(className="wall-colours", children=[
+                html.Div(className="wall-colour", **{"data-colour": c}, children=[
+                    html.Span(className="wall-swatch", style={"background": palette[c]}),
+                    html.B(str(k.colour_counts[c]), className="wall-figure"),
+                    delta(k.colour_deltas[c]),
+                ]) for c in COLOURS]),
+        ]),
+        html.Div(className="wall-tile", **{"data-kpi": "levels"}, children=[
+            html.Div(t("wall.kpi.levels", lang), className="wall-tile-label"),
+            html.Div(className="wall-levels", children=[
+                html.Div([html.B(str(k.level_counts[lv]), className="wall-figure"),
+                          html.Span(t(f"level.{lv}", lang))], className=f"wall-level-{lv}")
+                for lv in CONTROL_LEVELS]),
+        ]),
+        html.Div(className="wall-tile", **{"data-kpi": "tasks"}, children=[
+            html.Div(t("wall.kpi.tasks", lang), className="wall-tile-label"),
+            html.B(f"{today['completed']}/{today['issued']}", className="wall-figure"),
+            html.Div(t("wall.kpi.tasks_done", lang), className="wall-tile-note"),
+            html.Div(t("wall.kpi.response", lang, rate=rate), className="wall-tile-note"),
+        ]),
+        html.Div(className="wall-tile", **{"data-kpi": "checkpoints"}, children=[
+            html.Div(t("wall.kpi.checkpoints", lang), className="wall-tile-label"),
+            html.Div([html.B(f"{k.checkpoint_vehicles:,}", className="wall-figure"),
+                      html.Span(t("kpi.vehicles", lang))]),
+            html.Div([html.B(f"{k.checkpoint_people:,}", className="wall-figure"),
+                      html.Span(t("kpi.people", lang))]),
+        ]),
+        html.Div(className="wall-tile", **{"data-kpi": "leads"}, children=[
+            html.Div(t("wall.kpi.leads", lang), className="wall-tile-label"),
+            html.B(str(k.open_leads), className="wall-figure" + (" wall-alert" if k.open_leads
+                                                                  else "")),
+            html.Div(t("wall.kpi.oldest", lang, age=duration(k.oldest_open_lead_minutes, lang))
+                     if k.open_leads else t("wall.kpi.no_leads", lang),
+                     className="wall-tile-note"),
+        ]),
+    ]
+
+
+def change_items(live: list[dict], today, names: dict[str, str], towns: dict[str, str],
+                 palette: dict[str, str], lang: str, limit: int = 5) -> list:
+    """The "what changed" list: changes seen live first, then today's, riskier first."""
+    rows = [{**c, "live": True} for c in live]
+    seen = {c["code"] for c in live}
+    for c in today.itertuples():
+        if c.code not in seen:
+            rows.append({"code": c.code, "before": c.before, "after": c.after,
+                         "direction": c.direction, "township_code": c.township_code,
+                         "at": c.at.strftime("%H:%M") if c.at == c.at else "", "live": False})
+    if not rows:
+        return [html.Div(t("wall.changes.none", lang), className="wall-muted")]
+    up = sum(1 for r in rows if r["direction"] > 0)
+    items = [html.Div(t("wall.changes.summary", lang, up=up, down=len(rows) - up),
+                      className="wall-changes-summary")]
+    for r in rows[:limit]:
+        arrow = "▲" if r["direction"] > 0 else "▼"
+        items.append(html.Div(className="wall-change " + ("is-live" if r["live"] else ""),
+                              **{"data-grid": r["code"]}, children=[
+            html.Span(arrow, className="wall-arrow " + ("up" if r["direction"] > 0 else "down")),
+            html.Span(names.get(r["code"], r["code"]), className="wall-change-name"),
+            html.Span(towns.get(r["township_code"], ""), className="wall-muted"),
+            html.Span(className="wall-swatch", style={"background": palette.get(r["before"],
+                                                                                "#555")}),
+            "→",
+            html.Span(className="wall-swatch", style={"background": palette[r["after"]]}),
+            html.Span(t("wall.changes.live", lang) if r["live"] else r["at"],
+                      className="wall-muted"),
+        ]))
+    if len(rows) > limit:
+        items.append(html.Div(t("wall.changes.more", lang, n=len(rows) - limit),
+                              className="wall-muted"))
+    return items
+
+
+def ticker_items(events, lang: str) -> list:
+    """The ticker's items, twice over so the scroll loops without a jump."""
+    items = []
+    for e in events.itertuples():
+        label = t(f"wall.ticker.{e.kind}", lang, ref=e.ref)
+        items.append(html.Span(className=f"wall-tick wall-tick-{e.kind}", children=[
+            html.B(f"【{label}】"), getattr(e, f"title_{lang}"),
+            html.Span(e.at.strftime(" %m-%d %H:%M"), className="wall-muted")]))
+    return items + [html.Span(i.children, className=i.className) for i in items]

@@ -1,0 +1,108 @@
+"""Upload a CSV in the browser: see the validation report, commit, and watch the map change."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from gridwatch.ingest.auth import create_token
+from gridwatch.settings import DEFAULT_PALETTE
+from gridwatch.store.db import make_engine, migrate
+from tests.browser.conftest import LiveServer, console_errors, free_port, wait_for
+
+pytestmark = pytest.mark.browser
+
+GRID = "33082400100101"
+
+FILL_OF_GRID = """
+const map = window.gridwatchMap;
+if (!map) return null;
+let fill = null;
+map.eachLayer(function (layer) {
+  if (layer.feature && layer.feature.properties.code === arguments[0]) {
+    fill = layer.options.fillColor;
+  }
+}.bind(null));
+return fill;
+"""
+
+
+@pytest.fixture(scope="module")
+def upload_server(seeded_db, tmp_path_factory):
+    """A server over its own copy of the store (the upload writes to it) and a write token."""
+    folder = tmp_path_factory.mktemp("upload-live")
+    db = folder / "store.sqlite"
+    shutil.copy(seeded_db, db)
+    engine = make_engine(f"sqlite:///{db}")
+    migrate(engine)
+    _id, token = create_token(engine, "browser-upload")
+    engine.dispose()
+    env = {**os.environ, "GRIDWATCH_DATABASE_URL": f"sqlite:///{db}", "PYTHONUNBUFFERED": "1"}
+    env.pop("GRIDWATCH_TILE_URL", None)
+    server = LiveServer(free_port(), db, folder / "server.log", env)
+    server.start()
+    yield server, token
+    server.stop()
+
+
+def grid_fill(driver, code: str):
+    return driver.execute_script(FILL_OF_GRID.replace("arguments[0]", repr(code)))
+
+
+def upload(driver, path) -> None:
+    driver.find_element(By.CSS_SELECTOR, "#upload-file input[type=file]").send_keys(str(path))
+
+
+def report_text(driver) -> str:
+    return driver.find_element(By.ID, "upload-report").text
+
+
+def test_upload_a_csv_see_the_report_commit_and_see_the_map_change(upload_server, browser,
+                                                                    tmp_path):
+    server, token = upload_server
+    red = DEFAULT_PALETTE["red"]
+    browser.get(server.url + "/?lang=en")
+    before = wait_for(lambda: grid_fill(browser, GRID), 30, message="grid drawn on the map")
+    assert before != red
+    analyst_tab = browser.current_window_handle
+
+    browser.switch_to.new_window("tab")
+    browser.get(server.url + "/data?lang=en")
+    wait_for(lambda: browser.find_element(By.ID, "upload-file"), message="upload page")
+    browser.find_element(By.ID, "upload-token").send_keys(token)
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("grid_code,colour,observed_at,source\n"
+                   f"{GRID},red,2020-02-29T21:00:00+08:00,township-review\n"
+                   f"{GRID},crimson,2020-02-29 21:00,township-review\n", encoding="utf-8")
+    upload(browser, bad)
+    wait_for(lambda: "problems found" in report_text(browser), message="validation report")
+    text = report_text(browser)
+    assert "crimson" in text and "no time zone offset" in text
+    rows = browser.find_elements(By.CSS_SELECTOR, ".gw-upload-errors tbody tr")
+    assert [r.find_elements(By.TAG_NAME, "td")[0].text for r in rows] == ["3", "3"]
+    assert not browser.find_element(By.ID, "upload-commit").is_enabled()
+
+    good = tmp_path / "good.csv"
+    good.write_text("grid_code,colour,observed_at,source,note\n"
+                    f"{GRID},red,2020-02-29T21:00:00+08:00,township-review,fever cluster\n",
+                    encoding="utf-8")
+    upload(browser, good)
+    wait_for(lambda: "1 rows ready" in report_text(browser), message="valid report")
+    assert "fever cluster" in report_text(browser)  # the preview shows the rows
+    commit = browser.find_element(By.ID, "upload-commit")
+    wait_for(commit.is_enabled, message="commit enabled")
+    commit.click()
+    result = wait_for(lambda: browser.find_element(By.ID, "upload-result").text, 15,
+                      message="commit result")
+    assert "1 new rows" in result
+    assert console_errors(browser) == []
+    browser.close()
+
+    browser.switch_to.window(analyst_tab)
+    # The analyst view polls the data version every 4 s: the grid turns red without a reload.
+    wait_for(lambda: grid_fill(browser, GRID) == red, 10, message="grid turned red")
+    assert console_errors(browser) == []

@@ -1,0 +1,140 @@
+"""The situation-room wall in real headless Chromium: fit, live updates and the health banner."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+import pytest
+from selenium.webdriver.common.by import By
+from sqlalchemy import select
+
+from gridwatch.store import models as m
+from gridwatch.store.db import make_engine, write_session
+from gridwatch.timeutil import local_to_utc
+from tests.browser.conftest import console_errors, wait_for
+from tests.browser.driver import make_driver
+
+pytestmark = pytest.mark.browser
+
+FIT_CHECK = """
+const vw = window.innerWidth, vh = window.innerHeight, problems = [];
+const root = document.documentElement;
+if (root.scrollWidth > vw || root.scrollHeight > vh) problems.push('page scrolls');
+for (const el of document.querySelectorAll('.wall *')) {
+    const style = getComputedStyle(el);
+    if (style.display === 'none' || style.visibility === 'hidden') continue;
+    if (el.closest('.leaflet-pane, .wall-ticker, .js-plotly-plot, .leaflet-control-container'))
+        continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;
+    if (r.left < -1 || r.top < -1 || r.right > vw + 1 || r.bottom > vh + 1)
+        problems.push('outside the viewport: ' + el.className + ' ' + el.textContent.slice(0, 30));
+    const clipsText = el.childNodes.length && [...el.childNodes].some(
+        n => n.nodeType === 3 && n.textContent.trim());
+    if (clipsText && (el.scrollWidth > el.clientWidth + 1) && style.textOverflow !== 'ellipsis')
+        problems.push('clipped text: ' + el.className + ' ' + el.textContent.slice(0, 30));
+}
+const cards = [...document.querySelectorAll('.wall-card, .wall-tile, .wall-map')];
+for (let i = 0; i < cards.length; i++) for (let j = i + 1; j < cards.length; j++) {
+    const a = cards[i].getBoundingClientRect(), b = cards[j].getBoundingClientRect();
+    if (a.left < b.right - 1 && b.left < a.right - 1
+        && a.top < b.bottom - 1 && b.top < a.bottom - 1)
+        problems.push('overlap: ' + cards[i].className + ' / ' + cards[j].className);
+}
+return problems;
+"""
+
+
+def open_wall(driver, server, query: str = "?rotate=3"):
+    console_errors(driver)  # drop what earlier pages logged
+    driver.get(f"{server.url}/wall{query}")
+    wait_for(lambda: driver.execute_script(
+        "return window.gridwatchMap && document.querySelectorAll('.wall-tile').length === 5"
+        " && document.querySelector('.wall-tick') !== null"), timeout=30,
+        message="the wall did not fill in")
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (3840, 2160), (3840, 1080)])
+def test_the_wall_fits_the_screen_exactly(live_server, size):
+    driver = make_driver(*size)
+    try:
+        open_wall(driver, live_server)
+        time.sleep(1.5)
+        assert driver.execute_script(FIT_CHECK) == []
+        # text is sized to the screen: the big figures scale with the viewport
+        figure = driver.find_element(By.CSS_SELECTOR, "[data-kpi=colours] .wall-figure")
+        assert float(figure.value_of_css_property("font-size")[:-2]) >= 0.035 * size[1]
+        assert driver.execute_script("return document.querySelectorAll("
+                                     "'button, input, select, .leaflet-control-zoom').length") == 0
+        assert console_errors(driver) == []
+    finally:
+        driver.quit()
+
+
+def grid_colour_on_wall(driver, code: str) -> str | None:
+    return driver.execute_script("""
+        let found = null;
+        window.gridwatchMap.eachLayer(l => {
+            if (l.feature && l.feature.properties.code === arguments[0] && l.options.fillColor)
+                found = l.options.fillColor;
+        });
+        return found;""", code)
+
+
+def test_a_risk_change_reaches_the_wall_within_5_seconds(live_server, browser):
+    open_wall(browser, live_server)
+    engine = make_engine(f"sqlite:///{live_server.db_path}")
+    with engine.connect() as conn:
+        code = conn.execute(select(m.RiskAssessment.grid_code).where(
+            m.RiskAssessment.colour == "green").limit(1)).scalar()
+    assert grid_colour_on_wall(browser, code) == "#43a047"
+    observed = local_to_utc(datetime(2020, 2, 29, 22, 30), "Asia/Shanghai")
+    with write_session(engine) as s:
+        s.add(m.RiskAssessment(grid_code=code, colour="red", observed_at=observed,
+                               recorded_at=observed, source="wall-test"))
+    written = time.time()
+    wait_for(lambda: grid_colour_on_wall(browser, code) == "#e53935", timeout=5,
+             interval=0.1, message="the wall did not show the new colour within 5 s")
+    elapsed = time.time() - written
+    assert elapsed < 5
+    change = wait_for(lambda: browser.find_element(
+        By.CSS_SELECTOR, f".wall-change.is-live[data-grid='{code}']"), timeout=3)
+    assert "▲" in change.text
+    red = browser.find_element(By.CSS_SELECTOR, "[data-kpi=colours] [data-colour=red] b").text
+    assert int(red) >= 1
+    assert console_errors(browser) == []
+
+
+def test_the_banner_shows_when_the_server_is_gone_and_clears_when_it_is_back(live_server,
+                                                                              browser):
+    open_wall(browser, live_server)
+    banner = browser.find_element(By.ID, "wall-banner")
+    assert not banner.is_displayed()
+    live_server.stop()
+    try:
+        wait_for(banner.is_displayed, timeout=12, message="no banner after stopping")
+        assert banner.text  # says since when
+    finally:
+        live_server.start()
+    wait_for(lambda: not banner.is_displayed(), timeout=15, message="banner did not clear")
+    # the page recovered by itself: still the same page, still live
+    assert browser.execute_script("return window.gridwatchMap !== undefined")
+    # While the server is down the browser reports the refused requests; once the wall knows it
+    # is offline it stops calling the server, so at most the one call in flight fails.
+    errors = [e for e in console_errors(browser) if "ERR_CONNECTION_REFUSED" not in e]
+    assert len(errors) <= 1 and all("server did not respond" in e for e in errors), errors
+
+
+def test_quiet_townships_are_skipped_by_the_rotation(live_server, browser):
+    open_wall(browser, live_server, "?rotate=2&views=focus")
+    titles = set()
+    deadline = time.time() + 12
+    while time.time() < deadline:
+        titles.add(browser.find_element(By.ID, "wall-panel-title").text)
+        time.sleep(0.5)
+    step = browser.find_element(By.ID, "wall-panel-step").text
+    total = int(step.split("/")[1])
+    assert 1 <= total < 15, "only townships needing attention are shown"
+    assert all(title.startswith("重点关注") for title in titles if title)
+    assert console_errors(browser) == []

@@ -1,0 +1,172 @@
+"""Files in (CSV/XLSX), the upload page's steps called directly, and the token commands."""
+
+from __future__ import annotations
+
+import base64
+import io
+import zipfile
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from callbacks.upload import commit, preview
+from gridwatch.__main__ import main
+from gridwatch.ingest.auth import authenticate, create_token
+from gridwatch.ingest.jsonsafe import depth
+from gridwatch.ingest.store import make_write_engine
+from gridwatch.ingest.tables import MAX_FILE_BYTES, TableError, check_archive, read_table
+from gridwatch.store import models as m
+
+GRID = "33082400100101"
+HEADER = "grid_code,colour,observed_at,source\n"
+
+
+def data_url(data: bytes) -> str:
+    return "data:application/octet-stream;base64," + base64.b64encode(data).decode()
+
+
+def xlsx(rows: list[list]) -> bytes:
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def zipped(members: dict[str, bytes], method=zipfile.ZIP_DEFLATED) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", method) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+# --- reading files ------------------------------------------------------------------------------
+
+def test_a_csv_reads_as_rows_of_text():
+    table = read_table("a.csv", (HEADER + f"{GRID},red,2020-02-01T08:00:00+08:00,x\n\n").encode())
+    assert table.columns == ["grid_code", "colour", "observed_at", "source"]
+    assert table.rows == [{"grid_code": GRID, "colour": "red",
+                           "observed_at": "2020-02-01T08:00:00+08:00", "source": "x"}]
+
+
+def test_a_gb18030_csv_from_chinese_excel_reads():
+    table = read_table("a.csv", (HEADER + f"{GRID},red,2020-02-01T08:00:00+08:00,乡镇研判\n")
+                       .encode("gb18030"))
+    assert table.rows[0]["source"] == "乡镇研判"
+
+
+def test_an_xlsx_reads_and_keeps_numbers_as_numbers():
+    table = read_table("a.xlsx", xlsx([["Grid_Code", "colour"], [int(GRID), "red"]]))
+    assert table.rows == [{"grid_code": int(GRID), "colour": "red"}]
+
+
+@pytest.mark.parametrize(("name", "data", "reason"), [
+    ("a.csv", zipped({"x": b"1"}), "not a text file"),
+    ("a.xlsx", b"grid_code,colour\n", "not an Excel workbook"),
+    ("a.xlsx", zipped({"word/document.xml": b"<x/>"}), "not an Excel workbook"),
+    ("a.exe", b"MZ", "only .csv and .xlsx"),
+    ("a.csv", b"", "empty"),
+    ("a.csv", b"grid_code,colour\n", "no data rows"),
+    ("a.csv", b"x" * (MAX_FILE_BYTES + 1), "larger than"),
+    ("a.csv", HEADER.encode() + b"1,red,\xff\xff\xff,x\n" * 3, "neither UTF-8"),
+    ("a.csv", HEADER.encode() + b"1,red,t,x\n" * 5001, "more than 5000 rows"),
+])
+def test_files_that_are_not_what_they_say_are_refused(name, data, reason):
+    with pytest.raises(TableError, match=reason):
+        read_table(name, data)
+
+
+def test_a_zip_bomb_is_refused_before_it_is_expanded():
+    bomb = zipped({"xl/workbook.xml": b"<x/>", "xl/big.xml": b"\0" * (80 * 1024 * 1024)})
+    assert len(bomb) < 200_000
+    with pytest.raises(TableError, match=r"zip bomb|expand"):
+        read_table("a.xlsx", bomb)
+
+
+def test_archive_members_escaping_the_archive_are_refused():
+    for name in ("../evil.txt", "/etc/passwd", "a/../../b", "C:/x"):
+        with zipfile.ZipFile(io.BytesIO(zipped({name: b"x"}))) as archive, \
+                pytest.raises(TableError, match="outside the archive"):
+            check_archive(archive)
+
+
+def test_depth_counts_without_recursion():
+    nested: list = []
+    for _ in range(50_000):
+        nested = [nested]
+    assert depth(nested) == 50_000
+    assert depth({"items": [{"a": 1}]}) == 3  # the value 1 sits inside three containers
+
+
+# --- the upload page's steps --------------------------------------------------------------------
+
+def test_preview_reports_problems_by_file_line_and_disables_commit(source):
+    csv = (HEADER + f"{GRID},red,2020-02-01T08:00:00+08:00,x\n"
+           f"{GRID},pink,2020-02-01T08:00:00,x\n").encode()
+    children, disabled = preview(source, "risk-assessments", "a.csv", data_url(csv), "en")
+    assert disabled
+    text = str(children)
+    assert "pink" in text and "no time zone offset" in text
+    assert "Td(3)" in text.replace("children=", "")  # line 3 of the file (header is line 1)
+
+
+def test_preview_of_a_valid_file_shows_rows_and_enables_commit(source):
+    csv = (HEADER + f"{GRID},red,2020-02-01T08:00:00+08:00,x\n").encode()
+    children, disabled = preview(source, "risk-assessments", "a.csv", data_url(csv), "zh")
+    assert not disabled
+    assert "校验通过" in str(children) and GRID in str(children)
+
+
+def test_preview_of_an_unreadable_file_says_why(source):
+    children, disabled = preview(source, "checkpoint-counts", "a.xlsx", data_url(b"hello"), "en")
+    assert disabled and "not an Excel workbook" in str(children)
+
+
+def test_commit_needs_a_valid_token_and_writes_once(fresh_source):
+    engine = make_write_engine(fresh_source.settings.database_url)
+    _id, token = create_token(engine, "uploader")
+    counts = (HEADER.replace("grid_code,colour,observed_at,source",
+                             "checkpoint_code,hour_start,vehicles,people,qr_registrations,flagged")
+              + "CP01,2020-03-01T08:00:00+08:00,10,20,5,0\n"
+              + "CP02,2020-03-01T08:00:00+08:00,11,21,6,1\n").encode()
+    url = data_url(counts)
+
+    def stored() -> int:
+        with fresh_source.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(m.CheckpointCount)).scalar()
+
+    before = stored()
+    assert "Enter a write token" in str(commit(fresh_source, engine, "checkpoint-counts", "c.csv",
+                                               url, "", "en"))
+    assert "✗" in str(commit(fresh_source, engine, "checkpoint-counts", "c.csv", url, "nope",
+                             "en"))
+    assert stored() == before
+    done = str(commit(fresh_source, engine, "checkpoint-counts", "c.csv", url, token, "en"))
+    assert "2 new rows" in done
+    again = str(commit(fresh_source, engine, "checkpoint-counts", "c.csv", url, token, "en"))
+    assert "already committed" in again
+    assert stored() == before + 2
+    with fresh_source.engine.connect() as conn:
+        actors = conn.execute(select(m.AuditEntry.actor).where(
+            m.AuditEntry.entity == "checkpoint_hour")).scalars().all()
+    assert actors == [f"token:{_id}:uploader"] * 2
+
+
+# --- token commands -----------------------------------------------------------------------------
+
+def test_token_commands_create_list_and_revoke(fresh_source, capsys):
+    url = fresh_source.settings.database_url
+    assert main(["token", "create", "--name", "field-app", "--database-url", url]) == 0
+    token = capsys.readouterr().out.strip()
+    assert token.startswith("gw_") and len(token) > 40
+    assert authenticate(fresh_source.engine, f"Bearer {token}").name == "field-app"
+    assert main(["token", "list", "--database-url", url]) == 0
+    listing = capsys.readouterr().out
+    assert "field-app" in listing and token not in listing and "live" in listing
+    assert main(["token", "revoke", "field-app", "--database-url", url]) == 0
+    assert authenticate(fresh_source.engine, f"Bearer {token}") is None
+    assert main(["token", "revoke", "field-app", "--database-url", url]) == 1
+    assert main(["token", "create", "--name", " ", "--database-url", url]) == 2
