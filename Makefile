@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: run test lint unit browser bench system-deps setup clean-store geo
+.PHONY: run test lint unit browser bench soak system-deps runtime-deps setup clean-store geo
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,9 +18,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 setup: $(STAMP)
 
 system-deps:
-	./scripts/install-system-deps.sh
+	./scripts/install-system-deps.sh test
 
-run: $(STAMP)
+runtime-deps:
+	./scripts/install-system-deps.sh runtime
+
+run: $(STAMP) runtime-deps
 	$(BIN)/python app.py --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
@@ -39,6 +42,11 @@ test: $(STAMP) system-deps
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The wall soak (issue 3): /wall with fast rotation and live writes, memory sampled each minute.
+MINUTES ?= 30
+soak: $(STAMP) system-deps
+	$(BIN)/python -m bench.soak --minutes $(MINUTES)
 
 # Regenerate the demo region from data/geo/source (deterministic: same bytes).
 geo: $(STAMP)

@@ -25,6 +25,13 @@
     return {colour: COLOURS[code - 48], inFilter: true};
   }
 
+  // Line widths and marker sizes: `vscale` (the wall) grows them with the screen's height so a
+  // 4K wall looks like a 1080p one, only sharper.
+  function scaleOf(h) {
+    if (h && h.vscale) return h.vscale * Math.max(window.innerHeight / 1080, 0.5);
+    return (h && h.scale) || 1;
+  }
+
   function name(props, base, lang) {
     return props[base + "_" + (lang === "en" ? "en" : "zh")];
   }
@@ -92,14 +99,15 @@
       const stroke = {1: "#4a148c", 2: "#283593", 3: "#455a64"}[level];
       return {
         fill: false, color: stroke, opacity: 0.95,
-        weight: ({1: 3.2, 2: 2.2, 3: 1.4}[level]) * (h.scale || 1) + (selected ? 1.5 : 0),
+        weight: ({1: 3.2, 2: 2.2, 3: 1.4}[level]) * scaleOf(h) + (selected ? 1.5 : 0),
         dashArray: level === 3 ? "6 4" : null,
       };
     },
 
     countyStyle: function (feature, context) {
       const dark = (context.hideout || {}).dark;
-      return {fill: false, color: dark ? "#e3f2fd" : "#111111", weight: 3.5, opacity: 1};
+      return {fill: false, color: dark ? "#e3f2fd" : "#111111", weight: 3.5 * scaleOf(context.hideout),
+              opacity: 1};
     },
 
     neighbourStyle: function (feature, context) {
@@ -122,7 +130,8 @@
       const p = feature.properties;
       const figures = (h.v || {})[p.code] || [0, 0];
       const max = Math.max(h.max || 1, 1);
-      const radius = (h.minRadius || 4) + (h.span || 12) * Math.sqrt((figures[0] + figures[1]) / max);
+      const radius = ((h.minRadius || 4) + (h.span || 12) * Math.sqrt((figures[0] + figures[1]) / max))
+        * scaleOf(h);
       const marker = L.circleMarker(latlng, {
         pane: "points", renderer: pointRenderer(context.map), radius: radius, fillColor: "#263238", fillOpacity: 0.85, color: "#ffffff", weight: 1.5,
       });

@@ -6,6 +6,15 @@
   "use strict";
   const nu = () => window.dash_clientside.no_update;
 
+  // New boundaries mean new geometry: the one time a page must fetch shapes again.
+  let firstRegion = null;
+  function reloadIfRegionChanged(version) {
+    const region = String(version || "").split("-").slice(1).join("-");
+    if (!region) return;
+    if (firstRegion === null) firstRegion = region;
+    else if (region !== firstRegion) window.location.reload();
+  }
+
   async function health(_n, previous) {
     const now = Date.now();
     let next;
@@ -16,6 +25,7 @@
       clearTimeout(timer);
       if (!r.ok) throw new Error("status " + r.status);
       const h = await r.json();
+      reloadIfRegionChanged(h.data_version);
       // A new object at least every 30 s lets the server retire old highlights.
       next = {ok: true, version: h.data_version, stale: h.stale, updated_at: h.updated_at,
               slot: Math.floor(now / 30000)};
@@ -44,9 +54,15 @@
     return ["", true];
   }
 
+  // The server hears about health only while it answers: going offline triggers no call.
+  function live(h) {
+    if (!h || !h.ok) return nu();
+    return {ok: true, version: h.version, slot: h.slot};
+  }
+
   function step(n, h) {
     if (h && !h.ok) return nu();
-    return n || 0;
+    return {n: n || 0, h: window.innerHeight};
   }
 
   function clock(_n, config) {
@@ -76,6 +92,11 @@
   setInterval(pulse, 350);
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
-    gridwatchWall: {health: health, banner: banner, clock: clock, step: step},
+    gridwatchWall: {health: health, banner: banner, clock: clock, step: step,
+                    live: live,
+                    regionWatch: function (version) {
+                      reloadIfRegionChanged(version);
+                      return nu();
+                    }},
   });
 })();

@@ -74,7 +74,8 @@ def render(source: DataSource, search: str | None, lang: str):
     config, _problems = wall_config(source, search, lang)
     filters = Filters(as_of=frames.last_day)
     styles = map_styles(frames, region, filters, lang, source.settings.palette)
-    styles["townships"]["scale"] = 1.6
+    styles["townships"]["vscale"] = 1.6
+    styles["checkpoints"]["vscale"] = 1
     seen = {"c": styles["grids"]["c"], "version": source.version(), "live": []}
     return wall.layout(region, source.settings, lang, styles, config, seen)
 
@@ -109,7 +110,8 @@ def refresh(source: DataSource, seen: dict, lang: str, now_ms: int | None = None
                       source.settings.wall_highlight_seconds * 1000)
     styles["grids"]["hl"] = {str(c["k"]): {"until": c["until"], "dir": c["direction"]}
                              for c in live}
-    styles["townships"]["scale"] = 1.6
+    styles["townships"]["vscale"] = 1.6
+    styles["checkpoints"]["vscale"] = 1
     k = compute_kpis(frames, region, Filters(as_of=day))
     names = dict(zip(grids["code"], grids[f"name_{lang}"], strict=True))
     towns = dict(zip(region.townships["code"], region.townships[f"name_{lang}"], strict=True))
@@ -141,15 +143,20 @@ def rotation_views(source: DataSource, views: list[str]) -> list[str]:
     return expanded or ["checkpoints"]
 
 
-def _dark(fig: go.Figure) -> go.Figure:
+def _dark(fig: go.Figure, screen_height: int) -> go.Figure:
+    """Dark chart styling with text sized for the wall's screen height."""
+    size = max(14, round(screen_height * 0.017))
     fig.update_layout(template="plotly_dark", paper_bgcolor="rgba(0,0,0,0)",
-                      plot_bgcolor="rgba(0,0,0,0)", font={"family": FONT, "size": 18},
-                      margin={"l": 70, "r": 20, "t": 10, "b": 50},
-                      legend={"orientation": "h", "y": -0.15}, autosize=True)
+                      plot_bgcolor="rgba(0,0,0,0)", font={"family": FONT, "size": size},
+                      margin={"l": 5 * size, "r": size, "t": 3 * size, "b": 2 * size},
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+                      autosize=True)
+    fig.update_xaxes(nticks=8, tickangle=0)
     return fig
 
 
-def panel(source: DataSource, view: str, lang: str) -> tuple[str, list, list | None, str | None]:
+def panel(source: DataSource, view: str, lang: str,
+          screen_height: int = 1080) -> tuple[str, list, list | None, str | None]:
     """One rotation view: its title, content, the map bounds to show, and the township to
     outline (for a focus view)."""
     frames, region = source.frames(), source.region()
@@ -160,10 +167,12 @@ def panel(source: DataSource, view: str, lang: str) -> tuple[str, list, list | N
         x = [d.isoformat()[5:] for d in series.index]
         fig = go.Figure()
         fig.add_scatter(x=x, y=series["vehicles"], name=t("chart.checkpoints.vehicles", lang),
-                        mode="lines+markers", line={"width": 4, "color": "#90caf9"})
+                        mode="lines+markers", line={"width": 4, "color": "#90caf9"},
+                        marker={"size": screen_height // 120})
         fig.add_scatter(x=x, y=series["people"], name=t("chart.checkpoints.people", lang),
-                        mode="lines+markers", line={"width": 4, "color": "#ffcc80"})
-        graph = _graph(_dark(fig))
+                        mode="lines+markers", line={"width": 4, "color": "#ffcc80"},
+                        marker={"size": screen_height // 120})
+        graph = _graph(_dark(fig, screen_height))
         return t("wall.view.checkpoints", lang), [graph], region.bounds, None
     if view == "tasks":
         table = task_completion_by_township(frames, region, Filters(as_of=day))
@@ -174,7 +183,7 @@ def panel(source: DataSource, view: str, lang: str) -> tuple[str, list, list | N
                                orientation="h", marker_color="#66bb6a",
                                text=[f"{v:.0%}" for v in order], textposition="inside"))
         fig.update_xaxes(range=[0, 100], title=t("wall.completion", lang) + " %")
-        return t("wall.view.tasks", lang), [_graph(_dark(fig))], region.bounds, None
+        return t("wall.view.tasks", lang), [_graph(_dark(fig, screen_height))], region.bounds, None
     code = view.split(":", 1)[1]
     found = [a for a in attention(frames, region, day) if a.code == code]
     if not found:
@@ -219,6 +228,9 @@ def register(app: Dash, source: DataSource) -> None:
         ClientsideFunction("gridwatchWall", "banner"),
         Output(ID.WALL_BANNER, "children"), Output(ID.WALL_BANNER, "hidden"),
         Input(ID.WALL_HEALTH, "data"), State(ID.WALL_CONFIG, "data"))
+    app.clientside_callback(  # only a reachable server's news reaches the server callbacks
+        ClientsideFunction("gridwatchWall", "live"),
+        Output(ID.WALL_LIVE, "data"), Input(ID.WALL_HEALTH, "data"))
     app.clientside_callback(  # no server calls while the server is known to be down
         ClientsideFunction("gridwatchWall", "step"),
         Output(ID.WALL_STEP, "data"), Input(ID.WALL_ROTATE, "n_intervals"),
@@ -234,11 +246,9 @@ def register(app: Dash, source: DataSource) -> None:
         Output(ID.WALL_LEGEND, "children"), Output(ID.WALL_KPIS, "children"),
         Output(ID.WALL_CHANGES, "children"), Output(ID.WALL_TICKER, "children"),
         Output(ID.WALL_AS_OF, "children"), Output(ID.WALL_SEEN, "data"),
-        Input(ID.WALL_HEALTH, "data"), State(ID.WALL_SEEN, "data"), State(ID.LANG, "data"))
+        Input(ID.WALL_LIVE, "data"), State(ID.WALL_SEEN, "data"), State(ID.LANG, "data"))
     def _refresh(health, seen, lang):
         lang = normalise_language(lang)
-        if health and not health.get("ok"):
-            return (no_update,) * 10
         version_changed = bool(health) and health.get("version") != (seen or {}).get("version")
         expired = any(c["until"] <= time.time() * 1000 for c in (seen or {}).get("live", []))
         # The page is born with map styles but empty panels: the first pass fills them.
@@ -254,11 +264,13 @@ def register(app: Dash, source: DataSource) -> None:
         Output(ID.WALL_PANEL_STEP, "children"), Output(ID.WALL_MAP, "viewport"),
         Input(ID.WALL_STEP, "data"), State(ID.WALL_CONFIG, "data"),
         State(ID.LANG, "data"))
-    def _rotate(n, config, lang):
+    def _rotate(step_data, config, lang):
         lang = normalise_language(lang)
         views = rotation_views(source, config["views"])
-        step = (n or 0) % len(views)
-        title, body, bounds, _focus = panel(source, views[step], lang)
+        step_data = step_data or {}
+        step = (step_data.get("n") or 0) % len(views)
+        title, body, bounds, _focus = panel(source, views[step], lang,
+                                            int(step_data.get("h") or 1080))
         viewport = {"bounds": bounds or source.region().bounds, "transition": "flyToBounds",
                     "options": {"padding": [40, 40], "duration": 1.2}}
         return title, body, f"{step + 1}/{len(views)}", viewport

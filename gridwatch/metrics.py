@@ -7,7 +7,8 @@ per process); every function here is a pure computation on that snapshot, the re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
@@ -40,6 +41,17 @@ class Frames:
     proxy: pd.DataFrame
     inspection_teams: pd.DataFrame
     inspection_cases: pd.DataFrame
+    # Results derived from this snapshot (grid status per day, the colour matrix): they live
+    # and die with the snapshot, so a new data version never keeps old snapshots alive.
+    derived: dict = field(default_factory=dict, repr=False)
+
+    def memo(self, key, compute):
+        """``compute()`` once per ``key`` for this snapshot (at most 64 results are kept)."""
+        if key not in self.derived:
+            if len(self.derived) >= 64:
+                self.derived.pop(next(iter(self.derived)))
+            self.derived[key] = compute()
+        return self.derived[key]
 
     @property
     def first_day(self) -> date:
@@ -75,12 +87,20 @@ _TABLES = {
 }
 
 
+_LOAD_LOCK = threading.Lock()
+
+
 def load_frames(engine: Engine, tz: str) -> Frames:
-    """The snapshot for the store's current data version (read once per version)."""
-    return _load_frames(engine, tz, data_version(engine))
+    """The snapshot for the store's current data version (read once per version).
+
+    Concurrent requests right after a write wait for one read instead of each reading.
+    """
+    version = data_version(engine)
+    with _LOAD_LOCK:
+        return _load_frames(engine, tz, version)
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=1)
 def _load_frames(engine: Engine, tz: str, version: int) -> Frames:
     frames = {}
     with engine.connect() as conn:
@@ -114,10 +134,9 @@ def colour_matrix(frames: Frames, region: Region) -> pd.DataFrame:
 
     Grids never assessed by a day are -1 on that day.
     """
-    return _colour_matrix(frames, region)
+    return frames.memo(("colours", id(region)), lambda: _colour_matrix(frames, region))
 
 
-@lru_cache(maxsize=2)
 def _colour_matrix(frames: Frames, region: Region) -> pd.DataFrame:
     days = pd.Index(_day_range(frames.first_day, frames.last_day), name="day")
     grid_codes = region.grids["code"].sort_values().to_numpy()
@@ -134,6 +153,8 @@ def _day_range(first: date, last: date) -> list[date]:
 
 def grid_status(frames: Frames, region: Region, day: date) -> pd.DataFrame:
     """Every grid on ``day``: colour, since when, yesterday's colour, township level.
+
+    Cached per snapshot and day; callers must not modify the frame they get.
 
     Returns a frame indexed by grid code with columns ``colour``, ``since`` (local time the
     current colour was first observed), ``previous_colour`` (end of the day before),

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from gridwatch.geo.layers import Region, load_region
+from gridwatch.ingest.boundary_versions import active_region_path
 from gridwatch.metrics import Frames, load_frames
 from gridwatch.settings import Settings
 from gridwatch.store.db import data_version, is_empty, make_engine, migrate
@@ -26,7 +27,9 @@ class DataSource:
         self.engine = make_engine(self.settings.database_url)
 
     def region(self) -> Region:
-        return load_region(self.settings.geo_path)
+        """The active boundary version's region, or the settings' region file when none is."""
+        return load_region(active_region_path(self.engine, self.settings)
+                           or self.settings.geo_path)
 
     def frames(self) -> Frames:
         return load_frames(self.engine, self.settings.timezone)

@@ -39,7 +39,7 @@ class Settings:
     stale_after_minutes: int = 120
     wall_highlight_seconds: int = 600
     wall_rotate_seconds: int = 20
-    wall_poll_seconds: float = 2.0
+    wall_poll_seconds: float = 1.0
     host: str = "127.0.0.1"
     port: int = 8050
     debug: bool = False

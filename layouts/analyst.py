@@ -100,7 +100,7 @@ def grid_table(lang: str) -> html.Div:
         spec = {"field": col, "headerName": t(f"table.{col}", lang), "sortable": True,
                 "filter": True, "resizable": True, "wrapHeaderText": True,
                 "autoHeaderHeight": True}
-        if col in {"name", "village", "code", "since"}:
+        if col in {"name", "village", "code", "since", "township"}:
             spec["minWidth"] = 150
         if col in NUMERIC_COLUMNS:
             spec["type"] = "numericColumn"
@@ -134,7 +134,7 @@ def layout(region: Region, settings: Settings, lang: str, filters: Filters, firs
         dcc.Store(id=ID.FILTERS, data=filters.with_day(filters.as_of or last).to_dict()),
         dcc.Store(id=ID.DETAIL_GRID),
         dcc.Store(id=ID.VERSION, data=version),
-        dcc.Interval(id=ID.VERSION_POLL, interval=4000),
+        dcc.Interval(id=ID.VERSION_POLL, interval=2000),
         dcc.Download(id=ID.CHART_DOWNLOAD),
         html.Div(className="gw-body", children=[
             filter_panel(region, lang, filters, first, last, settings.palette),

@@ -74,7 +74,9 @@ def county_map(region: Region, settings: Settings, lang: str, styles: dict,
                               pane="townships"),
                    name=t("map.layer.townships", lang), checked=True),
         dl.Overlay(dl.GeoJSON(id=ids.county, url=layer_url(region, "county"),
-                              style=fn("countyStyle"), hideout={"dark": not interactive},
+                              style=fn("countyStyle"),
+                              hideout={"dark": not interactive,
+                                       "vscale": None if interactive else 1},
                               interactive=False, pane="county",
                               # The county's style never changes, so fitting the view to it
                               # happens once, when the page opens.

@@ -24,8 +24,9 @@ def layout(region: Region, settings: Settings, lang: str, styles: dict, config: 
     return html.Div(id=ID.WALL, className="wall", lang=lang, children=[
         dcc.Store(id=ID.WALL_CONFIG, data=config),
         dcc.Store(id=ID.WALL_HEALTH),
+        dcc.Store(id=ID.WALL_LIVE),
         dcc.Store(id=ID.WALL_SEEN, data=seen),
-        dcc.Store(id=ID.WALL_STEP, data=0),
+        dcc.Store(id=ID.WALL_STEP, data={"n": 0, "h": 1080}),
         dcc.Interval(id=ID.WALL_TICK, interval=int(settings.wall_poll_seconds * 1000)),
         dcc.Interval(id=ID.WALL_CLOCK_TICK, interval=1000),
         dcc.Interval(id=ID.WALL_ROTATE, interval=int(config["rotate"] * 1000)),

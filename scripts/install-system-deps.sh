@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs: Chromium + ChromeDriver (browser tests) and CJK fonts
-# (Chinese text in screenshots and, later, exported maps). Installs only what is missing.
+# Debian packages the project needs, installing only what is missing:
+#   runtime: CJK fonts (Chinese text in exported maps and PDFs)
+#   test:    the same plus Chromium + ChromeDriver (browser tests)
+# Usage: scripts/install-system-deps.sh [runtime|test]   (default: test)
 set -euo pipefail
+what=${1:-test}
 missing=()
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+if [[ $what == test ]]; then
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+fi
 if ((${#missing[@]} == 0)); then
   exit 0
 fi
 echo "installing Debian packages: ${missing[*]}"
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then
-  command -v sudo >/dev/null 2>&1 || { echo "need root (or sudo) to install ${missing[*]}" >&2; exit 1; }
+  if ! command -v sudo >/dev/null 2>&1; then
+    echo "need root (or sudo) to install: ${missing[*]}" >&2
+    [[ $what == runtime ]] && { echo "continuing: map exports need a CJK font" >&2; exit 0; }
+    exit 1
+  fi
   SUDO=sudo
 fi
 export DEBIAN_FRONTEND=noninteractive

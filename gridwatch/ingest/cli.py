@@ -1,10 +1,24 @@
-"""Ingest commands: ``token create|revoke|list``."""
+"""Ingest commands: ``token create|revoke|list``, ``import-boundaries`` and
+``boundaries list|activate``."""
 
 from __future__ import annotations
 
+import getpass
 import sys
+from pathlib import Path
 
+from gridwatch.i18n import t
 from gridwatch.ingest.auth import create_token, list_tokens, revoke_token
+from gridwatch.ingest.boundaries import import_boundaries
+from gridwatch.ingest.boundary_files import LAYER_ALIASES, BoundaryError, files_from_paths
+from gridwatch.ingest.boundary_versions import (
+    activate_version,
+    list_versions,
+    stage,
+    store_codes,
+)
+from gridwatch.ingest.store import make_write_engine
+from gridwatch.service import DataSource
 from gridwatch.settings import Settings
 from gridwatch.store.db import make_engine, migrate
 
@@ -58,4 +72,113 @@ def add_commands(sub) -> None:
     listing = tokens.add_parser("list", help="list tokens (never their secret)")
     listing.set_defaults(func=token_list)
     for parser in (create, revoke, listing):
+        parser.add_argument("--database-url")
+    add_boundary_commands(sub)
+
+
+# --- boundaries ---------------------------------------------------------------------------------
+
+def _cli_actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name (e.g. a container without /etc/passwd entry)
+        return "cli"
+
+
+def _layer_files(specs: list[str]) -> tuple[list[str], dict[str, str]]:
+    """``LAYER=FILE`` pairs (or bare files named after their layer) to paths and a mapping."""
+    paths, names = [], {}
+    for spec in specs:
+        layer, sep, path = spec.partition("=")
+        if sep and layer in LAYER_ALIASES:
+            names[Path(path).name] = layer
+            paths.append(path)
+        else:
+            paths.append(spec)
+    return paths, names
+
+
+def print_report(report, lang: str = "en") -> None:
+    for issue in report.issues:
+        where = f"[{issue.layer}] " if issue.layer else ""
+        print(f"{issue.level.upper():<8} {where}{issue.message(lang)}")
+    if report.counts:
+        print(t("boundary.counts", lang, **{k: report.counts.get(k, 0) for k in (
+            "townships", "villages", "grids", "checkpoints", "population")}))
+    warnings = len(report.warnings)
+    print(t("boundary.report_ok", lang, warnings=warnings) if report.ok else
+          t("boundary.report_errors", lang, errors=len(report.errors), warnings=warnings))
+
+
+def import_boundaries_command(args) -> int:
+    """Check boundary files; stage them as a version unless ``--dry-run``; activate if asked."""
+    settings = Settings.from_env(database_url=args.database_url)
+    source = DataSource(settings)
+    migrate(source.engine)
+    paths, names = _layer_files([args.file, *(args.layer_files or [])])
+    try:
+        imported = import_boundaries(files_from_paths(paths), source.region(),
+                                     store_codes(source.engine), names)
+    except (BoundaryError, OSError) as exc:
+        message = exc.message(args.lang) if isinstance(exc, BoundaryError) else str(exc)
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    print_report(imported.report, args.lang)
+    if not imported.report.ok:
+        return 1
+    if args.dry_run:
+        print("dry run: nothing stored")
+        return 0
+    engine = make_write_engine(settings.database_url)
+    row = stage(engine, settings, imported, _cli_actor(), activate=args.activate)
+    print(f"boundary version {row['id']} {row['status']} ({row['file_name']})")
+    return 0
+
+
+def boundaries_list(args) -> int:
+    settings = Settings.from_env(database_url=args.database_url)
+    rows = list_versions(_engine(args))
+    if not rows:
+        print(f"no boundary versions; using {settings.geo_path}")
+    for row in rows:
+        mark = "*" if row["status"] == "active" else " "
+        print(f"{mark}{row['id']:>4}  {row['status']:<8} {row['created_at']:%Y-%m-%d %H:%M}  "
+              f"{row['created_by']:<20} {row['counts'].get('grids', 0):>5} grids  "
+              f"{row['source']}")
+    return 0
+
+
+def boundaries_activate(args) -> int:
+    settings = Settings.from_env(database_url=args.database_url)
+    _engine(args)
+    try:
+        row = activate_version(make_write_engine(settings.database_url), settings, args.id,
+                               _cli_actor())
+    except BoundaryError as exc:
+        print(f"error: {exc.message(args.lang)}", file=sys.stderr)
+        return 1
+    print(f"boundary version {row['id']} is active")
+    return 0
+
+
+def add_boundary_commands(sub) -> None:
+    p = sub.add_parser("import-boundaries",
+                       help="check boundary files and keep them as a new boundary version")
+    p.add_argument("file", help="a GeoPackage, zipped Shapefile or GeoJSON file")
+    p.add_argument("--layer-files", nargs="+", metavar="[LAYER=]FILE",
+                   help="more files, one layer each (e.g. grids=wangge.geojson)")
+    p.add_argument("--activate", action="store_true", help="activate the new version at once")
+    p.add_argument("--dry-run", action="store_true", help="check and report; store nothing")
+    p.add_argument("--lang", choices=("en", "zh"), default="en")
+    p.add_argument("--database-url")
+    p.set_defaults(func=import_boundaries_command)
+    p = sub.add_parser("boundaries", help="list boundary versions or activate one")
+    versions = p.add_subparsers(dest="boundaries_command", required=True)
+    listing = versions.add_parser("list", help="list boundary versions (* = active)")
+    listing.set_defaults(func=boundaries_list)
+    activate = versions.add_parser("activate", help="make a boundary version the active one")
+    activate.add_argument("id", type=int)
+    activate.add_argument("--lang", choices=("en", "zh"), default="en")
+    activate.set_defaults(func=boundaries_activate)
+    for parser in (listing, activate):
         parser.add_argument("--database-url")

@@ -251,3 +251,24 @@ class AuditEntry(Base):
         Index("ix_audit_entity", "entity", "entity_key"),
         Index("ix_audit_at", "at"),
     )
+
+
+# --- boundary versions ---------------------------------------------------------------------------
+
+class BoundaryVersion(Base):
+    """One imported set of boundaries: a complete region GeoPackage kept under the store's folder.
+
+    ``status`` is staged, active or retired; at most one version is active, and when none is the
+    region file from the settings is used.
+    """
+
+    __tablename__ = "boundary_versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(96))
+    source_name: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(8), index=True)
+    activated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    report: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,791 @@
+"""Boundary import: raw layers in, a complete, checked region out, with a validation report.
+
+The steps, in order:
+
+1. **Coordinates.** Every coordinate must be finite. A declared CRS is used as it is; an
+   undeclared one is inferred from the magnitudes (lon/lat degrees, or metres in one of the
+   projections used in China: CGCS2000 Gauss-Kruger 3°/6° with or without zone prefix, UTM,
+   Web Mercator), and the report says what was assumed. Features must fall inside the expected
+   area (the active county buffered by 50 km); if they do not, the refusal says whether the axes
+   look swapped or which CRS would have put them in place.
+2. **Columns.** Each layer's columns are matched to the canonical ones (``code``, ``name_zh``,
+   ``name_en``, ``township_code``, ``village_code``, ``population``, ``households``, ``kind``)
+   through aliases, including Chinese names and the 10-character names a DBF truncates to.
+3. **Repairs.** Invalid polygons are made valid; each repair is reported by feature code.
+4. **Checks.** Unique codes; every village in exactly one township and every grid in exactly one
+   village (by code *and* by geometry); overlaps between siblings and gaps in their parent above
+   ``SLIVER_M2``; store records that refer to codes the new boundaries lack.
+
+Errors block activation; warnings and notes do not. Messages are catalogue keys with parameters
+(``boundary.<key>`` in ``gridwatch.i18n``), so the report can be shown in either language.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
+
+from gridwatch.geo.layers import LAYERS, Region
+from gridwatch.i18n import t
+from gridwatch.ingest.boundary_files import (
+    BoundaryError,
+    RawLayer,
+    localise,
+    read_boundary_files,
+)
+
+REQUIRED_LAYERS = ("townships", "villages", "grids", "checkpoints")
+"""Layers an import must supply; the others are derived or carried over."""
+
+CARRIED_LAYERS = ("neighbours", "quarantine_sites")
+"""Layers taken from the active region when the import does not supply them."""
+
+POLYGON_LAYERS = ("county", "neighbours", "townships", "villages", "grids")
+
+EXPECTED_BUFFER_KM = 50.0
+"""How far outside the active county an import's features may lie."""
+
+SLIVER_M2 = 1000.0
+"""Overlaps and gaps smaller than this (m²) are digitising noise, not problems."""
+
+NEST_SHARE = 0.99
+"""The share of a feature's area that must lie in its one parent."""
+
+MAX_LISTED = 200
+"""At most this many issues of one kind are kept; the rest are counted."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """A canonical column: whether it is required, its type and the names it may go by."""
+
+    name: str
+    required: bool
+    kind: str  # code | text | int
+    aliases: tuple[str, ...] = ()
+
+
+_ALIASES = {
+    "code": ("code", "id", "gid", "dm", "bm", "编码", "代码"),
+    "name_zh": ("name_zh", "name", "name_cn", "zh_name", "mc", "名称", "中文名称"),
+    "name_en": ("name_en", "en_name", "ename", "name_pinyin", "英文名称"),
+    "township_code": ("township_code", "town_code", "xzdm", "乡镇代码", "乡镇编码"),
+    "village_code": ("village_code", "cun_code", "cundm", "村代码", "村编码", "村社代码"),
+    "population": ("population", "pop", "人口", "人口数"),
+    "households": ("households", "hh", "户数"),
+    "kind": ("kind", "type", "类型"),
+    "province_zh": ("province_zh", "province", "省"),
+    "province_en": ("province_en",),
+    "capacity": ("capacity", "rooms", "房间数"),
+}
+
+
+def _col(name: str, required: bool, kind: str = "text") -> Column:
+    return Column(name, required, kind, _ALIASES.get(name, (name,)))
+
+
+COLUMNS: dict[str, tuple[Column, ...]] = {
+    "county": (_col("code", False, "code"), _col("name_zh", False), _col("name_en", False)),
+    "neighbours": (_col("code", True, "code"), _col("name_zh", True), _col("name_en", False),
+                   _col("province_zh", False), _col("province_en", False)),
+    "townships": (_col("code", True, "code"), _col("name_zh", True), _col("name_en", False),
+                  _col("kind", False)),
+    "villages": (_col("code", True, "code"), _col("name_zh", True), _col("name_en", False),
+                 _col("township_code", True, "code")),
+    "grids": (_col("code", True, "code"), _col("name_zh", True), _col("name_en", False),
+              _col("village_code", True, "code"), _col("township_code", False, "code"),
+              _col("population", False, "int"), _col("households", False, "int")),
+    "checkpoints": (_col("code", True, "code"), _col("name_zh", True), _col("name_en", False),
+                    _col("township_code", False, "code"), _col("kind", False)),
+    "quarantine_sites": (_col("code", True, "code"), _col("name_zh", True),
+                         _col("name_en", False), _col("township_code", False, "code"),
+                         _col("capacity", False, "int")),
+}
+"""The columns of every layer the importer understands."""
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Issue:
+    """One finding: ``level`` is error, warning or info; ``key`` names the message."""
+
+    level: str
+    key: str
+    params: dict = field(default_factory=dict)
+    layer: str | None = None
+    codes: tuple[str, ...] = ()
+
+    def message(self, lang: str) -> str:
+        """The finding in ``lang``."""
+        return t(f"boundary.{self.key}", lang, **localise(self.params, lang))
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "codes": list(self.codes)}
+
+
+@dataclass
+class Report:
+    """Everything found while importing: issues, feature counts and the CRS of each layer."""
+
+    issues: list[Issue] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.level == "error"]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.level == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing blocks activation."""
+        return not self.errors
+
+    def add(self, level: str, key: str, layer: str | None = None, codes=(), **params) -> None:
+        same = sum(1 for i in self.issues if i.key == key and i.layer == layer)
+        if same == MAX_LISTED:
+            self.issues.append(Issue(level, "more", {}, layer))
+        if same >= MAX_LISTED:
+            return
+        self.issues.append(Issue(level, key, params, layer, tuple(str(c) for c in codes)))
+
+    def flagged_codes(self) -> set[str]:
+        """Codes of features with an error or warning (drawn highlighted on the preview)."""
+        return {c for i in self.issues if i.level != "info" for c in i.codes}
+
+    def to_dict(self) -> dict:
+        return {"ok": self.ok, "counts": self.counts,
+                "issues": [i.to_dict() for i in self.issues]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Report:
+        issues = [Issue(i["level"], i["key"], i["params"], i.get("layer"), tuple(i["codes"]))
+                  for i in data.get("issues", [])]
+        return cls(issues, dict(data.get("counts", {})))
+
+
+@dataclass
+class BoundaryImport:
+    """The result of an import: the complete region layers (EPSG:4326) and the report.
+
+    ``layers`` is None when the report has errors that stopped the checks early (missing
+    columns or layers).
+    """
+
+    layers: dict[str, gpd.GeoDataFrame] | None
+    report: Report
+    sources: list[str]
+    sha256: str
+
+
+# --- coordinates --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ExpectedArea:
+    """Where an import's features may lie: the active county buffered by ``buffer_km``."""
+
+    name_zh: str
+    name_en: str
+    county: shapely.Geometry
+    area: shapely.Geometry
+    buffer_km: float
+
+    @classmethod
+    def from_region(cls, region: Region, buffer_km: float = EXPECTED_BUFFER_KM) -> ExpectedArea:
+        """The expected area of an import that replaces ``region``'s boundaries."""
+        county = shapely.union_all(region.county.geometry.to_numpy())
+        metric = utm_crs(county)
+        buffered = gpd.GeoSeries([county], crs=4326).to_crs(metric).buffer(buffer_km * 1000)
+        row = region.county.iloc[0]
+        return cls(str(row.get("name_zh", "")), str(row.get("name_en", "")), county,
+                   buffered.to_crs(4326).iloc[0], buffer_km)
+
+    def contains(self, x: np.ndarray, y: np.ndarray) -> bool:
+        shapely.prepare(self.area)
+        return bool(len(x)) and bool(shapely.contains_xy(self.area, x, y).all())
+
+    def distance_km(self, x: float, y: float) -> float:
+        """Great-circle distance (km) from the county's centre to lon/lat ``x, y``."""
+        c = self.county.centroid
+        lon1, lat1, lon2, lat2 = map(math.radians, (c.x, c.y, x, y))
+        h = (math.sin((lat2 - lat1) / 2) ** 2
+             + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
+        return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def utm_crs(geometry: shapely.Geometry) -> CRS:
+    """The UTM zone CRS holding the centre of a lon/lat ``geometry`` (for areas in m²)."""
+    c = geometry.centroid
+    zone = int((c.x + 180) // 6) % 60 + 1
+    return CRS.from_epsg((32600 if c.y >= 0 else 32700) + zone)
+
+
+def _is_lonlat(x: np.ndarray, y: np.ndarray) -> bool:
+    return bool((np.abs(x) <= 180).all() and (np.abs(y) <= 90).all())
+
+
+def projected_candidates(x: np.ndarray) -> list[int]:
+    """EPSG codes whose eastings could produce ``x`` (metres): Gauss-Kruger with a zone prefix
+    when the prefix is there, else UTM north zones and Gauss-Kruger central-meridian systems
+    for China (73°–135°E); Web Mercator always."""
+    out = []
+    zones = set((x // 1_000_000).astype(int).tolist())
+    if len(zones) == 1:
+        zone = zones.pop()
+        if 13 <= zone <= 23:
+            out.append(4491 + zone - 13)  # CGCS2000 / Gauss-Kruger zone 13..23 (6°)
+        elif 25 <= zone <= 45:
+            out.append(4513 + zone - 25)  # CGCS2000 / 3-degree Gauss-Kruger zone 25..45
+    if (np.abs(x - 500_000) < 500_000).all():
+        out += [4534 + i for i in range(21)]  # 3-degree Gauss-Kruger CM 75E..135E
+        out += [4502 + i for i in range(11)]  # Gauss-Kruger CM 75E..135E (6°)
+        out += [32643 + i for i in range(11)]  # UTM 43N..53N
+    out.append(3857)
+    return out
+
+
+def _sample(xy: np.ndarray, n: int = 2000) -> np.ndarray:
+    step = max(1, len(xy) // n)
+    return xy[::step]
+
+
+@lru_cache(maxsize=64)
+def _transformer(crs) -> Transformer:
+    return Transformer.from_crs(crs, 4326, always_xy=True)
+
+
+def _to_lonlat(epsg_or_crs, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    transformer = _transformer(epsg_or_crs)
+    with np.errstate(all="ignore"):
+        lon, lat = transformer.transform(xy[:, 0], xy[:, 1])
+    return np.asarray(lon), np.asarray(lat)
+
+
+def _fits(epsg: int, xy: np.ndarray,
+          expected: ExpectedArea) -> tuple[np.ndarray, np.ndarray] | None:
+    lon, lat = _to_lonlat(epsg, xy)
+    if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
+        return None
+    return (lon, lat) if expected.contains(lon, lat) else None
+
+
+def _crs_label(crs) -> str:
+    crs = CRS.from_user_input(crs)
+    epsg = crs.to_epsg()
+    return f"{crs.name} (EPSG:{epsg})" if epsg else crs.name
+
+
+def _where(expected: ExpectedArea, lon: np.ndarray, lat: np.ndarray) -> dict:
+    x, y = float(np.nanmean(lon)), float(np.nanmean(lat))
+    if not (math.isfinite(x) and math.isfinite(y)):
+        return {"lon": "?", "lat": "?", "km": "?"}
+    return {"lon": f"{x:.3f}", "lat": f"{y:.3f}", "km": f"{expected.distance_km(x, y):,.0f}"}
+
+
+def _outside(raw: RawLayer, xy: np.ndarray, expected: ExpectedArea,
+             declared: CRS | None) -> BoundaryError:
+    """The refusal for features outside the expected area, with the most likely cause."""
+    sample = _sample(xy)
+    common = {"layer": raw.name, "file": raw.source, "county_en": expected.name_en,
+              "county_zh": expected.name_zh, "buffer": f"{expected.buffer_km:.0f}"}
+    swapped = sample[:, ::-1]
+    if _is_lonlat(swapped[:, 0], swapped[:, 1]) and expected.contains(swapped[:, 0],
+                                                                       swapped[:, 1]):
+        return BoundaryError("outside_swapped", **common)
+    if _is_lonlat(sample[:, 0], sample[:, 1]):
+        if declared is not None and not declared.is_geographic \
+                and expected.contains(sample[:, 0], sample[:, 1]):
+            return BoundaryError("outside_wrong_crs", crs=_crs_label(declared),
+                                 fit=_crs_label(4326), **common)
+        where = _where(expected, sample[:, 0], sample[:, 1])
+    else:
+        fit = next((e for e in projected_candidates(sample[:, 0])
+                    if _fits(e, sample, expected) is not None), None)
+        if fit is not None and (declared is None or declared.to_epsg() != fit):
+            return BoundaryError("outside_wrong_crs", fit=_crs_label(fit), crs=_crs_label(
+                declared) if declared is not None else "", **common)
+        if declared is None:
+            where = {"lon": "?", "lat": "?", "km": "?"}
+        else:
+            where = _where(expected, *_to_lonlat(declared, sample))
+    return BoundaryError("outside_area", crs=_crs_label(declared) if declared is not None
+                         else "", **where, **common)
+
+
+def to_wgs84(raw: RawLayer, expected: ExpectedArea, report: Report) -> gpd.GeoDataFrame:
+    """``raw``'s features in EPSG:4326, after deciding and checking their CRS.
+
+    Raises
+    ------
+    BoundaryError
+        For non-finite coordinates, coordinates out of range for their CRS, or features
+        outside the expected area.
+    """
+    gdf = raw.frame
+    geoms = gdf.geometry.to_numpy()
+    xy = shapely.get_coordinates(geoms)
+    if not np.isfinite(xy).all():
+        bad = ~np.isfinite(shapely.get_coordinates(geoms, return_index=True)[0]).all(axis=1)
+        idx = shapely.get_coordinates(geoms, return_index=True)[1][bad]
+        code = _first_code(gdf, int(idx[0])) if len(idx) else "?"
+        raise BoundaryError("non_finite", layer=raw.name, file=raw.source, code=code)
+    if len(xy) == 0:
+        raise BoundaryError("no_coordinates", layer=raw.name, file=raw.source)
+    declared = CRS.from_user_input(gdf.crs) if raw.crs_declared and gdf.crs is not None else None
+    if declared is not None:
+        if declared.is_geographic and not _is_lonlat(xy[:, 0], xy[:, 1]):
+            swapped = _sample(xy)[:, ::-1]
+            if _is_lonlat(swapped[:, 0], swapped[:, 1]) and expected.contains(swapped[:, 0],
+                                                                               swapped[:, 1]):
+                raise _outside(raw, xy, expected, declared)
+            raise BoundaryError("geographic_out_of_range", layer=raw.name, file=raw.source,
+                                crs=_crs_label(declared))
+        lon, lat = _to_lonlat(declared, xy)
+        if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
+            raise BoundaryError("projection_failed", layer=raw.name, file=raw.source,
+                                crs=_crs_label(declared))
+        if not expected.contains(lon, lat):
+            raise _outside(raw, xy, expected, declared)
+        report.add("info", "crs_declared", raw.name, crs=_crs_label(declared), file=raw.source)
+        return gdf.to_crs(4326)
+    if _is_lonlat(xy[:, 0], xy[:, 1]):
+        if not expected.contains(xy[:, 0], xy[:, 1]):
+            raise _outside(raw, xy, expected, None)
+        report.add("warning", "crs_assumed_lonlat", raw.name, file=raw.source)
+        return gdf.set_crs(4326, allow_override=True)
+    if np.abs(xy).max() < 1000:  # beyond ±180/±90 yet far too small for projected metres
+        x, y = xy[~((np.abs(xy[:, 0]) <= 180) & (np.abs(xy[:, 1]) <= 90))][0]
+        raise BoundaryError("lonlat_out_of_range", layer=raw.name, file=raw.source,
+                            x=f"{x:g}", y=f"{y:g}")
+    sample = _sample(xy)
+    fits = []
+    for epsg in projected_candidates(sample[:, 0]):
+        lonlat = _fits(epsg, sample, expected)
+        if lonlat is not None:
+            fits.append((epsg, _overlap_score(lonlat, expected)))
+    if not fits:
+        raise _outside(raw, xy, expected, None)
+    best = max(fits, key=lambda f: f[1])[0]
+    others = [e for e, _ in fits if e != best and not _same_result(e, best, sample)]
+    gdf = gdf.set_crs(best, allow_override=True).to_crs(4326)
+    lon, lat = _to_lonlat(best, xy)
+    if not expected.contains(lon, lat):
+        raise _outside(raw, xy, expected, None)
+    report.add("warning", "crs_assumed_projected", raw.name, crs=_crs_label(best),
+               file=raw.source, others=", ".join(f"EPSG:{e}" for e in others[:4]) or "—")
+    return gdf
+
+
+def _overlap_score(lonlat: tuple[np.ndarray, np.ndarray], expected: ExpectedArea) -> float:
+    """How well a candidate's extent matches the active county's (intersection over union)."""
+    box = shapely.box(lonlat[0].min(), lonlat[1].min(), lonlat[0].max(), lonlat[1].max())
+    county = shapely.envelope(expected.county)
+    union = shapely.union(box, county).area
+    return shapely.intersection(box, county).area / union if union else 0.0
+
+
+def _same_result(a: int, b: int, xy: np.ndarray) -> bool:
+    la, pa = _to_lonlat(a, xy)
+    lb, pb = _to_lonlat(b, xy)
+    return bool(np.allclose(la, lb, atol=1e-6) and np.allclose(pa, pb, atol=1e-6))
+
+
+def _first_code(gdf: gpd.GeoDataFrame, index: int) -> str:
+    for name in ("code", "CODE", "id"):
+        if name in gdf.columns:
+            return str(gdf.iloc[index][name])
+    return f"#{index + 1}"
+
+
+# --- columns ------------------------------------------------------------------------------------
+
+def _match_columns(layer: str, gdf: gpd.GeoDataFrame) -> dict[str, str | None]:
+    present = {str(c).strip().lower(): c for c in gdf.columns if c != gdf.geometry.name}
+    found: dict[str, str | None] = {}
+    for column in COLUMNS[layer]:
+        names = list(column.aliases) + [a[:10] for a in column.aliases]
+        found[column.name] = next((present[n] for n in names if n in present), None)
+    return found
+
+
+def _code(value) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    return "" if text.lower() in ("nan", "none", "<na>") else text
+
+
+def normalise_columns(layer: str, gdf: gpd.GeoDataFrame, report: Report,
+                      source: str) -> gpd.GeoDataFrame | None:
+    """The layer with its canonical columns, or None when a required column is missing.
+
+    Missing required columns, empty or duplicate codes and bad numbers are reported as errors;
+    optional columns that are absent get a default (names in English fall back to Chinese,
+    population and households to 0, with a warning).
+    """
+    found = _match_columns(layer, gdf)
+    present = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+    missing = [c for c in COLUMNS[layer] if c.required and found[c.name] is None]
+    for column in missing:
+        report.add("error", "missing_column", layer, column=column.name, file=source,
+                   aliases=", ".join(column.aliases[:6]), present=", ".join(present) or "—")
+    if missing:
+        return None
+    out = {}
+    for column in COLUMNS[layer]:
+        src = found[column.name]
+        if src is None:
+            if column.kind == "int":
+                out[column.name] = [0] * len(gdf)
+                if layer == "grids":
+                    report.add("warning", "column_defaulted", layer, column=column.name, value=0)
+            elif column.name == "name_en":
+                out[column.name] = list(out["name_zh"])
+            else:
+                out[column.name] = [""] * len(gdf)
+            continue
+        values = gdf[src].tolist()
+        if column.kind == "code":
+            out[column.name] = [_code(v) for v in values]
+        elif column.kind == "int":
+            out[column.name] = _integers(layer, column.name, values, gdf, found, report)
+        else:
+            out[column.name] = ["" if v is None or (isinstance(v, float) and math.isnan(v))
+                                else str(v).strip() for v in values]
+    frame = gpd.GeoDataFrame(out, geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
+    codes = frame["code"]
+    for i in np.flatnonzero((codes == "").to_numpy()):
+        report.add("error", "missing_code", layer, n=int(i) + 1, file=source)
+    dupes = codes[codes.duplicated(keep=False) & (codes != "")]
+    for code, n in dupes.value_counts().sort_index().items():
+        report.add("error", "duplicate_code", layer, codes=[code], code=code, n=int(n))
+    return frame
+
+
+def _integers(layer, column, values, gdf, found, report) -> list[int]:
+    out = []
+    code_col = found.get("code")
+    for i, v in enumerate(values):
+        try:
+            number = float(v) if v is not None and v != "" else 0.0
+        except (TypeError, ValueError):
+            number = float("nan")
+        if not math.isfinite(number) or number < 0 or not number.is_integer():
+            code = _code(gdf.iloc[i][code_col]) if code_col else f"#{i + 1}"
+            report.add("error", "bad_number", layer, codes=[code], code=code, column=column,
+                       value=str(v)[:20])
+            out.append(0)
+        else:
+            out.append(int(number))
+    return out
+
+
+# --- geometry -----------------------------------------------------------------------------------
+
+def repair(layer: str, gdf: gpd.GeoDataFrame, report: Report, metric: CRS) -> gpd.GeoDataFrame:
+    """Make invalid polygons valid (reporting each) and check every layer's geometry type."""
+    geoms = gdf.geometry.to_numpy().copy()
+    polygonal = layer in POLYGON_LAYERS
+    keep = np.ones(len(geoms), dtype=bool)
+    for i, geom in enumerate(geoms):
+        code = gdf["code"].iloc[i]
+        if geom is None or geom.is_empty:
+            report.add("error", "empty_geometry", layer, codes=[code], code=code)
+            keep[i] = False
+            continue
+        kind = geom.geom_type
+        if not polygonal:
+            if kind == "MultiPoint" and len(geom.geoms) == 1:
+                geoms[i] = geom.geoms[0]
+            elif kind != "Point":
+                report.add("error", "wrong_geometry", layer, codes=[code], code=code, kind=kind,
+                           expected="Point")
+                keep[i] = False
+            continue
+        if kind not in ("Polygon", "MultiPolygon"):
+            report.add("error", "wrong_geometry", layer, codes=[code], code=code, kind=kind,
+                       expected="Polygon")
+            keep[i] = False
+            continue
+        if not geom.is_valid:
+            reason = shapely.is_valid_reason(geom)
+            fixed = shapely.make_valid(geom, method="structure", keep_collapsed=False)
+            parts = [p for p in shapely.get_parts(fixed)
+                     if p.geom_type in ("Polygon", "MultiPolygon") and not p.is_empty]
+            fixed = shapely.union_all(parts) if parts else None
+            if fixed is None or fixed.is_empty:
+                report.add("error", "unrepairable", layer, codes=[code], code=code,
+                           reason=reason)
+                keep[i] = False
+                continue
+            before, after = gpd.GeoSeries([geom, fixed], crs=4326).to_crs(metric).area
+            report.add("warning", "repaired", layer, codes=[code], code=code, reason=reason,
+                       change=abs(after - before))
+            geoms[i] = fixed
+    out = gdf.copy()
+    out["geometry"] = geoms
+    return out[keep].reset_index(drop=True)
+
+
+def _areas(geoms: np.ndarray) -> np.ndarray:
+    return shapely.area(geoms)
+
+
+def check_nesting(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, key: str,
+                  child_layer: str, parent_layer: str, report: Report) -> None:
+    """Every child in exactly one parent, and in the one its ``key`` column names.
+
+    Both frames are in a metric CRS.
+    """
+    parent_codes = parents["code"].to_numpy()
+    known = set(parent_codes.tolist())
+    cg = children.geometry.to_numpy()
+    pg = parents.geometry.to_numpy()
+    ci, pi = shapely.STRtree(pg).query(cg, predicate="intersects")
+    inter = _areas(shapely.intersection(cg[ci], pg[pi]))
+    child_area = _areas(cg)
+    best: dict[int, tuple[float, int]] = {}
+    shares: dict[int, list[tuple[str, float]]] = {}
+    for c, p, a in zip(ci.tolist(), pi.tolist(), inter.tolist(), strict=True):
+        if a <= 0:
+            continue
+        shares.setdefault(c, []).append((parent_codes[p], a))
+        if c not in best or a > best[c][0]:
+            best[c] = (a, p)
+    for c, row in enumerate(children.itertuples()):
+        said = getattr(row, key)
+        if said not in known:
+            report.add("error", "unknown_parent", child_layer, codes=[row.code], code=row.code,
+                       parent_layer=parent_layer, parent=said or "—")
+            continue
+        if c not in best:
+            report.add("error", "outside_parents", child_layer, codes=[row.code], code=row.code,
+                       parent_layer=parent_layer)
+            continue
+        area, p = best[c]
+        outside = child_area[c] - area
+        if outside > max(SLIVER_M2, (1 - NEST_SHARE) * child_area[c]):
+            parts = sorted(shares[c], key=lambda s: -s[1])
+            listed = ", ".join(f"{code} {a / child_area[c]:.0%}" for code, a in parts[:4])
+            report.add("error", "straddles", child_layer, codes=[row.code], code=row.code,
+                       parent_layer=parent_layer, parts=listed,
+                       outside=outside / 1e6)
+        elif parent_codes[p] != said:
+            report.add("error", "wrong_parent", child_layer, codes=[row.code], code=row.code,
+                       parent_layer=parent_layer, said=said, found=parent_codes[p])
+
+
+def check_overlaps(frame: gpd.GeoDataFrame, layer: str, report: Report) -> None:
+    """Report pairs of features of one layer (metric CRS) overlapping by more than a sliver."""
+    geoms = frame.geometry.to_numpy()
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = a < b
+    a, b = a[keep], b[keep]
+    if not len(a):
+        return
+    areas = _areas(shapely.intersection(geoms[a], geoms[b]))
+    codes = frame["code"].to_numpy()
+    for i, j, area in zip(a.tolist(), b.tolist(), areas.tolist(), strict=True):
+        if area > SLIVER_M2:
+            report.add("error", "overlap", layer, codes=[codes[i], codes[j]], a=codes[i],
+                       b=codes[j], area=area)
+
+
+def check_gaps(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, key: str | None,
+               child_layer: str, parent_layer: str, report: Report, metric: CRS) -> None:
+    """Report parts of each parent (metric CRS) that no child covers, above a sliver."""
+    for prow in parents.itertuples():
+        kids = children if key is None else children[children[key] == prow.code]
+        covered = shapely.union_all(kids.geometry.to_numpy()) if len(kids) else None
+        gap = prow.geometry if covered is None else shapely.difference(prow.geometry, covered)
+        for part in shapely.get_parts(gap):
+            if part.geom_type == "Polygon" and part.area > SLIVER_M2:
+                at = gpd.GeoSeries([part.representative_point()], crs=metric).to_crs(4326)[0]
+                report.add("warning", "gap", child_layer, codes=[prow.code], parent=prow.code,
+                           parent_layer=parent_layer, area=part.area,
+                           lon=f"{at.x:.4f}", lat=f"{at.y:.4f}")
+
+
+def _holes_as_parent(county: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A county dissolved from its townships: its holes are the townships' gaps."""
+    geom = county.geometry.iloc[0]
+    shells = shapely.union_all([shapely.Polygon(p.exterior) for p in shapely.get_parts(geom)])
+    return gpd.GeoDataFrame({"code": county["code"]}, geometry=[shells], crs=county.crs)
+
+
+# --- the whole import ---------------------------------------------------------------------------
+
+def import_boundaries(files: list[tuple[str, bytes]], active: Region,
+                      store_codes: dict[str, set[str]] | None = None,
+                      layer_names: dict[str, str] | None = None) -> BoundaryImport:
+    """Read, reproject, repair and check boundary files against the active region.
+
+    Parameters
+    ----------
+    files : list of (str, bytes)
+        The uploaded files (see ``read_boundary_files``).
+    active : Region
+        The region in use: it sets the expected area and supplies the county's name and the
+        layers the import does not (neighbours, quarantine sites).
+    store_codes : dict of str to set of str, optional
+        Grid, checkpoint and township codes the store's records refer to (keys ``grids``,
+        ``checkpoints``, ``townships``); codes missing from the new boundaries are warned about.
+    layer_names : dict of str to str, optional
+        File name → layer, for files whose name does not say their layer.
+
+    Returns
+    -------
+    BoundaryImport
+        The complete layers (when the checks could run) and the report.
+
+    Raises
+    ------
+    BoundaryError
+        For hostile or unreadable files and coordinates that cannot be placed: the import is
+        refused as a whole.
+    """
+    digest = hashlib.sha256()
+    for name, data in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+    raw_layers = read_boundary_files(files, layer_names)
+    report = Report()
+    sources = [name for name, _ in files]
+    by_name = {r.name: r for r in raw_layers}
+    missing = [n for n in REQUIRED_LAYERS if n not in by_name]
+    for name in missing:
+        report.add("error", "missing_layer", name, layer_name=name,
+                   found=", ".join(sorted(by_name)) or "—")
+    expected = ExpectedArea.from_region(active)
+    metric = utm_crs(expected.county)
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    for raw in raw_layers:
+        wgs = to_wgs84(raw, expected, report)
+        frame = normalise_columns(raw.name, wgs, report, raw.source)
+        if frame is not None:
+            layers[raw.name] = repair(raw.name, frame, report, metric)
+    if missing or any(n not in layers for n in by_name):
+        return BoundaryImport(None, report, sources, digest.hexdigest())
+    complete = _complete(layers, active, report, metric)
+    _check(complete, report, metric, store_codes or {})
+    report.counts = {name: len(complete[name]) for name in LAYERS}
+    report.counts["population"] = int(complete["grids"]["population"].sum())
+    return BoundaryImport(complete, report, sources, digest.hexdigest())
+
+
+def _complete(layers: dict[str, gpd.GeoDataFrame], active: Region, report: Report,
+              metric: CRS) -> dict[str, gpd.GeoDataFrame]:
+    """Fill in the layers an import may leave out, and the derived columns."""
+    out = dict(layers)
+    towns = out["townships"]
+    if "county" not in out:
+        row = active.county.iloc[0]
+        dissolved = shapely.union_all(towns.geometry.to_numpy())
+        out["county"] = gpd.GeoDataFrame(
+            {"code": [str(row["code"])], "name_zh": [str(row["name_zh"])],
+             "name_en": [str(row["name_en"])]}, geometry=[dissolved], crs=4326)
+        report.add("info", "county_dissolved", "county", name_en=str(row["name_en"]),
+                   name_zh=str(row["name_zh"]))
+    for name in CARRIED_LAYERS:
+        if name not in out:
+            out[name] = active.layer(name).copy()
+            report.add("info", "carried_over", name, layer_name=name, n=len(out[name]))
+    kinds = {"街道": "subdistrict", "办事处": "subdistrict", "镇": "town", "乡": "township"}
+    towns = towns.copy()
+    towns["kind"] = [kinds.get(k, k) or _kind_from_name(n)
+                     for k, n in zip(towns["kind"], towns["name_zh"], strict=True)]
+    seats = towns.geometry.representative_point()
+    towns["seat_lon"] = seats.x.round(6)
+    towns["seat_lat"] = seats.y.round(6)
+    towns["area_km2"] = (towns.to_crs(metric).area / 1e6).round(3)
+    out["townships"] = towns
+    villages = out["villages"].set_index("code")["township_code"]
+    grids = out["grids"].copy()
+    derived = grids["village_code"].map(villages).fillna("")
+    given = grids["township_code"]
+    for row, town in zip(grids.itertuples(), derived, strict=True):
+        if row.township_code and town and row.township_code != town:
+            report.add("error", "parent_mismatch", "grids", codes=[row.code], code=row.code,
+                       said=row.township_code, village=row.village_code, found=town)
+    grids["township_code"] = [g or d for g, d in zip(given, derived, strict=True)]
+    out["grids"] = grids
+    out["checkpoints"] = _place_points(out["checkpoints"], towns, "checkpoints", report, metric)
+    if "quarantine_sites" in layers:
+        out["quarantine_sites"] = _place_points(out["quarantine_sites"], towns,
+                                                "quarantine_sites", report, metric)
+    else:
+        codes = set(towns["code"])
+        stale = out["quarantine_sites"][~out["quarantine_sites"]["township_code"].isin(codes)]
+        if len(stale):
+            out["quarantine_sites"] = _place_points(
+                out["quarantine_sites"].assign(township_code=""), towns, "quarantine_sites",
+                report, metric)
+    return {name: out[name].reset_index(drop=True) for name in LAYERS}
+
+
+def _kind_from_name(name_zh: str) -> str:
+    if name_zh.endswith(("街道", "办事处")):
+        return "subdistrict"
+    return "town" if name_zh.endswith("镇") else "township"
+
+
+def _place_points(points: gpd.GeoDataFrame, towns: gpd.GeoDataFrame, layer: str,
+                  report: Report, metric: CRS) -> gpd.GeoDataFrame:
+    """Fill a point layer's missing ``township_code`` from the township it lies in."""
+    points = points.copy()
+    pm = points.to_crs(metric).geometry.to_numpy()
+    tm = towns.to_crs(metric).geometry.to_numpy()
+    codes = towns["code"].to_numpy()
+    known = set(codes.tolist())
+    filled = []
+    for i, row in enumerate(points.itertuples()):
+        inside = np.flatnonzero(shapely.contains(tm, pm[i]))
+        found = codes[inside[0]] if len(inside) else codes[int(np.argmin(shapely.distance(
+            tm, pm[i])))]
+        if not len(inside):
+            report.add("warning", "point_outside", layer, codes=[row.code], code=row.code,
+                       township=found)
+        said = row.township_code
+        if said and said not in known:
+            report.add("error", "unknown_parent", layer, codes=[row.code], code=row.code,
+                       parent_layer="townships", parent=said)
+        elif said and len(inside) and said != found:
+            report.add("warning", "point_wrong_township", layer, codes=[row.code],
+                       code=row.code, said=said, found=found)
+        filled.append(said or found)
+    points["township_code"] = filled
+    return points
+
+
+def _check(layers: dict[str, gpd.GeoDataFrame], report: Report, metric: CRS,
+           store_codes: dict[str, set[str]]) -> None:
+    m = {name: layers[name].to_crs(metric) for name in ("county", "townships", "villages",
+                                                        "grids")}
+    check_nesting(m["villages"], m["townships"], "township_code", "villages", "townships",
+                  report)
+    check_nesting(m["grids"], m["villages"], "village_code", "grids", "villages", report)
+    for name in ("townships", "villages", "grids"):
+        check_overlaps(m[name], name, report)
+    county_dissolved = any(i.key == "county_dissolved" for i in report.issues)
+    county = _holes_as_parent(m["county"]) if county_dissolved else m["county"]
+    check_gaps(m["townships"], county, None, "townships", "county", report, metric)
+    check_gaps(m["villages"], m["townships"], "township_code", "villages", "townships", report,
+               metric)
+    check_gaps(m["grids"], m["villages"], "village_code", "grids", "villages", report, metric)
+    for name, key in (("grids", "store_grids_missing"), ("checkpoints",
+                                                         "store_checkpoints_missing"),
+                      ("townships", "store_townships_missing")):
+        lost = sorted(set(store_codes.get(name, ())) - set(layers[name]["code"]))
+        if lost:
+            report.add("warning", key, name, n=len(lost), sample=", ".join(lost[:5]))

@@ -1,0 +1,213 @@
+"""Boundary versions: stage an import as a region GeoPackage, activate it, switch back.
+
+Each version is a complete region file under ``<store folder>/regions/`` and a row in
+``boundary_versions``. Files are written once and never changed, so the region cache (keyed by
+path and modification time) stays valid; activation is one transaction that retires the active
+version, activates another, writes the audit row and bumps the data version (the dashboard
+reloads on its next poll). With no active version the settings' region file is used.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import uuid
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+from sqlalchemy import Engine, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from gridwatch.geo.layers import LAYERS
+from gridwatch.ingest.boundaries import BoundaryImport
+from gridwatch.ingest.boundary_files import BoundaryError
+from gridwatch.ingest.store import WriteContext, audit, now_utc
+from gridwatch.settings import REPO_ROOT, Settings
+from gridwatch.store import models as m
+from gridwatch.store.db import bump_version
+
+log = logging.getLogger(__name__)
+
+ENTITY = "boundary_version"
+
+
+def regions_dir(settings: Settings) -> Path:
+    """The folder holding boundary versions: ``regions/`` next to a SQLite store, else
+    ``instance/regions`` in the repository."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).resolve().parent / "regions"
+    return REPO_ROOT / "instance" / "regions"
+
+
+def active_region_path(engine: Engine, settings: Settings) -> Path | None:
+    """The active version's region file, or None when no version is active (or the store has
+    no versions table yet)."""
+    try:
+        with engine.connect() as conn:
+            name = conn.execute(select(m.BoundaryVersion.file_name)
+                                .where(m.BoundaryVersion.status == "active")).scalar()
+    except OperationalError as exc:
+        if "no such table" in str(exc):  # a store not yet migrated to 0003
+            return None
+        raise
+    if name is None:
+        return None
+    path = regions_dir(settings) / name
+    if not path.exists():
+        log.error("the active boundary version's file %s is missing; using %s", path,
+                  settings.geo_path)
+        return None
+    return path
+
+
+def store_codes(engine: Engine) -> dict[str, set[str]]:
+    """Grid, checkpoint and township codes the store's records refer to."""
+    grids: set[str] = set()
+    with engine.connect() as conn:
+        for column in (m.RiskAssessment.grid_code, m.TaskAssignment.grid_code,
+                       m.RingCount.grid_code, m.Lead.grid_code, m.ProxyRequest.grid_code):
+            grids |= set(conn.execute(select(column).distinct()).scalars())
+        checkpoints = set(conn.execute(select(m.CheckpointCount.checkpoint_code).distinct())
+                          .scalars())
+        townships = set(conn.execute(select(m.ControlLevelChange.township_code).distinct())
+                        .scalars())
+    return {"grids": grids, "checkpoints": checkpoints, "townships": townships}
+
+
+def write_region(layers: dict[str, gpd.GeoDataFrame], path: Path, source: str) -> None:
+    """Write a complete region GeoPackage (every layer of ``LAYERS``), atomically."""
+    tmp = path.with_name(f".tmp-{path.name}")
+    tmp.unlink(missing_ok=True)
+    try:
+        for name in LAYERS:
+            pyogrio.write_dataframe(layers[name], tmp, layer=name, driver="GPKG",
+                                    layer_options={"DESCRIPTION": f"Imported from {source}"[:250]})
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _describe(row: m.BoundaryVersion) -> dict:
+    report = json.loads(row.report)
+    return {"id": row.id, "status": row.status, "created_at": row.created_at,
+            "created_by": row.created_by, "source": row.source_name, "sha256": row.sha256,
+            "file_name": row.file_name, "activated_at": row.activated_at,
+            "counts": report.get("counts", {}),
+            "warnings": sum(1 for i in report.get("issues", []) if i["level"] == "warning")}
+
+
+def stage(engine: Engine, settings: Settings, imported: BoundaryImport, actor: str,
+          activate: bool = False) -> dict:
+    """Keep an import as a new version (and activate it if asked); return the version.
+
+    An import with the same content as an existing version reuses that version.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+        The store (a write engine).
+    settings : Settings
+        Where the store lives (the version files go next to it).
+    imported : BoundaryImport
+        A checked import without errors.
+    actor : str
+        Who stages it, for the audit log.
+    activate : bool, default False
+        Also make it the active version, in the same transaction.
+
+    Raises
+    ------
+    BoundaryError
+        When the import has errors.
+    """
+    if imported.layers is None or not imported.report.ok:
+        raise BoundaryError("not_valid", n=len(imported.report.errors))
+    with Session(engine) as s:
+        existing = s.scalars(select(m.BoundaryVersion)
+                             .where(m.BoundaryVersion.sha256 == imported.sha256)).first()
+        existing_id = existing.id if existing is not None else None
+    if existing_id is not None:
+        return activate_version(engine, settings, existing_id, actor) if activate else \
+            version(engine, existing_id)
+    folder = regions_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    source = ", ".join(imported.sources)
+    file_name = f"{imported.sha256[:12]}-{uuid.uuid4().hex[:8]}.gpkg"
+    path = folder / file_name
+    write_region(imported.layers, path, source)
+    try:
+        with Session(engine) as s, s.begin():
+            ctx = WriteContext(actor, uuid.uuid4().hex, now_utc())
+            row = m.BoundaryVersion(created_at=ctx.now, created_by=actor[:96],
+                                    source_name=source, sha256=imported.sha256,
+                                    file_name=file_name, status="staged",
+                                    report=json.dumps(imported.report.to_dict(),
+                                                      ensure_ascii=False))
+            s.add(row)
+            s.flush()
+            audit(s, ctx, [{"action": "boundary.stage", "entity": ENTITY, "entity_key": row.id,
+                            "before": None, "after": {"source": source,
+                                                      "sha256": imported.sha256,
+                                                      "counts": imported.report.counts}}])
+            if activate:
+                _switch(s, ctx, row)
+            version_id = row.id
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return version(engine, version_id)
+
+
+def _switch(s: Session, ctx: WriteContext, row: m.BoundaryVersion) -> None:
+    current = s.scalars(select(m.BoundaryVersion)
+                        .where(m.BoundaryVersion.status == "active")).all()
+    for old in current:
+        old.status = "retired"
+    row.status = "active"
+    row.activated_at = ctx.now
+    audit(s, ctx, [{"action": "boundary.activate", "entity": ENTITY, "entity_key": row.id,
+                    "before": {"active": [old.id for old in current] or None},
+                    "after": {"active": row.id}}])
+    bump_version(s)
+
+
+def activate_version(engine: Engine, settings: Settings, version_id: int, actor: str) -> dict:
+    """Make ``version_id`` the active version (retiring the current one) in one transaction.
+
+    Activating the version that is already active changes nothing.
+
+    Raises
+    ------
+    BoundaryError
+        When there is no such version or its file is missing.
+    """
+    with Session(engine) as s, s.begin():
+        row = s.get(m.BoundaryVersion, version_id)
+        if row is None:
+            raise BoundaryError("no_version", id=version_id)
+        if not (regions_dir(settings) / row.file_name).exists():
+            raise BoundaryError("version_file_missing", id=version_id, name=row.file_name)
+        if row.status != "active":
+            _switch(s, WriteContext(actor, uuid.uuid4().hex, now_utc()), row)
+    return version(engine, version_id)
+
+
+def version(engine: Engine, version_id: int) -> dict:
+    """One version's row as a dict (see ``list_versions``)."""
+    with Session(engine) as s:
+        row = s.get(m.BoundaryVersion, version_id)
+        if row is None:
+            raise BoundaryError("no_version", id=version_id)
+        return _describe(row)
+
+
+def list_versions(engine: Engine) -> list[dict]:
+    """Every version, newest first: id, status, who and when, source, counts."""
+    with Session(engine) as s:
+        rows = s.scalars(select(m.BoundaryVersion).order_by(m.BoundaryVersion.id.desc())).all()
+        return [_describe(r) for r in rows]

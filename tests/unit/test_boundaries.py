@@ -1,0 +1,402 @@
+"""Boundary import: round trip through a projected Shapefile, CRS detection, checks, hostile
+files, versions with one-switch activation and audit, the CLI and the /data page's steps."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import sqlite3
+import zipfile
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import Polygon
+from sqlalchemy import select
+
+from callbacks.upload import boundary_activate, boundary_preview, boundary_reactivate
+from gridwatch.__main__ import main
+from gridwatch.geo.generate import check_tiling
+from gridwatch.ingest.auth import create_token
+from gridwatch.ingest.boundaries import ExpectedArea, Report, import_boundaries, to_wgs84
+from gridwatch.ingest.boundary_files import BoundaryError, RawLayer, export_boundaries
+from gridwatch.ingest.boundary_versions import (
+    activate_version,
+    list_versions,
+    regions_dir,
+    stage,
+)
+from gridwatch.ingest.store import make_write_engine
+from gridwatch.store import models as m
+from gridwatch.store.db import data_version
+
+IMPORTED = ("townships", "villages", "grids", "checkpoints")
+
+
+def layers_of(region) -> dict[str, gpd.GeoDataFrame]:
+    return {name: region.layer(name) for name in IMPORTED}
+
+
+def gpkg_bytes(layers: dict[str, gpd.GeoDataFrame], tmp_path, name="b.gpkg") -> bytes:
+    path = tmp_path / name
+    for layer, frame in layers.items():
+        frame.to_file(path, layer=layer, driver="GPKG")
+    return path.read_bytes()
+
+
+def zipped(members: dict[str, bytes], method=zipfile.ZIP_DEFLATED) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", method) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def adjacency(frame: gpd.GeoDataFrame) -> set[tuple[str, str]]:
+    geoms = frame.geometry.to_numpy()
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    codes = frame["code"].to_numpy()
+    return {(codes[i], codes[j]) for i, j in zip(a, b, strict=True) if codes[i] < codes[j]}
+
+
+def data_url(data: bytes) -> str:
+    return "data:application/octet-stream;base64," + base64.b64encode(data).decode()
+
+
+@pytest.fixture(scope="module")
+def gk_zip(region) -> bytes:
+    """The demo boundaries as zipped Shapefiles in CGCS2000 3-degree Gauss-Kruger CM 120E."""
+    return export_boundaries(layers_of(region), "EPSG:4549")
+
+
+@pytest.fixture(scope="module")
+def round_trip(region, gk_zip):
+    return import_boundaries([("kaihua-4549.zip", gk_zip)], region)
+
+
+# --- the round trip -----------------------------------------------------------------------------
+
+def test_a_projected_shapefile_export_imports_with_the_same_ids_and_topology(region, gk_zip,
+                                                                             round_trip):
+    with zipfile.ZipFile(io.BytesIO(gk_zip)) as archive:
+        assert "grids.prj" in archive.namelist()
+    report = round_trip.report
+    assert report.ok, [i.message("en") for i in report.errors]
+    assert report.warnings == []
+    assert any(i.key == "crs_declared" and "EPSG:4549" in i.message("en") for i in report.issues)
+    new = round_trip.layers
+    for name in IMPORTED:
+        assert sorted(new[name]["code"]) == sorted(region.layer(name)["code"]), name
+    old_grids = region.grids.set_index("code")
+    grids = new["grids"].set_index("code").loc[old_grids.index]
+    assert (grids["village_code"] == old_grids["village_code"]).all()
+    assert (grids["township_code"] == old_grids["township_code"]).all()
+    assert (grids["population"] == old_grids["population"]).all()
+    villages = new["villages"].set_index("code").loc[region.villages["code"]]
+    assert (villages["township_code"].to_numpy() == region.villages["township_code"]).all()
+    for name in ("townships", "villages", "grids"):
+        assert adjacency(new[name]) == adjacency(region.layer(name)), name
+        area_new = new[name].set_index("code").to_crs(32650).area
+        area_old = region.layer(name).set_index("code").to_crs(32650).area
+        assert np.allclose(area_new.loc[area_old.index], area_old, rtol=1e-6), name
+    check_tiling(new["townships"], new["villages"], "township_code", tolerance=1e-6)
+    check_tiling(new["villages"], new["grids"], "village_code", tolerance=1e-6)
+    assert report.counts["grids"] == 747 and len(new["neighbours"]) == 6
+
+
+# --- coordinate systems -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("epsg", [4549, 4528, 32650, 3857, 4490])
+def test_an_undeclared_crs_is_inferred_from_the_coordinates_and_said(region, epsg):
+    points = region.checkpoints.to_crs(epsg)
+    raw = RawLayer("checkpoints", "cp.geojson", points.set_crs(None, allow_override=True), False)
+    report = Report()
+    out = to_wgs84(raw, ExpectedArea.from_region(region), report)
+    moved = out.to_crs(32650).distance(region.checkpoints.to_crs(32650))
+    assert moved.max() < 2.0  # metres
+    assert report.issues[0].level == "warning"
+    assert report.issues[0].key.startswith("crs_assumed")
+
+
+def test_swapped_axes_are_refused_with_a_hint(region):
+    points = region.checkpoints.copy()
+    points["geometry"] = shapely.transform(points.geometry.to_numpy(), lambda xy: xy[:, ::-1])
+    with pytest.raises(BoundaryError) as err:
+        to_wgs84(RawLayer("checkpoints", "cp.geojson", points, True),
+                 ExpectedArea.from_region(region), Report())
+    assert err.value.key == "outside_swapped"
+    assert "latitude and longitude" in str(err.value)
+    assert "经纬度互换" in err.value.message("zh")
+
+
+def test_a_wrong_declared_crs_is_refused_naming_the_one_that_fits(region):
+    points = region.checkpoints.to_crs(4549).set_crs(32650, allow_override=True)
+    with pytest.raises(BoundaryError) as err:
+        to_wgs84(RawLayer("checkpoints", "cp.shp", points, True),
+                 ExpectedArea.from_region(region), Report())
+    assert err.value.key == "outside_wrong_crs"
+    assert "UTM zone 50N" in str(err.value) and "CM 120E" in str(err.value)
+
+
+def test_features_far_away_are_refused_with_the_distance(region):
+    far = region.checkpoints.copy()
+    far["geometry"] = far.geometry.translate(-116.0, 19.0)  # near Paris
+    with pytest.raises(BoundaryError) as err:
+        to_wgs84(RawLayer("checkpoints", "cp.geojson", far, False),
+                 ExpectedArea.from_region(region), Report())
+    assert err.value.key == "outside_area"
+    assert "wrong CRS, or swapped axes" in str(err.value)
+
+
+def test_degrees_declared_but_metres_given_are_refused(region):
+    metres = region.checkpoints.to_crs(32650).set_crs(4326, allow_override=True)
+    with pytest.raises(BoundaryError) as err:
+        to_wgs84(RawLayer("checkpoints", "cp.gpkg", metres, True),
+                 ExpectedArea.from_region(region), Report())
+    assert err.value.key == "geographic_out_of_range"
+
+
+# --- checks and repairs -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def broken(region, tmp_path_factory, source):
+    """One GeoPackage with a self-intersecting grid, a grid claiming the wrong village, a grid
+    swollen over its neighbours, a missing grid and a duplicate checkpoint code."""
+    from gridwatch.ingest.boundary_versions import store_codes
+
+    layers = {k: v.copy() for k, v in layers_of(region).items()}
+    grids = layers["grids"]
+    codes = grids["code"].tolist()
+    bow, liar, fat, gone = codes[10], codes[100], codes[200], codes[300]
+    ring = list(grids.loc[grids["code"] == bow, "geometry"].iloc[0].exterior.coords)
+    ring[5], ring[6] = ring[6], ring[5]  # two vertices swapped: the ring crosses itself
+    grids.loc[grids["code"] == bow, "geometry"] = Polygon(ring)
+    other_village = grids.loc[grids["code"] == codes[400], "village_code"].iloc[0]
+    grids.loc[grids["code"] == liar, "village_code"] = other_village
+    fat_geom = gpd.GeoSeries(grids.loc[grids["code"] == fat, "geometry"], crs=4326)
+    grids.loc[grids["code"] == fat, "geometry"] = fat_geom.to_crs(32650).buffer(300).to_crs(
+        4326).to_numpy()
+    layers["grids"] = grids[grids["code"] != gone]
+    cps = layers["checkpoints"]
+    cps.loc[cps.index[1], "code"] = cps["code"].iloc[0]
+    data = gpkg_bytes(layers, tmp_path_factory.mktemp("broken"))
+    imported = import_boundaries([("broken.gpkg", data)], region, store_codes(source.engine))
+    return imported, {"bow": bow, "liar": liar, "fat": fat, "gone": gone,
+                      "cp": cps["code"].iloc[0], "village": other_village}
+
+
+def keys_for(report, key) -> list:
+    return [i for i in report.issues if i.key == key]
+
+
+def test_repairs_and_problems_are_reported_by_code(broken):
+    imported, c = broken
+    report = imported.report
+    assert not report.ok
+    repaired = keys_for(report, "repaired")
+    assert [i.codes for i in repaired] == [(c["bow"],)]
+    assert "Self-intersection" in repaired[0].message("en")
+    assert imported.layers["grids"].set_index("code").loc[c["bow"], "geometry"].is_valid
+    wrong = keys_for(report, "wrong_parent")
+    assert [i.codes for i in wrong] == [(c["liar"],)]
+    assert f"says it is in villages {c['village']}" in wrong[0].message("en")
+    overlaps = keys_for(report, "overlap")
+    assert overlaps and all(c["fat"] in i.codes for i in overlaps)
+    assert any(c["fat"] in i.codes for i in keys_for(report, "straddles"))
+    gaps = keys_for(report, "gap")
+    assert any(i.params["parent"] == c["gone"][:12] for i in gaps)
+    assert [i.codes for i in keys_for(report, "duplicate_code")] == [(c["cp"],)]
+    missing = keys_for(report, "store_grids_missing")
+    assert missing and c["gone"] in missing[0].message("en")
+    assert "网格编码不在新边界中" in missing[0].message("zh")
+    assert {c["bow"], c["liar"], c["fat"]} <= report.flagged_codes()
+
+
+def test_missing_columns_are_named_with_what_the_file_has(region, tmp_path):
+    layers = layers_of(region)
+    layers["villages"] = layers["villages"].drop(columns=["township_code"])
+    report = import_boundaries([("b.gpkg", gpkg_bytes(layers, tmp_path))], region).report
+    [issue] = report.errors
+    assert issue.key == "missing_column" and issue.layer == "villages"
+    text = issue.message("en")
+    assert "no township_code column" in text and "code, name_zh, name_en" in text
+
+
+def test_a_missing_layer_is_an_error(region, tmp_path):
+    layers = layers_of(region)
+    del layers["grids"]
+    report = import_boundaries([("b.gpkg", gpkg_bytes(layers, tmp_path))], region).report
+    assert [i.key for i in report.errors] == ["missing_layer"]
+
+
+# --- hostile input ------------------------------------------------------------------------------
+
+def shp_members(region) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(export_boundaries(layers_of(region), "EPSG:4549",
+                                                      ["checkpoints"]))) as archive:
+        return {n: archive.read(n) for n in archive.namelist()}
+
+
+def nan_shapefile(region) -> bytes:
+    members = shp_members(region)
+    shp = bytearray(members["checkpoints.shp"])
+    shp[100 + 8 + 4: 100 + 8 + 12] = np.array([np.nan]).astype("<f8").tobytes()
+    members["checkpoints.shp"] = bytes(shp)
+    return zipped(members)
+
+
+GEOJSON_NAN = b'{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},' \
+              b'"geometry":{"type":"Point","coordinates":[NaN,29.1]}}]}'
+GEOJSON_INF = GEOJSON_NAN.replace(b"NaN", b"1e999")
+GEOJSON_LAT = GEOJSON_NAN.replace(b"NaN,29.1", b"118.4,95.0")
+
+
+def hostile_cases(region):
+    sqlite_db = sqlite3.connect(":memory:")
+    sqlite_db.close()
+    return {
+        "zip bomb": ("checkpoints.zip", zipped({"checkpoints.shp": b"\0" * (60 * 1024 * 1024)}),
+                     "zip_bomb"),
+        "path escaping": ("b.zip", zipped({"../../etc/checkpoints.shp": b"x"}), "zip_escape"),
+        "absolute path": ("b.zip", zipped({"/tmp/checkpoints.shp": b"x"}), "zip_escape"),
+        "gpkg that is a zip": ("b.gpkg", zipped({"a.txt": b"x"}), "not_what_it_says"),
+        "zip that is sqlite": ("b.zip", b"SQLite format 3\x00" + b"\0" * 100, "not_what_it_says"),
+        "geojson that is binary": ("grids.geojson", b"\x89PNG\r\n\x1a\n", "not_what_it_says"),
+        "shp that is not a shapefile": ("b.zip", zipped({"checkpoints.shp": b"hello",
+                                                          "checkpoints.shx": b"x",
+                                                          "checkpoints.dbf": b"x"}),
+                                        "not_what_it_says"),
+        "exe in the archive": ("b.zip", zipped({"run.exe": b"MZ"}), "zip_unexpected"),
+        "NaN in GeoJSON": ("checkpoints.geojson", GEOJSON_NAN, "non_finite_json"),
+        "Infinity in GeoJSON": ("checkpoints.geojson", GEOJSON_INF, "non_finite_json"),
+        "NaN in a Shapefile": ("checkpoints.zip", nan_shapefile(region), "non_finite"),
+        "latitude 95": ("checkpoints.geojson", GEOJSON_LAT, "lonlat_out_of_range"),
+        "unknown extension": ("b.kml", b"<kml/>", "unsupported_type"),
+    }
+
+
+@pytest.fixture(scope="module")
+def hostile(region):
+    return hostile_cases(region)
+
+
+@pytest.mark.parametrize("case", ["zip bomb", "path escaping", "absolute path",
+                                  "gpkg that is a zip", "zip that is sqlite",
+                                  "geojson that is binary", "shp that is not a shapefile",
+                                  "exe in the archive", "NaN in GeoJSON", "Infinity in GeoJSON",
+                                  "NaN in a Shapefile", "latitude 95", "unknown extension"])
+def test_hostile_files_get_a_clear_error_and_change_nothing(case, hostile, fresh_source,
+                                                            tmp_path, capsys):
+    name, data, key = hostile[case]
+    with pytest.raises(BoundaryError) as err:
+        import_boundaries([(name, data)], fresh_source.region())
+    assert err.value.key == key
+    assert err.value.message("zh") != err.value.message("en")
+    path = tmp_path / name.replace("/", "_")
+    path.write_bytes(data)
+    url = fresh_source.settings.database_url
+    before = data_version(fresh_source.engine)
+    assert main(["import-boundaries", str(path), "--activate", "--database-url", url]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
+    assert data_version(fresh_source.engine) == before
+    assert list_versions(fresh_source.engine) == []
+    assert not regions_dir(fresh_source.settings).exists()
+
+
+# --- versions, activation, audit ----------------------------------------------------------------
+
+def test_stage_activate_and_switch_back_with_an_audit_trail(fresh_source, round_trip, region):
+    engine = make_write_engine(fresh_source.settings.database_url)
+    settings = fresh_source.settings
+    before = data_version(engine)
+    staged = stage(engine, settings, round_trip, "token:1:gis-office")
+    assert staged["status"] == "staged"
+    assert fresh_source.region().path == region.path  # staging changes nothing shown
+    assert data_version(engine) == before
+    active = activate_version(engine, settings, staged["id"], "token:1:gis-office")
+    assert active["status"] == "active"
+    assert data_version(engine) == before + 1
+    now = fresh_source.region()
+    assert now.path.parent == regions_dir(settings)
+    assert now.fingerprint != region.fingerprint
+    assert sorted(now.grids["code"]) == sorted(region.grids["code"])
+    assert stage(engine, settings, round_trip, "someone-else")["id"] == staged["id"]  # same file
+    with engine.connect() as conn:
+        rows = conn.execute(select(m.AuditEntry.actor, m.AuditEntry.action,
+                                   m.AuditEntry.entity_key, m.AuditEntry.after)
+                            .where(m.AuditEntry.entity == "boundary_version")).all()
+    assert [(r.actor, r.action) for r in rows] == [("token:1:gis-office", "boundary.stage"),
+                                                   ("token:1:gis-office", "boundary.activate")]
+    assert json.loads(rows[1].after) == {"active": staged["id"]}
+    with pytest.raises(BoundaryError) as err:
+        activate_version(engine, settings, 999, "x")
+    assert err.value.key == "no_version"
+
+
+def test_re_activating_an_earlier_version_is_one_switch(fresh_source, round_trip, region,
+                                                         tmp_path):
+    engine = make_write_engine(fresh_source.settings.database_url)
+    settings = fresh_source.settings
+    first = stage(engine, settings, round_trip, "a", activate=True)
+    other = import_boundaries([("b.gpkg", gpkg_bytes(layers_of(region), tmp_path))], region)
+    second = stage(engine, settings, other, "b", activate=True)
+    assert {r["id"]: r["status"] for r in list_versions(engine)} == {
+        first["id"]: "retired", second["id"]: "active"}
+    path_second = fresh_source.region().path
+    before = data_version(engine)
+    activate_version(engine, settings, first["id"], "c")
+    assert {r["id"]: r["status"] for r in list_versions(engine)} == {
+        first["id"]: "active", second["id"]: "retired"}
+    assert data_version(engine) == before + 1
+    assert fresh_source.region().path != path_second
+    with engine.connect() as conn:
+        last = conn.execute(select(m.AuditEntry.before, m.AuditEntry.after)
+                            .order_by(m.AuditEntry.id.desc())).first()
+    assert json.loads(last.before) == {"active": [second["id"]]}
+
+
+def test_cli_dry_run_stores_nothing_and_activate_switches(fresh_source, gk_zip, tmp_path,
+                                                          capsys):
+    url = fresh_source.settings.database_url
+    path = tmp_path / "kaihua-4549.zip"
+    path.write_bytes(gk_zip)
+    assert main(["import-boundaries", str(path), "--dry-run", "--database-url", url]) == 0
+    assert "dry run: nothing stored" in capsys.readouterr().out
+    assert list_versions(fresh_source.engine) == []
+    assert main(["import-boundaries", str(path), "--database-url", url]) == 0
+    [row] = list_versions(fresh_source.engine)
+    assert row["status"] == "staged" and row["created_by"].startswith("cli")
+    assert main(["boundaries", "activate", str(row["id"]), "--database-url", url]) == 0
+    assert main(["boundaries", "list", "--database-url", url]) == 0
+    assert f"*{row['id']:>4}  active" in capsys.readouterr().out
+    assert main(["boundaries", "activate", "42", "--database-url", url]) == 1
+
+
+# --- the /data page's steps ---------------------------------------------------------------------
+
+def test_the_page_previews_then_activates_with_a_token(fresh_source, gk_zip):
+    contents = [data_url(gk_zip)]
+    children, disabled, towns, grids = boundary_preview(fresh_source, ["k.zip"], contents, "en")
+    assert disabled is False
+    assert "Valid: ready to activate" in str(children)
+    assert len(towns["features"]) == 15 and len(grids["features"]) == 747
+    engine = make_write_engine(fresh_source.settings.database_url)
+    refused = boundary_activate(fresh_source, engine, ["k.zip"], contents, None, "en")
+    assert "Enter a write token" in str(refused.children)
+    assert list_versions(engine) == []
+    _id, token = create_token(engine, "gis-office")
+    done = boundary_activate(fresh_source, engine, ["k.zip"], contents, token, "zh")
+    assert "已启用边界版本" in done.children
+    [row] = list_versions(engine)
+    assert row["status"] == "active" and row["created_by"].endswith(":gis-office")
+    again = boundary_reactivate(fresh_source, engine, row["id"], "wrong-token", "en")
+    assert "API token" in again.children
+
+
+def test_the_page_reports_a_hostile_file_without_a_map(source):
+    contents = [data_url(zipped({"../x.shp": b"x"}))]
+    children, disabled, towns, grids = boundary_preview(source, ["evil.zip"], contents, "en")
+    assert disabled is True and towns is None and grids is None
+    assert "points outside the archive" in str(children)
