@@ -2,7 +2,8 @@
 and its OpenAPI document at ``/api/v1/openapi.json``.
 
 Every write is validated whole and applied whole (``gridwatch.ingest.batches``); a refusal
-answers 4xx with ``{"errors": [{"row", "field", "reason"}]}`` and changes nothing.
+answers 4xx with ``{"errors": [{"row", "field", "reason"}]}`` and changes nothing. Reasons are
+in English unless the request's ``Accept-Language`` prefers Chinese (``zh``, ``zh-CN``, ...).
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from werkzeug.exceptions import HTTPException
 
 from gridwatch.ingest import read
 from gridwatch.ingest.auth import Principal, authenticate, authorize
-from gridwatch.ingest.batches import KINDS, MAX_ITEMS, submit
-from gridwatch.ingest.errors import IngestError, RowError, refuse
+from gridwatch.ingest.batches import KINDS, MAX_ITEMS, submit, unknown_code
+from gridwatch.ingest.errors import IngestError, RowError, refuse, say
 from gridwatch.ingest.fields import FieldError, Reference, timestamp
 from gridwatch.ingest.jsonsafe import MAX_DEPTH, loads_strict
 from gridwatch.ingest.store import make_write_engine
@@ -29,8 +30,25 @@ MAX_REQUEST_BODY = 8 * 1024 * 1024
 which carry file uploads base64-encoded."""
 
 
+API_LANGUAGES = ("en", "zh")
+"""Languages of error reasons; the first is the default (integrators expect English)."""
+
+
+def api_language() -> str:
+    """The language of error reasons: the first of ``Accept-Language`` (by quality) that is
+    Chinese or English, else English."""
+    for value, quality in request.accept_languages:
+        primary = value.split("-")[0].lower()
+        if quality > 0 and primary in API_LANGUAGES:
+            return primary
+    return API_LANGUAGES[0]
+
+
 def error_response(exc: IngestError) -> Response:
-    response = jsonify(exc.to_dict())
+    lang = api_language()
+    response = jsonify(exc.to_dict(lang))
+    response.headers["Content-Language"] = lang
+    response.vary.add("Accept-Language")
     response.status_code = exc.status
     if exc.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="gridwatch"'
@@ -41,13 +59,11 @@ def principal_for(engine, action: str) -> Principal:
     """The caller, if allowed to do ``action``; raise 401/403 otherwise."""
     principal = authenticate(engine, request.headers.get("Authorization"))
     if principal is None:
-        raise refuse(401, "the API token is unknown, revoked or malformed; "
-                          "send Authorization: Bearer <token>", "Authorization")
+        raise refuse(401, "request.bad_token", "Authorization")
     if not authorize(principal, action):
         if principal.kind == "anonymous":
-            raise refuse(401, "this request needs an API token: "
-                              "Authorization: Bearer <token>", "Authorization")
-        raise refuse(403, f"this token may not {action.replace('_', ' ')}", "Authorization")
+            raise refuse(401, "request.needs_token", "Authorization")
+        raise refuse(403, "request.forbidden", "Authorization", action=say(f"action.{action}"))
     return principal
 
 
@@ -55,11 +71,10 @@ def read_body() -> object:
     """The request's JSON body, within the size cap and strictly parsed."""
     mimetype = request.mimetype or ""
     if mimetype != "application/json":
-        raise refuse(415, f"send the body as application/json (got {mimetype or 'nothing'})",
-                     "Content-Type")
+        raise refuse(415, "request.not_json", "Content-Type",
+                     got=mimetype or say("request.nothing"))
     if request.content_length is not None and request.content_length > MAX_API_BODY:
-        raise refuse(413, f"the body is larger than {MAX_API_BODY // 1024} KiB; "
-                          "split the batch")
+        raise refuse(413, "request.body_too_large", kib=MAX_API_BODY // 1024)
     chunks, size = [], 0
     while size <= MAX_API_BODY:  # a chunked body has no length: stop reading past the cap
         chunk = request.stream.read(MAX_API_BODY + 1 - size)
@@ -69,7 +84,7 @@ def read_body() -> object:
         size += len(chunk)
     data = b"".join(chunks)
     if len(data) > MAX_API_BODY:
-        raise refuse(413, f"the body is larger than {MAX_API_BODY // 1024} KiB; split the batch")
+        raise refuse(413, "request.body_too_large", kib=MAX_API_BODY // 1024)
     return loads_strict(data)
 
 
@@ -93,7 +108,7 @@ def _time_arg(name: str):
     try:
         return timestamp(value)
     except FieldError as exc:
-        raise IngestError(400, [RowError(None, name, str(exc))]) from None
+        raise IngestError(400, [RowError.of(None, name, exc)]) from None
 
 
 def register(app: Dash, source: DataSource) -> None:
@@ -118,7 +133,7 @@ def register(app: Dash, source: DataSource) -> None:
 
     def found(value, what: str, code: str):
         if value is None:
-            raise refuse(404, f"no {what} has the code “{code}”")
+            raise IngestError(404, [RowError.of(None, None, unknown_code(what, code))])
         return jsonify(value)
 
     @server.get(f"{PREFIX}/grids/<code>")
@@ -139,7 +154,7 @@ def register(app: Dash, source: DataSource) -> None:
         principal_for(engine, "read")
         kind = request.args.get("kind")
         if kind not in (None, "order", "notice"):
-            raise refuse(400, "kind must be order or notice", "kind")
+            raise refuse(400, "request.bad_kind", "kind")
         return jsonify({"items": read.directives(engine, tz, kind)})
 
     @server.get(f"{PREFIX}/tasks/<code>")
@@ -153,7 +168,7 @@ def register(app: Dash, source: DataSource) -> None:
     def checkpoint(code):
         principal_for(engine, "read")
         if code not in set(source.region().checkpoints["code"]):
-            raise refuse(404, f"no checkpoint has the code “{code}”")
+            raise IngestError(404, [RowError.of(None, None, unknown_code("checkpoint", code))])
         return jsonify({"checkpoint_code": code, "items": read.checkpoint_counts(
             engine, code, tz, _time_arg("from"), _time_arg("to"))})
 
@@ -169,7 +184,7 @@ def register(app: Dash, source: DataSource) -> None:
         principal_for(engine, "read_sensitive")
         limit = request.args.get("limit", "200")
         if not limit.isdigit() or not 1 <= int(limit) <= 1000:
-            raise refuse(400, "limit must be a whole number from 1 to 1000", "limit")
+            raise refuse(400, "request.bad_limit", "limit")
         return jsonify({"items": read.audit_entries(engine, tz, request.args.get("entity"),
                                                     request.args.get("key"), int(limit))})
 
@@ -181,23 +196,28 @@ def register(app: Dash, source: DataSource) -> None:
     @guarded
     def unknown(_rest):
         # Without this, Dash's catch-all page route would answer unknown API paths with HTML.
-        raise refuse(404, f"no such endpoint: {request.method} {request.path}; "
-                          f"see {PREFIX}/openapi.json")
+        raise refuse(404, "request.no_endpoint", method=request.method, path=request.path,
+                     openapi=f"{PREFIX}/openapi.json")
 
     @server.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         # Inside the API every answer is JSON in the documented error shape.
         if not request.path.startswith(PREFIX + "/"):
             return exc
-        reason = {413: f"the request is larger than the server accepts "
-                       f"({MAX_REQUEST_BODY // (1024 * 1024)} MiB)"}.get(exc.code or 500,
-                                                                      exc.description)
-        return error_response(refuse(exc.code or 500, reason))
+        if exc.code == 413:
+            return error_response(refuse(413, "request.server_too_large",
+                                         mib=MAX_REQUEST_BODY // (1024 * 1024)))
+        return error_response(refuse(exc.code or 500, "request.http",
+                                     detail=exc.description or exc.name))
 
 
 # --- the OpenAPI document ----------------------------------------------------------------------
 
 ERRORS = {"$ref": "#/components/schemas/Errors"}
+ACCEPT_LANGUAGE = {"name": "Accept-Language", "in": "header", "required": False,
+                   "schema": {"type": "string"},
+                   "description": "zh (zh-CN, ...) for error reasons in Chinese; "
+                                  "English otherwise"}
 
 
 def _item_schema(kind) -> dict:
@@ -234,7 +254,8 @@ def openapi_document() -> dict:
             "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
                             "schema": {"type": "string", "maxLength": 128},
                             "description": "A replay with the same key returns the first "
-                                           "answer (with replayed: true) and stores nothing"}],
+                                           "answer (with replayed: true) and stores nothing"},
+                           ACCEPT_LANGUAGE],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["items"], "additionalProperties": False,
                 "properties": {"items": {"type": "array", "minItems": 1, "maxItems": MAX_ITEMS,
@@ -251,9 +272,8 @@ def openapi_document() -> dict:
         if sensitive:
             op["security"] = [{"bearer": []}]
             op["responses"].update(_errors(401, 403))
-        if params:
-            op["parameters"] = [{"name": p, "in": "query", "required": False,
-                                 "schema": {"type": "string"}} for p in params]
+        op["parameters"] = [{"name": p, "in": "query", "required": False,
+                             "schema": {"type": "string"}} for p in params] + [ACCEPT_LANGUAGE]
         return {"get": op}
 
     code = [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}]
@@ -276,7 +296,10 @@ def openapi_document() -> dict:
         "openapi": "3.1.0",
         "info": {"title": "Gridwatch operations API", "version": "1",
                  "description": "Batches are applied whole or not at all. Rows are numbered "
-                                "from 0 in error answers. Timestamps need a UTC offset."},
+                                "from 0 in error answers. Timestamps need a UTC offset. "
+                                "Error reasons are in English; send Accept-Language: zh "
+                                "(or zh-CN, ...) to get them in Chinese (the answer's "
+                                "Content-Language says which)."},
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
@@ -287,7 +310,9 @@ def openapi_document() -> dict:
                     "errors": {"type": "array", "items": {"type": "object", "properties": {
                         "row": {"type": ["integer", "null"]},
                         "field": {"type": ["string", "null"]},
-                        "reason": {"type": "string"}}}}}},
+                        "reason": {"type": "string", "description":
+                                   "What is wrong, in English, or in Chinese when "
+                                   "Accept-Language prefers zh"}}}}}},
                 "BatchResult": {"type": "object", "required": ["applied", "duplicates"],
                                 "properties": {
                                     "applied": {"type": "integer"},

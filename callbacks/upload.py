@@ -44,18 +44,18 @@ def decode(contents: str) -> bytes:
     """The bytes of a ``dcc.Upload`` data URL, refusing anything over the file cap."""
     _header, _, payload = (contents or "").partition(",")
     if len(payload) > (MAX_FILE_BYTES * 4) // 3 + 4:
-        raise TableError(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+        raise TableError("table.too_large", mb=MAX_FILE_BYTES // (1024 * 1024))
     try:
         return base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
-        raise TableError("the upload is damaged; choose the file again") from None
+        raise TableError("table.damaged_upload") from None
 
 
 def check_file(source: DataSource, kind: str, filename: str, contents: str
                ) -> tuple[Table, list[dict], IngestError | None]:
     """Read and validate an uploaded file; return its table, batch items and any errors."""
     if kind not in UPLOAD_KINDS:
-        raise TableError("choose what the file holds")
+        raise TableError("table.no_kind")
     table = read_table(filename, decode(contents))
     items = items_from(table)
     try:
@@ -71,7 +71,7 @@ def report(table: Table, filename: str, error: IngestError | None, lang: str) ->
     if error is not None:
         first = table.first_line()
         rows = [html.Tr([html.Td(first + e.row if e.row is not None else "—"),
-                         html.Td(e.field or "—"), html.Td(e.reason)])
+                         html.Td(e.field or "—"), html.Td(e.message(lang))])
                 for e in error.errors[:MAX_LISTED_ERRORS]]
         return [head, html.P(t("upload.invalid", lang, n=len(error.errors)),
                              className="gw-upload-invalid", role="alert"),
@@ -97,8 +97,9 @@ def preview(source: DataSource, kind: str, filename: str | None, contents: str |
     try:
         table, _items, error = check_file(source, kind, filename or "", contents)
     except TableError as exc:
-        return [html.P(t("upload.unreadable", lang, reason=str(exc)), className="gw-upload-invalid",
-                       role="alert"), html.P(columns_hint(kind, lang), className="gw-muted")], True
+        return [html.P(t("upload.unreadable", lang, reason=exc.message(lang)),
+                       className="gw-upload-invalid", role="alert"),
+                html.P(columns_hint(kind, lang), className="gw-muted")], True
     return report(table, filename or "", error, lang), error is not None
 
 
@@ -114,7 +115,8 @@ def commit(source: DataSource, engine, kind: str, filename: str | None, contents
     try:
         _table, items, error = check_file(source, kind, filename or "", contents or "")
     except TableError as exc:
-        return html.Div(t("upload.refused", lang, reason=str(exc)), className="gw-upload-invalid")
+        return html.Div(t("upload.refused", lang, reason=exc.message(lang)),
+                        className="gw-upload-invalid")
     if error is not None:
         return html.Div(t("upload.invalid", lang, n=len(error.errors)),
                         className="gw-upload-invalid")
@@ -123,7 +125,7 @@ def commit(source: DataSource, engine, kind: str, filename: str | None, contents
         outcome, replayed = submit(engine, Reference.from_region(source.region()), kind,
                                    {"items": items}, principal, key)
     except IngestError as exc:
-        return html.Div(t("upload.refused", lang, reason=exc.errors[0].reason),
+        return html.Div(t("upload.refused", lang, reason=exc.errors[0].message(lang)),
                         className="gw-upload-invalid")
     if replayed:
         return html.Div(t("upload.replayed", lang), className="gw-upload-valid")

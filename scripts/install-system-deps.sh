@@ -6,7 +6,8 @@
 set -euo pipefail
 what=${1:-test}
 missing=()
-fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+# (no `grep -q`: it would stop reading early and, under pipefail, fail the pipeline)
+fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null || missing+=(fonts-noto-cjk)
 if [[ $what == test ]]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)

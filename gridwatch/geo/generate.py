@@ -35,6 +35,8 @@ from pyproj import Transformer
 from shapely.geometry import MultiPoint, Point, Polygon
 from shapely.ops import nearest_points
 
+from gridwatch.geo.layers import LAYERS
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SOURCE = REPO_ROOT / "data" / "geo" / "source"
 DEFAULT_OUTPUT = REPO_ROOT / "data" / "geo" / "kaihua.gpkg"
@@ -56,16 +58,6 @@ PERSONS_PER_HOUSEHOLD = (2.6, 3.2)
 #: Timestamp GDAL writes into the GeoPackage metadata (keeps output byte-stable).
 GPKG_TIMESTAMP = "2020-01-23T00:00:00Z"
 
-#: Layer names, in the order they are written.
-LAYERS = (
-    "county",
-    "neighbours",
-    "townships",
-    "villages",
-    "grids",
-    "checkpoints",
-    "quarantine_sites",
-)
 
 PROVINCE_EN = {"浙江省": "Zhejiang", "安徽省": "Anhui", "江西省": "Jiangxi"}
 PROVINCE_ABBR = {"浙江省": "浙", "安徽省": "皖", "江西省": "赣"}

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from gridwatch.ingest import fields as f
 from gridwatch.ingest.auth import Principal
-from gridwatch.ingest.errors import IngestError, RowError, refuse
+from gridwatch.ingest.errors import IngestError, Phrase, RowError, refuse, say
 from gridwatch.ingest.store import Outcome, WriteContext, audit, run_write
 from gridwatch.store import models as m
 
@@ -45,7 +45,7 @@ class BatchKind:
     name: str
     fields: dict[str, Field]
     apply: Callable[[Session, list[dict], WriteContext, f.Reference], Outcome]
-    check: Callable[[dict], list[tuple[str, str]]] = field(default=lambda row: [])
+    check: Callable[[dict], list[tuple[str, Phrase]]] = field(default=lambda row: [])
     summary: str = ""
 
 
@@ -65,16 +65,15 @@ def validate(kind: BatchKind, body, ref: f.Reference) -> list[dict]:
         400 when the body is not of the documented shape, 422 with every row error otherwise.
     """
     if not isinstance(body, dict):
-        raise refuse(400, 'the body must be a JSON object {"items": [...]}')
+        raise refuse(400, "batch.not_object", shape='{"items": [...]}')
     extra = sorted(set(body) - {"items"})
     if extra:
-        raise refuse(400, f"unknown top-level field {extra[0]!r}; only 'items' is accepted",
-                     extra[0])
+        raise refuse(400, "batch.unknown_top_field", extra[0], name=repr(extra[0]))
     items = body.get("items")
     if not isinstance(items, list) or not items:
-        raise refuse(400, "'items' must be a non-empty list", "items")
+        raise refuse(400, "batch.items_not_list", "items")
     if len(items) > MAX_ITEMS:
-        raise refuse(413, f"at most {MAX_ITEMS} items per request; split the batch", "items")
+        raise refuse(413, "batch.too_many_items", "items", max=MAX_ITEMS)
     return validate_rows(kind, items, ref)
 
 
@@ -84,10 +83,10 @@ def validate_rows(kind: BatchKind, items: list, ref: f.Reference) -> list[dict]:
     rows = []
     for i, item in enumerate(items):
         if not isinstance(item, dict):
-            errors.append(RowError(i, None, "each item must be a JSON object"))
+            errors.append(RowError(i, None, "batch.item_not_object"))
             continue
         row, row_errors = _parse_row(kind, item, ref)
-        errors.extend(RowError(i, name, reason) for name, reason in row_errors)
+        errors.extend(RowError.of(i, name, reason) for name, reason in row_errors)
         rows.append(row)
     if errors:
         raise IngestError(422, errors)
@@ -95,28 +94,34 @@ def validate_rows(kind: BatchKind, items: list, ref: f.Reference) -> list[dict]:
 
 
 def _parse_row(kind: BatchKind, item: dict, ref: f.Reference) -> tuple[dict, list]:
-    errors = [(str(name)[:40], "unknown field") for name in item if name not in kind.fields]
+    errors = [(str(name)[:40], say("row.unknown_field")) for name in item
+              if name not in kind.fields]
     row: dict = {}
     for name, spec in kind.fields.items():
         raw = item.get(name)
         if f.is_blank(raw):
             if spec.required:
-                errors.append((name, "is required"))
+                errors.append((name, say("row.required")))
             else:
                 row[name] = None
             continue
         try:
             value = spec.parse(raw)
         except f.FieldError as exc:
-            errors.append((name, str(exc)))
+            errors.append((name, exc))
             continue
         if spec.ref and not _known(spec.ref, value, ref):
-            errors.append((name, f"no {spec.ref} has the code “{value}”"))
+            errors.append((name, unknown_code(spec.ref, value)))
             continue
         row[name] = value
     if not errors:
         errors.extend(kind.check(row))
     return row, errors
+
+
+def unknown_code(what: str, code) -> Phrase:
+    """The reason for an unknown code; ``what`` is grid, township, checkpoint, task or lead."""
+    return say("row.unknown_code", what=say(f"noun.{what}"), code=code)
 
 
 def _known(what: str, value, ref: f.Reference) -> bool:
@@ -134,12 +139,12 @@ class _Problems:
         self.errors: list[RowError] = []
         self.invalid = False
 
-    def conflict(self, row: int, name: str, reason: str) -> None:
-        self.errors.append(RowError(row, name, reason))
+    def conflict(self, row: int, name: str, key: str, /, **params) -> None:
+        self.errors.append(RowError(row, name, key, params))
 
-    def invalid_row(self, row: int, name: str, reason: str) -> None:
+    def invalid_row(self, row: int, name: str, key: str, /, **params) -> None:
         self.invalid = True
-        self.errors.append(RowError(row, name, reason))
+        self.errors.append(RowError(row, name, key, params))
 
     def raise_any(self) -> None:
         if self.errors:
@@ -147,13 +152,12 @@ class _Problems:
 
 
 def _same_or_conflict(problems: _Problems, i: int, stored: dict, row: dict, names: tuple,
-                      what: str) -> bool:
+                      what: Phrase) -> bool:
     """True when ``row`` repeats ``stored``; otherwise record a conflict and return False."""
     for name in names:
         if stored.get(name) != row.get(name):
-            problems.conflict(i, name, f"{what} is already stored with {name} = "
-                                       f"{_show(stored.get(name))}; send a new record instead "
-                                       "of changing it")
+            problems.conflict(i, name, "conflict.stored", what=what, name=name,
+                              value=_show(stored.get(name)))
             return False
     return True
 
@@ -175,7 +179,7 @@ def _apply_risk(s: Session, rows: list[dict], ctx: WriteContext, _ref) -> Outcom
     for i, r in enumerate(rows):
         key = (r["grid_code"], r["observed_at"], r["source"])
         if key in by_key:
-            what = f"the assessment of grid {key[0]} by {key[2]} at {iso(key[1])}"
+            what = say("what.assessment", grid=key[0], source=key[2], at=iso(key[1]))
             if _same_or_conflict(problems, i, by_key[key], r, ("colour",), what):
                 duplicates += 1
             continue
@@ -214,7 +218,7 @@ def _apply_levels(s: Session, rows: list[dict], ctx: WriteContext, _ref) -> Outc
     for i, r in enumerate(rows):
         key = (r["township_code"], r["effective_at"])
         if key in by_key:
-            what = f"the level of township {key[0]} from {iso(key[1])}"
+            what = say("what.level", township=key[0], at=iso(key[1]))
             if _same_or_conflict(problems, i, by_key[key], r, ("level",), what):
                 duplicates += 1
             continue
@@ -260,7 +264,8 @@ def _insert_new(s: Session, rows: list[dict], ctx: WriteContext, table, key_name
         key = tuple(r[n] for n in key_names)
         label = "/".join(str(k) for k in key)
         if key in stored:
-            if _same_or_conflict(problems, i, stored[key], r, compare, f"{entity} {label}"):
+            what = say("what.record", entity=say(f"noun.{entity}"), label=label)
+            if _same_or_conflict(problems, i, stored[key], r, compare, what):
                 duplicates += 1
             continue
         stored[key] = {n: r.get(n) for n in compare}
@@ -314,15 +319,16 @@ def _apply_assignments(s: Session, rows: list[dict], ctx: WriteContext,
     for i, r in enumerate(rows):
         task = tasks.get(r["task_code"])
         if task is None:
-            problems.invalid_row(i, "task_code", f"no task has the code “{r['task_code']}”")
+            problems.invalid_row(i, "task_code", "row.unknown_code", what=say("noun.task"),
+                                 code=r["task_code"])
             continue
         issued = r["issued_at"] or task.issued_at
         due = r["due_at"] or task.due_at
         if issued < task.issued_at:
-            problems.invalid_row(i, "issued_at", f"is before the task was published "
-                                                 f"({iso(task.issued_at)})")
+            problems.invalid_row(i, "issued_at", "task.before_published",
+                                 at=iso(task.issued_at))
         elif due <= issued:
-            problems.invalid_row(i, "due_at", "must be after issued_at")
+            problems.invalid_row(i, "due_at", "row.due_before_issue")
         else:
             prepared.append((i, {"task_id": task.id, "grid_code": r["grid_code"],
                                  "township_code": ref.grids[r["grid_code"]],
@@ -335,7 +341,7 @@ def _apply_assignments(s: Session, rows: list[dict], ctx: WriteContext,
     new, entries, duplicates = [], [], 0
     for i, row, task_code in prepared:
         key = (row["task_id"], row["grid_code"])
-        what = f"the assignment of task {task_code} to grid {row['grid_code']}"
+        what = say("what.assignment", task=task_code, grid=row["grid_code"])
         if key in stored:
             if _same_or_conflict(problems, i, stored[key], row, ("issued_at", "due_at"), what):
                 duplicates += 1
@@ -369,36 +375,35 @@ def _apply_task_events(s: Session, rows: list[dict], ctx: WriteContext, _ref) ->
         r = rows[i]
         task = tasks.get(r["task_code"])
         if task is None:
-            problems.invalid_row(i, "task_code", f"no task has the code “{r['task_code']}”")
+            problems.invalid_row(i, "task_code", "row.unknown_code", what=say("noun.task"),
+                                 code=r["task_code"])
             continue
         a = state.get((task.id, r["grid_code"]))
         if a is None:
-            problems.invalid_row(i, "grid_code", f"task {task.code} is not assigned to grid "
-                                                 f"{r['grid_code']}")
+            problems.invalid_row(i, "grid_code", "task.not_assigned", task=task.code,
+                                 grid=r["grid_code"])
             continue
         column = f"{r['event']}_at"
         if a[column] is not None:
             if a[column] == r["at"]:
                 duplicates += 1
             else:
-                problems.conflict(i, "at", f"task {task.code} in grid {r['grid_code']} is "
-                                           f"already {r['event']} at {iso(a[column])}")
+                problems.conflict(i, "at", "task.already", task=task.code, grid=r["grid_code"],
+                                  state=say(f"state.{r['event']}"), at=iso(a[column]))
             continue
         if r["at"] < a["issued_at"]:
-            problems.invalid_row(i, "at", f"is before the task reached the grid "
-                                          f"({iso(a['issued_at'])})")
+            problems.invalid_row(i, "at", "task.before_issued", at=iso(a["issued_at"]))
             continue
         if r["event"] == "completed":
             if a["acknowledged_at"] is None:
-                problems.invalid_row(i, "event", "the task must be acknowledged before it is "
-                                                 "completed")
+                problems.invalid_row(i, "event", "task.complete_unacknowledged")
                 continue
             if r["at"] < a["acknowledged_at"]:
-                problems.invalid_row(i, "at", f"is before it was acknowledged "
-                                              f"({iso(a['acknowledged_at'])})")
+                problems.invalid_row(i, "at", "task.before_acknowledged",
+                                     at=iso(a["acknowledged_at"]))
                 continue
         elif a["completed_at"] is not None and r["at"] > a["completed_at"]:
-            problems.invalid_row(i, "at", "is after the task was completed")
+            problems.invalid_row(i, "at", "task.after_completed")
             continue
         a[column] = r["at"]
         changed[(task.id, r["grid_code"])] = (task.code, r["grid_code"])
@@ -432,27 +437,29 @@ def _apply_lead_stages(s: Session, rows: list[dict], ctx: WriteContext, _ref) ->
         r = rows[i]
         lead = state.get(r["lead_code"])
         if lead is None:
-            problems.invalid_row(i, "lead_code", f"no lead has the code “{r['lead_code']}”")
+            problems.invalid_row(i, "lead_code", "row.unknown_code", what=say("noun.lead"),
+                                 code=r["lead_code"])
             continue
         column = f"{r['stage']}_at"
         if lead[column] is not None:
             if lead[column] == r["at"]:
                 duplicates += 1
             else:
-                problems.conflict(i, "at", f"lead {r['lead_code']} is already {r['stage']} "
-                                           f"at {iso(lead[column])}")
+                problems.conflict(i, "at", "lead.already", lead=r["lead_code"],
+                                  state=say(f"state.{r['stage']}"), at=iso(lead[column]))
             continue
         index = LEAD_STAGES.index(r["stage"])
         earlier = [(st, lead[f"{st}_at"]) for st in LEAD_STAGES[:index] if lead[f"{st}_at"]]
         later = [(st, lead[f"{st}_at"]) for st in LEAD_STAGES[index + 1:] if lead[f"{st}_at"]]
         if r["stage"] == "closed" and lead["acknowledged_at"] is None:
-            problems.invalid_row(i, "stage", "a lead must be acknowledged before it is closed")
+            problems.invalid_row(i, "stage", "lead.close_unacknowledged")
             continue
         bad = [st for st, at in earlier if r["at"] < at] + [st for st, at in later
                                                              if r["at"] > at]
         if bad:
-            problems.invalid_row(i, "at", f"{r['stage']} at {iso(r['at'])} is out of order "
-                                          f"with {bad[0]} at {iso(lead[f'{bad[0]}_at'])}")
+            problems.invalid_row(i, "at", "lead.out_of_order", state=say(f"state.{r['stage']}"),
+                                 at=iso(r["at"]), other=say(f"state.{bad[0]}"),
+                                 other_at=iso(lead[f"{bad[0]}_at"]))
             continue
         lead[column] = r["at"]
         if r["stage"] == "closed":
@@ -476,28 +483,27 @@ def _show_plain(value):
 
 # --- cross-field checks -------------------------------------------------------------------------
 
-def _due_after_issue(row: dict) -> list[tuple[str, str]]:
+def _due_after_issue(row: dict) -> list[tuple[str, Phrase]]:
     if row.get("due_at") and row.get("issued_at") and row["due_at"] <= row["issued_at"]:
-        return [("due_at", "must be after issued_at")]
+        return [("due_at", say("row.due_before_issue"))]
     return []
 
 
-def _on_the_hour(row: dict) -> list[tuple[str, str]]:
+def _on_the_hour(row: dict) -> list[tuple[str, Phrase]]:
     problems = []
     start = row["hour_start"]
     if (start.minute, start.second, start.microsecond) != (0, 0, 0):
-        problems.append(("hour_start", "must be the start of an hour, "
-                                       "e.g. 2020-02-01T08:00:00+08:00"))
+        problems.append(("hour_start", say("checkpoint.not_on_the_hour")))
     for name in ("flagged", "qr_registrations"):
         if row[name] > row["people"]:
-            problems.append((name, f"{row[name]} is more than the {row['people']} people "
-                                   "inspected"))
+            problems.append((name, say("checkpoint.more_than_people", value=row[name],
+                                       people=row["people"])))
     return problems
 
 
-def _outcome_only_when_closed(row: dict) -> list[tuple[str, str]]:
+def _outcome_only_when_closed(row: dict) -> list[tuple[str, Phrase]]:
     if row.get("outcome") and row["stage"] != "closed":
-        return [("outcome", "is only given when the stage is closed")]
+        return [("outcome", say("lead.outcome_not_closed"))]
     return []
 
 

@@ -1,7 +1,7 @@
 """Field parsers shared by the write API and file uploads.
 
 Each parser takes the raw value (from JSON, CSV or XLSX) and returns the stored value or raises
-``FieldError`` with a reason a person can act on.
+``FieldError`` with a reason a person can act on (a catalogue message, ``ingest.field.*``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from gridwatch.geo.layers import Region
+from gridwatch.ingest.errors import KeyedError
 
 EARLIEST = datetime(2000, 1, 1)
 """Observations before this are taken for a typing or time zone mistake."""
@@ -22,8 +23,8 @@ FUTURE_SLACK = timedelta(days=1)
 CODE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 
 
-class FieldError(ValueError):
-    """A field's value cannot be used; the message is the reason."""
+class FieldError(KeyedError):
+    """A field's value cannot be used; ``message(lang)`` is the reason (``str`` in English)."""
 
 
 @dataclass(frozen=True)
@@ -65,22 +66,19 @@ def is_blank(value) -> bool:
 def timestamp(value, now: datetime | None = None) -> datetime:
     """An ISO 8601 timestamp with a UTC offset, returned as naive UTC (how the store keeps it)."""
     if isinstance(value, datetime):
-        raise FieldError("has no time zone offset; write it as text with an offset, "
-                         "e.g. 2020-02-01T08:30:00+08:00")
+        raise FieldError("field.datetime_cell")
     if not isinstance(value, str) or len(value) > 40:
-        raise FieldError("must be an ISO 8601 timestamp with a UTC offset, "
-                         "e.g. 2020-02-01T08:30:00+08:00")
+        raise FieldError("field.not_timestamp_text")
     try:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise FieldError(f"“{value[:40]}” is not an ISO 8601 timestamp, "
-                         "e.g. 2020-02-01T08:30:00+08:00") from None
+        raise FieldError("field.bad_timestamp", value=value[:40]) from None
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise FieldError(f"“{value}” has no time zone offset; add one, e.g. +08:00 or Z")
+        raise FieldError("field.no_offset", value=value)
     utc = moment.astimezone(UTC).replace(tzinfo=None)
     latest = (now or datetime.now(UTC).replace(tzinfo=None)) + FUTURE_SLACK
     if utc < EARLIEST or utc > latest:
-        raise FieldError(f"“{value}” is outside the accepted range (2000-01-01 to tomorrow)")
+        raise FieldError("field.time_range", value=value)
     return utc
 
 
@@ -93,8 +91,8 @@ def choice(options: Iterable) -> Callable:
         key = _integral_text(value) if isinstance(value, float) else str(value).strip() \
             if isinstance(value, (str, int)) and not isinstance(value, bool) else None
         if key not in by_text:
-            raise FieldError(f"“{str(value)[:40]}” is not one of "
-                             f"{', '.join(map(str, options))}")
+            raise FieldError("field.not_option", value=str(value)[:40],
+                             options=", ".join(map(str, options)))
         return by_text[key]
 
     parse.schema = {"enum": list(options)}
@@ -110,19 +108,19 @@ def integer(low: int, high: int) -> Callable:
 
     def parse(value):
         if isinstance(value, bool):
-            raise FieldError("must be a whole number")
+            raise FieldError("field.not_integer")
         if isinstance(value, float):
             if not math.isfinite(value) or value != int(value):
-                raise FieldError(f"{value} is not a whole number")
+                raise FieldError("field.not_whole", value=value)
             value = int(value)
         elif isinstance(value, str):
             if not re.fullmatch(r"\s*-?\d{1,12}\s*", value):
-                raise FieldError(f"“{value[:40]}” is not a whole number")
+                raise FieldError("field.not_whole_text", value=value[:40])
             value = int(value)
         elif not isinstance(value, int):
-            raise FieldError("must be a whole number")
+            raise FieldError("field.not_integer")
         if not low <= value <= high:
-            raise FieldError(f"{value} is outside {low}–{high}")
+            raise FieldError("field.out_of_range", value=value, low=low, high=high)
         return value
 
     parse.schema = {"type": "integer", "minimum": low, "maximum": high}
@@ -134,14 +132,14 @@ def text(max_length: int) -> Callable:
 
     def parse(value):
         if not isinstance(value, str):
-            raise FieldError("must be text")
+            raise FieldError("field.not_text")
         value = value.strip()
         if not value:
-            raise FieldError("must not be empty")
+            raise FieldError("field.empty")
         if len(value) > max_length:
-            raise FieldError(f"is longer than {max_length} characters")
+            raise FieldError("field.too_long", max=max_length)
         if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
-            raise FieldError("contains control characters")
+            raise FieldError("field.control_chars")
         return value
 
     parse.schema = {"type": "string", "minLength": 1, "maxLength": max_length}
@@ -153,8 +151,7 @@ def code(value) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not CODE.match(value.strip()):
-        raise FieldError(f"“{str(value)[:40]}” is not a valid code "
-                         "(letters, digits, _ . -, at most 32)")
+        raise FieldError("field.bad_code", value=str(value)[:40])
     return value.strip()
 
 

@@ -10,24 +10,24 @@ import json
 import math
 from typing import Any
 
-from gridwatch.ingest.errors import IngestError, refuse
+from gridwatch.ingest.errors import IngestError, KeyedError, refuse
 
 MAX_DEPTH = 6
 """The deepest nesting a write body needs is 3 (body → items → item → list of codes)."""
 
 
-class _Refused(ValueError):
+class _Refused(KeyedError):
     pass
 
 
 def _constant(name: str):
-    raise _Refused(f"{name} is not a number JSON allows; send a finite number")
+    raise _Refused("json.constant", name=name)
 
 
 def _float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise _Refused(f"the number {text[:20]} is out of range")
+        raise _Refused("json.number_range", number=text[:20])
     return value
 
 
@@ -35,7 +35,7 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict:
     out: dict = {}
     for key, value in pairs:
         if key in out:
-            raise _Refused(f"the key {key[:40]!r} appears twice in one object")
+            raise _Refused("json.duplicate_key", name=repr(key[:40]))
         out[key] = value
     return out
 
@@ -66,18 +66,18 @@ def loads_strict(raw: bytes, max_depth: int = MAX_DEPTH) -> Any:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise refuse(400, f"the body is not UTF-8 text (byte {exc.start})") from None
+        raise refuse(400, "json.not_utf8", byte=exc.start) from None
     try:
         value = json.loads(text, parse_constant=_constant, parse_float=_float,
                            object_pairs_hook=_pairs)
     except _Refused as exc:
-        raise refuse(400, str(exc)) from None
+        raise refuse(400, exc.key, **exc.params) from None
     except RecursionError:
-        raise refuse(400, f"the JSON is nested too deeply (at most {max_depth} levels)") from None
+        raise refuse(400, "json.too_deep", max=max_depth) from None
     except ValueError as exc:  # JSONDecodeError, and integers with too many digits
-        raise refuse(400, f"the body is not valid JSON: {str(exc)[:120]}") from None
+        raise refuse(400, "json.invalid", detail=str(exc)[:120]) from None
     if depth(value) > max_depth:
-        raise refuse(400, f"the JSON is nested too deeply (at most {max_depth} levels)")
+        raise refuse(400, "json.too_deep", max=max_depth)
     return value
 
 

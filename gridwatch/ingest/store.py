@@ -93,7 +93,7 @@ def run_write(engine: Engine, principal: Principal, endpoint: str, body,
         When ``apply`` refuses the batch (nothing is stored) or the store stays busy.
     """
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 128:
-        raise refuse(400, "Idempotency-Key must have 1 to 128 characters", "Idempotency-Key")
+        raise refuse(400, "request.idempotency_key_length", "Idempotency-Key")
     digest = request_digest(endpoint, body)
     request_id = uuid.uuid4().hex
     try:
@@ -104,8 +104,7 @@ def run_write(engine: Engine, principal: Principal, endpoint: str, body,
                     IdempotencyKey.key == idempotency_key)).first()
                 if seen is not None:
                     if seen.request_digest != digest:
-                        raise refuse(422, "this Idempotency-Key was already used for a "
-                                     "different request", "Idempotency-Key")
+                        raise refuse(422, "request.idempotency_key_reused", "Idempotency-Key")
                     return Outcome(json.loads(seen.response), False, seen.status), True
             ctx = WriteContext(principal.actor, idempotency_key or request_id, now_utc())
             outcome = apply(session, ctx)
@@ -121,7 +120,7 @@ def run_write(engine: Engine, principal: Principal, endpoint: str, body,
                                 .values(last_used_at=ctx.now))
     except OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
-            raise refuse(503, "the store is busy; retry the same request") from None
+            raise refuse(503, "request.busy") from None
         raise
     return outcome, False
 

@@ -8,6 +8,8 @@ import io
 import zipfile
 from dataclasses import dataclass
 
+from gridwatch.ingest.errors import KeyedError
+
 MAX_FILE_BYTES = 5 * 1024 * 1024
 """The largest table file accepted (bytes)."""
 
@@ -17,8 +19,8 @@ MAX_MEMBERS = 2000
 MAX_ROWS = 5000
 
 
-class TableError(ValueError):
-    """The file cannot be read as a table; the message says why."""
+class TableError(KeyedError):
+    """The file cannot be read as a table; ``message(lang)`` says why (``str`` in English)."""
 
 
 @dataclass(frozen=True)
@@ -43,20 +45,19 @@ def check_archive(archive: zipfile.ZipFile, max_total: int = MAX_UNZIPPED_BYTES)
     """
     members = archive.infolist()
     if len(members) > MAX_MEMBERS:
-        raise TableError(f"the archive holds {len(members)} files (at most {MAX_MEMBERS})")
+        raise TableError("table.zip_members", n=len(members), max=MAX_MEMBERS)
     total = 0
     for info in members:
         name = info.filename.replace("\\", "/")
         if name.startswith("/") or ".." in name.split("/") or ":" in name.split("/")[0]:
-            raise TableError(f"the archive member “{info.filename[:80]}” points outside the "
-                             "archive")
+            raise TableError("table.zip_escape", member=info.filename[:80])
         total += info.file_size
         if info.compress_size and info.file_size / info.compress_size > MAX_RATIO \
                 and info.file_size > 1024 * 1024:
-            raise TableError("the archive expands far beyond its size (a zip bomb?)")
+            raise TableError("table.zip_bomb")
     if total > max_total:
-        raise TableError(f"the archive would expand to {total // (1024 * 1024)} MiB "
-                         f"(at most {max_total // (1024 * 1024)} MiB)")
+        raise TableError("table.zip_too_big", mb=total // (1024 * 1024),
+                         max=max_total // (1024 * 1024))
 
 
 def read_table(filename: str, data: bytes) -> Table:
@@ -75,17 +76,17 @@ def read_table(filename: str, data: bytes) -> Table:
         When the file is too large, empty, not what its extension says, or an unsafe archive.
     """
     if len(data) > MAX_FILE_BYTES:
-        raise TableError(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+        raise TableError("table.too_large", mb=MAX_FILE_BYTES // (1024 * 1024))
     name = (filename or "").lower()
     if name.endswith(".csv"):
         if data[:2] == b"PK" or b"\x00" in data[:4096]:
-            raise TableError("the file is named .csv but is not a text file")
+            raise TableError("table.csv_not_text")
         return _csv(data)
     if name.endswith(".xlsx"):
         if data[:4] != b"PK\x03\x04":
-            raise TableError("the file is named .xlsx but is not an Excel workbook")
+            raise TableError("table.xlsx_not_workbook")
         return _xlsx(data)
-    raise TableError("only .csv and .xlsx files can be uploaded")
+    raise TableError("table.unsupported_type")
 
 
 def _decode(data: bytes) -> str:
@@ -94,20 +95,20 @@ def _decode(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise TableError("the CSV file is neither UTF-8 nor GB18030 text")
+    raise TableError("table.csv_encoding")
 
 
 def _finish(header: list, records) -> Table:
     columns = [str(c).strip().lower() if c is not None else "" for c in header]
     if not any(columns):
-        raise TableError("the first row must name the columns")
+        raise TableError("table.no_header")
     rows = []
     for record in records:
         values = list(record)
         if not any(v not in (None, "") for v in values):
             continue  # blank lines
         if len(rows) >= MAX_ROWS:
-            raise TableError(f"the file has more than {MAX_ROWS} rows; split it")
+            raise TableError("table.too_many_rows", max=MAX_ROWS)
         row = {col: (values[i] if i < len(values) else None)
                for i, col in enumerate(columns) if col}
         extra = [v for v in values[len(columns):] if v not in (None, "")]
@@ -115,7 +116,7 @@ def _finish(header: list, records) -> Table:
             row["(extra)"] = extra
         rows.append(row)
     if not rows:
-        raise TableError("the file has no data rows")
+        raise TableError("table.no_rows")
     return Table([c for c in columns if c], rows)
 
 
@@ -125,32 +126,32 @@ def _csv(data: bytes) -> Table:
         reader = csv.reader(io.StringIO(text))
         header = next(reader, None)
         if header is None:
-            raise TableError("the file is empty")
+            raise TableError("table.empty")
         return _finish(header, ([v.strip() or None for v in record] for record in reader))
     except csv.Error as exc:
-        raise TableError(f"the CSV file cannot be read: {exc}") from None
+        raise TableError("table.csv_unreadable", detail=str(exc)) from None
 
 
 def _xlsx(data: bytes) -> Table:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
-        raise TableError("the file is named .xlsx but is not an Excel workbook") from None
+        raise TableError("table.xlsx_not_workbook") from None
     with archive:
         check_archive(archive)
         if "xl/workbook.xml" not in archive.namelist():
-            raise TableError("the file is a zip archive but not an Excel workbook")
+            raise TableError("table.zip_not_workbook")
     from openpyxl import load_workbook
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds of error on a damaged file
-        raise TableError(f"the workbook cannot be read ({type(exc).__name__})") from None
+        raise TableError("table.xlsx_unreadable", detail=type(exc).__name__) from None
     try:
         rows = book.worksheets[0].iter_rows(values_only=True)
         header = next(rows, None)
         if header is None:
-            raise TableError("the first sheet is empty")
+            raise TableError("table.sheet_empty")
         return _finish(list(header), ([v.strip() if isinstance(v, str) else v for v in r]
                                       for r in rows))
     finally:

@@ -70,16 +70,21 @@ class LiveServer:
         self.process = None
 
 
-@pytest.fixture(scope="session")
-def live_server(seeded_db, tmp_path_factory):
-    """The app on a free port, over a private copy of the seeded demo store."""
-    folder = tmp_path_factory.mktemp("live")
+def private_server(seeded_db: Path, folder: Path) -> LiveServer:
+    """A started server on a free port over its own copy of the seeded demo store."""
     db = folder / "store.sqlite"
     shutil.copy(seeded_db, db)
     env = {**os.environ, "GRIDWATCH_DATABASE_URL": f"sqlite:///{db}", "PYTHONUNBUFFERED": "1"}
     env.pop("GRIDWATCH_TILE_URL", None)
     server = LiveServer(free_port(), db, folder / "server.log", env)
     server.start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def live_server(seeded_db, tmp_path_factory):
+    """The app on a free port, over a private copy of the seeded demo store."""
+    server = private_server(seeded_db, tmp_path_factory.mktemp("live"))
     yield server
     server.stop()
 

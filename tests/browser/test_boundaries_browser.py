@@ -4,7 +4,6 @@ preview map, activate, and see the served region change."""
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -12,8 +11,8 @@ from selenium.webdriver.common.by import By
 from gridwatch.geo.layers import load_region
 from gridwatch.ingest.auth import create_token
 from gridwatch.ingest.boundary_files import export_boundaries
-from gridwatch.store.db import make_engine, migrate
-from tests.browser.conftest import LiveServer, console_errors, free_port, wait_for
+from gridwatch.store.db import make_engine
+from tests.browser.conftest import console_errors, private_server, wait_for
 from tests.conftest import GEO_PATH
 
 pytestmark = pytest.mark.browser
@@ -27,17 +26,10 @@ return n;
 
 @pytest.fixture(scope="module")
 def boundary_server(seeded_db, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("boundary-live")
-    db = folder / "store.sqlite"
-    shutil.copy(seeded_db, db)
-    engine = make_engine(f"sqlite:///{db}")
-    migrate(engine)
+    server = private_server(seeded_db, tmp_path_factory.mktemp("boundary-live"))
+    engine = make_engine(f"sqlite:///{server.db_path}")
     _id, token = create_token(engine, "gis-office")
     engine.dispose()
-    env = {**os.environ, "GRIDWATCH_DATABASE_URL": f"sqlite:///{db}", "PYTHONUNBUFFERED": "1"}
-    env.pop("GRIDWATCH_TILE_URL", None)
-    server = LiveServer(free_port(), db, folder / "server.log", env)
-    server.start()
     yield server, token
     server.stop()
 

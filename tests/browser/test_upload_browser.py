@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 from selenium.webdriver.common.by import By
 
 from gridwatch.ingest.auth import create_token
 from gridwatch.settings import DEFAULT_PALETTE
-from gridwatch.store.db import make_engine, migrate
-from tests.browser.conftest import LiveServer, console_errors, free_port, wait_for
+from gridwatch.store.db import make_engine
+from tests.browser.conftest import console_errors, private_server, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -33,17 +30,10 @@ return fill;
 @pytest.fixture(scope="module")
 def upload_server(seeded_db, tmp_path_factory):
     """A server over its own copy of the store (the upload writes to it) and a write token."""
-    folder = tmp_path_factory.mktemp("upload-live")
-    db = folder / "store.sqlite"
-    shutil.copy(seeded_db, db)
-    engine = make_engine(f"sqlite:///{db}")
-    migrate(engine)
+    server = private_server(seeded_db, tmp_path_factory.mktemp("upload-live"))
+    engine = make_engine(f"sqlite:///{server.db_path}")
     _id, token = create_token(engine, "browser-upload")
     engine.dispose()
-    env = {**os.environ, "GRIDWATCH_DATABASE_URL": f"sqlite:///{db}", "PYTHONUNBUFFERED": "1"}
-    env.pop("GRIDWATCH_TILE_URL", None)
-    server = LiveServer(free_port(), db, folder / "server.log", env)
-    server.start()
     yield server, token
     server.stop()
 

@@ -38,8 +38,8 @@ class Api:
     def auth(self) -> dict:
         return {"Authorization": f"Bearer {self.token}"}
 
-    def post(self, kind: str, items, key: str | None = None, **kwargs):
-        headers = {**self.auth, **({"Idempotency-Key": key} if key else {})}
+    def post(self, kind: str, items, key: str | None = None, headers=None, **kwargs):
+        headers = {**self.auth, **({"Idempotency-Key": key} if key else {}), **(headers or {})}
         return self.client.post(f"/api/v1/{kind}", json={"items": items}, headers=headers,
                                 **kwargs)
 
@@ -187,6 +187,39 @@ def test_the_same_observation_with_another_colour_is_a_conflict(api):
     assert response.status_code == 409
     assert response.json["errors"][0]["row"] == 1
     assert api.count(m.RiskAssessment) == rows
+
+
+def test_reasons_are_in_chinese_when_accept_language_prefers_it(api):
+    items = [risk("purple", "2020-02-26T08:00:00+08:00", source="zh"),
+             risk(at="2020-02-26T09:00:00", source="zh", grid="99999999999999")]
+    for header in ("zh", "zh-CN,zh;q=0.9,en;q=0.8", "en;q=0.5, zh-TW;q=0.9"):
+        response = api.post("risk-assessments", items, headers={"Accept-Language": header})
+        assert response.status_code == 422, header
+        assert response.headers["Content-Language"] == "zh"
+        assert response.json["errors"] == [
+            {"row": 0, "field": "colour",
+             "reason": "“purple”不是可选值（red, orange, yellow, blue, green）之一"},
+            {"row": 1, "field": "grid_code", "reason": "网格编码“99999999999999”不存在"},
+            {"row": 1, "field": "observed_at",
+             "reason": "“2020-02-26T09:00:00”没有时区偏移，请加上，如 +08:00 或 Z"}], header
+    # Request-level refusals too, before the body is read.
+    refused = api.client.post("/api/v1/risk-assessments", json={"items": [risk()]},
+                              headers={"Accept-Language": "zh-CN"})
+    assert refused.status_code == 401
+    assert refused.json["errors"][0]["reason"].startswith("此请求需要 API 令牌")
+    missing = api.client.get("/api/v1/tasks/NOPE", headers={"Accept-Language": "zh"})
+    assert missing.json["errors"][0]["reason"] == "任务编码“NOPE”不存在"
+
+
+def test_reasons_stay_in_english_by_default(api):
+    for headers in ({}, {"Accept-Language": "en-US,en;q=0.9,zh;q=0.5"},
+                    {"Accept-Language": "fr-FR"}):
+        response = api.post("risk-assessments", [risk("purple")], headers=headers)
+        assert response.status_code == 422
+        assert response.headers["Content-Language"] == "en"
+        assert response.json["errors"][0]["reason"] == ("“purple” is not one of red, orange, "
+                                                         "yellow, blue, green")
+        assert "Accept-Language" in response.headers["Vary"]
 
 
 # --- hostile input ------------------------------------------------------------------------------
@@ -401,3 +434,6 @@ def test_the_openapi_document_lists_every_endpoint_and_each_answers(api):
         "application/json"]["schema"]["properties"]["items"]["items"]
     assert schema["properties"]["colour"]["enum"] == ["red", "orange", "yellow", "blue", "green"]
     assert set(schema["required"]) == {"grid_code", "colour", "observed_at", "source"}
+    assert "Accept-Language: zh" in doc["info"]["description"]
+    post = doc["paths"]["/api/v1/risk-assessments"]["post"]
+    assert "Accept-Language" in {p["name"] for p in post["parameters"]}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import zipfile
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
@@ -12,12 +14,16 @@ from sqlalchemy import func, select
 
 from callbacks.upload import commit, preview
 from gridwatch.__main__ import main
-from gridwatch.ingest.auth import authenticate, create_token
+from gridwatch.i18n import MESSAGES
+from gridwatch.ingest.auth import ACTIONS, authenticate, create_token
+from gridwatch.ingest.batches import LEAD_STAGES, TASK_EVENTS, unknown_code
+from gridwatch.ingest.errors import RowError
 from gridwatch.ingest.jsonsafe import depth
 from gridwatch.ingest.store import make_write_engine
 from gridwatch.ingest.tables import MAX_FILE_BYTES, TableError, check_archive, read_table
 from gridwatch.store import models as m
 
+ROOT = Path(__file__).resolve().parents[2]
 GRID = "33082400100101"
 HEADER = "grid_code,colour,observed_at,source\n"
 
@@ -111,6 +117,76 @@ def test_preview_reports_problems_by_file_line_and_disables_commit(source):
     text = str(children)
     assert "pink" in text and "no time zone offset" in text
     assert "Td(3)" in text.replace("children=", "")  # line 3 of the file (header is line 1)
+
+
+def test_preview_reports_problems_in_the_pages_language(source):
+    csv = (HEADER + f"{GRID},pink,2020-02-01T08:00:00,x\n"
+           f"99999999999999,red,2020-02-01T08:00:00+08:00,x\n").encode()
+    children, disabled = preview(source, "risk-assessments", "a.csv", data_url(csv), "zh")
+    text = str(children)
+    assert disabled
+    assert "“pink”不是可选值（red, orange, yellow, blue, green）之一" in text
+    assert "“2020-02-01T08:00:00”没有时区偏移" in text
+    assert "网格编码“99999999999999”不存在" in text
+    assert "no time zone offset" not in text and "is not one of" not in text
+
+
+def test_an_unreadable_file_and_a_refused_commit_say_why_in_the_pages_language(fresh_source):
+    children, _ = preview(fresh_source, "checkpoint-counts", "a.xlsx", data_url(b"hello"), "zh")
+    assert "文件扩展名为 .xlsx，但不是 Excel 工作簿" in str(children)
+    engine = make_write_engine(fresh_source.settings.database_url)
+    _id, token = create_token(engine, "uploader-zh")
+    counts = (b"checkpoint_code,hour_start,vehicles,people,qr_registrations,flagged\n"
+              b"CP01,2020-03-01T08:00:00+08:00,10,20,5,0\n")
+    assert "已导入" in str(commit(fresh_source, engine, "checkpoint-counts", "c.csv",
+                                 data_url(counts), token, "zh"))
+    changed = counts.replace(b",10,20,", b",11,20,")  # the same hour, another count: a conflict
+    refused = str(commit(fresh_source, engine, "checkpoint-counts", "c.csv", data_url(changed),
+                         token, "zh"))
+    assert "未导入：已存储卡口每小时查验量 CP01/" in refused
+    assert "already stored" not in refused
+    unreadable = str(commit(fresh_source, engine, "checkpoint-counts", "c.exe", data_url(b"MZ"),
+                            token, "zh"))
+    assert "只能上传 .csv 和 .xlsx 文件" in unreadable
+
+
+def test_reasons_keep_their_english_text_and_render_in_chinese():
+    with pytest.raises(TableError) as caught:
+        read_table("a.csv", b"")
+    assert str(caught.value) == "the file is empty" and caught.value.message("zh") == "文件是空的"
+    error = RowError(2, "colour", "field.not_option", {"value": "pink", "options": "red, blue"})
+    assert error.reason == "“pink” is not one of red, blue"
+    assert error.to_dict() == {"row": 2, "field": "colour", "reason": error.reason}
+    assert error.to_dict("zh")["reason"] == "“pink”不是可选值（red, blue）之一"
+    nested = RowError.of(0, "task_code", unknown_code("task", "T1"))
+    assert (nested.reason, nested.message("zh")) == ("no task has the code “T1”",
+                                                     "任务编码“T1”不存在")
+
+
+REASON_CALL = re.compile(
+    r"""(?:(?:FieldError|TableError|_Refused|KeyedError|say)\(\s*|refuse\(\s*[\w .]+,\s*"""
+    r"""|RowError\(\s*\w+,\s*None,\s*|(?:invalid_row|conflict)\(\s*\w+,\s*[\w"-]+,\s*)"""
+    r"""["']([a-z_]+\.[a-z_.0-9]+)["']""")
+
+
+def test_every_ingest_reason_is_in_the_catalogue_in_both_languages():
+    files = [p for p in (ROOT / "gridwatch" / "ingest").glob("*.py")
+             if not p.name.startswith("boundar")] + [ROOT / "callbacks" / "api.py",
+                                                     ROOT / "callbacks" / "upload.py"]
+    used = set()
+    for path in files:
+        used |= set(REASON_CALL.findall(path.read_text(encoding="utf-8")))
+    assert len(used) > 60, "the pattern found too few keys: the test would pass vacuously"
+    # Keys built at run time: nouns, lead stages and task events, permissions.
+    used |= {f"noun.{n}" for n in ("grid", "township", "checkpoint", "task", "lead", "directive",
+                                   "checkpoint_hour")}
+    used |= {f"state.{s}" for s in (*LEAD_STAGES, *TASK_EVENTS)}
+    used |= {f"action.{a}" for a in ACTIONS}
+    missing = {key for key in used if f"ingest.{key}" not in MESSAGES}
+    assert missing == set()
+    untranslated = {key for key in used if MESSAGES[f"ingest.{key}"]["zh"]
+                    == MESSAGES[f"ingest.{key}"]["en"]}
+    assert untranslated == {"what.record"}  # "{entity} {label}" reads the same in both
 
 
 def test_preview_of_a_valid_file_shows_rows_and_enables_commit(source):
