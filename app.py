@@ -21,7 +21,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     source.prepare()
     app = Dash(__name__, title=t("app.title", settings.default_language),
                suppress_callback_exceptions=True, serve_locally=True, update_title=None,
-               compress=False)
+               compress=True)  # callback responses (tables, styles) travel compressed
     app.layout = shell.layout()
     callbacks.register(app, source)
     return app
@@ -36,7 +36,14 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = Settings.from_env(host=args.host, port=args.port, debug=args.debug)
     app = create_app(settings)
-    app.run(host=settings.host, port=settings.port, debug=settings.debug)
+    if settings.debug:
+        app.run(host=settings.host, port=settings.port, debug=True)
+        return
+    # A wall runs for days: a production WSGI server with a fixed pool of threads.
+    from waitress import serve
+
+    logging.getLogger("gridwatch").info("serving on http://%s:%s", settings.host, settings.port)
+    serve(app.server, host=settings.host, port=settings.port, threads=8, ident="gridwatch")
 
 
 if __name__ == "__main__":
