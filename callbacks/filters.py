@@ -105,7 +105,7 @@ def summary(filters: Filters, context: FilterContext) -> str:
 
 
 def sync(trigger: str | None, search: str | None, controls: tuple, clicks: dict,
-         current: dict | None, context: FilterContext):
+         context: FilterContext):
     """Work out the new filters from whatever changed.
 
     Returns ``(filters, problems, from_url)``: when the URL changed (or the page just opened)
@@ -140,17 +140,17 @@ def register(app: Dash, source: DataSource) -> None:
         Input(ID.NEXT_DAY, "n_clicks"), Input(ID.LATEST_DAY, "n_clicks"),
         Input(ID.RESET, "n_clicks"), Input(ID.TOWNSHIP_LABELS, "clickData"),
         Input(ID.TASK_CHART, "clickData"), Input(ID.DETAIL_FILTER, "n_clicks"),
-        State(ID.FILTERS, "data"), State(ID.LANG, "data"), State(ID.DETAIL_GRID, "data"),
+        State(ID.LANG, "data"), State(ID.DETAIL_GRID, "data"),
     )
     def _sync(search, levels, townships, colours, day, _prev, _next, _latest, _reset,
-              label_click, bar_click, _detail_filter, current, lang, detail_grid):
+              label_click, bar_click, _detail_filter, lang, detail_grid):
         context = context_for(source, lang or source.settings.default_language)
         trigger = ctx.triggered_id if ctx.triggered else None
         detail_township = (detail_grid or {}).get("township_code")
         clicks = {ID.TOWNSHIP_LABELS: label_click, ID.TASK_CHART: bar_click,
                   ID.DETAIL_FILTER: detail_township}
         filters, problems, from_url = sync(trigger, search, (levels, townships, colours, day),
-                                           clicks, current, context)
+                                           clicks, context)
         other = "en" if context.lang == "zh" else "zh"
         kept = url_search(filters, context)
         lang_href = "/" + url_search(filters, context, lang=other)

@@ -37,24 +37,18 @@ from layouts.map import legend_children, map_styles
 MAX_ROTATE, MIN_ROTATE = 600, 2
 
 
-def wall_config(source: DataSource, search: str | None, lang: str) -> tuple[dict, list[str]]:
+def wall_config(source: DataSource, search: str | None, lang: str) -> dict:
     """Rotation period and views from the URL (``?rotate=20&views=checkpoints,tasks,focus``),
-    plus what the browser needs to word its banners. Returns the config and any problems."""
+    plus what the browser needs to word its banners. A value the wall cannot use falls back to
+    the default: an unattended screen has nobody to read an error."""
     query = parse_qs((search or "").lstrip("?"))
-    problems = []
     rotate = source.settings.wall_rotate_seconds
-    if "rotate" in query:
-        raw = query["rotate"][0]
-        if raw.isdigit() and MIN_ROTATE <= int(raw) <= MAX_ROTATE:
-            rotate = int(raw)
-        else:
-            problems.append(f"rotate={raw}")
+    raw = query.get("rotate", [""])[0]
+    if raw.isdigit() and MIN_ROTATE <= int(raw) <= MAX_ROTATE:
+        rotate = int(raw)
     views = list(wall.VIEWS)
     if "views" in query:
-        asked = [v for v in query["views"][0].split(",") if v]
-        bad = [v for v in asked if v not in wall.VIEWS]
-        problems += [f"views={v}" for v in bad]
-        views = [v for v in asked if v in wall.VIEWS] or views
+        views = [v for v in query["views"][0].split(",") if v in wall.VIEWS] or views
     stale_after = source.settings.stale_after_minutes
     return {
         "rotate": rotate, "views": views, "lang": lang,
@@ -65,13 +59,13 @@ def wall_config(source: DataSource, search: str | None, lang: str) -> tuple[dict
             "stale": t("wall.stale", lang, limit=duration(stale_after, lang),
                        updated="{updated}"),
         },
-    }, problems
+    }
 
 
 def render(source: DataSource, search: str | None, lang: str):
     """The wall page for the latest day."""
     frames, region = source.frames(), source.region()
-    config, _problems = wall_config(source, search, lang)
+    config = wall_config(source, search, lang)
     filters = Filters(as_of=frames.last_day)
     styles = map_styles(frames, region, filters, lang, source.settings.palette)
     styles["townships"]["vscale"] = 1.6

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dash import dcc, html
 
 from gridwatch.geo.layers import Region
-from gridwatch.i18n import t
+from gridwatch.i18n import duration, t
 from gridwatch.settings import Settings
+from gridwatch.store.models import COLOURS, CONTROL_LEVELS
 from layouts.ids import ID
 from layouts.map import MapIds, county_map, legend
 
@@ -65,8 +66,6 @@ def layout(region: Region, settings: Settings, lang: str, styles: dict, config: 
 
 def kpi_tiles(k, today: dict, palette: dict[str, str], lang: str) -> list:
     """The wall's KPI tiles from ``Kpis`` ``k`` and ``tasks_on_day`` figures ``today``."""
-    from gridwatch.i18n import duration
-    from gridwatch.store.models import COLOURS, CONTROL_LEVELS
 
     def delta(n: int) -> html.Span:
         cls = "up" if n > 0 else "down" if n < 0 else "flat"

@@ -81,6 +81,18 @@ def private_server(seeded_db: Path, folder: Path) -> LiveServer:
     return server
 
 
+def private_server_with_token(seeded_db: Path, folder: Path, token_name: str):
+    """``private_server`` plus a write token for it: ``(server, token)``."""
+    from gridwatch.ingest.auth import create_token
+    from gridwatch.store.db import make_engine
+
+    server = private_server(seeded_db, folder)
+    engine = make_engine(f"sqlite:///{server.db_path}")
+    _id, token = create_token(engine, token_name)
+    engine.dispose()
+    return server, token
+
+
 @pytest.fixture(scope="session")
 def live_server(seeded_db, tmp_path_factory):
     """The app on a free port, over a private copy of the seeded demo store."""

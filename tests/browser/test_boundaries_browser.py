@@ -9,10 +9,8 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from gridwatch.geo.layers import load_region
-from gridwatch.ingest.auth import create_token
 from gridwatch.ingest.boundary_files import export_boundaries
-from gridwatch.store.db import make_engine
-from tests.browser.conftest import console_errors, private_server, wait_for
+from tests.browser.conftest import console_errors, private_server_with_token, wait_for
 from tests.conftest import GEO_PATH
 
 pytestmark = pytest.mark.browser
@@ -26,10 +24,8 @@ return n;
 
 @pytest.fixture(scope="module")
 def boundary_server(seeded_db, tmp_path_factory):
-    server = private_server(seeded_db, tmp_path_factory.mktemp("boundary-live"))
-    engine = make_engine(f"sqlite:///{server.db_path}")
-    _id, token = create_token(engine, "gis-office")
-    engine.dispose()
+    server, token = private_server_with_token(seeded_db, tmp_path_factory.mktemp("boundary-live"),
+                                              "gis-office")
     yield server, token
     server.stop()
 

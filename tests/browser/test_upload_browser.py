@@ -5,10 +5,8 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 
-from gridwatch.ingest.auth import create_token
 from gridwatch.settings import DEFAULT_PALETTE
-from gridwatch.store.db import make_engine
-from tests.browser.conftest import console_errors, private_server, wait_for
+from tests.browser.conftest import console_errors, private_server_with_token, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -30,10 +28,8 @@ return fill;
 @pytest.fixture(scope="module")
 def upload_server(seeded_db, tmp_path_factory):
     """A server over its own copy of the store (the upload writes to it) and a write token."""
-    server = private_server(seeded_db, tmp_path_factory.mktemp("upload-live"))
-    engine = make_engine(f"sqlite:///{server.db_path}")
-    _id, token = create_token(engine, "browser-upload")
-    engine.dispose()
+    server, token = private_server_with_token(seeded_db, tmp_path_factory.mktemp("upload-live"),
+                                              "browser-upload")
     yield server, token
     server.stop()
 

@@ -104,55 +104,55 @@ def ctx(source) -> FilterContext:
 
 
 def test_the_url_is_the_truth_when_the_page_opens(ctx):
-    filters, problems, from_url = sync(None, "?level=1&date=2020-02-01", (None,) * 4, {}, None,
+    filters, problems, from_url = sync(None, "?level=1&date=2020-02-01", (None,) * 4, {},
                                        ctx)
     assert filters == Filters(levels=(1,), as_of=DAY) and problems == [] and from_url
 
 
 def test_a_bad_url_gives_problems_not_a_traceback(ctx):
-    filters, problems, _ = sync(ID.PAGE_URL, "?level=9&township=x", (None,) * 4, {}, None, ctx)
+    filters, problems, _ = sync(ID.PAGE_URL, "?level=9&township=x", (None,) * 4, {}, ctx)
     assert filters == Filters(as_of=ctx.last_day)
     assert [p.param for p in problems] == ["level", "township"]
 
 
 def test_controls_write_the_url(ctx):
     controls = (["2", "1"], ["330824106"], ["red"], "2020-02-01")
-    filters, _, from_url = sync(ID.LEVEL, "", controls, {}, None, ctx)
+    filters, _, from_url = sync(ID.LEVEL, "", controls, {}, ctx)
     assert not from_url
     assert url_search(filters, ctx) == "?level=1,2&township=330824106&colour=red&date=2020-02-01"
 
 
 def test_the_latest_day_is_left_out_of_the_url(ctx):
-    filters, _, _ = sync(ID.LEVEL, "", (["1"], [], [], "2020-02-29"), {}, None, ctx)
+    filters, _, _ = sync(ID.LEVEL, "", (["1"], [], [], "2020-02-29"), {}, ctx)
     assert url_search(filters, ctx) == "?level=1"
 
 
 def test_day_buttons_stay_within_the_data(ctx):
     first = (None, None, None, ctx.first_day.isoformat())
-    filters, _, _ = sync(ID.PREV_DAY, "", first, {}, None, ctx)
+    filters, _, _ = sync(ID.PREV_DAY, "", first, {}, ctx)
     assert filters.as_of == ctx.first_day
-    filters, _, _ = sync(ID.NEXT_DAY, "", first, {}, None, ctx)
+    filters, _, _ = sync(ID.NEXT_DAY, "", first, {}, ctx)
     assert filters.as_of == date(2020, 1, 24)
-    filters, _, _ = sync(ID.LATEST_DAY, "", first, {}, None, ctx)
+    filters, _, _ = sync(ID.LATEST_DAY, "", first, {}, ctx)
     assert filters.as_of == ctx.last_day
 
 
 def test_clicking_a_township_label_or_bar_filters_and_clicking_again_clears(ctx):
     click = {"properties": {"code": "330824115"}}
     controls = (None, None, None, "2020-02-01")
-    filters, _, _ = sync(ID.TOWNSHIP_LABELS, "", controls, {ID.TOWNSHIP_LABELS: click}, None,
+    filters, _, _ = sync(ID.TOWNSHIP_LABELS, "", controls, {ID.TOWNSHIP_LABELS: click},
                          ctx)
     assert filters.townships == ("330824115",)
     bar = {"points": [{"customdata": "330824106"}]}
-    filters, _, _ = sync(ID.TASK_CHART, "", controls, {ID.TASK_CHART: bar}, None, ctx)
+    filters, _, _ = sync(ID.TASK_CHART, "", controls, {ID.TASK_CHART: bar}, ctx)
     assert filters.townships == ("330824106",)
     again = (None, ["330824106"], None, "2020-02-01")
-    filters, _, _ = sync(ID.TASK_CHART, "", again, {ID.TASK_CHART: bar}, None, ctx)
+    filters, _, _ = sync(ID.TASK_CHART, "", again, {ID.TASK_CHART: bar}, ctx)
     assert filters.townships == ()
 
 
 def test_reset_clears_everything(ctx):
-    filters, _, _ = sync(ID.RESET, "", (["1"], ["330824106"], ["red"], "2020-02-01"), {}, None,
+    filters, _, _ = sync(ID.RESET, "", (["1"], ["330824106"], ["red"], "2020-02-01"), {},
                          ctx)
     assert filters == Filters(as_of=ctx.last_day)
 
