@@ -2,14 +2,17 @@
  * Style, marker and tooltip functions for the dash-leaflet layers.
  *
  * Geometry reaches the browser once (GeoJSON by URL); callbacks only change each layer's
- * `hideout`, and these functions turn it into styles. For grids the hideout holds `c`, one
- * character per grid in code order (feature property `k`): '0'-'4' the colour index (red..green)
- * of a grid inside the filter, 'a'-'e' the same for a grid outside it, '-' never assessed.
+ * `hideout`, and these functions turn it into styles. The hideouts' keys are typed in
+ * layouts/map.py (GridHideout, TownshipHideout, ...); the drawing constants come from
+ * gridwatch/style.py through the generated window.gridwatchStyle (gridwatch-style.js).
+ * For grids the hideout holds `c`, one character per grid in code order (feature property
+ * `k`): '0'-'4' the colour index (red..green) of a grid inside the filter, 'a'-'e' the same for
+ * a grid outside it, '-' never assessed; `p` ({k: character}) patches `c`.
  */
 (function () {
   "use strict";
   const COLOURS = ["red", "orange", "yellow", "blue", "green"];
-  const MUTED = "#cfd8dc";
+  function S() { return window.gridwatchStyle; }
 
   function esc(text) {
     return String(text == null ? "" : text).replace(/[&<>"']/g, function (ch) {
@@ -18,7 +21,9 @@
   }
 
   function gridState(feature, hideout) {
-    const ch = ((hideout && hideout.c) || "")[feature.properties.k] || "-";
+    const k = feature.properties.k;
+    const patch = hideout && hideout.p;
+    const ch = (patch && patch[k]) || ((hideout && hideout.c) || "")[k] || "-";
     if (ch === "-") return {colour: null, inFilter: true};
     const code = ch.charCodeAt(0);
     if (code >= 97) return {colour: COLOURS[code - 97], inFilter: false};
@@ -29,7 +34,7 @@
   // 4K wall looks like a 1080p one, only sharper.
   function scaleOf(h) {
     if (h && h.vscale) return h.vscale * Math.max(window.innerHeight / 1080, 0.5);
-    return (h && h.scale) || 1;
+    return 1;
   }
 
   function name(props, base, lang) {
@@ -55,15 +60,14 @@
       const palette = h.palette || {};
       const s = gridState(feature, h);
       const selected = h.sel && h.sel === feature.properties.code;
-      if (!s.inFilter) {
-        return {fillColor: MUTED, fillOpacity: 0.35, color: "#90a4ae", weight: 0.4, opacity: 0.6};
-      }
+      const st = S();
+      if (!s.inFilter) return Object.assign({}, st.muted);
       return {
-        fillColor: s.colour ? palette[s.colour] : "#9e9e9e",
-        fillOpacity: h.opacity || 0.78,
-        color: selected ? "#000000" : "#ffffff",
-        weight: selected ? 3 : 0.5,
-        opacity: selected ? 1 : 0.8,
+        fillColor: s.colour ? palette[s.colour] : st.unmarked,
+        fillOpacity: st.grid.fillOpacity,
+        color: selected ? st.selected.color : st.grid.color,
+        weight: selected ? st.selected.weight : st.grid.weight,
+        opacity: selected ? 1 : st.grid.opacity,
       };
     },
 
@@ -82,7 +86,7 @@
         const s = gridState(feature, h);
         const labels = h.labels || {};
         const since = (h.s || [])[p.k];
-        const swatch = s.colour ? (h.palette || {})[s.colour] : "#9e9e9e";
+        const swatch = s.colour ? (h.palette || {})[s.colour] : S().unmarked;
         return "<div class='gw-tip'><b>" + esc(name(p, "name", h.lang)) + "</b><br>" +
           esc(name(p, "village", h.lang)) + " · " + esc(name(p, "township", h.lang)) + "<br>" +
           "<span class='gw-swatch' style='background:" + swatch + "'></span>" +
@@ -94,27 +98,29 @@
 
     townshipStyle: function (feature, context) {
       const h = context.hideout || {};
-      const level = (h.levels || {})[feature.properties.code] || 3;
+      const st = S();
+      const level = String((h.levels || {})[feature.properties.code] || 3);
       const selected = (h.selected || []).indexOf(feature.properties.code) >= 0;
-      const stroke = {1: "#4a148c", 2: "#283593", 3: "#455a64"}[level];
       return {
-        fill: false, color: stroke, opacity: 0.95,
-        weight: ({1: 3.2, 2: 2.2, 3: 1.4}[level]) * scaleOf(h) + (selected ? 1.5 : 0),
-        dashArray: level === 3 ? "6 4" : null,
+        fill: false, color: st.levelStroke[level], opacity: 0.95,
+        weight: st.levelWidth[level] * scaleOf(h) + (selected ? st.selectedTownshipExtra : 0),
+        dashArray: st.levelDash[level] || null,
       };
     },
 
     countyStyle: function (feature, context) {
       const dark = (context.hideout || {}).dark;
-      return {fill: false, color: dark ? "#e3f2fd" : "#111111", weight: 3.5 * scaleOf(context.hideout),
-              opacity: 1};
+      const county = S().county;
+      return {fill: false, color: dark ? "#e3f2fd" : county.color,
+              weight: county.weight * scaleOf(context.hideout), opacity: 1};
     },
 
     neighbourStyle: function (feature, context) {
       if ((context.hideout || {}).dark) {
         return {fillColor: "#16283a", fillOpacity: 1, color: "#2f4a63", weight: 1, opacity: 1};
       }
-      return {fillColor: "#eceff1", fillOpacity: 1, color: "#90a4ae", weight: 1, opacity: 1};
+      const n = S().neighbour;
+      return {fillColor: n.fillColor, fillOpacity: 1, color: n.color, weight: 1, opacity: 1};
     },
 
     neighbourLabel: function (feature, layer, context) {
@@ -130,10 +136,12 @@
       const p = feature.properties;
       const figures = (h.v || {})[p.code] || [0, 0];
       const max = Math.max(h.max || 1, 1);
-      const radius = ((h.minRadius || 4) + (h.span || 12) * Math.sqrt((figures[0] + figures[1]) / max))
+      const cp = S().checkpoint;
+      const radius = (cp.minRadius + cp.span * Math.sqrt((figures[0] + figures[1]) / max))
         * scaleOf(h);
       const marker = L.circleMarker(latlng, {
-        pane: "points", renderer: pointRenderer(context.map), radius: radius, fillColor: "#263238", fillOpacity: 0.85, color: "#ffffff", weight: 1.5,
+        pane: "points", renderer: pointRenderer(context.map), radius: radius,
+        fillColor: cp.fillColor, fillOpacity: 0.85, color: "#ffffff", weight: 1.5,
       });
       const t = h.text || {};
       marker.bindTooltip("<b>" + esc(name(p, "name", h.lang)) + "</b><br>" +

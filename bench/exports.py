@@ -25,7 +25,7 @@ WARM_RUNS = 3
 
 
 def measure(source: DataSource, log: ExportLog, kind: str) -> dict:
-    day = source.frames().last_day
+    day = source.snapshot().last_day
     timings, size = [], 0
     for i in range(WARM_RUNS + 1):
         # A different title each run: a new export, not a replay of a recorded one.
@@ -43,7 +43,7 @@ def run() -> None:
         source = DataSource(Settings.from_env(database_url=f"sqlite:///{db}"))
         start = time.perf_counter()
         source.prepare()
-        source.frames()
+        source.snapshot()
         print(f"demo store seeded in {time.perf_counter() - start:.1f} s")
         log = ExportLog(Path(folder) / "exports.jsonl")
         print(f"{'export':<18}{'cold s':>8}{'warm s':>8}{'size':>11}{'aim':>8}  verdict")

@@ -58,15 +58,16 @@ def file_response(result: ExportResult) -> Response:
 
 def export_response(source: DataSource, kind: str, args: dict[str, str]) -> Response:
     """The file for ``/export/<kind>``, or 400 with a message in the request's language."""
-    region, frames = source.region(), source.frames()
+    snap = source.snapshot()
     lang = normalise_language(args.get("lang") or source.settings.default_language)
     try:
-        export = request_from_params(kind, args, region.townships["code"], frames.first_day,
-                                     frames.last_day, source.settings.default_language)
+        export = request_from_params(kind, args, snap.region.townships["code"],
+                                     snap.first_day, snap.last_day,
+                                     source.settings.default_language)
     except ExportOptionError as err:
         return Response(t("export.error.option", lang, param=err.param, value=err.value),
                         status=400, mimetype="text/plain")
-    return file_response(run_export(source, export))
+    return file_response(run_export(source, export, snap=snap))
 
 
 def replay_response(source: DataSource, export_id: str, lang: str) -> Response:

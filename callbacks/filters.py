@@ -11,9 +11,11 @@ from datetime import date, timedelta
 
 from dash import Dash, Input, Output, State, ctx, html, no_update
 
+from callbacks import bind
 from gridwatch.filters import FilterProblem, Filters, ordered, parse_query
 from gridwatch.i18n import t
 from gridwatch.service import DataSource
+from gridwatch.snapshot import Snapshot
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
 from layouts.ids import ID
 
@@ -29,13 +31,11 @@ class FilterContext:
     lang: str
 
 
-def context_for(source: DataSource, lang: str) -> FilterContext:
-    region = source.region()
-    frames = source.frames()
-    towns = region.townships.sort_values("code")
-    return FilterContext(tuple(towns["code"]), dict(zip(towns["code"], towns[f"name_{lang}"],
-                                                        strict=True)),
-                         frames.first_day, frames.last_day, lang)
+def context_for(snap: Snapshot, lang: str) -> FilterContext:
+    """What the filters may choose from in ``snap``, worded in ``lang``."""
+    towns = snap.region.townships.sort_values("code")
+    return FilterContext(tuple(towns["code"]), snap.region.names("townships", lang),
+                         snap.first_day, snap.last_day, lang)
 
 
 def township_from_click(click: dict | None) -> str | None:
@@ -129,32 +129,42 @@ def sync(trigger: str | None, search: str | None, controls: tuple, clicks: dict,
     return current_filters, [], False
 
 
+def sync_filters(source: DataSource, search: str | None, levels: list | None,
+                 townships: list | None, colours: list | None, day: str | None,
+                 prev_day: int | None, next_day: int | None, latest_day: int | None,
+                 reset: int | None, label_click: dict | None, bar_click: dict | None,
+                 detail_filter: int | None, lang: str | None, detail_grid: dict | None) -> dict:
+    """The URL, a control, a day button or a township click → filters, URL and controls."""
+    context = context_for(source.snapshot(), lang or source.settings.default_language)
+    trigger = ctx.triggered_id if ctx.triggered else None
+    clicks = {ID.TOWNSHIP_LABELS: label_click, ID.TASK_CHART: bar_click,
+              ID.DETAIL_FILTER: (detail_grid or {}).get("township_code")}
+    filters, problems, from_url = sync(trigger, search, (levels, townships, colours, day),
+                                       clicks, context)
+    other = "en" if context.lang == "zh" else "zh"
+    return {"levels": list(filters.levels), "townships": list(filters.townships),
+            "colours": list(filters.colours), "day": filters.as_of.isoformat(),
+            "search": no_update if from_url else url_search(filters, context),
+            "filters": filters.to_dict(), "problems": problem_messages(problems, context),
+            "lang_href": "/" + url_search(filters, context, lang=other),
+            "summary": summary(filters, context)}
+
+
 def register(app: Dash, source: DataSource) -> None:
-    @app.callback(
-        Output(ID.LEVEL, "value"), Output(ID.TOWNSHIP, "value"), Output(ID.COLOUR, "value"),
-        Output(ID.DATE, "date"), Output(ID.PAGE_URL, "search"), Output(ID.FILTERS, "data"),
-        Output(ID.PROBLEMS, "children"), Output(ID.LANG_LINK, "href"),
-        Output(ID.FILTER_SUMMARY, "children"),
-        Input(ID.PAGE_URL, "search"), Input(ID.LEVEL, "value"), Input(ID.TOWNSHIP, "value"),
-        Input(ID.COLOUR, "value"), Input(ID.DATE, "date"), Input(ID.PREV_DAY, "n_clicks"),
-        Input(ID.NEXT_DAY, "n_clicks"), Input(ID.LATEST_DAY, "n_clicks"),
-        Input(ID.RESET, "n_clicks"), Input(ID.TOWNSHIP_LABELS, "clickData"),
-        Input(ID.TASK_CHART, "clickData"), Input(ID.DETAIL_FILTER, "n_clicks"),
-        State(ID.LANG, "data"), State(ID.DETAIL_GRID, "data"),
-    )
-    def _sync(search, levels, townships, colours, day, _prev, _next, _latest, _reset,
-              label_click, bar_click, _detail_filter, lang, detail_grid):
-        context = context_for(source, lang or source.settings.default_language)
-        trigger = ctx.triggered_id if ctx.triggered else None
-        detail_township = (detail_grid or {}).get("township_code")
-        clicks = {ID.TOWNSHIP_LABELS: label_click, ID.TASK_CHART: bar_click,
-                  ID.DETAIL_FILTER: detail_township}
-        filters, problems, from_url = sync(trigger, search, (levels, townships, colours, day),
-                                           clicks, context)
-        other = "en" if context.lang == "zh" else "zh"
-        kept = url_search(filters, context)
-        lang_href = "/" + url_search(filters, context, lang=other)
-        return (list(filters.levels), list(filters.townships), list(filters.colours),
-                filters.as_of.isoformat(), no_update if from_url else kept,
-                filters.to_dict(), problem_messages(problems, context), lang_href,
-                summary(filters, context))
+    bind(app, source, sync_filters,
+         output={"levels": Output(ID.LEVEL, "value"), "townships": Output(ID.TOWNSHIP, "value"),
+                 "colours": Output(ID.COLOUR, "value"), "day": Output(ID.DATE, "date"),
+                 "search": Output(ID.PAGE_URL, "search"), "filters": Output(ID.FILTERS, "data"),
+                 "problems": Output(ID.PROBLEMS, "children"),
+                 "lang_href": Output(ID.LANG_LINK, "href"),
+                 "summary": Output(ID.FILTER_SUMMARY, "children")},
+         inputs={"search": Input(ID.PAGE_URL, "search"), "levels": Input(ID.LEVEL, "value"),
+                 "townships": Input(ID.TOWNSHIP, "value"), "colours": Input(ID.COLOUR, "value"),
+                 "day": Input(ID.DATE, "date"), "prev_day": Input(ID.PREV_DAY, "n_clicks"),
+                 "next_day": Input(ID.NEXT_DAY, "n_clicks"),
+                 "latest_day": Input(ID.LATEST_DAY, "n_clicks"),
+                 "reset": Input(ID.RESET, "n_clicks"),
+                 "label_click": Input(ID.TOWNSHIP_LABELS, "clickData"),
+                 "bar_click": Input(ID.TASK_CHART, "clickData"),
+                 "detail_filter": Input(ID.DETAIL_FILTER, "n_clicks"),
+                 "lang": State(ID.LANG, "data"), "detail_grid": State(ID.DETAIL_GRID, "data")})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dash import Dash, Input, Output, State
 
+from callbacks import bind
 from gridwatch.filters import Filters
 from gridwatch.metrics import compute_kpis
 from gridwatch.service import DataSource
@@ -11,13 +12,13 @@ from layouts import kpis
 from layouts.ids import ID
 
 
-def kpi_tiles(source: DataSource, filters: dict, lang: str) -> list:
-    figures = compute_kpis(source.frames(), source.region(), Filters.from_dict(filters))
-    return kpis.tiles(figures, source.settings.palette, lang)
+def update_kpis(source: DataSource, filters: dict, version: str | None, lang: str) -> dict:
+    """Filters or data change → the KPI tiles."""
+    figures = compute_kpis(source.snapshot(), Filters.from_dict(filters))
+    return {"tiles": kpis.tiles(figures, source.settings.palette, lang)}
 
 
 def register(app: Dash, source: DataSource) -> None:
-    @app.callback(Output(ID.KPIS, "children"), Input(ID.FILTERS, "data"),
-                  Input(ID.VERSION, "data"), State(ID.LANG, "data"))
-    def _kpis(filters, _version, lang):
-        return kpi_tiles(source, filters, lang)
+    bind(app, source, update_kpis, output={"tiles": Output(ID.KPIS, "children")},
+         inputs={"filters": Input(ID.FILTERS, "data"), "version": Input(ID.VERSION, "data"),
+                 "lang": State(ID.LANG, "data")})

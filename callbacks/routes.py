@@ -14,14 +14,13 @@ from gridwatch.store.db import last_updated
 
 def healthz(source: DataSource) -> dict:
     """Liveness and freshness: the data version changes whenever the store changes."""
-    region = source.region()
-    frames = source.frames()
+    snap = source.snapshot()
     updated = last_updated(source.engine)
     age = (datetime.now(UTC).replace(tzinfo=None) - updated).total_seconds() if updated else None
     stale_after = source.settings.stale_after_minutes * 60
-    return {"status": "ok", "data_version": source.version(),
-            "store_version": frames.version, "region": region.fingerprint,
-            "latest_day": frames.last_day.isoformat(),
+    return {"status": "ok", "data_version": snap.version,
+            "store_version": snap.store_version, "region": snap.region.fingerprint,
+            "latest_day": snap.last_day.isoformat(),
             "updated_at": updated.isoformat() + "Z" if updated else None,
             "age_seconds": round(age) if age is not None else None,
             "stale": bool(age is not None and stale_after > 0 and age > stale_after),

@@ -4,41 +4,53 @@ from __future__ import annotations
 
 from dash import Dash, Input, Output, State
 
+from callbacks import bind
+from gridwatch import style
 from gridwatch.filters import Filters
 from gridwatch.i18n import t
 from gridwatch.metrics import grid_table
 from gridwatch.service import DataSource
+from gridwatch.snapshot import Snapshot
 from layouts.ids import ID
 
+FIGURES = ("population", "households", "home_isolation", "arrivals_total", "open_tasks",
+           "overdue_tasks", "leads_total", "open_leads")
 
-def table_rows(source: DataSource, filters: dict, lang: str) -> list[dict]:
+
+def table_rows(snap: Snapshot, filters: Filters, palette: dict[str, str],
+               lang: str) -> list[dict]:
     """Rows for the table in ``lang``: names localised, colour and level as words."""
-    table = grid_table(source.frames(), source.region(), Filters.from_dict(filters))
-    palette = source.settings.palette
     rows = []
-    for rec in table.to_dict("records"):
+    for rec in grid_table(snap, filters).to_dict("records"):
         rows.append({
             "code": rec["code"], "name": rec[f"name_{lang}"], "village": rec[f"village_{lang}"],
             "township": rec[f"township_{lang}"], "township_code": rec["township_code"],
             "level": rec["level"],
             "colour": t(f"colour.{rec['colour']}", lang) if rec["colour"] else
             t("colour.none", lang),
-            "colour_hex": palette.get(rec["colour"], "#9e9e9e"), "since": rec["since"],
-            **{k: rec[k] for k in ("population", "households", "home_isolation",
-                                   "arrivals_total", "open_tasks", "overdue_tasks",
-                                   "leads_total", "open_leads")},
+            "colour_hex": palette.get(rec["colour"], style.UNMARKED), "since": rec["since"],
+            **{k: rec[k] for k in FIGURES},
         })
     return rows
 
 
-def register(app: Dash, source: DataSource) -> None:
-    @app.callback(Output(ID.GRID_TABLE, "rowData"), Output(ID.GRID_TABLE_COUNT, "children"),
-                  Input(ID.FILTERS, "data"), Input(ID.VERSION, "data"), State(ID.LANG, "data"))
-    def _rows(filters, _version, lang):
-        rows = table_rows(source, filters, lang)
-        return rows, t("table.count", lang, n=len(rows))
+def update_table(source: DataSource, filters: dict, version: str | None, lang: str) -> dict:
+    """Filters or data change → the table's rows and their count."""
+    rows = table_rows(source.snapshot(), Filters.from_dict(filters), source.settings.palette,
+                      lang)
+    return {"rows": rows, "count": t("table.count", lang, n=len(rows))}
 
-    @app.callback(Output(ID.GRID_TABLE, "exportDataAsCsv"), Input(ID.GRID_CSV, "n_clicks"),
-                  prevent_initial_call=True)
-    def _export(_n):
-        return True
+
+def export_table(source: DataSource, clicks: int | None) -> dict:
+    """The CSV button → the table downloads what it shows."""
+    return {"csv": True}
+
+
+def register(app: Dash, source: DataSource) -> None:
+    bind(app, source, update_table,
+         output={"rows": Output(ID.GRID_TABLE, "rowData"),
+                 "count": Output(ID.GRID_TABLE_COUNT, "children")},
+         inputs={"filters": Input(ID.FILTERS, "data"), "version": Input(ID.VERSION, "data"),
+                 "lang": State(ID.LANG, "data")})
+    bind(app, source, export_table, output={"csv": Output(ID.GRID_TABLE, "exportDataAsCsv")},
+         inputs={"clicks": Input(ID.GRID_CSV, "n_clicks")}, prevent_initial_call=True)

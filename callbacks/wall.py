@@ -12,11 +12,12 @@ from datetime import datetime
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
-import plotly.graph_objects as go
-from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
+from dash import ClientsideFunction, Dash, Input, Output, State, no_update
 
+from callbacks import bind
 from gridwatch.filters import Filters
 from gridwatch.i18n import duration, normalise_language, t
+from gridwatch.mapview import map_view
 from gridwatch.metrics import (
     attention,
     checkpoint_series,
@@ -28,11 +29,11 @@ from gridwatch.metrics import (
     tasks_on_day,
 )
 from gridwatch.service import DataSource
+from gridwatch.snapshot import Snapshot
 from gridwatch.store.models import COLOURS
 from layouts import wall
-from layouts.charts import FONT
 from layouts.ids import ID
-from layouts.map import legend_children, map_styles
+from layouts.map import grid_code_string, hideouts, legend_children
 
 MAX_ROTATE, MIN_ROTATE = 600, 2
 
@@ -62,16 +63,12 @@ def wall_config(source: DataSource, search: str | None, lang: str) -> dict:
     }
 
 
-def render(source: DataSource, search: str | None, lang: str):
-    """The wall page for the latest day."""
-    frames, region = source.frames(), source.region()
+def render(source: DataSource, snap: Snapshot, search: str | None, lang: str):
+    """The wall page for the latest day of ``snap``."""
     config = wall_config(source, search, lang)
-    filters = Filters(as_of=frames.last_day)
-    styles = map_styles(frames, region, filters, lang, source.settings.palette)
-    styles["townships"]["vscale"] = 1.6
-    styles["checkpoints"]["vscale"] = 1
-    seen = {"c": styles["grids"]["c"], "version": source.version(), "live": []}
-    return wall.layout(region, source.settings, lang, styles, config, seen)
+    view = map_view(snap, Filters(as_of=snap.last_day))
+    seen = {"c": grid_code_string(view), "version": snap.version, "live": []}
+    return wall.layout(snap.region, source.settings, lang, view, config, seen)
 
 
 def highlights(previous: str, current: str, live: list[dict], codes: list[str],
@@ -92,125 +89,113 @@ def highlights(previous: str, current: str, live: list[dict], codes: list[str],
 
 
 def refresh(source: DataSource, seen: dict, lang: str, now_ms: int | None = None) -> dict:
-    """Everything on the wall that follows the data, and the new ``seen`` state."""
-    frames, region = source.frames(), source.region()
-    day = frames.last_day
+    """Everything on the wall that follows the data, and the new ``seen`` state.
+
+    ``seen["version"]`` is the version of the data this refresh drew, so a write that lands
+    while it runs is picked up by the next poll.
+    """
+    snap = source.snapshot()
+    day, region = snap.last_day, snap.region
     palette = source.settings.palette
-    styles = map_styles(frames, region, Filters(as_of=day), lang, palette)
+    view = map_view(snap, Filters(as_of=day))
+    codes = grid_code_string(view)
     grids = region.grids.sort_values("code")
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
-    live = highlights(seen.get("c", ""), styles["grids"]["c"], seen.get("live", []),
+    live = highlights(seen.get("c", ""), codes, seen.get("live", []),
                       grids["code"].tolist(), grids["township_code"].tolist(), now_ms,
                       source.settings.wall_highlight_seconds * 1000)
-    styles["grids"]["hl"] = {str(c["k"]): {"until": c["until"], "dir": c["direction"]}
-                             for c in live}
-    styles["townships"]["vscale"] = 1.6
-    styles["checkpoints"]["vscale"] = 1
-    k = compute_kpis(frames, region, Filters(as_of=day))
-    names = dict(zip(grids["code"], grids[f"name_{lang}"], strict=True))
-    towns = dict(zip(region.townships["code"], region.townships[f"name_{lang}"], strict=True))
+    styles = hideouts(view, lang, palette, wall=True,
+                      highlights={str(c["k"]): {"until": c["until"], "dir": c["direction"]}
+                                  for c in live})
+    k = compute_kpis(snap, Filters(as_of=day))
     return {
         "styles": styles,
-        "legend": legend_children(styles["legend"], styles["outside"], palette, lang),
-        "kpis": wall.kpi_tiles(k, tasks_on_day(frames, day), palette, lang),
-        "changes": wall.change_items(live, colour_changes(frames, region, day), names, towns,
-                                     palette, lang),
-        "ticker": wall.ticker_items(latest_events(frames, day), lang),
+        "legend": legend_children(view, palette, lang),
+        "kpis": wall.kpi_tiles(k, tasks_on_day(snap, day), palette, lang),
+        "changes": wall.change_items(live, colour_changes(snap, day),
+                                     region.names("grids", lang),
+                                     region.names("townships", lang), palette, lang),
+        "ticker": wall.ticker_items(latest_events(snap, day), lang),
         "as_of": t("wall.as_of", lang, day=day.isoformat(),
                    updated=datetime.fromtimestamp(now_ms / 1000, ZoneInfo(
                        source.settings.timezone)).strftime("%H:%M:%S")),
-        "seen": {"c": styles["grids"]["c"], "version": source.version(), "live": live,
-                 "filled": True},
+        "seen": {"c": codes, "version": snap.version, "live": live, "filled": True},
     }
 
 
-def rotation_views(source: DataSource, views: list[str]) -> list[str]:
+def rotation_views(snap: Snapshot, views: list[str]) -> list[str]:
     """The views this cycle shows: ``focus`` becomes one view per township needing
     attention (quiet townships are skipped)."""
-    frames, region = source.frames(), source.region()
     expanded = []
     for view in views:
         if view == "focus":
-            expanded += [f"focus:{a.code}" for a in attention(frames, region, frames.last_day)]
+            expanded += [f"focus:{a.code}" for a in attention(snap, snap.last_day)]
         else:
             expanded.append(view)
     return expanded or ["checkpoints"]
 
 
-def _dark(fig: go.Figure, screen_height: int) -> go.Figure:
-    """Dark chart styling with text sized for the wall's screen height."""
-    size = max(14, round(screen_height * 0.017))
-    fig.update_layout(template="plotly_dark", paper_bgcolor="rgba(0,0,0,0)",
-                      plot_bgcolor="rgba(0,0,0,0)", font={"family": FONT, "size": size},
-                      margin={"l": 5 * size, "r": size, "t": 3 * size, "b": 2 * size},
-                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
-                      autosize=True)
-    fig.update_xaxes(nticks=8, tickangle=0)
-    return fig
-
-
-def panel(source: DataSource, view: str, lang: str,
+def panel(snap: Snapshot, view: str, lang: str,
           screen_height: int = 1080) -> tuple[str, list, list | None, str | None]:
     """One rotation view: its title, content, the map bounds to show, and the township to
     outline (for a focus view)."""
-    frames, region = source.frames(), source.region()
-    day = frames.last_day
-    towns = dict(zip(region.townships["code"], region.townships[f"name_{lang}"], strict=True))
+    day, region = snap.last_day, snap.region
+    towns = region.names("townships", lang)
     if view == "checkpoints":
-        series = checkpoint_series(frames, region, Filters(as_of=day)).tail(14)
-        x = [d.isoformat()[5:] for d in series.index]
-        fig = go.Figure()
-        fig.add_scatter(x=x, y=series["vehicles"], name=t("chart.checkpoints.vehicles", lang),
-                        mode="lines+markers", line={"width": 4, "color": "#90caf9"},
-                        marker={"size": screen_height // 120})
-        fig.add_scatter(x=x, y=series["people"], name=t("chart.checkpoints.people", lang),
-                        mode="lines+markers", line={"width": 4, "color": "#ffcc80"},
-                        marker={"size": screen_height // 120})
-        graph = _graph(_dark(fig, screen_height))
-        return t("wall.view.checkpoints", lang), [graph], region.bounds, None
+        series = checkpoint_series(snap, Filters(as_of=day)).tail(14)
+        return (t("wall.view.checkpoints", lang),
+                wall.checkpoint_panel(series, lang, screen_height), region.bounds, None)
     if view == "tasks":
-        table = task_completion_by_township(frames, region, Filters(as_of=day))
-        total = table.sum(axis=1).replace(0, 1)
-        done = (table["on_time"] + table["late"]) / total
-        order = done.sort_values()
-        fig = go.Figure(go.Bar(x=(order * 100).round(1), y=[towns[c] for c in order.index],
-                               orientation="h", marker_color="#66bb6a",
-                               text=[f"{v:.0%}" for v in order], textposition="inside"))
-        fig.update_xaxes(range=[0, 100], title=t("wall.completion", lang) + " %")
-        return t("wall.view.tasks", lang), [_graph(_dark(fig, screen_height))], region.bounds, None
+        table = task_completion_by_township(snap, Filters(as_of=day))
+        return (t("wall.view.tasks", lang), wall.task_panel(table, towns, lang, screen_height),
+                region.bounds, None)
     code = view.split(":", 1)[1]
-    found = [a for a in attention(frames, region, day) if a.code == code]
+    found = [a for a in attention(snap, day) if a.code == code]
     if not found:
-        return towns.get(code, code), [html.Div(t("wall.changes.none", lang))], None, None
-    a = found[0]
-    names = region.grids.set_index("code")[f"name_{lang}"]
-    end = cutoff(day)
-    body = [
-        html.Div(className="wall-focus-figures", children=[
-            html.Div(t("wall.focus.hot", lang, red=a.red, orange=a.orange)),
-            html.Div(t("wall.focus.overdue", lang, n=a.overdue_tasks)),
-            html.Div(t("wall.focus.leads", lang, n=a.open_leads)),
-        ]),
-        *([html.H3(t("wall.focus.grids", lang)),
-           html.Ul([html.Li(names[g]) for g in a.hot_grids[:6]], className="wall-list")]
-          if a.hot_grids else []),
-        *([html.H3(t("wall.focus.tasks", lang)),
-           html.Ul([html.Li(f"{r.code} {getattr(r, f'title_{lang}')}")
-                    for r in a.overdue.drop_duplicates("task_id").head(4).itertuples()],
-                   className="wall-list")] if a.overdue_tasks else []),
-        *([html.H3(t("wall.focus.open_leads", lang)),
-           html.Ul([html.Li(f"{getattr(r, f'summary_{lang}')} · "
-                            f"{duration((end - r.reported_at).total_seconds() / 60, lang)}")
-                    for r in a.leads.head(4).itertuples()], className="wall-list")]
-          if a.open_leads else []),
-    ]
+        return towns.get(code, code), wall.focus_panel(None, {}, None, lang), None, None
+    body = wall.focus_panel(found[0], region.names("grids", lang), cutoff(day), lang)
     return t("wall.view.focus", lang, township=towns[code]), body, \
         region.township_bounds(code), code
 
 
-def _graph(fig: go.Figure):
-    return dcc.Graph(figure=fig, config={"displayModeBar": False, "staticPlot": True},
-                     className="wall-graph")
+def refresh_wall(source: DataSource, health: dict | None, seen: dict | None,
+                 lang: str | None) -> dict:
+    """New health news (a new data version) or an expired highlight → the wall's live parts."""
+    lang = normalise_language(lang)
+    seen = seen or {}
+    version_changed = bool(health) and health.get("version") != seen.get("version")
+    expired = any(c["until"] <= time.time() * 1000 for c in seen.get("live", []))
+    # The page is born with map styles but empty panels: the first pass fills them.
+    if health and not version_changed and not expired and seen.get("filled"):
+        return dict.fromkeys(REFRESH_OUTPUTS, no_update)
+    out = refresh(source, seen, lang)
+    styles = out.pop("styles")
+    return {**out, "grids": styles["grids"], "townships": styles["townships"],
+            "labels": styles["labels"], "checkpoints": styles["checkpoints"]}
+
+
+def rotate_wall(source: DataSource, step: dict | None, config: dict, lang: str | None) -> dict:
+    """The rotation ticks → the next panel, and the map flies to what it is about."""
+    lang = normalise_language(lang)
+    snap = source.snapshot()
+    views = rotation_views(snap, config["views"])
+    step = step or {}
+    n = (step.get("n") or 0) % len(views)
+    title, body, bounds, _focus = panel(snap, views[n], lang, int(step.get("h") or 1080))
+    viewport = {"bounds": bounds or snap.region.bounds, "transition": "flyToBounds",
+                "options": {"padding": [40, 40], "duration": 1.2}}
+    return {"title": title, "panel": body, "step": f"{n + 1}/{len(views)}",
+            "viewport": viewport}
+
+
+REFRESH_OUTPUTS = {
+    "grids": Output(ID.WALL_GRIDS, "hideout"), "townships": Output(ID.WALL_TOWNSHIPS, "hideout"),
+    "labels": Output(ID.WALL_LABELS, "hideout"),
+    "checkpoints": Output(ID.WALL_CHECKPOINTS, "hideout"),
+    "legend": Output(ID.WALL_LEGEND, "children"), "kpis": Output(ID.WALL_KPIS, "children"),
+    "changes": Output(ID.WALL_CHANGES, "children"), "ticker": Output(ID.WALL_TICKER, "children"),
+    "as_of": Output(ID.WALL_AS_OF, "children"), "seen": Output(ID.WALL_SEEN, "data"),
+}
 
 
 def register(app: Dash, source: DataSource) -> None:
@@ -234,37 +219,13 @@ def register(app: Dash, source: DataSource) -> None:
         Output(ID.WALL_CLOCK, "children"), Input(ID.WALL_CLOCK_TICK, "n_intervals"),
         State(ID.WALL_CONFIG, "data"))
 
-    @app.callback(
-        Output(ID.WALL_GRIDS, "hideout"), Output(ID.WALL_TOWNSHIPS, "hideout"),
-        Output(ID.WALL_LABELS, "hideout"), Output(ID.WALL_CHECKPOINTS, "hideout"),
-        Output(ID.WALL_LEGEND, "children"), Output(ID.WALL_KPIS, "children"),
-        Output(ID.WALL_CHANGES, "children"), Output(ID.WALL_TICKER, "children"),
-        Output(ID.WALL_AS_OF, "children"), Output(ID.WALL_SEEN, "data"),
-        Input(ID.WALL_LIVE, "data"), State(ID.WALL_SEEN, "data"), State(ID.LANG, "data"))
-    def _refresh(health, seen, lang):
-        lang = normalise_language(lang)
-        version_changed = bool(health) and health.get("version") != (seen or {}).get("version")
-        expired = any(c["until"] <= time.time() * 1000 for c in (seen or {}).get("live", []))
-        # The page is born with map styles but empty panels: the first pass fills them.
-        if health and not version_changed and not expired and seen.get("filled"):
-            return (no_update,) * 10
-        out = refresh(source, seen or {}, lang)
-        s = out["styles"]
-        return (s["grids"], s["townships"], s["labels"], s["checkpoints"], out["legend"],
-                out["kpis"], out["changes"], out["ticker"], out["as_of"], out["seen"])
-
-    @app.callback(
-        Output(ID.WALL_PANEL_TITLE, "children"), Output(ID.WALL_PANEL, "children"),
-        Output(ID.WALL_PANEL_STEP, "children"), Output(ID.WALL_MAP, "viewport"),
-        Input(ID.WALL_STEP, "data"), State(ID.WALL_CONFIG, "data"),
-        State(ID.LANG, "data"))
-    def _rotate(step_data, config, lang):
-        lang = normalise_language(lang)
-        views = rotation_views(source, config["views"])
-        step_data = step_data or {}
-        step = (step_data.get("n") or 0) % len(views)
-        title, body, bounds, _focus = panel(source, views[step], lang,
-                                            int(step_data.get("h") or 1080))
-        viewport = {"bounds": bounds or source.region().bounds, "transition": "flyToBounds",
-                    "options": {"padding": [40, 40], "duration": 1.2}}
-        return title, body, f"{step + 1}/{len(views)}", viewport
+    bind(app, source, refresh_wall, output=REFRESH_OUTPUTS,
+         inputs={"health": Input(ID.WALL_LIVE, "data"), "seen": State(ID.WALL_SEEN, "data"),
+                 "lang": State(ID.LANG, "data")})
+    bind(app, source, rotate_wall,
+         output={"title": Output(ID.WALL_PANEL_TITLE, "children"),
+                 "panel": Output(ID.WALL_PANEL, "children"),
+                 "step": Output(ID.WALL_PANEL_STEP, "children"),
+                 "viewport": Output(ID.WALL_MAP, "viewport")},
+         inputs={"step": Input(ID.WALL_STEP, "data"), "config": State(ID.WALL_CONFIG, "data"),
+                 "lang": State(ID.LANG, "data")})

@@ -17,14 +17,14 @@ def init_store(args) -> int:
     """Migrate the store; seed the demo history when it is empty (never overwrites)."""
     source = _source(args)
     source.prepare()
-    print(f"store ready at {source.settings.database_url} (data version {source.version()})")
+    version = source.snapshot().version
+    print(f"store ready at {source.settings.database_url} (data version {version})")
     return 0
 
 
 def figures(args) -> int:
     source = _source(args)
-    print(json.dumps(headline_figures(source.frames(), source.region()), ensure_ascii=False,
-                     indent=2))
+    print(json.dumps(headline_figures(source.snapshot()), ensure_ascii=False, indent=2))
     return 0
 
 

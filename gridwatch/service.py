@@ -1,42 +1,63 @@
-"""The data source handed to the web layer: settings, the store and the region, nothing global."""
+"""The data source handed to the web layer: settings, the store and the region, nothing global.
+
+Callbacks, routes and exporters depend on one method, ``snapshot()``: the tables, their data
+version and the region read together. A test double only has to provide that method and
+``settings``.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from gridwatch.geo.layers import Region, load_region
-from gridwatch.ingest.boundary_versions import active_region_path
-from gridwatch.metrics import Frames, load_frames
 from gridwatch.settings import Settings
-from gridwatch.store.db import data_version, is_empty, make_engine, migrate
+from gridwatch.snapshot import Snapshot, read_snapshot, read_transaction, store_state
+from gridwatch.store.db import is_empty, make_engine, migrate
+from gridwatch.store.regions import active_version_file, region_path
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class DataSource:
-    """Read access to one deployment's region file and store."""
+    """Read access to one deployment's region file and store.
+
+    The newest snapshot is kept per process and read again only when the store's data version,
+    the active boundary version or the region file changes; concurrent requests right after a
+    write wait for one read instead of each reading.
+    """
 
     settings: Settings
     engine: Engine = field(init=False)
+    _current: Snapshot | None = field(init=False, default=None, repr=False)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         self.engine = make_engine(self.settings.database_url)
 
+    def snapshot(self) -> Snapshot:
+        """The store and region as of now, read in one transaction (cached per version)."""
+        with read_transaction(self.engine) as conn:
+            version, region_file = store_state(conn)
+        region = self._region(region_file)
+        with self._lock:
+            current = self._current
+            if current is None or current.store_version != version or current.region is not region:
+                current = read_snapshot(self.engine, self.settings.timezone, self._region)
+                self._current = current
+            return current
+
     def region(self) -> Region:
-        """The active boundary version's region, or the settings' region file when none is."""
-        return load_region(active_region_path(self.engine, self.settings)
-                           or self.settings.geo_path)
+        """The region in force now (for work that needs geography but no store data)."""
+        with read_transaction(self.engine) as conn:
+            return self._region(active_version_file(conn))
 
-    def frames(self) -> Frames:
-        return load_frames(self.engine, self.settings.timezone)
-
-    def version(self) -> str:
-        """Changes whenever the store or the region file changes."""
-        return f"{data_version(self.engine)}-{self.region().fingerprint}"
+    def _region(self, region_file: str | None) -> Region:
+        return load_region(region_path(self.settings, region_file))
 
     def prepare(self) -> None:
         """Migrate the schema; seed the demo history if the store is empty and seeding is on.

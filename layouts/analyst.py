@@ -10,11 +10,12 @@ from dash import dcc, html
 from gridwatch.filters import Filters
 from gridwatch.geo.layers import Region
 from gridwatch.i18n import t
+from gridwatch.mapview import MapView
 from gridwatch.settings import Settings
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
 from layouts.export import export_panel
 from layouts.ids import ID
-from layouts.map import county_map, legend
+from layouts.map import county_map, hideouts, legend
 
 TABLE_COLUMNS = ["code", "name", "village", "township", "level", "colour", "since",
                  "population", "households", "home_isolation", "arrivals_total", "open_tasks",
@@ -125,7 +126,7 @@ def grid_table(lang: str) -> html.Div:
 
 
 def layout(region: Region, settings: Settings, lang: str, filters: Filters, first: date,
-           last: date, lang_href: str, version: str, styles: dict) -> html.Div:
+           last: date, lang_href: str, version: str, view: MapView) -> html.Div:
     """The whole analyst page, born with the filters it was opened with."""
     return html.Div(className="gw-analyst", lang=lang, children=[
         dcc.Location(id=ID.PAGE_URL, refresh=False),
@@ -142,8 +143,9 @@ def layout(region: Region, settings: Settings, lang: str, filters: Filters, firs
                 html.Section(id=ID.KPIS, className="gw-kpis"),
                 html.Div(className="gw-map-row", children=[
                     html.Div(className="gw-card gw-map-card", children=[
-                        county_map(region, settings, lang, styles),
-                        legend(styles, settings.palette, lang),
+                        county_map(region, settings, lang,
+                                   hideouts(view, lang, settings.palette)),
+                        legend(view, settings.palette, lang),
                         html.Small(t("map.hint", lang), className="gw-map-hint"),
                     ]),
                     html.Aside(className="gw-card gw-detail", children=[

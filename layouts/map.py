@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NotRequired, TypedDict
 
 import dash_leaflet as dl
 import pandas as pd
 from dash import html
 
-from gridwatch.filters import Filters
+from gridwatch import style
 from gridwatch.geo.layers import Region, encode_layer
 from gridwatch.i18n import t
-from gridwatch.metrics import (
-    Frames,
-    checkpoint_throughput_on,
-    grid_status,
-    select_grids,
-    selected_townships,
-    township_levels,
-)
+from gridwatch.mapview import MapView
 from gridwatch.settings import Settings
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
 from layouts.ids import ID
@@ -48,19 +42,20 @@ class MapIds:
     labels: str = ID.TOWNSHIP_LABELS
 
 
-def county_map(region: Region, settings: Settings, lang: str, styles: dict,
+def county_map(region: Region, settings: Settings, lang: str, styles: Hideouts,
                ids: MapIds = MapIds(), interactive: bool = True) -> dl.MapContainer:
     """The map with its layers, born with the ``styles`` of the view it opens on.
 
-    The first styles must come with the layout: dash-leaflet drops a ``hideout`` that changes
-    while a layer's GeoJSON is still being fetched.
+    ``styles`` come from ``hideouts``. The first styles must come with the layout:
+    dash-leaflet drops a ``hideout`` that changes while a layer's GeoJSON is still being
+    fetched.
     """
     attribution = t("app.demo_note", lang)
-    base = {"lang": lang}
     overlays = [
         dl.Overlay(dl.GeoJSON(id=ids.neighbours, url=layer_url(region, "neighbours"),
                               style=fn("neighbourStyle"), onEachFeature=fn("neighbourLabel"),
-                              hideout={**base, "dark": not interactive}, interactive=False,
+                              hideout=NeighbourHideout(lang=lang, dark=not interactive),
+                              interactive=False,
                               pane="neighbours"),
                    name=t("map.layer.neighbours", lang), checked=True),
         dl.Overlay(dl.GeoJSON(id=ids.grids, url=layer_url(region, "grids"),
@@ -75,8 +70,8 @@ def county_map(region: Region, settings: Settings, lang: str, styles: dict,
                    name=t("map.layer.townships", lang), checked=True),
         dl.Overlay(dl.GeoJSON(id=ids.county, url=layer_url(region, "county"),
                               style=fn("countyStyle"),
-                              hideout={"dark": not interactive,
-                                       "vscale": None if interactive else 1},
+                              hideout=CountyHideout(dark=not interactive,
+                                                    vscale=None if interactive else 1),
                               interactive=False, pane="county",
                               # The county's style never changes, so fitting the view to it
                               # happens once, when the page opens.
@@ -87,7 +82,8 @@ def county_map(region: Region, settings: Settings, lang: str, styles: dict,
                               hideout=styles["checkpoints"], pane="points"),
                    name=t("map.layer.checkpoints", lang), checked=True),
         dl.Overlay(dl.GeoJSON(id=ids.quarantine, url=layer_url(region, "quarantine_sites"),
-                              pointToLayer=fn("quarantineMarker"), hideout=base, pane="points"),
+                              pointToLayer=fn("quarantineMarker"),
+                              hideout=QuarantineHideout(lang=lang), pane="points"),
                    name=t("map.layer.quarantine", lang), checked=True),
         dl.Overlay(dl.GeoJSON(id=ids.labels, url=layer_url(region, "township_labels"),
                               pointToLayer=fn("townshipLabel"), hideout=styles["labels"],
@@ -130,20 +126,81 @@ def county_map(region: Region, settings: Settings, lang: str, styles: dict,
     )
 
 
-def legend(styles: dict, palette: dict[str, str], lang: str, legend_id: str = ID.LEGEND,
-           class_name: str = "gw-legend") -> html.Div:
-    """The map legend with the count per colour (updated by the callbacks)."""
-    return html.Div(legend_children(styles["legend"], styles["outside"], palette, lang),
-                    id=legend_id, className=class_name)
-
-
 COLOUR_INDEX = {c: i for i, c in enumerate(COLOURS)}
 
 
-def grid_code_string(status, keep) -> str:
-    """One character per grid in code order: '0'-'4' in the filter, 'a'-'e' outside, '-' none."""
+# --- the hideouts: what each layer's style function reads (assets/map.js) ---------------------
+# Map style constants are not sent: map.js reads them from assets/gridwatch-style.js.
+
+class GridHideout(TypedDict):
+    """The grids layer. ``c`` holds one character per grid in code order (feature property
+    ``k``): '0'-'4' the colour index (red..green) of a grid the filter keeps, 'a'-'e' the same
+    for a grid outside it, '-' never assessed. ``p`` patches ``c``: ``{k: character}`` entries
+    win over ``c``, so a later update may send only the grids that changed."""
+
+    lang: str
+    c: str
+    p: NotRequired[dict[str, str]]
+    s: list[str]
+    palette: dict[str, str]
+    labels: dict[str, str]
+    sel: str | None
+    hl: NotRequired[dict[str, dict]]
+
+
+class TownshipHideout(TypedDict):
+    lang: str
+    levels: dict[str, int]
+    selected: list[str]
+    vscale: NotRequired[float]
+
+
+class LabelHideout(TypedDict):
+    lang: str
+    selected: list[str]
+
+
+class CheckpointHideout(TypedDict):
+    lang: str
+    v: dict[str, list[int]]
+    max: int
+    text: dict[str, str]
+    vscale: NotRequired[float]
+
+
+class NeighbourHideout(TypedDict):
+    """Neighbouring counties (fixed for a page): labels in ``lang``, dark on the wall."""
+
+    lang: str
+    dark: bool
+
+
+class CountyHideout(TypedDict):
+    """The county outline (fixed for a page)."""
+
+    dark: bool
+    vscale: float | None
+
+
+class QuarantineHideout(TypedDict):
+    lang: str
+
+
+class Hideouts(TypedDict):
+    grids: GridHideout
+    townships: TownshipHideout
+    labels: LabelHideout
+    checkpoints: CheckpointHideout
+
+
+WALL_SCALE = {"townships": 1.6, "checkpoints": 1.0}
+"""The wall grows township lines and checkpoint markers with its screen height."""
+
+
+def grid_code_string(view: MapView) -> str:
+    """The grids' ``c`` string (see ``GridHideout``) for ``view``."""
     chars = []
-    for colour, inside in zip(status["colour"], keep, strict=True):
+    for colour, inside in zip(view.colours, view.kept, strict=True):
         if colour not in COLOUR_INDEX:
             chars.append("-")
         else:
@@ -151,41 +208,45 @@ def grid_code_string(status, keep) -> str:
     return "".join(chars)
 
 
-def map_styles(frames: Frames, region: Region, filters: Filters, lang: str,
-               palette: dict[str, str], selected_grid: str | None = None) -> dict:
-    """Everything the map's layers need for one view: hideouts and the legend's counts."""
-    status = grid_status(frames, region, filters.as_of).sort_index()
-    keep = select_grids(status, filters)
-    levels = township_levels(frames, region, filters.as_of)
-    towns = selected_townships(region, levels, filters)
-    chosen_towns = list(filters.townships) if filters.townships else (
-        towns if filters.levels else [])
+def hideouts(view: MapView, lang: str, palette: dict[str, str], selected_grid: str | None = None,
+             wall: bool = False, highlights: dict[str, dict] | None = None) -> Hideouts:
+    """Every layer's hideout for ``view``: styles and numbers, never geometry.
+
+    ``wall`` scales lines and markers with the screen; ``highlights`` (grid ``k`` → ``until``
+    and ``dir``) makes the wall pulse changed grids.
+    """
     labels = {c: t(f"colour.{c}", lang) for c in COLOURS}
     labels["none"] = t("colour.none", lang)
     labels["since"] = t("map.tooltip.since", lang, since="{since}")
-    since = ["" if pd.isna(s) else s.strftime("%m-%d %H:%M") for s in status["since"]]
-    throughput = checkpoint_throughput_on(frames, region, filters.as_of)
-    in_towns = region.checkpoints.set_index("code")["township_code"].isin(towns)
-    v = {code: [int(row.vehicles), int(row.people)] for code, row in throughput.iterrows()
-         if in_towns.get(code, False)}
-    biggest = max((a + b for a, b in v.values()), default=1)
-    counts = status[keep]["colour"].value_counts()
-    return {
-        "grids": {"lang": lang, "c": grid_code_string(status, keep), "s": since,
-                  "palette": palette, "labels": labels, "sel": selected_grid},
-        "townships": {"lang": lang, "levels": {k: int(lv) for k, lv in levels.items()},
-                      "selected": chosen_towns},
-        "labels": {"lang": lang, "selected": chosen_towns},
-        "checkpoints": {"lang": lang, "v": v, "max": biggest,
-                        "text": {"vehicles": t("kpi.vehicles", lang),
-                                 "people": t("kpi.people", lang)}},
-        "legend": {c: int(counts.get(c, 0)) for c in COLOURS},
-        "outside": int((~keep).sum()),
-    }
+    since = ["" if pd.isna(s) else s.strftime("%m-%d %H:%M") for s in view.status["since"]]
+    grids = GridHideout(lang=lang, c=grid_code_string(view), s=since, palette=palette,
+                        labels=labels, sel=selected_grid)
+    townships = TownshipHideout(lang=lang, levels=view.levels,
+                                selected=view.chosen_townships)
+    checkpoints = CheckpointHideout(
+        lang=lang, v={code: list(v) for code, v in view.checkpoint_volumes.items()},
+        max=view.biggest_volume,
+        text={"vehicles": t("kpi.vehicles", lang), "people": t("kpi.people", lang)})
+    if highlights is not None:
+        grids["hl"] = highlights
+    if wall:
+        townships["vscale"] = WALL_SCALE["townships"]
+        checkpoints["vscale"] = WALL_SCALE["checkpoints"]
+    return Hideouts(grids=grids, townships=townships,
+                    labels=LabelHideout(lang=lang, selected=view.chosen_townships),
+                    checkpoints=checkpoints)
 
 
-def legend_children(counts: dict[str, int], outside: int, palette: dict[str, str],
-                    lang: str) -> list:
+def legend(view: MapView, palette: dict[str, str], lang: str, legend_id: str = ID.LEGEND,
+           class_name: str = "gw-legend") -> html.Div:
+    """The map legend with the count per colour (updated by the callbacks)."""
+    return html.Div(legend_children(view, palette, lang), id=legend_id, className=class_name)
+
+
+def legend_children(view: MapView, palette: dict[str, str], lang: str) -> list:
+    """The legend's rows: grids per colour, grids outside the filter, the line and marker
+    keys."""
+    counts, outside = view.counts, view.outside
     rows = [html.Div(t("map.legend.title", lang), className="gw-legend-title")]
     for colour in COLOURS:
         rows.append(html.Div(className="gw-legend-row", **{"data-colour": colour}, children=[
@@ -195,13 +256,18 @@ def legend_children(counts: dict[str, int], outside: int, palette: dict[str, str
         ]))
     if outside:
         rows.append(html.Div(className="gw-legend-row gw-legend-muted", children=[
-            html.Span(className="gw-swatch gw-swatch-muted"),
+            html.Span(className="gw-swatch gw-swatch-muted",
+                      style={"background": style.MUTED_FILL,
+                             "borderColor": style.MUTED_EDGE}),
             html.Span(t("map.legend.filtered_out", lang)), html.B(str(outside)),
         ]))
     rows.append(html.Div(t("map.legend.levels", lang), className="gw-legend-title"))
     for level in CONTROL_LEVELS:
         rows.append(html.Div(className="gw-legend-row", children=[
-            html.Span(className=f"gw-line gw-line-{level}"),
+            html.Span(className=f"gw-line gw-line-{level}",
+                      style={"borderTopColor": style.LEVEL_STROKE[level],
+                             "borderTopStyle": "dashed" if level in style.LEVEL_DASH
+                             else "solid"}),
             html.Span(t(f"level.{level}", lang)),
         ]))
     rows.append(html.Div(className="gw-legend-row", children=[

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 from dash import dcc, html
 
 from gridwatch.geo.layers import Region
 from gridwatch.i18n import duration, t
+from gridwatch.mapview import MapView
 from gridwatch.settings import Settings
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
+from layouts.charts import FONT
 from layouts.ids import ID
-from layouts.map import MapIds, county_map, legend
+from layouts.map import MapIds, county_map, hideouts, legend
 
 WALL_MAP = MapIds(map=ID.WALL_MAP, neighbours=ID.WALL_NEIGHBOURS, grids=ID.WALL_GRIDS,
                   townships=ID.WALL_TOWNSHIPS, county=ID.WALL_COUNTY,
@@ -18,7 +21,7 @@ WALL_MAP = MapIds(map=ID.WALL_MAP, neighbours=ID.WALL_NEIGHBOURS, grids=ID.WALL_
 VIEWS = ("checkpoints", "tasks", "focus")
 
 
-def layout(region: Region, settings: Settings, lang: str, styles: dict, config: dict,
+def layout(region: Region, settings: Settings, lang: str, view: MapView, config: dict,
            seen: dict) -> html.Div:
     """The wall page. ``config`` holds the rotation, thresholds and the banner texts the
     browser needs; ``seen`` is the picture the page opens with (for spotting changes)."""
@@ -39,8 +42,10 @@ def layout(region: Region, settings: Settings, lang: str, styles: dict, config: 
         html.Div(id=ID.WALL_BANNER, className="wall-banner", hidden=True, role="alert"),
         html.Div(className="wall-body", children=[
             html.Div(className="wall-map", children=[
-                county_map(region, settings, lang, styles, ids=WALL_MAP, interactive=False),
-                legend(styles, settings.palette, lang, legend_id=ID.WALL_LEGEND,
+                county_map(region, settings, lang,
+                           hideouts(view, lang, settings.palette, wall=True), ids=WALL_MAP,
+                           interactive=False),
+                legend(view, settings.palette, lang, legend_id=ID.WALL_LEGEND,
                        class_name="gw-legend wall-legend"),
             ]),
             html.Div(id=ID.WALL_KPIS, className="wall-kpis"),
@@ -157,3 +162,71 @@ def ticker_items(events, lang: str) -> list:
             html.B(f"【{label}】"), getattr(e, f"title_{lang}"),
             html.Span(e.at.strftime(" %m-%d %H:%M"), className="wall-muted")]))
     return items + [html.Span(i.children, className=i.className) for i in items]
+
+
+# --- the rotation's panels ---------------------------------------------------------------------
+
+def _dark(fig: go.Figure, screen_height: int) -> go.Figure:
+    """Dark chart styling with text sized for the wall's screen height."""
+    size = max(14, round(screen_height * 0.017))
+    fig.update_layout(template="plotly_dark", paper_bgcolor="rgba(0,0,0,0)",
+                      plot_bgcolor="rgba(0,0,0,0)", font={"family": FONT, "size": size},
+                      margin={"l": 5 * size, "r": size, "t": 3 * size, "b": 2 * size},
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+                      autosize=True)
+    fig.update_xaxes(nticks=8, tickangle=0)
+    return fig
+
+
+def _graph(fig: go.Figure, screen_height: int) -> dcc.Graph:
+    return dcc.Graph(figure=_dark(fig, screen_height),
+                     config={"displayModeBar": False, "staticPlot": True},
+                     className="wall-graph")
+
+
+def checkpoint_panel(series, lang: str, screen_height: int) -> list:
+    """Vehicles and people per day at every checkpoint (``series`` is daily)."""
+    x = [d.isoformat()[5:] for d in series.index]
+    fig = go.Figure()
+    for column, colour in (("vehicles", "#90caf9"), ("people", "#ffcc80")):
+        fig.add_scatter(x=x, y=series[column], name=t(f"chart.checkpoints.{column}", lang),
+                        mode="lines+markers", line={"width": 4, "color": colour},
+                        marker={"size": screen_height // 120})
+    return [_graph(fig, screen_height)]
+
+
+def task_panel(table, towns: dict[str, str], lang: str, screen_height: int) -> list:
+    """Share of task assignments completed per township, lowest first."""
+    total = table.sum(axis=1).replace(0, 1)
+    order = ((table["on_time"] + table["late"]) / total).sort_values()
+    fig = go.Figure(go.Bar(x=(order * 100).round(1), y=[towns[c] for c in order.index],
+                           orientation="h", marker_color="#66bb6a",
+                           text=[f"{v:.0%}" for v in order], textposition="inside"))
+    fig.update_xaxes(range=[0, 100], title=t("wall.completion", lang) + " %")
+    return [_graph(fig, screen_height)]
+
+
+def focus_panel(a, grid_names, end, lang: str) -> list:
+    """Why township ``a`` (a ``TownshipAttention``) needs attention: hot grids, overdue
+    tasks and open leads with their age at ``end``."""
+    if a is None:
+        return [html.Div(t("wall.changes.none", lang))]
+    return [
+        html.Div(className="wall-focus-figures", children=[
+            html.Div(t("wall.focus.hot", lang, red=a.red, orange=a.orange)),
+            html.Div(t("wall.focus.overdue", lang, n=a.overdue_tasks)),
+            html.Div(t("wall.focus.leads", lang, n=a.open_leads)),
+        ]),
+        *([html.H3(t("wall.focus.grids", lang)),
+           html.Ul([html.Li(grid_names[g]) for g in a.hot_grids[:6]], className="wall-list")]
+          if a.hot_grids else []),
+        *([html.H3(t("wall.focus.tasks", lang)),
+           html.Ul([html.Li(f"{r.code} {getattr(r, f'title_{lang}')}")
+                    for r in a.overdue.drop_duplicates("task_id").head(4).itertuples()],
+                   className="wall-list")] if a.overdue_tasks else []),
+        *([html.H3(t("wall.focus.open_leads", lang)),
+           html.Ul([html.Li(f"{getattr(r, f'summary_{lang}')} · "
+                            f"{duration((end - r.reported_at).total_seconds() / 60, lang)}")
+                    for r in a.leads.head(4).itertuples()], className="wall-list")]
+          if a.open_leads else []),
+    ]

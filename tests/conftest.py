@@ -47,5 +47,6 @@ def fresh_source(seeded_db, tmp_path) -> DataSource:
 
 
 @pytest.fixture(scope="session")
-def frames(source):
-    return source.frames()
+def snap(source):
+    """The seeded demo store's snapshot (read-only)."""
+    return source.snapshot()

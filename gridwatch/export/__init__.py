@@ -25,6 +25,7 @@ from gridwatch.export.options import (
 from gridwatch.export.render import Stamp
 from gridwatch.geo.layers import Region
 from gridwatch.service import DataSource
+from gridwatch.snapshot import Snapshot
 
 __all__ = [
     "KINDS", "ExportOptionError", "ExportRequest", "ExportResult", "StaleExport",
@@ -79,28 +80,29 @@ def filename_for(request: ExportRequest, eid: str) -> str:
     return f"gridwatch-{what}_{request.as_of.isoformat()}_{eid}.{EXTENSIONS[request.kind]}"
 
 
-def run_export(source: DataSource, request: ExportRequest,
-               log: ExportLog | None = None) -> ExportResult:
-    """Produce the file for ``request`` from ``source``'s current data.
+def run_export(source: DataSource, request: ExportRequest, log: ExportLog | None = None,
+               snap: Snapshot | None = None) -> ExportResult:
+    """Produce the file for ``request`` from ``snap`` (default: ``source``'s current data).
 
-    The export is recorded in the export log the first time; later calls with the same
-    request on the same data version reuse its generation time and give the same bytes.
+    The file is stamped with the version of the data it was drawn from. The export is
+    recorded in the export log the first time; later calls with the same request on the same
+    data version reuse its generation time and give the same bytes.
     """
     from gridwatch.export import pack, render, tables
 
-    version = source.version()
-    region, frames = source.region(), source.frames()
+    snap = snap or source.snapshot()
+    version, region = snap.version, snap.region
     log = log or ExportLog(log_path(source.settings))
     record = log.record(request, version, source.settings.timezone)
     stamp = Stamp(export_id=record.export_id, data_version=version,
                   generated=record.generated, synthetic=is_synthetic(region))
     palette = source.settings.palette
     if request.kind in MAP_KINDS:
-        content = render.render_map(frames, region, request, palette, stamp)
+        content = render.render_map(snap, request, palette, stamp)
     elif request.kind == "pack":
-        content = pack.render_pack(frames, region, request, palette, stamp)
+        content = pack.render_pack(snap, request, palette, stamp)
     else:
-        content = tables.render_data(frames, region, request, stamp)
+        content = tables.render_data(snap, request, stamp)
     return ExportResult(content=content, filename=filename_for(request, record.export_id),
                         mimetype=MIME_TYPES[request.kind], record=record)
 
@@ -119,12 +121,12 @@ def replay(source: DataSource, eid: str, log: ExportLog | None = None) -> Export
     record = log.find(eid)
     if record is None:
         raise UnknownExport(eid)
-    if record.data_version != source.version():
+    snap = source.snapshot()
+    if record.data_version != snap.version:
         raise StaleExport(record)
-    region, frames = source.region(), source.frames()
     request = request_from_params(record.request["kind"], _params(record.query),
-                                  region.townships["code"], frames.first_day, frames.last_day)
-    return run_export(source, request, log)
+                                  snap.region.townships["code"], snap.first_day, snap.last_day)
+    return run_export(source, request, log, snap)
 
 
 def _params(query: str) -> dict[str, str]:

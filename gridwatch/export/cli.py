@@ -16,20 +16,20 @@ def export(args) -> int:
     """Write one export to ``--output`` (default: its own file name in the current folder)."""
     settings = Settings.from_env(database_url=args.database_url)
     source = DataSource(settings)
-    region, frames = source.region(), source.frames()
+    snap = source.snapshot()
     params = {"level": args.level, "township": args.township, "colour": args.colour,
               "date": args.date, "lang": args.lang, "paper": args.paper,
               "orientation": args.orientation, "title": args.title, "bbox": args.bbox,
               "since": args.since, "table": args.table}
     try:
         request = request_from_params(args.format, {k: v for k, v in params.items() if v},
-                                      region.townships["code"], frames.first_day,
-                                      frames.last_day, settings.default_language)
+                                      snap.region.townships["code"], snap.first_day,
+                                      snap.last_day, settings.default_language)
     except ExportOptionError as err:
         print(t("export.error.option", args.lang or settings.default_language,
                 param=err.param, value=err.value), file=sys.stderr)
         return 2
-    result = run_export(source, request)
+    result = run_export(source, request, snap=snap)
     output = Path(args.output) if args.output else Path(result.filename)
     if output.is_dir():
         output = output / result.filename

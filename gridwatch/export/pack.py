@@ -23,7 +23,6 @@ from gridwatch.export.options import ExportRequest
 from gridwatch.export.render import (
     GREY,
     INK,
-    LEVEL_STROKE,
     Page,
     Stamp,
     describe_filters,
@@ -34,26 +33,23 @@ from gridwatch.export.render import (
     wrap,
 )
 from gridwatch.filters import Filters
-from gridwatch.geo.layers import Region
 from gridwatch.i18n import duration, t
 from gridwatch.metrics import (
-    Frames,
     checkpoint_series,
     compute_kpis,
     task_completion_by_township,
 )
+from gridwatch.snapshot import Snapshot
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
+from gridwatch.style import LEVEL_STROKE, TASK_COLOURS
 
-TASK_COLOURS = {"on_time": "#43a047", "late": "#9ccc65", "open": "#90a4ae", "overdue": "#e53935"}
-"""As in the analyst view's chart."""
 MAX_TABLE_PAGES = 3
 ROW_MM = 6.2
 
 
 @dataclass(frozen=True)
 class PackContext:
-    frames: Frames
-    region: Region
+    snap: Snapshot
     request: ExportRequest
     palette: dict[str, str]
     stamp: Stamp
@@ -70,14 +66,14 @@ class PackContext:
 PageMaker = Callable[[str], Page]
 
 
-def render_pack(frames: Frames, region: Region, request: ExportRequest, palette: dict[str, str],
+def render_pack(snap: Snapshot, request: ExportRequest, palette: dict[str, str],
                 stamp: Stamp) -> bytes:
     """The briefing pack for ``request`` as PDF bytes.
 
     Parameters
     ----------
-    frames, region
-        The data snapshot and the geography.
+    snap : Snapshot
+        The data and the geography, read together.
     request : ExportRequest
         Filters, language, paper and orientation (all pages), map extent and title, and
         ``compare_day`` for the "what changed" page.
@@ -86,11 +82,11 @@ def render_pack(frames: Frames, region: Region, request: ExportRequest, palette:
     stamp : Stamp
         Export ID, data version and generation time (footer and PDF metadata).
     """
-    ctx = PackContext(frames, region, request, palette, stamp)
+    ctx = PackContext(snap, request, palette, stamp)
     lang = request.lang
     with print_style(stamp.export_id):
         makers: list[PageMaker] = [
-            lambda label: map_page(frames, region, request, palette, stamp, label).page,
+            lambda label: map_page(snap, request, palette, stamp, label).page,
             lambda label: kpi_page(ctx, label),
             lambda label: chart_page(ctx, label),
         ]
@@ -100,7 +96,7 @@ def render_pack(frames: Frames, region: Region, request: ExportRequest, palette:
         total = len(makers)
         buffer = io.BytesIO()
         title = f"{t('export.pack.title', lang)} {request.as_of.isoformat()}"
-        subject = describe_filters(request.filters, region, lang, request.bbox is not None)
+        subject = describe_filters(request.filters, snap.region, lang, request.bbox is not None)
         figures = [make(t("export.page", lang, page=number, pages=total)).fig
                    for number, make in enumerate(makers, start=1)]
         with truetype_text(figures, int(stamp.generated.timestamp())), \
@@ -115,7 +111,7 @@ def new_page(ctx: PackContext, heading: str, label: str) -> Page:
     lang = ctx.lang
     page = Page(ctx.request.paper, ctx.request.orientation)
     title = f"{ctx.request.title or t('export.pack.title', lang)} · {heading}"
-    page.frame(title, describe_filters(ctx.filters, ctx.region, lang),
+    page.frame(title, describe_filters(ctx.filters, ctx.snap.region, lang),
                t("app.as_of", lang, day=ctx.request.as_of.isoformat()),
                generated_text(ctx.stamp, lang), footer_left(ctx.stamp, lang),
                f"{t('app.title', lang)}  ·  {label}")
@@ -131,7 +127,7 @@ def _signed(n: int) -> str:
 def kpi_page(ctx: PackContext, label: str) -> Page:
     """The key figures as tiles: colours with their change, then six figure tiles."""
     lang = ctx.lang
-    k = compute_kpis(ctx.frames, ctx.region, ctx.filters)
+    k = compute_kpis(ctx.snap, ctx.filters)
     page = new_page(ctx, t("export.pack.kpis", lang), label)
     s = page.k
     bx, by, bw, bh = page.body
@@ -224,9 +220,8 @@ def chart_page(ctx: PackContext, label: str) -> Page:
         w, h = bw - 30 * s, (bh - gap) / 2 - 32 * s
         boxes = [(bx + 26 * s, by + bh / 2 + gap / 2 + 14 * s, w, h),
                  (bx + 18 * s, by + 22 * s, w + 8 * s, h)]
-    tasks = task_completion_by_township(ctx.frames, ctx.region, ctx.filters)
-    names = dict(zip(ctx.region.townships["code"], ctx.region.townships[f"name_{lang}"],
-                     strict=True))
+    tasks = task_completion_by_township(ctx.snap, ctx.filters)
+    names = ctx.snap.region.names("townships", lang)
     ax = page.axes(*boxes[0])
     page.text(boxes[0][0] - 22 * s, boxes[0][1] + boxes[0][3] + 5 * s,
               t("chart.tasks.title", lang), 10, fontweight="bold", va="bottom")
@@ -243,7 +238,7 @@ def chart_page(ctx: PackContext, label: str) -> Page:
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), ncols=4, frameon=False,
               fontsize=7.5 * page.fs)
 
-    series = checkpoint_series(ctx.frames, ctx.region, ctx.filters)
+    series = checkpoint_series(ctx.snap, ctx.filters)
     ax = page.axes(*boxes[1])
     page.text(boxes[1][0] - 14 * s, boxes[1][1] + boxes[1][3] + 5 * s,
               t("chart.checkpoints.title", lang), 10, fontweight="bold", va="bottom")
@@ -287,7 +282,7 @@ Column = tuple[str, float, str]  # header, relative width, alignment ("left"/"ri
 
 def red_orange_rows(ctx: PackContext) -> tuple[list[Column], list[list]]:
     lang = ctx.lang
-    table = tables.red_orange_grids(ctx.frames, ctx.region, ctx.filters)
+    table = tables.red_orange_grids(ctx.snap, ctx.filters)
     columns = [(t("table.code", lang), 1.5, "left"), (t("table.name", lang), 1.7, "left"),
                (t("table.village", lang), 1.5, "left"), (t("table.township", lang), 1.2, "left"),
                (t("table.colour", lang), 0.8, "left"), (t("table.since", lang), 1.3, "left"),
@@ -304,9 +299,8 @@ def red_orange_rows(ctx: PackContext) -> tuple[list[Column], list[list]]:
 
 def overdue_rows(ctx: PackContext) -> tuple[list[Column], list[list]]:
     lang = ctx.lang
-    table = tables.overdue_tasks(ctx.frames, ctx.region, ctx.filters)
-    names = dict(zip(ctx.region.townships["code"], ctx.region.townships[f"name_{lang}"],
-                     strict=True))
+    table = tables.overdue_tasks(ctx.snap, ctx.filters)
+    names = ctx.snap.region.names("townships", lang)
     sep = "、" if lang == "zh" else ", "
     columns = [(t("export.col.task", lang), 1.0, "left"),
                (t("export.col.task_title", lang), 3.4, "left"),
@@ -410,8 +404,8 @@ def change_pages(ctx: PackContext) -> list[PageMaker]:
     """"What changed since <day>": a count per township, then the grids that changed."""
     lang = ctx.lang
     since = ctx.request.compare_day
-    changes = tables.colour_changes(ctx.frames, ctx.region, ctx.filters, since)
-    by_town = tables.changes_by_township(changes, ctx.region, lang)
+    changes = tables.colour_changes(ctx.snap, ctx.filters, since)
+    by_town = tables.changes_by_township(changes, ctx.snap.region, lang)
     up, down = int((changes["direction"] == "up").sum()), int((changes["direction"] ==
                                                                "down").sum())
     town_rows = [[r["township"], int(r["up"]), int(r["down"]), int(r["up"] + r["down"])]

@@ -6,9 +6,10 @@ inset, the legend with the count per colour and the source notes, and a footer w
 export ID. Everything is laid out in millimetres on the paper, so A4 and A3, landscape and
 portrait come from one description.
 
-The map shows exactly what the analyst view shows for the same filters: the same grids in the
-same colours (from the settings' palette), grids outside the filter muted grey, township
-boundaries by control level. Fills are drawn opaque (the screen blends them over the map),
+The map shows exactly what the analyst view shows for the same filters: both draw the
+``MapView`` of ``gridwatch.mapview`` with the constants of ``gridwatch.style`` (the same grids
+in the same colours from the settings' palette, grids outside the filter muted, township
+boundaries by control level). Fills are drawn opaque (the screen blends them over the map),
 so a printed colour equals its palette value.
 """
 
@@ -32,32 +33,18 @@ from matplotlib.transforms import Affine2D
 from pyproj import Transformer
 from shapely.geometry import box
 
+from gridwatch import style
 from gridwatch.export.fonts import print_style, truetype_text
 from gridwatch.export.options import PAPERS_MM, ExportRequest
 from gridwatch.filters import Filters
 from gridwatch.geo.layers import METRIC_CRS, Region
 from gridwatch.i18n import t
-from gridwatch.metrics import (
-    Frames,
-    checkpoint_throughput_on,
-    grid_status,
-    select_grids,
-    selected_townships,
-    township_levels,
-)
+from gridwatch.mapview import MapView, map_view
+from gridwatch.snapshot import Snapshot
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
 
-MUTED = "#cfd8dc"
-"""Grids outside the filter, as on screen."""
-MUTED_EDGE = "#90a4ae"
-UNMARKED = "#9e9e9e"
 INK = "#263238"
 GREY = "#607d8b"
-LEVEL_STROKE = {1: "#4a148c", 2: "#283593", 3: "#455a64"}
-LEVEL_WIDTH = {1: 1.5, 2: 1.0, 3: 0.6}
-CHECKPOINT = "#263238"
-QUARANTINE = "#6a1b9a"
-NEIGHBOUR_FILL = "#eceff1"
 PROVINCE_FILL = {"浙江省": "#e3eaf5", "安徽省": "#eef3e2", "江西省": "#f7efdc"}
 DPI = 300
 MM = 1 / 25.4
@@ -177,52 +164,25 @@ def wrap(text: str, width_mm: float, size_pt: float) -> str:
     return textwrap.fill(text, max(int(width_mm / (em * 0.52)), 8))
 
 
-# --- what the map shows ----------------------------------------------------------------------
+# --- what the map shows: gridwatch.mapview decides, this only turns it into fills ----------
 
-@dataclass(frozen=True)
-class MapState:
-    """The view's state on the as-of day: every grid's fill and the legend's counts."""
-
-    fills: list[str]  # per grid, in code order
-    edges: list[str]
-    counts: dict[str, int]  # per colour, grids in the filter
-    unmarked: int
-    outside: int
-    levels: dict[str, int]  # township → control level
-    chosen_towns: list[str]
-    checkpoint_size: dict[str, float]  # 0..1 share of the biggest throughput
-    status: pd.DataFrame
-
-
-def map_state(frames: Frames, region: Region, filters: Filters,
-              palette: dict[str, str]) -> MapState:
-    """What the analyst map shows for ``filters`` (mirrors ``layouts.map.map_styles``)."""
-    day = filters.as_of
-    status = grid_status(frames, region, day).sort_index()
-    keep = select_grids(status, filters)
-    levels = township_levels(frames, region, day)
-    towns = selected_townships(region, levels, filters)
-    chosen = list(filters.townships) if filters.townships else (towns if filters.levels else [])
+def grid_fills(view: MapView, palette: dict[str, str]) -> tuple[list[str], list[str]]:
+    """Per grid in code order: fill and edge colours, as the screen draws them (opaque)."""
     fills, edges = [], []
-    for colour, inside in zip(status["colour"], keep, strict=True):
+    for colour, inside in zip(view.colours, view.kept, strict=True):
         if not inside:
-            fills.append(MUTED)
-            edges.append("#b0bec5")
+            fills.append(style.MUTED_FILL)
+            edges.append(style.MUTED_EDGE)
         else:
-            fills.append(palette[colour] if colour in palette else UNMARKED)
-            edges.append("#ffffff")
-    throughput = checkpoint_throughput_on(frames, region, day)
-    in_towns = region.checkpoints.set_index("code")["township_code"].isin(towns)
-    volume = {code: float(row.vehicles + row.people) if in_towns.get(code, False) else 0.0
-              for code, row in throughput.iterrows()}
-    biggest = max(max(volume.values(), default=1.0), 1.0)
-    counts = status[keep]["colour"].value_counts()
-    return MapState(
-        fills=fills, edges=edges, counts={c: int(counts.get(c, 0)) for c in COLOURS},
-        unmarked=int(status[keep]["colour"].isna().sum()), outside=int((~keep).sum()),
-        levels={k: int(v) for k, v in levels.items()}, chosen_towns=chosen,
-        checkpoint_size={c: v / biggest for c, v in volume.items()}, status=status,
-    )
+            fills.append(palette[colour] if colour in palette else style.UNMARKED)
+            edges.append(style.GRID_EDGE)
+    return fills, edges
+
+
+def level_dash(level: int):
+    """A control level's line style for matplotlib: the screen's dash pattern, or solid."""
+    dash = style.LEVEL_DASH.get(level)
+    return (0, tuple(v * style.PRINT_SCALE for v in dash)) if dash else "-"
 
 
 @lru_cache(maxsize=4)
@@ -262,41 +222,47 @@ def map_extent(region: Region, bbox: tuple[float, float, float, float] | None,
 
 # --- drawing the map -------------------------------------------------------------------------
 
-def draw_map(ax, region: Region, state: MapState, extent, lang: str, fs: float) -> None:
+def draw_map(ax, region: Region, view: MapView, palette: dict[str, str], extent, lang: str,
+             fs: float) -> None:
     """The map's layers, in the analyst view's drawing order, clipped to ``extent``."""
     layers = projected(region)
     xmin, xmax, ymin, ymax = extent
     ax.set_facecolor("#f7f9fa")
-    view = box(xmin, ymin, xmax, ymax)
+    window = box(xmin, ymin, xmax, ymax)
     neighbours = layers["neighbours"]
-    neighbours.plot(ax=ax, facecolor=NEIGHBOUR_FILL, edgecolor=MUTED_EDGE, linewidth=0.6,
+    neighbours.plot(ax=ax, facecolor=style.NEIGHBOUR_FILL, edgecolor=style.NEIGHBOUR_EDGE,
+                    linewidth=0.6,
                     zorder=1)
     for _, row in neighbours.iterrows():
-        part = row.geometry.intersection(view)
-        if part.is_empty or part.area < 0.03 * view.area:
+        part = row.geometry.intersection(window)
+        if part.is_empty or part.area < 0.03 * window.area:
             continue
         p = part.representative_point()
         ax.text(p.x, p.y, f"{row[f'name_{lang}']}\n{row[f'province_{lang}']}", ha="center",
                 va="center", fontsize=7 * fs, color="#78909c", zorder=2, linespacing=1.3)
-    layers["grids"].plot(ax=ax, color=state.fills, edgecolor=state.edges, linewidth=0.2,
+    fills, edges = grid_fills(view, palette)
+    layers["grids"].plot(ax=ax, color=fills, edgecolor=edges, linewidth=0.2,
                          zorder=3)
     towns = layers["townships"]
     for level in CONTROL_LEVELS:
-        sub = towns[towns["code"].map(state.levels).fillna(3).astype(int) == level]
+        sub = towns[towns["code"].map(view.levels).fillna(3).astype(int) == level]
         if len(sub):
-            sub.boundary.plot(ax=ax, color=LEVEL_STROKE[level], linewidth=LEVEL_WIDTH[level],
-                              linestyle=(0, (4, 2.5)) if level == 3 else "-", zorder=4)
-    chosen = towns[towns["code"].isin(state.chosen_towns)]
+            sub.boundary.plot(ax=ax, color=style.LEVEL_STROKE[level],
+                              linewidth=style.LEVEL_WIDTH[level] * style.PRINT_SCALE,
+                              linestyle=level_dash(level), zorder=4)
+    chosen = towns[towns["code"].isin(view.chosen_townships)]
     if len(chosen):
         chosen.boundary.plot(ax=ax, color=INK, linewidth=2.0, zorder=4.5)
     layers["county"].boundary.plot(ax=ax, color="#111111", linewidth=1.8, zorder=5)
     cps = layers["checkpoints"]
-    sizes = cps["code"].map(state.checkpoint_size).fillna(0.0).to_numpy()
-    radius = 1.6 + 4.0 * np.sqrt(sizes)
-    ax.scatter(cps.geometry.x, cps.geometry.y, s=(2 * radius) ** 2, c=CHECKPOINT, alpha=0.9,
+    radius = np.array([style.checkpoint_radius(view.checkpoint_share(code))
+                       for code in cps["code"]]) * style.PRINT_SCALE
+    ax.scatter(cps.geometry.x, cps.geometry.y, s=(2 * radius) ** 2, c=style.CHECKPOINT_FILL,
+               alpha=0.9,
                edgecolors="white", linewidths=0.7, zorder=6)
     sites = layers["quarantine_sites"]
-    ax.scatter(sites.geometry.x, sites.geometry.y, s=(7 * fs) ** 2, marker="s", c=QUARANTINE,
+    ax.scatter(sites.geometry.x, sites.geometry.y, s=(7 * fs) ** 2, marker="s",
+               c=style.QUARANTINE_FILL,
                edgecolors="white", linewidths=0.6, zorder=6)
     for pt in sites.geometry:
         ax.text(pt.x, pt.y, "隔", fontsize=4.6 * fs, color="white", ha="center",
@@ -306,7 +272,7 @@ def draw_map(ax, region: Region, state: MapState, extent, lang: str, fs: float) 
         p = row.geometry
         if not (xmin < p.x < xmax and ymin < p.y < ymax):
             continue
-        selected = row["code"] in state.chosen_towns
+        selected = row["code"] in view.chosen_townships
         ax.text(p.x, p.y, row[f"name_{lang}"], fontsize=(8.2 if selected else 7.2) * fs,
                 fontweight="bold", color="#102027", ha="center", va="center", zorder=7,
                 path_effects=halo, clip_on=True)
@@ -430,7 +396,7 @@ def locator(page: Page, region: Region, extent, is_view: bool, lang: str, rect) 
     provinces = gpd.GeoDataFrame(everything, crs=METRIC_CRS).dissolve("province_zh")
     for name, row in provinces.iterrows():
         gpd.GeoSeries([row.geometry], crs=METRIC_CRS).plot(
-            ax=ax, facecolor=PROVINCE_FILL.get(name, NEIGHBOUR_FILL), edgecolor="none")
+            ax=ax, facecolor=PROVINCE_FILL.get(name, style.NEIGHBOUR_FILL), edgecolor="none")
     neighbours.boundary.plot(ax=ax, color="#b0bec5", linewidth=0.35)
     provinces.boundary.plot(ax=ax, color="#78909c", linewidth=0.9, linestyle=(0, (5, 2, 1, 2)))
     layers["county"].plot(ax=ax, facecolor="#c62828", edgecolor="#7f0000", linewidth=0.6,
@@ -463,22 +429,24 @@ def locator(page: Page, region: Region, extent, is_view: bool, lang: str, rect) 
         spine.set_color(GREY)
 
 
-def legend(page: Page, state: MapState, palette: dict[str, str], lang: str, rect) -> None:
+def legend(page: Page, view: MapView, palette: dict[str, str], lang: str, rect) -> None:
     """The legend box: grid colours with their counts, then the other symbols."""
     x, y, w, h = rect
     k = page.k
     page.fig.add_artist(FancyBboxPatch((x, y), w, h, boxstyle=f"round,pad=0,rounding_size={k}",
                                        transform=page.mm, facecolor="white",
                                        edgecolor="#90a4ae", linewidth=0.6))
+    counts = view.counts
     rows: list[tuple] = [("title", t("export.legend", lang)),
                          ("section", t("map.legend.title", lang))]
     for colour in COLOURS:
         rows.append(("fill", palette[colour], t(f"colour.{colour}", lang),
-                     state.counts[colour]))
-    if state.unmarked:
-        rows.append(("fill", UNMARKED, t("colour.none", lang), state.unmarked))
-    if state.outside:
-        rows.append(("fill", MUTED, t("map.legend.filtered_out", lang), state.outside))
+                     counts[colour]))
+    if view.unmarked:
+        rows.append(("fill", style.UNMARKED, t("colour.none", lang), view.unmarked))
+    if view.outside:
+        rows.append(("fill", style.MUTED_FILL, t("map.legend.filtered_out", lang),
+                     view.outside))
     rows.append(("section", t("map.legend.levels", lang)))
     for level in CONTROL_LEVELS:
         rows.append(("line", level, t(f"level.{level}", lang)))
@@ -505,8 +473,8 @@ def legend(page: Page, state: MapState, palette: dict[str, str], lang: str, rect
                       fontweight="bold")
         elif kind == "line":
             level = row[1]
-            page.line(sx, sx + sw, cy, cy, color=LEVEL_STROKE[level],
-                      linewidth=LEVEL_WIDTH[level] * 1.2,
+            page.line(sx, sx + sw, cy, cy, color=style.LEVEL_STROKE[level],
+                      linewidth=style.LEVEL_WIDTH[level] * style.PRINT_SCALE * 1.2,
                       linestyle=(0, (4, 2.5)) if level == 3 else "-")
             page.text(tx, cy, row[2], 7, va="center")
         elif kind == "county":
@@ -515,12 +483,13 @@ def legend(page: Page, state: MapState, palette: dict[str, str], lang: str, rect
         elif kind == "checkpoint":
             for i, r in enumerate((0.7, 1.2)):
                 page.fig.add_artist(Circle((sx + (1.2 + i * 3.2) * k, cy), r * k,
-                                               transform=page.mm, facecolor=CHECKPOINT,
+                                               transform=page.mm, facecolor=style.CHECKPOINT_FILL,
                                                edgecolor="white", linewidth=0.4))
             page.text(tx, cy, row[1], 7, va="center")
         elif kind == "quarantine":
             side = sh * 1.05
-            page.rect(sx + sw / 2 - side / 2, cy - side / 2, side, side, facecolor=QUARANTINE,
+            page.rect(sx + sw / 2 - side / 2, cy - side / 2, side, side,
+                      facecolor=style.QUARANTINE_FILL,
                       edgecolor="white", linewidth=0.4)
             page.text(sx + sw / 2, cy, "隔", 4.8, color="white", ha="center", va="center")
             page.text(tx, cy, row[1], 7, va="center")
@@ -535,8 +504,7 @@ def describe_filters(filters: Filters, region: Region, lang: str, is_view: bool 
         parts.append(t("export.filters.levels", lang,
                        values=sep.join(t(f"level.{v}", lang) for v in filters.levels)))
     if filters.townships:
-        names = dict(zip(region.townships["code"], region.townships[f"name_{lang}"],
-                         strict=True))
+        names = region.names("townships", lang)
         shown = [names.get(c, c) for c in filters.townships[:5]]
         more = len(filters.townships) - len(shown)
         text = sep.join(shown) + (f" {t('export.filters.more', lang, n=len(filters.townships))}"
@@ -561,7 +529,7 @@ class MapPage:
     page: Page
     ax: object
     extent: tuple[float, float, float, float]
-    state: MapState
+    view: MapView
 
 
 def default_title(lang: str) -> str:
@@ -577,14 +545,14 @@ def generated_text(stamp: Stamp, lang: str) -> str:
     return t("export.generated_at", lang, time=stamp.generated.strftime("%Y-%m-%d %H:%M"))
 
 
-def map_page(frames: Frames, region: Region, request: ExportRequest, palette: dict[str, str],
+def map_page(snap: Snapshot, request: ExportRequest, palette: dict[str, str],
              stamp: Stamp, page_label: str = "") -> MapPage:
     """Lay out one map page for ``request`` (the figure is not saved)."""
     with print_style(stamp.export_id):
-        return _map_page(frames, region, request, palette, stamp, page_label)
+        return _map_page(snap, request, palette, stamp, page_label)
 
 
-def _map_page(frames: Frames, region: Region, request: ExportRequest, palette: dict[str, str],
+def _map_page(snap: Snapshot, request: ExportRequest, palette: dict[str, str],
               stamp: Stamp, page_label: str) -> MapPage:
     # Text takes its font when created: everything is drawn inside ``print_style``.
     lang = request.lang
@@ -610,22 +578,23 @@ def _map_page(frames: Frames, region: Region, request: ExportRequest, palette: d
         legend_rect = (bx + col + gap, by, col, panel_h)
         notes_rect = (bx + 2 * (col + gap), by, col, panel_h)
     aspect = map_box[2] / map_box[3]
+    region = snap.region
     extent = map_extent(region, request.bbox, aspect)
-    state = map_state(frames, region, request.filters, palette)
+    view = map_view(snap, request.filters)
     title = request.title or default_title(lang)
     pages = page_label or t("export.page", lang, page=1, pages=1)
     page.frame(title, describe_filters(request.filters, region, lang, request.bbox is not None),
                t("app.as_of", lang, day=request.as_of.isoformat()), generated_text(stamp, lang),
                footer_left(stamp, lang), f"{t('app.title', lang)}  ·  {pages}")
     ax = page.axes(*map_box)
-    draw_map(ax, region, state, extent, lang, page.fs)
+    draw_map(ax, region, view, palette, extent, lang, page.fs)
     graticule_ticks(ax, extent, page.fs)
     scale_bar(ax, extent, lang, page.fs)
     north_arrow(page, map_box, extent, lang)
     locator(page, region, extent, request.bbox is not None, lang, loc_rect)
-    legend(page, state, palette, lang, legend_rect)
-    notes(page, stamp, lang, notes_rect, state.outside > 0)
-    return MapPage(page=page, ax=ax, extent=extent, state=state)
+    legend(page, view, palette, lang, legend_rect)
+    notes(page, stamp, lang, notes_rect, view.outside > 0)
+    return MapPage(page=page, ax=ax, extent=extent, view=view)
 
 
 def notes(page: Page, stamp: Stamp, lang: str, rect, muted: bool) -> None:
@@ -643,14 +612,14 @@ def notes(page: Page, stamp: Stamp, lang: str, rect, muted: bool) -> None:
     page.text(x, y + h, text, size, color=GREY, va="top", linespacing=1.45)
 
 
-def render_map(frames: Frames, region: Region, request: ExportRequest, palette: dict[str, str],
+def render_map(snap: Snapshot, request: ExportRequest, palette: dict[str, str],
                stamp: Stamp) -> bytes:
     """The map for ``request`` as PNG (300 dpi), PDF or SVG bytes.
 
     Parameters
     ----------
-    frames, region
-        The data snapshot and the geography.
+    snap : Snapshot
+        The data and the geography, read together.
     request : ExportRequest
         ``request.kind`` is ``"png"``, ``"pdf"`` or ``"svg"``.
     palette : dict
@@ -659,7 +628,8 @@ def render_map(frames: Frames, region: Region, request: ExportRequest, palette: 
         The export's ID, data version and generation time, printed in the footer and written
         into the file's metadata.
     """
-    drawn = map_page(frames, region, request, palette, stamp)
+    drawn = map_page(snap, request, palette, stamp)
     title = request.title or default_title(request.lang)
-    subject = describe_filters(request.filters, region, request.lang, request.bbox is not None)
+    subject = describe_filters(request.filters, snap.region, request.lang,
+                               request.bbox is not None)
     return drawn.page.save(request.kind, stamp, title, subject)

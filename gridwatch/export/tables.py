@@ -24,15 +24,17 @@ from gridwatch.filters import Filters
 from gridwatch.geo.layers import Region
 from gridwatch.i18n import t
 from gridwatch.metrics import (
-    Frames,
+    assignment_overdue,
     checkpoint_series,
     colour_composition,
     cutoff,
     grid_status,
     grid_table,
+    issued_by,
     select_grids,
     task_completion_by_township,
 )
+from gridwatch.snapshot import Snapshot
 from gridwatch.store.models import COLOURS
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -68,35 +70,34 @@ def safe_csv(table: pd.DataFrame, index: bool = False) -> bytes:
 
 # --- the filtered grids ----------------------------------------------------------------------
 
-def grids_frame(frames: Frames, region: Region, filters: Filters, lang: str) -> pd.DataFrame:
+def grids_frame(snap: Snapshot, filters: Filters, lang: str) -> pd.DataFrame:
     """The filtered grids with their figures (the grid table), plus the colour in words."""
-    table = grid_table(frames, region, filters)
+    table = grid_table(snap, filters)
     labels = table["colour"].map(lambda c: t(f"colour.{c}", lang) if isinstance(c, str)
                                  else t("colour.none", lang))
     table.insert(table.columns.get_loc("colour") + 1, "colour_label", labels)
     return table
 
 
-def grids_geoframe(frames: Frames, region: Region, filters: Filters,
+def grids_geoframe(snap: Snapshot, filters: Filters,
                    lang: str) -> gpd.GeoDataFrame:
     """The filtered grids with their figures and boundaries (EPSG:4326)."""
-    table = grids_frame(frames, region, filters, lang)
-    geometry = region.grids.set_index("code").loc[table["code"], "geometry"].to_numpy()
-    return gpd.GeoDataFrame(table, geometry=geometry, crs=region.grids.crs)
+    table = grids_frame(snap, filters, lang)
+    geometry = snap.region.grids.set_index("code").loc[table["code"], "geometry"].to_numpy()
+    return gpd.GeoDataFrame(table, geometry=geometry, crs=snap.region.grids.crs)
 
 
-def chart_frame(frames: Frames, region: Region, filters: Filters, which: str,
+def chart_frame(snap: Snapshot, filters: Filters, which: str,
                 lang: str) -> pd.DataFrame:
     """The data behind one chart of the analyst view, indexed as the chart is."""
     if which == "tasks":
-        table = task_completion_by_township(frames, region, filters)
-        names = dict(zip(region.townships["code"], region.townships[f"name_{lang}"],
-                         strict=True))
+        table = task_completion_by_township(snap, filters)
+        names = snap.region.names("townships", lang)
         table.insert(0, "township", [names[c] for c in table.index])
         return table.rename_axis("township_code")
     if which == "checkpoints":
-        return checkpoint_series(frames, region, filters)
-    return colour_composition(frames, region, filters)
+        return checkpoint_series(snap, filters)
+    return colour_composition(snap, filters)
 
 
 def export_properties(request: ExportRequest, stamp: Stamp) -> dict:
@@ -106,14 +107,14 @@ def export_properties(request: ExportRequest, stamp: Stamp) -> dict:
             "filters": request.filters.to_dict(), "lang": request.lang}
 
 
-def render_data(frames: Frames, region: Region, request: ExportRequest, stamp: Stamp) -> bytes:
+def render_data(snap: Snapshot, request: ExportRequest, stamp: Stamp) -> bytes:
     """The CSV, GeoJSON or GeoPackage bytes for ``request``."""
     if request.kind == "csv":
         if request.table == "grids":
-            return safe_csv(grids_frame(frames, region, request.filters, request.lang))
-        return safe_csv(chart_frame(frames, region, request.filters, request.table,
+            return safe_csv(grids_frame(snap, request.filters, request.lang))
+        return safe_csv(chart_frame(snap, request.filters, request.table,
                                     request.lang), index=True)
-    gdf = grids_geoframe(frames, region, request.filters, request.lang)
+    gdf = grids_geoframe(snap, request.filters, request.lang)
     if request.kind == "geojson":
         data = json.loads(gdf.to_json(drop_id=True, to_wgs84=False))
         data["gridwatch"] = export_properties(request, stamp)  # an RFC 7946 foreign member
@@ -150,22 +151,21 @@ def _gpkg_bytes(gdf: gpd.GeoDataFrame, request: ExportRequest, stamp: Stamp) -> 
 
 # --- tables for the briefing pack ------------------------------------------------------------
 
-def red_orange_grids(frames: Frames, region: Region, filters: Filters) -> pd.DataFrame:
+def red_orange_grids(snap: Snapshot, filters: Filters) -> pd.DataFrame:
     """The filtered grids marked red or orange, most urgent first."""
-    table = grid_table(frames, region, filters)
+    table = grid_table(snap, filters)
     return table[table["colour"].isin(["red", "orange"])].reset_index(drop=True)
 
 
-def overdue_tasks(frames: Frames, region: Region, filters: Filters) -> pd.DataFrame:
+def overdue_tasks(snap: Snapshot, filters: Filters) -> pd.DataFrame:
     """Tasks with an assignment to a filtered grid that is past due and not completed at the
     end of the as-of day: code, titles, issued, due, grids overdue and townships involved."""
-    status = grid_status(frames, region, filters.as_of)
+    status = grid_status(snap, filters.as_of)
     grids = set(status.index[select_grids(status, filters)])
     end = cutoff(filters.as_of)
-    a = frames.assignments
-    a = a[a["grid_code"].isin(grids) & (a["issued_at"] < end)]
-    done = a["completed_at"].notna() & (a["completed_at"] < end)
-    late = a[~done & (a["due_at"] < end)]
+    a = issued_by(snap.assignments, end)
+    a = a[a["grid_code"].isin(grids)]
+    late = a[assignment_overdue(a, end)]
     columns = ["code", "title_zh", "title_en", "issued_at", "due_at", "grids_overdue",
                "townships"]
     if late.empty:
@@ -174,7 +174,7 @@ def overdue_tasks(frames: Frames, region: Region, filters: Filters) -> pd.DataFr
         grids_overdue=("grid_code", "nunique"),
         townships=("township_code", lambda s: tuple(sorted(set(s)))),
         due_at=("due_at", "min"))
-    tasks = frames.tasks.set_index("id").loc[per_task.index]
+    tasks = snap.tasks.set_index("id").loc[per_task.index]
     out = pd.DataFrame({
         "code": tasks["code"], "title_zh": tasks["title_zh"], "title_en": tasks["title_en"],
         "issued_at": tasks["issued_at"], "due_at": per_task["due_at"],
@@ -183,7 +183,7 @@ def overdue_tasks(frames: Frames, region: Region, filters: Filters) -> pd.DataFr
     return out.sort_values(["due_at", "code"]).reset_index(drop=True)[columns]
 
 
-def colour_changes(frames: Frames, region: Region, filters: Filters,
+def colour_changes(snap: Snapshot, filters: Filters,
                    since: date) -> pd.DataFrame:
     """Grids whose colour at the end of the as-of day differs from the end of ``since``.
 
@@ -191,8 +191,8 @@ def colour_changes(frames: Frames, region: Region, filters: Filters,
     counts when the colour before or after is one of the chosen colours. ``direction`` is
     ``"up"`` (towards red, higher risk) or ``"down"``.
     """
-    now = grid_status(frames, region, filters.as_of)
-    before = grid_status(frames, region, since)["colour"]
+    now = grid_status(snap, filters.as_of)
+    before = grid_status(snap, since)["colour"]
     spatial = select_grids(now, Filters(levels=filters.levels, townships=filters.townships))
     rank = {c: i for i, c in enumerate(COLOURS)}
     after_rank = now["colour"].map(rank)
@@ -205,7 +205,7 @@ def colour_changes(frames: Frames, region: Region, filters: Filters,
         "before": before[changed], "after": now.loc[changed, "colour"],
         "direction": np.where(after_rank[changed] < before_rank[changed], "up", "down"),
     }).reset_index(drop=True)
-    info = region.grid_table.set_index("code")
+    info = snap.region.grid_table.set_index("code")
     for col in ("name_zh", "name_en", "township_zh", "township_en"):
         out[col] = info.loc[out["code"], col].to_numpy() if len(out) else []
     order = out["direction"].map({"up": 0, "down": 1})
@@ -215,7 +215,7 @@ def colour_changes(frames: Frames, region: Region, filters: Filters,
 
 def changes_by_township(changes: pd.DataFrame, region: Region, lang: str) -> pd.DataFrame:
     """Per township with any change: grids up, grids down (and a total row)."""
-    names = dict(zip(region.townships["code"], region.townships[f"name_{lang}"], strict=True))
+    names = region.names("townships", lang)
     counts = pd.crosstab(changes["township_code"], changes["direction"]) if len(changes) \
         else pd.DataFrame()
     counts = counts.reindex(columns=["up", "down"]).fillna(0).astype(int)

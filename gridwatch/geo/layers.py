@@ -74,6 +74,11 @@ class Region:
         """A short hash of the region file: changes when the geography changes."""
         return hashlib.sha256(self.path.read_bytes()).hexdigest()[:12]
 
+    def names(self, layer: str, lang: str) -> dict[str, str]:
+        """``{code: name}`` of a layer's features in ``lang`` (``zh`` or ``en``)."""
+        frame = self.layer(layer)
+        return dict(zip(frame["code"], frame[f"name_{lang}"], strict=True))
+
     def township_bounds(self, code: str) -> list[list[float]]:
         row = self.townships[self.townships["code"] == code]
         minx, miny, maxx, maxy = row.total_bounds

@@ -18,51 +18,20 @@ from pathlib import Path
 import geopandas as gpd
 import pyogrio
 from sqlalchemy import Engine, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from gridwatch.geo.layers import LAYERS
 from gridwatch.ingest.boundaries import BoundaryImport
 from gridwatch.ingest.boundary_files import BoundaryError
 from gridwatch.ingest.store import WriteContext, audit, now_utc
-from gridwatch.settings import REPO_ROOT, Settings
+from gridwatch.settings import Settings
 from gridwatch.store import models as m
 from gridwatch.store.db import bump_version
+from gridwatch.store.regions import regions_dir
 
 log = logging.getLogger(__name__)
 
 ENTITY = "boundary_version"
-
-
-def regions_dir(settings: Settings) -> Path:
-    """The folder holding boundary versions: ``regions/`` next to a SQLite store, else
-    ``instance/regions`` in the repository."""
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return Path(url.database).resolve().parent / "regions"
-    return REPO_ROOT / "instance" / "regions"
-
-
-def active_region_path(engine: Engine, settings: Settings) -> Path | None:
-    """The active version's region file, or None when no version is active (or the store has
-    no versions table yet)."""
-    try:
-        with engine.connect() as conn:
-            name = conn.execute(select(m.BoundaryVersion.file_name)
-                                .where(m.BoundaryVersion.status == "active")).scalar()
-    except OperationalError as exc:
-        if "no such table" in str(exc):  # a store not yet migrated to 0003
-            return None
-        raise
-    if name is None:
-        return None
-    path = regions_dir(settings) / name
-    if not path.exists():
-        log.error("the active boundary version's file %s is missing; using %s", path,
-                  settings.geo_path)
-        return None
-    return path
 
 
 def store_codes(engine: Engine) -> dict[str, set[str]]:

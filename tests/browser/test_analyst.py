@@ -102,8 +102,9 @@ def grid_pixels(browser, points, zoom: int = 14) -> dict[str, tuple]:
 
 def test_grids_are_painted_in_their_risk_colours(browser, live_server, source):
     open_view(browser, live_server, f"?date={DAY}")
-    region, frames = source.region(), source.frames()
-    status = grid_status(frames, region, DAY)
+    snap = source.snapshot()
+    region = snap.region
+    status = grid_status(snap, DAY)
     points = sample_points(region, status)
     assert {colour for _c, colour, *_ in points} == set(DEFAULT_PALETTE)
     pixels = grid_pixels(browser, points)
@@ -115,8 +116,9 @@ def test_grids_are_painted_in_their_risk_colours(browser, live_server, source):
 
 def test_control_level_filter_changes_map_kpis_and_table(browser, live_server, source):
     open_view(browser, live_server, f"?date={DAY}")
-    region, frames = source.region(), source.frames()
-    status = grid_status(frames, region, DAY)
+    snap = source.snapshot()
+    region = snap.region
+    status = grid_status(snap, DAY)
     inside = status[select_grids(status, Filters(levels=(1,), as_of=DAY))]
     assert 0 < len(inside) < 747
     assert "747" in kpi_selected(browser)
@@ -130,7 +132,7 @@ def test_control_level_filter_changes_map_kpis_and_table(browser, live_server, s
         "return document.querySelectorAll('.ag-center-cols-container .ag-row').length")
     assert rows > 0
 
-    levels = township_levels(frames, region, DAY)
+    levels = township_levels(snap, DAY)
     outside = status[~status["township_code"].isin(levels[levels == 1].index)]
     points = sample_points(region, inside, per_colour=1)[:3] + [
         (code, "muted", lat, lon) for code, _c, lat, lon in
@@ -188,7 +190,7 @@ def test_a_bad_link_says_what_was_wrong(browser, live_server):
 def test_clicking_a_grid_opens_its_detail(browser, live_server, source):
     open_view(browser, live_server, f"?date={DAY}")
     region = source.region()
-    status = grid_status(source.frames(), region, DAY)
+    status = grid_status(source.snapshot(), DAY)
     code, _colour, lat, lon = sample_points(region, status[status["colour"] == "red"], 1)[0]
     x, y = browser.execute_script(
         "window.gridwatchMap.setView([arguments[0], arguments[1]], 14, {animate: false});"

@@ -125,7 +125,7 @@ def test_an_assessment_changes_the_grid_and_is_audited(api):
     assert entry["before"]["colour"] != "red"
     assert entry["after"]["colour"] == "red"
     # The analyst's grid-detail panel reads the same history.
-    detail = grid_detail(api.source.frames(), api.source.region(), GRID, date(2020, 2, 29))
+    detail = grid_detail(api.source.snapshot(), GRID, date(2020, 2, 29))
     assert detail.history.iloc[0]["source"] == "api-test"
     assert detail.history.iloc[0]["colour"] == "red"
 

@@ -25,12 +25,12 @@ from gridwatch.ingest.boundary_files import BoundaryError, RawLayer, export_boun
 from gridwatch.ingest.boundary_versions import (
     activate_version,
     list_versions,
-    regions_dir,
     stage,
 )
 from gridwatch.ingest.store import make_write_engine
 from gridwatch.store import models as m
 from gridwatch.store.db import data_version
+from gridwatch.store.regions import regions_dir
 
 IMPORTED = ("townships", "villages", "grids", "checkpoints")
 

@@ -7,15 +7,16 @@ from datetime import date
 import pytest
 
 from callbacks.filters import FilterContext, context_for, summary, sync, url_search
-from callbacks.kpis import kpi_tiles
+from callbacks.kpis import update_kpis
 from callbacks.router import render_page
 from callbacks.routes import healthz
 from callbacks.table import table_rows
 from gridwatch.filters import Filters
 from gridwatch.geo.layers import encode_layer
+from gridwatch.mapview import map_view
 from gridwatch.metrics import township_levels
 from layouts.ids import ID
-from layouts.map import map_styles
+from layouts.map import hideouts
 
 DAY = date(2020, 2, 1)
 
@@ -52,55 +53,54 @@ def text_of(component) -> str:
 
 
 @pytest.fixture
-def level1(frames, region):
-    levels = township_levels(frames, region, DAY)
+def level1(snap):
+    levels = township_levels(snap, DAY)
     return set(levels[levels == 1].index)
 
 
-def test_level_1_filter_in_map_style_kpis_and_table(source, frames, region, level1):
+def test_level_1_filter_in_map_style_kpis_and_table(source, snap, level1, region):
     f = Filters(levels=(1,), as_of=DAY)
-    styles = map_styles(frames, region, f, "zh", source.settings.palette)
+    styles = hideouts(map_view(snap, f), "zh", source.settings.palette)
     grids = region.grids.sort_values("code").reset_index(drop=True)
     inside = [ch.isdigit() for ch in styles["grids"]["c"]]
     assert len(inside) == 747
     expected = grids["township_code"].isin(level1).tolist()
     assert inside == expected
 
-    tiles = kpi_tiles(source, f.to_dict(), "zh")
+    tiles = update_kpis(source, filters=f.to_dict(), version=None, lang="zh")["tiles"]
     colours = find(tiles, lambda n: getattr(n, "className", "") == "gw-colour-count")
     shown = sum(int(text_of(c).split()[1].replace(",", "")) for c in colours)
     assert shown == sum(expected)
 
-    rows = table_rows(source, f.to_dict(), "zh")
+    rows = table_rows(snap, f, source.settings.palette, "zh")
     assert len(rows) == sum(expected)
     assert {r["township_code"] for r in rows} == level1
 
 
-def test_map_styles_carry_no_geometry(source, frames, region):
-    styles = map_styles(frames, region, Filters(as_of=DAY), "en", source.settings.palette)
+def test_map_styles_carry_no_geometry(source, snap):
+    styles = hideouts(map_view(snap, Filters(as_of=DAY)), "en", source.settings.palette)
     text = json.dumps(styles)
     assert "coordinates" not in text
     assert len(text) < 40_000, "a recolour sends styles, not polygons"
 
 
-def test_legend_counts_follow_the_colour_filter(source, frames, region):
-    styles = map_styles(frames, region, Filters(colours=("red",), as_of=DAY), "zh",
-                        source.settings.palette)
-    assert styles["legend"]["orange"] == 0 and styles["legend"]["red"] > 0
-    assert styles["outside"] == 747 - styles["legend"]["red"]
+def test_legend_counts_follow_the_colour_filter(source, snap):
+    view = map_view(snap, Filters(colours=("red",), as_of=DAY))
+    assert view.counts["orange"] == 0 and view.counts["red"] > 0
+    assert view.outside == 747 - view.counts["red"]
 
 
-def test_table_rows_speak_the_language(source):
-    zh = table_rows(source, Filters(as_of=DAY).to_dict(), "zh")
-    en = table_rows(source, Filters(as_of=DAY).to_dict(), "en")
+def test_table_rows_speak_the_language(source, snap):
+    zh = table_rows(snap, Filters(as_of=DAY), source.settings.palette, "zh")
+    en = table_rows(snap, Filters(as_of=DAY), source.settings.palette, "en")
     assert zh[0]["colour"] in {"红", "橙", "黄", "蓝", "绿"}
     assert en[0]["colour"] in {"Red", "Orange", "Yellow", "Blue", "Green"}
     assert en[0]["township"].isascii()
 
 
 @pytest.fixture
-def ctx(source) -> FilterContext:
-    return context_for(source, "zh")
+def ctx(snap) -> FilterContext:
+    return context_for(snap, "zh")
 
 
 def test_the_url_is_the_truth_when_the_page_opens(ctx):

@@ -29,11 +29,12 @@ from gridwatch.export import (
     run_export,
 )
 from gridwatch.export.ids import ExportLog
-from gridwatch.export.render import MUTED, Stamp, map_page
+from gridwatch.export.render import Stamp, map_page
 from gridwatch.export.tables import neutralise, safe_csv
 from gridwatch.filters import Filters
 from gridwatch.geo.layers import METRIC_CRS
 from gridwatch.metrics import grid_status, grid_table, select_grids
+from gridwatch.style import MUTED_FILL
 
 DAY = date(2020, 2, 2)  # the demo's busiest day: every colour is on the map
 HOT = Filters(colours=("red", "orange", "yellow"), as_of=DAY)
@@ -88,16 +89,16 @@ def clear_points(region, status, filters, labels,
     return picked
 
 
-def test_png_is_a4_at_300_dpi_and_every_grid_has_its_screen_colour(source, frames, region):
-    stamp = Stamp("test00000000", source.version(), pd.Timestamp("2020-02-03 08:00",
-                                                                  tz="Asia/Shanghai"), True)
+def test_png_is_a4_at_300_dpi_and_every_grid_has_its_screen_colour(source, snap, region):
+    stamp = Stamp("test00000000", snap.version,
+                  pd.Timestamp("2020-02-03 08:00", tz="Asia/Shanghai"), True)
     palette = source.settings.palette
-    drawn = map_page(frames, region, request("png"), palette, stamp)
+    drawn = map_page(snap, request("png"), palette, stamp)
     image = Image.open(io.BytesIO(drawn.page.save("png", stamp, "t", "s")))
     assert image.size in ((3508, 2480), (3507, 2480))  # 297 × 210 mm
     assert image.info["dpi"] == pytest.approx((300, 300), abs=0.01)
     pixels = np.asarray(image.convert("RGB"))
-    status = grid_status(frames, region, DAY).sort_index()
+    status = grid_status(snap, DAY).sort_index()
     # Labels, as drawn, are obstacles too: their extent in map units.
     to_data = drawn.ax.transData.inverted()
     labels = []
@@ -108,7 +109,7 @@ def test_png_is_a4_at_300_dpi_and_every_grid_has_its_screen_colour(source, frame
     for key, code, point in samples:
         x, y = drawn.ax.transData.transform((point.x, point.y))
         pixel = tuple(int(v) for v in pixels[pixels.shape[0] - 1 - round(y), round(x)])
-        expected = hex_rgb(MUTED if key == "muted" else palette[key])
+        expected = hex_rgb(MUTED_FILL if key == "muted" else palette[key])
         # Opaque fills: the pixel is the palette colour (a little antialiasing aside).
         assert max(abs(a - b) for a, b in zip(pixel, expected, strict=True)) <= 8, (
             f"grid {code} ({key}) printed as {pixel}, expected {expected}")
@@ -202,7 +203,7 @@ def test_briefing_pack_has_every_section_in_chinese(source, log):
                     "红色、橙色网格", "逾期专项任务", "2020-02-01 以来的变化", "风险升高"):
         assert heading in everything, heading
     assert f"第 {len(texts)}/{len(texts)} 页" in texts[-1]
-    red = grid_table(source.frames(), source.region(), Filters(colours=("red",), as_of=DAY))
+    red = grid_table(source.snapshot(), Filters(colours=("red",), as_of=DAY))
     assert red["code"].iloc[0] in everything  # the most urgent red grid is listed
 
 
@@ -236,7 +237,7 @@ def test_grid_csv_round_trips_the_filtered_grids(source, log):
     result = run_export(source, request("csv"), log)
     assert result.content.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads Chinese
     back = pd.read_csv(io.BytesIO(result.content), encoding="utf-8-sig", dtype={"code": str})
-    expected = grid_table(source.frames(), source.region(), HOT)
+    expected = grid_table(source.snapshot(), HOT)
     assert back["code"].tolist() == expected["code"].tolist()
     assert back["population"].tolist() == expected["population"].tolist()
     assert set(back["colour_label"]) <= {"红", "橙", "黄"}
@@ -251,7 +252,7 @@ def test_chart_csv(source, log):
 
 
 def test_geojson_and_geopackage_hold_the_filtered_grids(source, log, tmp_path):
-    expected = grid_table(source.frames(), source.region(), HOT)["code"].tolist()
+    expected = grid_table(source.snapshot(), HOT)["code"].tolist()
     geojson = run_export(source, request("geojson"), log)
     data = json.loads(geojson.content)
     assert [f["properties"]["code"] for f in data["features"]] == expected
@@ -267,9 +268,9 @@ def test_geojson_and_geopackage_hold_the_filtered_grids(source, log, tmp_path):
 
 # --- options, the command line and the web route ---------------------------------------------
 
-def test_options_are_refused_not_guessed(region, frames):
+def test_options_are_refused_not_guessed(region, snap):
     towns = region.townships["code"]
-    args = (towns, frames.first_day, frames.last_day)
+    args = (towns, snap.first_day, snap.last_day)
     with pytest.raises(ExportOptionError):
         request_from_params("docx", {}, *args)
     for bad in ({"paper": "A5"}, {"orientation": "sideways"}, {"colour": "purple"},
@@ -277,7 +278,7 @@ def test_options_are_refused_not_guessed(region, frames):
         with pytest.raises(ExportOptionError):
             request_from_params("png", bad, *args)
     default = request_from_params("png", {}, *args)
-    assert default.filters == Filters(as_of=frames.last_day) and default.bbox is None
+    assert default.filters == Filters(as_of=snap.last_day) and default.bbox is None
     assert default.paper == "A4" and default.orientation == "landscape"
 
 

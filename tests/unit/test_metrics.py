@@ -23,29 +23,29 @@ from gridwatch.timeutil import local_to_utc
 DAY = date(2020, 2, 1)
 
 
-def level_one_townships(frames, region, day=DAY):
-    levels = township_levels(frames, region, day)
+def level_one_townships(snap, day=DAY):
+    levels = township_levels(snap, day)
     return set(levels[levels == 1].index)
 
 
-def test_every_grid_has_a_colour_every_day(frames, region):
-    status = grid_status(frames, region, DAY)
+def test_every_grid_has_a_colour_every_day(snap):
+    status = grid_status(snap, DAY)
     assert len(status) == 747
     assert status["colour"].isin(m.COLOURS).all()
     assert (status["since"] < datetime(2020, 2, 2)).all()
 
 
-def test_control_level_1_selects_exactly_the_grids_of_level_1_townships(frames, region):
-    status = grid_status(frames, region, DAY)
+def test_control_level_1_selects_exactly_the_grids_of_level_1_townships(snap, region):
+    status = grid_status(snap, DAY)
     chosen = status[select_grids(status, Filters(levels=(1,), as_of=DAY))]
-    towns = level_one_townships(frames, region)
+    towns = level_one_townships(snap)
     assert towns and set(chosen["township_code"]) == towns
     expected = region.grids[region.grids["township_code"].isin(towns)]
     assert set(chosen.index) == set(expected["code"])
 
 
-def test_filters_combine(frames, region):
-    status = grid_status(frames, region, DAY)
+def test_filters_combine(snap):
+    status = grid_status(snap, DAY)
     f = Filters(townships=("330824001",), colours=("red", "orange"), as_of=DAY)
     chosen = status[select_grids(status, f)]
     assert len(chosen) > 0
@@ -53,12 +53,12 @@ def test_filters_combine(frames, region):
     assert set(chosen["colour"]) <= {"red", "orange"}
 
 
-def test_kpis_count_the_filtered_grids(frames, region):
-    everything = compute_kpis(frames, region, Filters(as_of=DAY))
+def test_kpis_count_the_filtered_grids(snap, region):
+    everything = compute_kpis(snap, Filters(as_of=DAY))
     assert sum(everything.colour_counts.values()) == 747
     assert sum(everything.level_counts.values()) == 15
-    level1 = compute_kpis(frames, region, Filters(levels=(1,), as_of=DAY))
-    towns = level_one_townships(frames, region)
+    level1 = compute_kpis(snap, Filters(levels=(1,), as_of=DAY))
+    towns = level_one_townships(snap)
     n = int(region.grids["township_code"].isin(towns).sum())
     assert sum(level1.colour_counts.values()) == n == level1.grids_selected
     assert level1.level_counts == {1: len(towns), 2: 0, 3: 0}
@@ -66,10 +66,10 @@ def test_kpis_count_the_filtered_grids(frames, region):
     assert level1.home_isolation <= everything.home_isolation
 
 
-def test_colour_deltas_compare_with_the_previous_day(frames, region):
-    today = grid_status(frames, region, DAY)["colour"].value_counts()
-    yesterday = grid_status(frames, region, date(2020, 1, 31))["colour"].value_counts()
-    k = compute_kpis(frames, region, Filters(as_of=DAY))
+def test_colour_deltas_compare_with_the_previous_day(snap):
+    today = grid_status(snap, DAY)["colour"].value_counts()
+    yesterday = grid_status(snap, date(2020, 1, 31))["colour"].value_counts()
+    k = compute_kpis(snap, Filters(as_of=DAY))
     for colour in m.COLOURS:
         assert k.colour_deltas[colour] == today.get(colour, 0) - yesterday.get(colour, 0)
 
@@ -81,7 +81,7 @@ def test_a_new_assessment_changes_the_grids_colour_and_since(fresh_source):
     with write_session(fresh_source.engine) as s:
         s.add(m.RiskAssessment(grid_code=code, colour="red", observed_at=observed,
                                recorded_at=observed, source="test"))
-    status = grid_status(fresh_source.frames(), region, date(2020, 2, 29))
+    status = grid_status(fresh_source.snapshot(), date(2020, 2, 29))
     assert status.loc[code, "colour"] == "red"
     assert status.loc[code, "since"] == datetime(2020, 2, 29, 21, 0)
 
@@ -89,53 +89,53 @@ def test_a_new_assessment_changes_the_grids_colour_and_since(fresh_source):
 def test_an_older_observation_arriving_late_does_not_override_the_current_colour(fresh_source):
     region = fresh_source.region()
     code = region.grids["code"].iloc[1]
-    before = grid_status(fresh_source.frames(), region, date(2020, 2, 29)).loc[code, "colour"]
+    before = grid_status(fresh_source.snapshot(), date(2020, 2, 29)).loc[code, "colour"]
     old = local_to_utc(datetime(2020, 1, 20, 9, 0), "Asia/Shanghai")
     late = local_to_utc(datetime(2020, 2, 29, 22, 0), "Asia/Shanghai")
     other = "red" if before != "red" else "green"
     with write_session(fresh_source.engine) as s:
         s.add(m.RiskAssessment(grid_code=code, colour=other, observed_at=old, recorded_at=late,
                                source="late-sync"))
-    frames = fresh_source.frames()
-    assert grid_status(frames, region, date(2020, 2, 29)).loc[code, "colour"] == before
-    assert (frames.risk["source"] == "late-sync").sum() == 1  # kept in history
+    snap = fresh_source.snapshot()
+    assert grid_status(snap, date(2020, 2, 29)).loc[code, "colour"] == before
+    assert (snap.risk["source"] == "late-sync").sum() == 1  # kept in history
 
 
-def test_task_completion_adds_up_to_the_assignments(frames, region):
-    table = task_completion_by_township(frames, region, Filters(as_of=DAY))
+def test_task_completion_adds_up_to_the_assignments(snap):
+    table = task_completion_by_township(snap, Filters(as_of=DAY))
     end = datetime(2020, 2, 2)
-    assert table.to_numpy().sum() == (frames.assignments["issued_at"] < end).sum()
+    assert table.to_numpy().sum() == (snap.assignments["issued_at"] < end).sum()
     assert list(table.columns) == ["on_time", "late", "open", "overdue"]
 
 
-def test_task_completion_follows_the_township_filter(frames, region):
-    table = task_completion_by_township(frames, region,
+def test_task_completion_follows_the_township_filter(snap):
+    table = task_completion_by_township(snap,
                                         Filters(townships=("330824115",), as_of=DAY))
     assert list(table.index) == ["330824115"]
 
 
-def test_checkpoint_series_sums_the_hourly_counts(frames, region):
-    series = checkpoint_series(frames, region, Filters(as_of=DAY))
+def test_checkpoint_series_sums_the_hourly_counts(snap):
+    series = checkpoint_series(snap, Filters(as_of=DAY))
     assert series.index[0] == date(2020, 1, 23) and series.index[-1] == DAY
-    counts = frames.checkpoint_counts
+    counts = snap.checkpoint_counts
     day_rows = counts[counts["hour_start"].dt.date == DAY]
     assert series.loc[DAY, "vehicles"] == day_rows["vehicles"].sum()
-    one = checkpoint_series(frames, region, Filters(as_of=DAY), checkpoint="CP01")
+    one = checkpoint_series(snap, Filters(as_of=DAY), checkpoint="CP01")
     assert one.loc[DAY, "vehicles"] == day_rows.loc[day_rows["checkpoint_code"] == "CP01",
                                                     "vehicles"].sum()
 
 
-def test_colour_composition_respects_the_colour_filter(frames, region):
-    all_colours = colour_composition(frames, region, Filters(as_of=DAY))
+def test_colour_composition_respects_the_colour_filter(snap):
+    all_colours = colour_composition(snap, Filters(as_of=DAY))
     assert (all_colours.sum(axis=1) == 747).all()
-    reds = colour_composition(frames, region, Filters(colours=("red",), as_of=DAY))
+    reds = colour_composition(snap, Filters(colours=("red",), as_of=DAY))
     assert list(reds.columns) == ["red"]
     assert (reds["red"] == all_colours["red"]).all()
 
 
-def test_grid_table_lists_the_filtered_grids_most_urgent_first(frames, region):
-    table = grid_table(frames, region, Filters(levels=(1,), as_of=DAY))
-    status = grid_status(frames, region, DAY)
+def test_grid_table_lists_the_filtered_grids_most_urgent_first(snap):
+    table = grid_table(snap, Filters(levels=(1,), as_of=DAY))
+    status = grid_status(snap, DAY)
     assert len(table) == select_grids(status, Filters(levels=(1,), as_of=DAY)).sum()
     order = table["colour"].map({c: i for i, c in enumerate(m.COLOURS)})
     assert order.is_monotonic_increasing
@@ -143,12 +143,12 @@ def test_grid_table_lists_the_filtered_grids_most_urgent_first(frames, region):
 
 
 @pytest.mark.parametrize("code", ["nope", ""])
-def test_grid_detail_of_an_unknown_grid_is_none(frames, region, code):
-    assert grid_detail(frames, region, code, DAY) is None
+def test_grid_detail_of_an_unknown_grid_is_none(snap, code):
+    assert grid_detail(snap, code, DAY) is None
 
 
-def test_grid_detail_lists_history_newest_first(frames, region):
-    code = frames.risk.groupby("grid_code").size().idxmax()
-    detail = grid_detail(frames, region, code, date(2020, 2, 29))
+def test_grid_detail_lists_history_newest_first(snap):
+    code = snap.risk.groupby("grid_code").size().idxmax()
+    detail = grid_detail(snap, code, date(2020, 2, 29))
     assert len(detail.history) >= 3
     assert detail.history["observed_at"].is_monotonic_decreasing

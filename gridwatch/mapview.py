@@ -1,0 +1,96 @@
+"""What the map shows for one view: the one truth that the screen, the wall and print draw.
+
+``map_view(snapshot, filters)`` decides every grid's colour and whether the filter keeps it,
+each township's control level and outline, and each checkpoint's volume. The analyst view and
+the wall turn a ``MapView`` into dash-leaflet hideouts (``layouts.map``); print turns it into
+fills (``gridwatch.export.render``). Neither decides anything of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from gridwatch.filters import Filters
+from gridwatch.metrics import (
+    checkpoint_throughput_on,
+    grid_status,
+    select_grids,
+    selected_townships,
+    township_levels,
+)
+from gridwatch.snapshot import Snapshot
+from gridwatch.store.models import COLOURS
+
+
+@dataclass(frozen=True, eq=False)
+class MapView:
+    """The map's state on the as-of day under a filter.
+
+    ``status`` and ``kept`` are in grid-code order (the order of the grids layer's ``k``
+    property in the browser).
+    """
+
+    day: date
+    status: pd.DataFrame
+    """``gridwatch.metrics.grid_status`` for the day, sorted by grid code."""
+    kept: pd.Series
+    """Per grid: whether the filter keeps it (grids it does not keep are drawn muted)."""
+    levels: dict[str, int]
+    """Township code → control level on the day."""
+    townships: list[str]
+    """Townships the township and level filters keep (the colour filter does not apply)."""
+    chosen_townships: list[str]
+    """Townships drawn with a selection outline: the chosen ones, or those a level filter
+    keeps; none when neither filter is set."""
+    checkpoint_volumes: dict[str, tuple[int, int]]
+    """Checkpoint code → (vehicles, people) on the day, for the checkpoints of ``townships``."""
+
+    @property
+    def colours(self) -> pd.Series:
+        """Per grid: its colour on the day, or None when never assessed."""
+        return self.status["colour"]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Grids the filter keeps, per colour."""
+        counts = self.status.loc[self.kept, "colour"].value_counts()
+        return {c: int(counts.get(c, 0)) for c in COLOURS}
+
+    @property
+    def unmarked(self) -> int:
+        """Grids the filter keeps that were never assessed."""
+        return int(self.status.loc[self.kept, "colour"].isna().sum())
+
+    @property
+    def outside(self) -> int:
+        """Grids the filter does not keep."""
+        return int((~self.kept).sum())
+
+    @property
+    def biggest_volume(self) -> int:
+        """The largest vehicles + people of any checkpoint shown (at least 1)."""
+        return max((v + p for v, p in self.checkpoint_volumes.values()), default=1) or 1
+
+    def checkpoint_share(self, code: str) -> float:
+        """A checkpoint's volume as a share of the biggest one shown (0 when not shown)."""
+        vehicles, people = self.checkpoint_volumes.get(code, (0, 0))
+        return (vehicles + people) / self.biggest_volume
+
+
+def map_view(snap: Snapshot, filters: Filters) -> MapView:
+    """The map's state for ``filters`` (its ``as_of`` day must be set)."""
+    day = filters.as_of
+    status = grid_status(snap, day)
+    levels = township_levels(snap, day)
+    towns = selected_townships(snap.region, levels, filters)
+    chosen = list(filters.townships) if filters.townships else (towns if filters.levels else [])
+    throughput = checkpoint_throughput_on(snap, day)
+    in_towns = snap.region.checkpoints.set_index("code")["township_code"].isin(towns)
+    volumes = {code: (int(row.vehicles), int(row.people))
+               for code, row in throughput.iterrows() if in_towns.get(code, False)}
+    return MapView(day=day, status=status, kept=select_grids(status, filters),
+                   levels={k: int(v) for k, v in levels.items()}, townships=towns,
+                   chosen_townships=chosen, checkpoint_volumes=volumes)

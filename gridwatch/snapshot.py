@@ -1,0 +1,166 @@
+"""One ``Snapshot`` per request: the store's tables, their data version and the region, read
+together.
+
+Every domain function (metrics, exports, the wall) takes a snapshot, so what a page or a file
+shows and the version it is labelled with can never come from two different moments. The
+tables and the version are read in one read transaction (SQLite: one deferred ``BEGIN`` in WAL
+mode; PostgreSQL: ``REPEATABLE READ``), together with the name of the active region file.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, select
+
+from gridwatch.geo.layers import Region
+from gridwatch.store import models as m
+from gridwatch.store.regions import active_version_file
+
+# The tables a snapshot holds, with the columns that are instants (stored as naive UTC).
+TABLES: dict[str, tuple[type, list[str]]] = {
+    "risk": (m.RiskAssessment, ["observed_at", "recorded_at"]),
+    "levels": (m.ControlLevelChange, ["effective_at"]),
+    "directives": (m.Directive, ["issued_at"]),
+    "tasks": (m.Task, ["issued_at", "due_at"]),
+    "assignments": (m.TaskAssignment, ["issued_at", "due_at", "acknowledged_at", "completed_at"]),
+    "checkpoint_counts": (m.CheckpointCount, ["hour_start"]),
+    "leads": (m.Lead, ["reported_at", "acknowledged_at", "escalated_at", "dispatched_at",
+                       "closed_at"]),
+    "rings": (m.RingCount, []),
+    "proxy": (m.ProxyRequest, ["requested_at", "delivered_at"]),
+    "inspection_teams": (m.InspectionTeam, []),
+    "inspection_cases": (m.InspectionCase, ["opened_at"]),
+}
+
+MEMO_LIMIT = 64
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """The store's history and the region at one data version; read-only.
+
+    Times are naive local times in the county's time zone. ``version`` is the composite
+    version the browser sees (store version and region fingerprint): it changes whenever the
+    store or the region file changes.
+    """
+
+    store_version: int
+    region: Region
+    risk: pd.DataFrame
+    levels: pd.DataFrame
+    directives: pd.DataFrame
+    tasks: pd.DataFrame
+    assignments: pd.DataFrame
+    checkpoint_counts: pd.DataFrame
+    leads: pd.DataFrame
+    rings: pd.DataFrame
+    proxy: pd.DataFrame
+    inspection_teams: pd.DataFrame
+    inspection_cases: pd.DataFrame
+    # Results derived from this snapshot (grid status per day, the colour matrix): they live
+    # and die with it, so a new data version never keeps old snapshots alive.
+    derived: dict = field(default_factory=dict, repr=False)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _computing: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def version(self) -> str:
+        return version_string(self.store_version, self.region)
+
+    def memo(self, key: Hashable, compute: Callable):
+        """``compute()`` once per ``key`` for this snapshot (the newest results are kept).
+
+        Keys are plain values (names, days, filters), never object identities. Concurrent
+        callers of the same key wait for one computation.
+        """
+        with self.lock:
+            if key in self.derived:
+                return self.derived[key]
+            key_lock = self._computing.setdefault(key, threading.Lock())
+        with key_lock:  # other keys are computed meanwhile; a memo may use another memo
+            with self.lock:
+                if key in self.derived:
+                    return self.derived[key]
+            value = compute()
+            with self.lock:
+                if len(self.derived) >= MEMO_LIMIT:
+                    self.derived.pop(next(iter(self.derived)))
+                self.derived[key] = value
+                self._computing.pop(key, None)
+            return value
+
+    @property
+    def first_day(self) -> date:
+        return _edge_day(min, self.risk["observed_at"], self.checkpoint_counts["hour_start"])
+
+    @property
+    def last_day(self) -> date:
+        """The latest day with any record: the default as-of date."""
+        return _edge_day(max, self.risk["observed_at"], self.checkpoint_counts["hour_start"],
+                         self.leads["reported_at"], self.assignments["issued_at"])
+
+
+def _edge_day(pick, *series: pd.Series) -> date:
+    days = [pick(s) for s in series if len(s)]
+    return pick(days).date() if days else date.today()
+
+
+def version_string(store_version: int, region: Region) -> str:
+    """The composite data version: ``<store version>-<region fingerprint>``."""
+    return f"{store_version}-{region.fingerprint}"
+
+
+@contextmanager
+def read_transaction(engine: Engine):
+    """A connection whose reads all see one consistent state of the store."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            # pysqlite opens no transaction for SELECTs: without this each query would see the
+            # newest commit. A deferred BEGIN pins the WAL snapshot at the first read.
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.execution_options(isolation_level="REPEATABLE READ")  # before the first read
+        try:
+            yield conn
+        finally:
+            conn.rollback()
+
+
+def store_state(conn: Connection) -> tuple[int, str | None]:
+    """The store's data version and the active region file's name, on ``conn``."""
+    value = conn.execute(select(m.StoreMeta.value).where(m.StoreMeta.key == "version")).scalar()
+    return int(value or 0), active_version_file(conn)
+
+
+def read_snapshot(engine: Engine, tz: str, region_for: Callable[[str | None], Region]
+                  ) -> Snapshot:
+    """Read every table, the data version and the active region in one read transaction.
+
+    Parameters
+    ----------
+    engine : Engine
+        The store.
+    tz : str
+        The county's time zone: stored UTC instants become naive local times in it.
+    region_for : callable
+        Turns the active boundary version's file name (None: no version active) into the
+        region to use.
+    """
+    frames = {}
+    with read_transaction(engine) as conn:
+        version, region_file = store_state(conn)
+        for name, (model, time_columns) in TABLES.items():
+            df = pd.read_sql(select(model.__table__).order_by(model.__table__.c.id), conn)
+            for col in time_columns:
+                df[col] = (pd.to_datetime(df[col]).dt.tz_localize("UTC").dt.tz_convert(tz)
+                           .dt.tz_localize(None))
+            frames[name] = df
+    frames["rings"]["day"] = pd.to_datetime(frames["rings"]["day"]).dt.date
+    frames["risk"] = frames["risk"].sort_values(["observed_at", "id"], kind="stable")
+    return Snapshot(store_version=version, region=region_for(region_file), **frames)

@@ -1,0 +1,66 @@
+"""A grid's detail panel: its colour history, tasks and leads."""
+
+from __future__ import annotations
+
+from dash import html
+
+from gridwatch.i18n import MESSAGES, duration, t
+from gridwatch.metrics import GridDetail
+
+LIMIT = 12
+TAGS = {"on_time": "task_done", "late": "task_late", "overdue": "task_overdue",
+        "open": "task_open"}
+"""Task states (``gridwatch.metrics.TASK_STATES``) → their tag in the catalogue and CSS."""
+
+
+def empty(lang: str) -> list:
+    return [html.P(t("detail.empty", lang), className="gw-muted")]
+
+
+def detail_children(detail: GridDetail | None, palette: dict[str, str], lang: str) -> list:
+    """The panel for one grid (or the hint to pick one when ``detail`` is None)."""
+    if detail is None:
+        return empty(lang)
+    info = detail.info
+
+    def more(n):
+        return [html.Li(t("detail.more", lang, n=n), className="gw-muted")] if n > 0 else []
+
+    history = [html.Li([
+        html.Span(className="gw-swatch", style={"background": palette.get(row.colour, "#999")}),
+        html.B(t(f"colour.{row.colour}", lang)), " ",
+        html.Span(row.observed_at.strftime("%m-%d %H:%M")), " · ",
+        html.Span(t(f"source.{row.source}", lang) if f"source.{row.source}" in MESSAGES
+                  else row.source, className="gw-muted"),
+    ]) for row in detail.history.head(LIMIT).itertuples()]
+    tasks = []
+    for row in detail.tasks.head(LIMIT).itertuples():
+        tag = TAGS[row.state]
+        tasks.append(html.Li([html.Code(row.code), " ", getattr(row, f"title_{lang}"), " ",
+                              html.Span(t(f"detail.{tag}", lang),
+                                        className=f"gw-tag gw-tag-{tag}")]))
+    leads = []
+    for row in detail.leads.head(LIMIT).itertuples():
+        age = (row.closed_at - row.reported_at).total_seconds() / 60 if row.closed else None
+        leads.append(html.Li([
+            html.Span(row.reported_at.strftime("%m-%d %H:%M")), " ",
+            getattr(row, f"summary_{lang}"), " ",
+            html.Span(t("detail.lead_closed", lang, age=duration(age, lang)) if row.closed
+                      else t("detail.lead_open", lang),
+                      className="gw-tag gw-tag-" + ("task_done" if row.closed
+                                                    else "task_overdue")),
+        ]))
+    none = [html.Li(t("detail.none", lang), className="gw-muted")]
+    return [
+        html.H4(info[f"name_{lang}"], **{"data-grid": detail.code}),
+        html.Div(f"{info[f'village_{lang}']} · {info[f'township_{lang}']} · {detail.code}",
+                 className="gw-muted"),
+        html.Div(t("detail.population", lang, p=f"{int(info['population']):,}",
+                   h=f"{int(info['households']):,}"), className="gw-muted"),
+        html.H5(t("detail.history", lang)),
+        html.Ul(history + more(len(detail.history) - LIMIT) or none, className="gw-list"),
+        html.H5(t("detail.tasks", lang)),
+        html.Ul(tasks + more(len(detail.tasks) - LIMIT) or none, className="gw-list"),
+        html.H5(t("detail.leads", lang)),
+        html.Ul(leads + more(len(detail.leads) - LIMIT) or none, className="gw-list"),
+    ]
