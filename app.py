@@ -8,6 +8,7 @@ import logging
 from dash import Dash
 
 import callbacks
+from callbacks.validation import check_ids, validation_layout
 from gridwatch.i18n import t
 from gridwatch.service import DataSource
 from gridwatch.settings import Settings
@@ -20,10 +21,13 @@ def create_app(settings: Settings | None = None) -> Dash:
     source = DataSource(settings)
     source.prepare()
     app = Dash(__name__, title=t("app.title", settings.default_language),
-               suppress_callback_exceptions=True, serve_locally=True, update_title=None,
+               serve_locally=True, update_title=None,
                compress=True)  # callback responses (tables, styles) travel compressed
     app.layout = shell.layout()
+    # Pages are rendered by the router: Dash checks callbacks against the union of them all.
+    app.validation_layout = validation_layout(source)
     callbacks.register(app, source)
+    check_ids(app, app.validation_layout)
     return app
 
 

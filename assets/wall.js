@@ -81,7 +81,8 @@
       const hl = layer._gwHighlight;
       if (!hl || hl.until <= now) {
         map._gwPulse.delete(layer);
-        layer.setStyle({color: "#ffffff", weight: 0.5, opacity: 0.8});
+        const grid = window.gridwatchStyle.grid;  // back to the normal edge
+        layer.setStyle({color: grid.color, weight: grid.weight, opacity: grid.opacity});
         continue;
       }
       layer.setStyle({color: hl.dir > 0 ? "#ff1744" : "#00e676", weight: phase ? 6 : 3,

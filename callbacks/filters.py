@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from dash import Dash, Input, Output, State, ctx, html, no_update
+from dash import Dash, Input, Output, State, ctx, no_update
 
 from callbacks import bind
 from gridwatch.filters import FilterProblem, Filters, ordered, parse_query
@@ -17,6 +17,7 @@ from gridwatch.i18n import t
 from gridwatch.service import DataSource
 from gridwatch.snapshot import Snapshot
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
+from layouts import analyst
 from layouts.ids import ID
 
 
@@ -81,13 +82,10 @@ def url_search(filters: Filters, context: FilterContext, lang: str | None = None
     return kept.to_query(lang=lang or (None if context.lang == "zh" else context.lang))
 
 
-def problem_messages(problems: list[FilterProblem], context: FilterContext) -> list:
-    if not problems:
-        return []
-    lang = context.lang
-    items = [html.Li(t(p.reason, lang, value=p.value, first=context.first_day,
-                       last=context.last_day)) for p in problems]
-    return [html.Strong(t("problem.intro", lang)), html.Ul(items)]
+def problem_texts(problems: list[FilterProblem], context: FilterContext) -> list[str]:
+    """What could not be used of the URL, one sentence per problem."""
+    return [t(p.reason, context.lang, value=p.value, first=context.first_day,
+              last=context.last_day) for p in problems]
 
 
 def summary(filters: Filters, context: FilterContext) -> str:
@@ -145,7 +143,8 @@ def sync_filters(source: DataSource, search: str | None, levels: list | None,
     return {"levels": list(filters.levels), "townships": list(filters.townships),
             "colours": list(filters.colours), "day": filters.as_of.isoformat(),
             "search": no_update if from_url else url_search(filters, context),
-            "filters": filters.to_dict(), "problems": problem_messages(problems, context),
+            "filters": filters.to_dict(),
+            "problems": analyst.url_problems(problem_texts(problems, context), context.lang),
             "lang_href": "/" + url_search(filters, context, lang=other),
             "summary": summary(filters, context)}
 

@@ -12,6 +12,9 @@ from gridwatch.service import DataSource
 from layouts import analyst, shell, upload
 from layouts.ids import ID
 
+PAGES = ("/", "/wall", "/data")
+"""Every page the router renders."""
+
 
 def render_page(source: DataSource, pathname: str | None, search: str | None):
     """The page for ``pathname`` and the language it speaks."""

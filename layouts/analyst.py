@@ -38,6 +38,13 @@ def header(lang: str, lang_href: str) -> html.Header:
     ])
 
 
+def url_problems(texts: list[str], lang: str) -> list:
+    """The banner listing what could not be used of the URL (empty when all was fine)."""
+    if not texts:
+        return []
+    return [html.Strong(t("problem.intro", lang)), html.Ul([html.Li(x) for x in texts])]
+
+
 def chip_options(values, label) -> list[dict]:
     return [{"label": label(v), "value": v} for v in values]
 

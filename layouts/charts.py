@@ -6,10 +6,11 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from gridwatch.i18n import t
+from gridwatch.metrics import TASK_STATES
 from gridwatch.store.models import COLOURS
+from gridwatch.style import TASK_COLOURS
 
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
-TASK_COLOURS = {"on_time": "#43a047", "late": "#9ccc65", "open": "#90a4ae", "overdue": "#e53935"}
 
 
 def _base(fig: go.Figure, lang: str, empty: bool, height: int | None = None) -> go.Figure:
@@ -30,7 +31,7 @@ def task_completion(table: pd.DataFrame, names: dict[str, str], lang: str) -> go
     """Stacked horizontal bars per township; each bar carries its township code."""
     fig = go.Figure()
     labels = [names.get(code, code) for code in table.index]
-    for state in ("on_time", "late", "open", "overdue"):
+    for state in TASK_STATES:
         fig.add_bar(y=labels, x=table[state] if state in table else [], orientation="h",
                     name=t(f"chart.tasks.{state}", lang), marker_color=TASK_COLOURS[state],
                     customdata=list(table.index), hovertemplate="%{y}: %{x}<extra>%{fullData.name}"

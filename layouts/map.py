@@ -132,6 +132,13 @@ COLOUR_INDEX = {c: i for i, c in enumerate(COLOURS)}
 # --- the hideouts: what each layer's style function reads (assets/map.js) ---------------------
 # Map style constants are not sent: map.js reads them from assets/gridwatch-style.js.
 
+class GridHighlight(TypedDict):
+    """A grid the wall pulses (``assets/wall.js``): until when (ms), riskier (1) or safer."""
+
+    until: int
+    dir: int
+
+
 class GridHideout(TypedDict):
     """The grids layer. ``c`` holds one character per grid in code order (feature property
     ``k``): '0'-'4' the colour index (red..green) of a grid the filter keeps, 'a'-'e' the same
@@ -145,7 +152,7 @@ class GridHideout(TypedDict):
     palette: dict[str, str]
     labels: dict[str, str]
     sel: str | None
-    hl: NotRequired[dict[str, dict]]
+    hl: NotRequired[dict[str, GridHighlight]]
 
 
 class TownshipHideout(TypedDict):
@@ -209,7 +216,8 @@ def grid_code_string(view: MapView) -> str:
 
 
 def hideouts(view: MapView, lang: str, palette: dict[str, str], selected_grid: str | None = None,
-             wall: bool = False, highlights: dict[str, dict] | None = None) -> Hideouts:
+             wall: bool = False,
+             highlights: dict[str, GridHighlight] | None = None) -> Hideouts:
     """Every layer's hideout for ``view``: styles and numbers, never geometry.
 
     ``wall`` scales lines and markers with the screen; ``highlights`` (grid ``k`` → ``until``

@@ -13,6 +13,11 @@ def layout() -> html.Div:
     ])
 
 
+def validation_layout(pages: list) -> html.Div:
+    """The shell with every page in it: what Dash checks callbacks against."""
+    return html.Div([layout(), *pages])
+
+
 def not_found(path: str, message: str, back: str) -> html.Div:
     return html.Div(className="gw-not-found", children=[
         html.H1(message.format(path=path)),

@@ -35,6 +35,7 @@ from gridwatch.export.render import (
 from gridwatch.filters import Filters
 from gridwatch.i18n import duration, t
 from gridwatch.metrics import (
+    TASK_STATES,
     checkpoint_series,
     compute_kpis,
     task_completion_by_township,
@@ -227,7 +228,7 @@ def chart_page(ctx: PackContext, label: str) -> Page:
               t("chart.tasks.title", lang), 10, fontweight="bold", va="bottom")
     left = pd.Series(0, index=tasks.index, dtype=float)
     labels = [names.get(c, c) for c in tasks.index]
-    for state in ("on_time", "late", "open", "overdue"):
+    for state in TASK_STATES:
         ax.barh(labels, tasks[state], left=left, color=TASK_COLOURS[state],
                 label=t(f"chart.tasks.{state}", lang), height=0.7)
         left += tasks[state]
