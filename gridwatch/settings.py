@@ -1,13 +1,36 @@
 """One typed settings object, read from the environment when the app is created.
 
-Precedence: explicit argument > environment variable > default.
+Precedence: explicit argument > process environment > ``./.env`` > default.
+
+``Settings(**values)`` is a plain immutable model: it takes the given values, the defaults for
+the rest, and never looks at the environment (tests are not affected by a developer's shell).
+``Settings.from_env()`` reads ``GRIDWATCH_<NAME>`` variables (and the short aliases
+``DATABASE_URL``, ``TILE_URL``) through pydantic-settings and names the variable in any error.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field, fields, replace
+import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    SettingsConfigDict,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,65 +42,176 @@ DEFAULT_PALETTE: dict[str, str] = {
     "green": "#43a047",
 }
 
+ENV_PREFIX = "GRIDWATCH_"
+ENV_FILE = ".env"
+# Short names also accepted; the GRIDWATCH_ name wins when both are set in the same place.
+ENV_ALIASES: dict[str, tuple[str, ...]] = {"database_url": ("DATABASE_URL",),
+                                           "tile_url": ("TILE_URL",)}
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything the app can be configured with.
+_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+_HINTS = {"bool_parsing": " (use true/false, yes/no, on/off or 1/0)"}
 
-    Every field maps to an environment variable ``GRIDWATCH_<NAME>`` (upper case); the few
-    listed in ``_ENV_ALIASES`` also answer to a shorter name (``DATABASE_URL``, ``TILE_URL``).
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names the variable, the value and why."""
+
+
+class Settings(BaseModel):
+    """Everything the app can be configured with (immutable).
+
+    Every field maps to an environment variable ``GRIDWATCH_<NAME>`` (upper case); the fields
+    in ``ENV_ALIASES`` also answer to a shorter name (``DATABASE_URL``, ``TILE_URL``).
     """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     database_url: str = f"sqlite:///{REPO_ROOT / 'instance' / 'gridwatch.sqlite'}"
     geo_path: Path = REPO_ROOT / "data" / "geo" / "kaihua.gpkg"
     tile_url: str = ""
     tile_attribution: str = ""
     timezone: str = "Asia/Shanghai"
-    default_language: str = "zh"
-    palette: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PALETTE))
+    default_language: Literal["zh", "en"] = "zh"
+    palette: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PALETTE))
     seed_demo: bool = True
-    stale_after_minutes: int = 120
-    wall_highlight_seconds: int = 600
-    wall_rotate_seconds: int = 20
-    wall_poll_seconds: float = 1.0
+    stale_after_minutes: int = Field(120, ge=0)
+    wall_highlight_seconds: int = Field(600, ge=0)
+    wall_rotate_seconds: int = Field(20, ge=0)
+    wall_poll_seconds: float = Field(1.0, gt=0, allow_inf_nan=False)
     host: str = "127.0.0.1"
-    port: int = 8050
+    port: int = Field(8050, ge=1, le=65535)
     debug: bool = False
 
+    @field_validator("timezone")
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
-        """Build settings from ``env`` (default ``os.environ``), then apply ``overrides``."""
-        env = dict(os.environ if env is None else env)
-        values: dict = {}
-        for f in fields(cls):
-            names = [f"GRIDWATCH_{f.name.upper()}", *_ENV_ALIASES.get(f.name, ())]
-            raw = next((env[n] for n in names if env.get(n) not in (None, "")), None)
-            if raw is not None:
-                values[f.name] = _parse(f.name, raw)
-        settings = cls(**values)
-        clean = {k: v for k, v in overrides.items() if v is not None}
-        return replace(settings, **clean) if clean else settings
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not an IANA time zone (e.g. Asia/Shanghai, UTC)") from None
+        return value
 
-
-_ENV_ALIASES = {"database_url": ("DATABASE_URL",), "tile_url": ("TILE_URL",)}
-
-
-def _parse(name: str, raw: str):
-    if name in {"seed_demo", "debug"}:
-        return raw.strip().lower() in {"1", "true", "yes", "on"}
-    if name in {"port", "stale_after_minutes", "wall_highlight_seconds", "wall_rotate_seconds"}:
-        return int(raw)
-    if name == "wall_poll_seconds":
-        return float(raw)
-    if name == "geo_path":
-        return Path(raw)
-    if name == "palette":
-        # "red=#ff0000,orange=#..." overrides part of the default palette.
+    @field_validator("palette", mode="before")
+    @classmethod
+    def _palette(cls, value: Any) -> dict[str, str]:
+        """A partial override of the default palette: ``"red=#d50000,green=#2e7d32"`` or a dict."""
+        if isinstance(value, str):
+            pairs = []
+            for item in filter(None, (part.strip() for part in value.split(","))):
+                key, sep, colour = item.partition("=")
+                if not sep:
+                    raise ValueError(f"{item!r} is not colour=#rrggbb")
+                pairs.append((key.strip(), colour.strip()))
+        elif isinstance(value, Mapping):
+            pairs = list(value.items())
+        else:
+            raise ValueError("expected colour=#rrggbb pairs separated by commas")
         palette = dict(DEFAULT_PALETTE)
-        for pair in raw.split(","):
-            key, _, value = pair.partition("=")
-            if key.strip() not in palette:
-                raise ValueError(f"GRIDWATCH_PALETTE: unknown colour {key.strip()!r}")
-            palette[key.strip()] = value.strip()
+        for key, colour in pairs:
+            if key not in palette:
+                raise ValueError(f"unknown colour {key!r} (known: {', '.join(DEFAULT_PALETTE)})")
+            if not isinstance(colour, str) or not _COLOUR.fullmatch(colour):
+                raise ValueError(f"{key}={colour!r} is not a #rgb or #rrggbb colour")
+            palette[key] = colour
         return palette
-    return raw
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from ``overrides`` (None ignored) over the environment over the defaults.
+
+        The environment is ``env`` if given (then nothing else is read), else the process
+        environment over a ``.env`` file in the current directory. Raises ``SettingsError``.
+        """
+        unknown = sorted(set(overrides) - set(cls.model_fields))
+        if unknown:
+            raise TypeError(f"unknown settings: {', '.join(unknown)}")
+        given = {name: value for name, value in overrides.items() if value is not None}
+        found, origins = _read_environment(env)
+        origins.update({name: (name, " (argument)") for name in given})
+        try:
+            return cls(**{**found, **given})
+        except ValidationError as exc:
+            raise SettingsError(_describe(exc, origins)) from None
+
+    @classmethod
+    def from_env_or_exit(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """``from_env``, but a bad setting ends the process with its message (no traceback)."""
+        try:
+            return cls.from_env(env, **overrides)
+        except SettingsError as exc:
+            raise SystemExit(f"gridwatch: {exc}") from None
+
+
+def env_names(name: str) -> tuple[str, ...]:
+    """The environment variables of field ``name``, the winning one first."""
+    return (f"{ENV_PREFIX}{name.upper()}", *ENV_ALIASES.get(name, ()))
+
+
+class _EnvironmentBase(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=ENV_FILE,
+                                      env_file_encoding="utf-8", env_ignore_empty=True,
+                                      dotenv_filtering="only_existing", extra="ignore")
+
+
+def _raw_field(name: str) -> tuple[Any, Any]:
+    alias = AliasChoices(*env_names(name)) if name in ENV_ALIASES else None
+    return (str | None, Field(None, validation_alias=alias))
+
+
+# The raw text of every setting (validated by Settings, not here), read by pydantic-settings.
+_Environment: type[BaseSettings] = create_model(
+    "_Environment", __base__=_EnvironmentBase,
+    **{name: _raw_field(name) for name in Settings.model_fields})
+
+
+class _MappingSource(EnvSettingsSource):
+    """The environment source over a given mapping instead of ``os.environ``."""
+
+    def __init__(self, settings_cls: type[BaseSettings], mapping: Mapping[str, str]) -> None:
+        self._mapping = dict(mapping)
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {key if self.case_sensitive else key.lower(): value
+                for key, value in self._mapping.items()
+                if not (self.env_ignore_empty and value == "")}
+
+
+def _read_environment(
+        env: Mapping[str, str] | None) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    """The raw values found for each field, and where each came from (for error messages).
+
+    A source wins as a whole over the next one (the process environment over ``.env``, even
+    when one uses the alias and the other the GRIDWATCH_ name); inside one source the
+    GRIDWATCH_ name wins over the alias.
+    """
+    if env is not None:
+        sources = [("", _MappingSource(_Environment, env))]
+    else:
+        sources = [("", EnvSettingsSource(_Environment)),
+                   (f" (in ./{ENV_FILE})", DotEnvSettingsSource(_Environment))]
+    values: dict[str, str] = {}
+    origins: dict[str, tuple[str, str]] = {}
+    for where, source in sources:
+        data = source()  # keyed by field name, or by the alias that matched
+        for name in Settings.model_fields:
+            if name in values:
+                continue
+            for key in (name, *env_names(name)):
+                if data.get(key) not in (None, ""):
+                    values[name] = data[key]
+                    variable = env_names(name)[0] if key == name else key
+                    origins[name] = (variable, where)
+                    break
+    return values, origins
+
+
+def _describe(exc: ValidationError, origins: Mapping[str, tuple[str, str]]) -> str:
+    problems = []
+    for error in exc.errors(include_url=False):
+        name = str(error["loc"][0]) if error["loc"] else ""
+        variable, where = origins.get(name, (name, ""))
+        why = error["msg"].removeprefix("Value error, ") + _HINTS.get(error["type"], "")
+        problems.append(f"{variable}={error['input']!r}{where}: {why}")
+    if len(problems) == 1:
+        return f"invalid setting {problems[0]}"
+    return "invalid settings:\n  " + "\n  ".join(problems)
