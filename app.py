@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--debug", action="store_true", default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    settings = Settings.from_env(host=args.host, port=args.port, debug=args.debug)
+    settings = Settings.from_env_or_exit(host=args.host, port=args.port, debug=args.debug)
     app = create_app(settings)
     if settings.debug:
         app.run(host=settings.host, port=settings.port, debug=True)

@@ -10,7 +10,7 @@ from gridwatch.settings import Settings
 
 
 def _source(args) -> DataSource:
-    return DataSource(Settings.from_env(database_url=getattr(args, "database_url", None)))
+    return DataSource(Settings.from_env_or_exit(database_url=getattr(args, "database_url", None)))
 
 
 def init_store(args) -> int:

@@ -14,7 +14,7 @@ from gridwatch.settings import Settings
 
 def export(args) -> int:
     """Write one export to ``--output`` (default: its own file name in the current folder)."""
-    settings = Settings.from_env(database_url=args.database_url)
+    settings = Settings.from_env_or_exit(database_url=args.database_url)
     source = DataSource(settings)
     snap = source.snapshot()
     params = {"level": args.level, "township": args.township, "colour": args.colour,
