@@ -17,7 +17,7 @@ from gridwatch.ingest.auth import Principal, authenticate, authorize
 from gridwatch.ingest.batches import KINDS, MAX_ITEMS, submit, unknown_code
 from gridwatch.ingest.errors import IngestError, RowError, refuse, say
 from gridwatch.ingest.fields import FieldError, Reference, timestamp
-from gridwatch.ingest.jsonsafe import MAX_DEPTH, loads_strict
+from gridwatch.ingest.jsonsafe import MAX_DEPTH, JSONError, loads_strict
 from gridwatch.ingest.store import make_write_engine
 from gridwatch.service import DataSource
 
@@ -85,7 +85,10 @@ def read_body() -> object:
     data = b"".join(chunks)
     if len(data) > MAX_API_BODY:
         raise refuse(413, "request.body_too_large", kib=MAX_API_BODY // 1024)
-    return loads_strict(data)
+    try:
+        return loads_strict(data)
+    except JSONError as exc:
+        raise IngestError.of(400, exc) from None
 
 
 def write_batch(source: DataSource, engine, kind: str) -> Response:

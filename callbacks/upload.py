@@ -27,7 +27,7 @@ from gridwatch.ingest.boundary_versions import (
     stage,
     store_codes,
 )
-from gridwatch.ingest.errors import IngestError
+from gridwatch.ingest.errors import IngestError, LocalisedError
 from gridwatch.ingest.fields import Reference
 from gridwatch.ingest.store import make_write_engine
 from gridwatch.ingest.tables import MAX_FILE_BYTES, Table, TableError, items_from, read_table
@@ -96,7 +96,7 @@ def preview(source: DataSource, kind: str, filename: str | None, contents: str |
         return empty_report(kind if kind in UPLOAD_KINDS else UPLOAD_KINDS[0], lang), True
     try:
         table, _items, error = check_file(source, kind, filename or "", contents)
-    except TableError as exc:
+    except LocalisedError as exc:
         return [html.P(t("upload.unreadable", lang, reason=exc.message(lang)),
                        className="gw-upload-invalid", role="alert"),
                 html.P(columns_hint(kind, lang), className="gw-muted")], True
@@ -114,7 +114,7 @@ def commit(source: DataSource, engine, kind: str, filename: str | None, contents
                         className="gw-upload-invalid")
     try:
         _table, items, error = check_file(source, kind, filename or "", contents or "")
-    except TableError as exc:
+    except LocalisedError as exc:
         return html.Div(t("upload.refused", lang, reason=exc.message(lang)),
                         className="gw-upload-invalid")
     if error is not None:
@@ -207,7 +207,7 @@ def boundary_preview(source: DataSource, filenames, contents, lang: str
         return [html.P(t("boundary.empty", lang), className="gw-muted")], True, None, None
     try:
         imported = check_boundaries(source, filenames, contents)
-    except BoundaryError as exc:
+    except LocalisedError as exc:
         return [html.P(t("upload.unreadable", lang, reason=exc.message(lang)),
                        className="gw-upload-invalid", role="alert")], True, None, None
     return (boundary_report(imported, lang), not imported.report.ok,
@@ -234,7 +234,7 @@ def boundary_activate(source: DataSource, engine, filenames, contents, token: st
     try:
         imported = check_boundaries(source, filenames, contents)
         row = stage(engine, source.settings, imported, principal.actor, activate=True)
-    except BoundaryError as exc:
+    except LocalisedError as exc:
         return html.Div(t("boundary.refused", lang, reason=exc.message(lang)),
                         className="gw-upload-invalid")
     return html.Div(t("boundary.activated", lang, id=row["id"]), className="gw-upload-valid")
@@ -248,8 +248,8 @@ def boundary_reactivate(source: DataSource, engine, version_id, token: str | Non
         return refusal
     try:
         row = activate_version(engine, source.settings, int(version_id), principal.actor)
-    except (BoundaryError, TypeError, ValueError) as exc:
-        reason = exc.message(lang) if isinstance(exc, BoundaryError) else str(exc)
+    except (LocalisedError, TypeError, ValueError) as exc:
+        reason = exc.message(lang) if isinstance(exc, LocalisedError) else str(exc)
         return html.Div(t("boundary.refused", lang, reason=reason), className="gw-upload-invalid")
     return html.Div(t("boundary.activated", lang, id=row["id"]), className="gw-upload-valid")
 

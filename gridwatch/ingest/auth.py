@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from gridwatch.ingest.errors import KeyedError
+from gridwatch.ingest.errors import LocalisedError
 from gridwatch.store.models import ApiToken
 
 TOKEN_PREFIX = "gw_"
@@ -70,12 +70,12 @@ def create_token(engine: Engine, name: str) -> tuple[int, str]:
 
     Raises
     ------
-    KeyedError
+    LocalisedError
         A ``ValueError`` whose message says the name is too short or too long.
     """
     name = name.strip()
     if not 1 <= len(name) <= 64:
-        raise KeyedError("token.name_length")
+        raise LocalisedError("token.name_length")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with Session(engine) as s, s.begin():
         row = ApiToken(name=name, digest=digest(token), prefix=token[:8], created_at=_now())

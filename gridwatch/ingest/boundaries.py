@@ -33,13 +33,8 @@ import shapely
 from pyproj import CRS, Transformer
 
 from gridwatch.geo.layers import LAYERS, Region
-from gridwatch.i18n import t
-from gridwatch.ingest.boundary_files import (
-    BoundaryError,
-    RawLayer,
-    localise,
-    read_boundary_files,
-)
+from gridwatch.ingest.boundary_files import BoundaryError, RawLayer, read_boundary_files
+from gridwatch.ingest.errors import render
 
 REQUIRED_LAYERS = ("townships", "villages", "grids", "checkpoints")
 """Layers an import must supply; the others are derived or carried over."""
@@ -125,7 +120,7 @@ class Issue:
 
     def message(self, lang: str) -> str:
         """The finding in ``lang``."""
-        return t(f"boundary.{self.key}", lang, **localise(self.params, lang))
+        return render(f"boundary.{self.key}", self.params, lang)
 
     def to_dict(self) -> dict:
         return {**asdict(self), "codes": list(self.codes)}

@@ -1,9 +1,11 @@
 """Boundary files in: GeoPackage, zipped Shapefile or GeoJSON, read safely into raw layers.
 
 Every uploaded file is treated as hostile until read: its size is capped, its first bytes must
-match its extension, archives are checked for zip bombs and for members whose path escapes the
-archive, and GeoJSON is parsed strictly (no NaN, no Infinity). Files are read from a private
-temporary folder that is removed afterwards; nothing is written anywhere else.
+match its extension, archives go through the one zip guard (``gridwatch.ingest.archives``: zip
+bombs, members whose path escapes the archive, a cap on the bytes really decompressed), and
+GeoJSON goes through the one strict JSON reader (``gridwatch.ingest.jsonsafe``: no NaN, no
+Infinity, no duplicate keys, bounded nesting). Files are read from a private temporary folder
+that is removed afterwards; nothing is written anywhere else.
 
 Which layer a file holds comes from the layer names inside a GeoPackage, or from a file's (or
 archive member's) name (``townships.shp``, ``grids.geojson``, ``乡镇.shp``), or from an explicit
@@ -13,8 +15,6 @@ mapping given by the caller.
 from __future__ import annotations
 
 import io
-import json
-import math
 import os
 import tempfile
 import warnings
@@ -25,14 +25,17 @@ from pathlib import Path, PurePosixPath
 import geopandas as gpd
 import pyogrio
 
-from gridwatch.i18n import t
+from gridwatch.ingest.archives import STRICT, unzip
+from gridwatch.ingest.errors import LocalisedError
+from gridwatch.ingest.jsonsafe import JSONError, loads_strict
 
 MAX_BOUNDARY_BYTES = 50 * 1024 * 1024
 """The largest boundary file accepted (bytes)."""
 
-MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
-MAX_RATIO = 100
-MAX_MEMBERS = 200
+GEOJSON_MAX_DEPTH = 16
+"""The deepest nesting a GeoJSON file may have: a MultiPolygon's coordinates are 8 containers
+deep (collection, features, feature, geometry, coordinates, polygon, ring, point); the rest is
+room for nested properties. (The API's bodies need only 6.)"""
 
 LAYER_ALIASES: dict[str, tuple[str, ...]] = {
     "county": ("county", "counties", "县", "县界"),
@@ -55,41 +58,14 @@ _MAGIC = {
 _SHP_MAGIC = b"\x00\x00\x27\x0a"  # file code 9994, big-endian
 
 
-class BoundaryError(ValueError):
+class BoundaryError(LocalisedError):
     """A boundary import refused as a whole; nothing was stored.
 
-    Parameters
-    ----------
-    key : str
-        The message key, without the ``boundary.`` prefix, in ``gridwatch.i18n``.
-    **params
-        Values the message is filled with.
+    Its messages are the catalogue's ``boundary.*`` keys (``key`` is given without the
+    prefix); it is the one localised error type (``LocalisedError``) like every other refusal.
     """
 
-    def __init__(self, key: str, **params):
-        self.key = key
-        self.params = params
-        super().__init__(self.message("en"))
-
-    def message(self, lang: str) -> str:
-        """The refusal in ``lang``."""
-        return t(f"boundary.{self.key}", lang, **localise(self.params, lang))
-
-
-def localise(params: dict, lang: str) -> dict:
-    """Message parameters in ``lang``: layer and file-kind names translated, ``<name>_<lang>``
-    values filled in as ``<name>``, an empty ``crs`` read as "not declared"."""
-    out = dict(params)
-    for key, prefix in (("layer", "layer"), ("parent_layer", "layer"), ("layer_name", "layer"),
-                        ("actual", "kind")):
-        if key in out:
-            out[key] = t(f"boundary.{prefix}.{out[key]}", lang)
-    for key in list(out):
-        if key.endswith(f"_{lang}"):
-            out[key[: -len(lang) - 1]] = out[key]
-    if out.get("crs") == "":
-        out["crs"] = t("boundary.crs_none", lang)
-    return out
+    namespace = "boundary."
 
 
 @dataclass
@@ -231,82 +207,41 @@ def _read_gpkg(folder: Path, index: int, filename: str, data: bytes) -> list[Raw
     return out
 
 
-def check_zip(archive: zipfile.ZipFile, filename: str) -> None:
-    """Refuse zip bombs, too many members and members whose path escapes the archive.
-
-    Raises
-    ------
-    BoundaryError
-        Naming the problem.
-    """
-    members = archive.infolist()
-    if len(members) > MAX_MEMBERS:
-        raise BoundaryError("zip_members", name=filename, n=len(members), max=MAX_MEMBERS)
-    total = 0
-    for info in members:
-        name = info.filename.replace("\\", "/")
-        parts = name.split("/")
-        if name.startswith("/") or ".." in parts or ":" in parts[0]:
-            raise BoundaryError("zip_escape", name=filename, member=info.filename[:80])
-        total += info.file_size
-        ratio = info.file_size / max(info.compress_size, 1)
-        if ratio > MAX_RATIO and info.file_size > 1024 * 1024:
-            raise BoundaryError("zip_bomb", name=filename)
-    if total > MAX_UNZIPPED_BYTES:
-        raise BoundaryError("zip_too_big", name=filename, mb=total // (1024 * 1024),
-                            max=MAX_UNZIPPED_BYTES // (1024 * 1024))
-
-
-def _extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo, filename: str) -> bytes:
-    # The sizes in the central directory can lie: read no more than they promised.
-    with archive.open(info) as member:
-        data = member.read(info.file_size + 1)
-    if len(data) > info.file_size:
-        raise BoundaryError("zip_bomb", name=filename)
-    return data
-
-
 def _read_zip(folder: Path, index: int, filename: str, data: bytes,
               forced: str | None) -> list[RawLayer]:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise BoundaryError("not_what_it_says", name=filename, ext=".zip",
-                            actual="unknown") from None
-    groups: dict[str, dict[str, zipfile.ZipInfo]] = {}
-    with archive:
-        check_zip(archive, filename)
-        for info in archive.infolist():
-            if info.is_dir() or "__MACOSX" in info.filename:
-                continue
-            member = PurePosixPath(info.filename.replace("\\", "/"))
-            ext = member.suffix.lower()
-            if ext in _IGNORED_MEMBERS:
-                continue
-            if ext not in SHAPEFILE_PARTS:
-                raise BoundaryError("zip_unexpected", name=filename, member=info.filename[:80])
-            groups.setdefault(str(member.with_suffix("")), {})[ext] = info
-        if not groups:
-            raise BoundaryError("no_shapefile", name=filename)
-        if forced and len(groups) > 1:
-            raise BoundaryError("layer_forced_many", name=filename)
-        out = []
-        for n, (stem, parts) in enumerate(sorted(groups.items())):
-            missing = [e for e in (".shp", ".shx", ".dbf") if e not in parts]
-            if missing:
-                raise BoundaryError("shapefile_parts", name=f"{filename}:{stem}",
-                                    missing=", ".join(missing))
-            layer = _name_layer(PurePosixPath(stem).name, f"{filename}:{stem}.shp", forced)
-            base = folder / f"{index}-{n}"
-            contents = {ext: _extract(archive, info, filename) for ext, info in parts.items()}
-            if not contents[".shp"].startswith(_SHP_MAGIC):
-                raise BoundaryError("not_what_it_says", name=f"{filename}:{stem}.shp",
-                                    ext=".shp", actual=sniff(contents[".shp"]))
-            for ext, content in contents.items():
-                base.with_suffix(ext).write_bytes(content)
-            encoding = None if ".cpg" in contents else _dbf_encoding(contents[".dbf"])
-            frame = _read(base.with_suffix(".shp"), encoding=encoding)
-            out.append(RawLayer(layer, f"{filename}:{stem}.shp", frame, ".prj" in contents))
+    members = unzip(data, filename, STRICT,
+                    keep=lambda path: PurePosixPath(path).suffix.lower() in SHAPEFILE_PARTS)
+    groups: dict[str, dict[str, bytes]] = {}
+    for path, content in members.items():
+        if "__MACOSX" in path:
+            continue
+        member = PurePosixPath(path.replace("\\", "/"))
+        ext = member.suffix.lower()
+        if ext in _IGNORED_MEMBERS:
+            continue
+        if ext not in SHAPEFILE_PARTS:
+            raise BoundaryError("zip_unexpected", name=filename, member=path[:80])
+        groups.setdefault(str(member.with_suffix("")), {})[ext] = content
+    if not groups:
+        raise BoundaryError("no_shapefile", name=filename)
+    if forced and len(groups) > 1:
+        raise BoundaryError("layer_forced_many", name=filename)
+    out = []
+    for n, (stem, contents) in enumerate(sorted(groups.items())):
+        missing = [e for e in (".shp", ".shx", ".dbf") if e not in contents]
+        if missing:
+            raise BoundaryError("shapefile_parts", name=f"{filename}:{stem}",
+                                missing=", ".join(missing))
+        layer = _name_layer(PurePosixPath(stem).name, f"{filename}:{stem}.shp", forced)
+        base = folder / f"{index}-{n}"
+        if not contents[".shp"].startswith(_SHP_MAGIC):
+            raise BoundaryError("not_what_it_says", name=f"{filename}:{stem}.shp",
+                                ext=".shp", actual=sniff(contents[".shp"]))
+        for ext, content in contents.items():
+            base.with_suffix(ext).write_bytes(content)
+        encoding = None if ".cpg" in contents else _dbf_encoding(contents[".dbf"])
+        frame = _read(base.with_suffix(".shp"), encoding=encoding)
+        out.append(RawLayer(layer, f"{filename}:{stem}.shp", frame, ".prj" in contents))
     return out
 
 
@@ -322,36 +257,17 @@ def _dbf_encoding(dbf: bytes) -> str:
     return "UTF-8"
 
 
-def _refuse_constant(name: str):
-    raise BoundaryError("non_finite_json", value=name)
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise BoundaryError("non_finite_json", value=text[:20])
-    return value
-
-
 def _read_geojson(folder: Path, index: int, filename: str, data: bytes,
                   forced: str | None) -> RawLayer:
     layer = _name_layer(Path(filename).stem, filename, forced)
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise BoundaryError("geojson_not_utf8", name=filename) from None
-    try:
-        parsed = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
-    except RecursionError:
-        raise BoundaryError("geojson_invalid", name=filename, reason="nested too deeply") from None
-    except BoundaryError:
-        raise
-    except ValueError as exc:
-        raise BoundaryError("geojson_invalid", name=filename, reason=str(exc)[:120]) from None
+        parsed = loads_strict(data, GEOJSON_MAX_DEPTH, encoding="utf-8-sig")
+    except JSONError as exc:
+        raise BoundaryError("json_refused", name=filename, reason=exc) from None
     if not isinstance(parsed, dict) or parsed.get("type") not in ("FeatureCollection", "Feature"):
         raise BoundaryError("geojson_invalid", name=filename, reason="not a FeatureCollection")
     path = folder / f"{index}.geojson"
-    path.write_text(text, encoding="utf-8")
+    path.write_bytes(data)
     frame = _read(path)
     return RawLayer(layer, filename, frame, "crs" in parsed)
 

@@ -10,13 +10,14 @@ from pathlib import Path
 from gridwatch.i18n import t
 from gridwatch.ingest.auth import create_token, list_tokens, revoke_token
 from gridwatch.ingest.boundaries import import_boundaries
-from gridwatch.ingest.boundary_files import LAYER_ALIASES, BoundaryError, files_from_paths
+from gridwatch.ingest.boundary_files import LAYER_ALIASES, files_from_paths
 from gridwatch.ingest.boundary_versions import (
     activate_version,
     list_versions,
     stage,
     store_codes,
 )
+from gridwatch.ingest.errors import LocalisedError
 from gridwatch.ingest.store import make_write_engine
 from gridwatch.service import DataSource
 from gridwatch.settings import Settings
@@ -119,8 +120,8 @@ def import_boundaries_command(args) -> int:
     try:
         imported = import_boundaries(files_from_paths(paths), source.region(),
                                      store_codes(source.engine), names)
-    except (BoundaryError, OSError) as exc:
-        message = exc.message(args.lang) if isinstance(exc, BoundaryError) else str(exc)
+    except (LocalisedError, OSError) as exc:
+        message = exc.message(args.lang) if isinstance(exc, LocalisedError) else str(exc)
         print(f"error: {message}", file=sys.stderr)
         return 2
     print_report(imported.report, args.lang)
@@ -154,7 +155,7 @@ def boundaries_activate(args) -> int:
     try:
         row = activate_version(make_write_engine(settings.database_url), settings, args.id,
                                _cli_actor())
-    except BoundaryError as exc:
+    except LocalisedError as exc:
         print(f"error: {exc.message(args.lang)}", file=sys.stderr)
         return 1
     print(f"boundary version {row['id']} is active")

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from gridwatch.geo.layers import Region
-from gridwatch.ingest.errors import KeyedError
+from gridwatch.ingest.errors import LocalisedError
 
 EARLIEST = datetime(2000, 1, 1)
 """Observations before this are taken for a typing or time zone mistake."""
@@ -23,7 +23,7 @@ FUTURE_SLACK = timedelta(days=1)
 CODE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 
 
-class FieldError(KeyedError):
+class FieldError(LocalisedError):
     """A field's value cannot be used; ``message(lang)`` is the reason (``str`` in English)."""
 
 

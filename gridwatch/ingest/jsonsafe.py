@@ -1,7 +1,7 @@
-"""Strict JSON reading for request bodies.
+"""The one strict JSON reader, for API request bodies and uploaded GeoJSON alike.
 
 Python's ``json`` accepts ``NaN`` and ``Infinity``, silently keeps the last of duplicate keys
-and recurses on nesting; a write API must refuse all three with a clear message.
+and recurses on nesting; data coming in must refuse all three with a clear message.
 """
 
 from __future__ import annotations
@@ -10,24 +10,24 @@ import json
 import math
 from typing import Any
 
-from gridwatch.ingest.errors import IngestError, KeyedError, refuse
+from gridwatch.ingest.errors import LocalisedError
 
 MAX_DEPTH = 6
 """The deepest nesting a write body needs is 3 (body → items → item → list of codes)."""
 
 
-class _Refused(KeyedError):
-    pass
+class JSONError(LocalisedError):
+    """Text that is not strict JSON; ``message(lang)`` says what is wrong (keys ``json.*``)."""
 
 
 def _constant(name: str):
-    raise _Refused("json.constant", name=name)
+    raise JSONError("json.constant", name=name)
 
 
 def _float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise _Refused("json.number_range", number=text[:20])
+        raise JSONError("json.number_range", number=text[:20])
     return value
 
 
@@ -35,7 +35,7 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict:
     out: dict = {}
     for key, value in pairs:
         if key in out:
-            raise _Refused("json.duplicate_key", name=repr(key[:40]))
+            raise JSONError("json.duplicate_key", name=repr(key[:40]))
         out[key] = value
     return out
 
@@ -53,31 +53,38 @@ def depth(value: Any) -> int:
     return deepest
 
 
-def loads_strict(raw: bytes, max_depth: int = MAX_DEPTH) -> Any:
-    """Parse a request body or raise ``IngestError`` (400) saying what is wrong with it.
+def loads_strict(raw: bytes, max_depth: int = MAX_DEPTH, encoding: str = "utf-8") -> Any:
+    """Parse JSON strictly: no NaN or Infinity, no duplicate keys, bounded nesting.
 
     Parameters
     ----------
     raw : bytes
-        The body, UTF-8 encoded.
+        The text, encoded.
     max_depth : int
-        The deepest nesting accepted.
+        The deepest nesting accepted (a scalar is 0 deep; see ``depth``).
+    encoding : str, default "utf-8"
+        "utf-8-sig" also accepts a leading byte-order mark (files saved by desktop tools).
+
+    Raises
+    ------
+    JSONError
+        Saying what is wrong with the text.
     """
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise refuse(400, "json.not_utf8", byte=exc.start) from None
+        raise JSONError("json.not_utf8", byte=exc.start) from None
     try:
         value = json.loads(text, parse_constant=_constant, parse_float=_float,
                            object_pairs_hook=_pairs)
-    except _Refused as exc:
-        raise refuse(400, exc.key, **exc.params) from None
     except RecursionError:
-        raise refuse(400, "json.too_deep", max=max_depth) from None
+        raise JSONError("json.too_deep", max=max_depth) from None
+    except JSONError:
+        raise
     except ValueError as exc:  # JSONDecodeError, and integers with too many digits
-        raise refuse(400, "json.invalid", detail=str(exc)[:120]) from None
+        raise JSONError("json.invalid", detail=str(exc)[:120]) from None
     if depth(value) > max_depth:
-        raise refuse(400, "json.too_deep", max=max_depth)
+        raise JSONError("json.too_deep", max=max_depth)
     return value
 
 
@@ -86,4 +93,4 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-__all__ = ["IngestError", "depth", "dumps", "loads_strict"]
+__all__ = ["JSONError", "depth", "dumps", "loads_strict"]

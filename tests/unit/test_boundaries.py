@@ -19,6 +19,7 @@ from sqlalchemy import select
 from callbacks.upload import boundary_activate, boundary_preview, boundary_reactivate
 from gridwatch.__main__ import main
 from gridwatch.geo.generate import check_tiling
+from gridwatch.ingest.archives import ArchiveError
 from gridwatch.ingest.auth import create_token
 from gridwatch.ingest.boundaries import ExpectedArea, Report, import_boundaries, to_wgs84
 from gridwatch.ingest.boundary_files import BoundaryError, RawLayer, export_boundaries
@@ -27,10 +28,13 @@ from gridwatch.ingest.boundary_versions import (
     list_versions,
     stage,
 )
+from gridwatch.ingest.errors import LocalisedError
 from gridwatch.ingest.store import make_write_engine
+from gridwatch.ingest.tables import read_table
 from gridwatch.store import models as m
 from gridwatch.store.db import data_version
 from gridwatch.store.regions import regions_dir
+from tests.unit.test_ingest import understated
 
 IMPORTED = ("townships", "villages", "grids", "checkpoints")
 
@@ -253,27 +257,41 @@ GEOJSON_INF = GEOJSON_NAN.replace(b"NaN", b"1e999")
 GEOJSON_LAT = GEOJSON_NAN.replace(b"NaN,29.1", b"118.4,95.0")
 
 
+def deep_geojson(levels: int) -> bytes:
+    nested = "[" * levels + "]" * levels
+    return ('{"type":"FeatureCollection","features":[],"x":' + nested + "}").encode()
+
+
 def hostile_cases(region):
     sqlite_db = sqlite3.connect(":memory:")
     sqlite_db.close()
+    sixty_mib = 60 * 1024 * 1024
     return {
-        "zip bomb": ("checkpoints.zip", zipped({"checkpoints.shp": b"\0" * (60 * 1024 * 1024)}),
-                     "zip_bomb"),
-        "path escaping": ("b.zip", zipped({"../../etc/checkpoints.shp": b"x"}), "zip_escape"),
-        "absolute path": ("b.zip", zipped({"/tmp/checkpoints.shp": b"x"}), "zip_escape"),
-        "gpkg that is a zip": ("b.gpkg", zipped({"a.txt": b"x"}), "not_what_it_says"),
-        "zip that is sqlite": ("b.zip", b"SQLite format 3\x00" + b"\0" * 100, "not_what_it_says"),
-        "geojson that is binary": ("grids.geojson", b"\x89PNG\r\n\x1a\n", "not_what_it_says"),
+        "zip bomb": ("checkpoints.zip", zipped({"checkpoints.shp": b"\0" * sixty_mib}),
+                     "ingest.zip.bomb"),
+        "zip bomb understating its size": (
+            "checkpoints.zip", understated("checkpoints.shp", sixty_mib, 1000),
+            "ingest.zip.member_unreadable"),
+        "path escaping": ("b.zip", zipped({"../../etc/checkpoints.shp": b"x"}),
+                          "ingest.zip.escape"),
+        "absolute path": ("b.zip", zipped({"/tmp/checkpoints.shp": b"x"}), "ingest.zip.escape"),
+        "gpkg that is a zip": ("b.gpkg", zipped({"a.txt": b"x"}), "boundary.not_what_it_says"),
+        "zip that is sqlite": ("b.zip", b"SQLite format 3\x00" + b"\0" * 100,
+                               "boundary.not_what_it_says"),
+        "geojson that is binary": ("grids.geojson", b"\x89PNG\r\n\x1a\n",
+                                   "boundary.not_what_it_says"),
         "shp that is not a shapefile": ("b.zip", zipped({"checkpoints.shp": b"hello",
                                                           "checkpoints.shx": b"x",
                                                           "checkpoints.dbf": b"x"}),
-                                        "not_what_it_says"),
-        "exe in the archive": ("b.zip", zipped({"run.exe": b"MZ"}), "zip_unexpected"),
-        "NaN in GeoJSON": ("checkpoints.geojson", GEOJSON_NAN, "non_finite_json"),
-        "Infinity in GeoJSON": ("checkpoints.geojson", GEOJSON_INF, "non_finite_json"),
-        "NaN in a Shapefile": ("checkpoints.zip", nan_shapefile(region), "non_finite"),
-        "latitude 95": ("checkpoints.geojson", GEOJSON_LAT, "lonlat_out_of_range"),
-        "unknown extension": ("b.kml", b"<kml/>", "unsupported_type"),
+                                        "boundary.not_what_it_says"),
+        "exe in the archive": ("b.zip", zipped({"run.exe": b"MZ"}), "boundary.zip_unexpected"),
+        "NaN in GeoJSON": ("checkpoints.geojson", GEOJSON_NAN, "boundary.json_refused"),
+        "Infinity in GeoJSON": ("checkpoints.geojson", GEOJSON_INF, "boundary.json_refused"),
+        "GeoJSON nested too deeply": ("checkpoints.geojson", deep_geojson(100_000),
+                                      "boundary.json_refused"),
+        "NaN in a Shapefile": ("checkpoints.zip", nan_shapefile(region), "boundary.non_finite"),
+        "latitude 95": ("checkpoints.geojson", GEOJSON_LAT, "boundary.lonlat_out_of_range"),
+        "unknown extension": ("b.kml", b"<kml/>", "boundary.unsupported_type"),
     }
 
 
@@ -282,17 +300,18 @@ def hostile(region):
     return hostile_cases(region)
 
 
-@pytest.mark.parametrize("case", ["zip bomb", "path escaping", "absolute path",
-                                  "gpkg that is a zip", "zip that is sqlite",
+@pytest.mark.parametrize("case", ["zip bomb", "zip bomb understating its size", "path escaping",
+                                  "absolute path", "gpkg that is a zip", "zip that is sqlite",
                                   "geojson that is binary", "shp that is not a shapefile",
                                   "exe in the archive", "NaN in GeoJSON", "Infinity in GeoJSON",
-                                  "NaN in a Shapefile", "latitude 95", "unknown extension"])
+                                  "GeoJSON nested too deeply", "NaN in a Shapefile",
+                                  "latitude 95", "unknown extension"])
 def test_hostile_files_get_a_clear_error_and_change_nothing(case, hostile, fresh_source,
                                                             tmp_path, capsys):
     name, data, key = hostile[case]
-    with pytest.raises(BoundaryError) as err:
+    with pytest.raises(LocalisedError) as err:
         import_boundaries([(name, data)], fresh_source.region())
-    assert err.value.key == key
+    assert err.value.catalogue_key == key
     assert err.value.message("zh") != err.value.message("en")
     path = tmp_path / name.replace("/", "_")
     path.write_bytes(data)
@@ -303,6 +322,32 @@ def test_hostile_files_get_a_clear_error_and_change_nothing(case, hostile, fresh
     assert data_version(fresh_source.engine) == before
     assert list_versions(fresh_source.engine) == []
     assert not regions_dir(fresh_source.settings).exists()
+
+
+@pytest.mark.parametrize(("data", "reason"), [
+    (GEOJSON_NAN, "NaN is not a number JSON allows"),
+    (GEOJSON_INF, "the number 1e999 is out of range"),
+    (deep_geojson(17), "nested too deeply (at most 16 levels)"),
+    (b'{"type":"FeatureCollection","features":[],"type":"Feature"}', "appears twice"),
+    (b'{"type":"FeatureCollection",', "not valid JSON"),
+])
+def test_geojson_is_read_by_the_strict_json_reader(region, data, reason):
+    with pytest.raises(BoundaryError) as err:
+        import_boundaries([("checkpoints.geojson", data)], region)
+    assert err.value.message("en").startswith("checkpoints.geojson: ")
+    assert reason in str(err.value)
+
+
+def test_a_zip_bomb_in_an_upload_is_refused_by_the_same_guard_as_a_workbook(region):
+    bomb = zipped({"checkpoints.shp": b"\0" * (60 * 1024 * 1024)})
+    with pytest.raises(ArchiveError) as from_boundaries:
+        import_boundaries([("k.zip", bomb)], region)
+    with pytest.raises(ArchiveError) as from_tables:
+        read_table("k.xlsx", bomb)
+    assert from_boundaries.value.catalogue_key == from_tables.value.catalogue_key
+    expands = "expands far beyond its size (a zip bomb?)"
+    assert str(from_boundaries.value) == f"the archive k.zip {expands}"
+    assert str(from_tables.value) == f"the archive k.xlsx {expands}"
 
 
 # --- versions, activation, audit ----------------------------------------------------------------

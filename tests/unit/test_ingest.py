@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import re
 import zipfile
@@ -15,12 +16,13 @@ from sqlalchemy import func, select
 from callbacks.upload import commit, preview
 from gridwatch.__main__ import main
 from gridwatch.i18n import MESSAGES
+from gridwatch.ingest.archives import STRICT, ArchiveError, unzip
 from gridwatch.ingest.auth import ACTIONS, authenticate, create_token
 from gridwatch.ingest.batches import LEAD_STAGES, TASK_EVENTS, unknown_code
-from gridwatch.ingest.errors import RowError
+from gridwatch.ingest.errors import LocalisedError, RowError
 from gridwatch.ingest.jsonsafe import depth
 from gridwatch.ingest.store import make_write_engine
-from gridwatch.ingest.tables import MAX_FILE_BYTES, TableError, check_archive, read_table
+from gridwatch.ingest.tables import MAX_FILE_BYTES, TableError, read_table
 from gridwatch.store import models as m
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,18 +87,69 @@ def test_files_that_are_not_what_they_say_are_refused(name, data, reason):
         read_table(name, data)
 
 
+def understated(name: str, size: int, declared: int, extra: dict | None = None) -> bytes:
+    """A zip archive whose member ``name`` holds ``size`` zero bytes while both of its headers
+    declare ``declared``: a bomb that a check of the declared sizes alone lets through."""
+    data = bytearray(zipped({**(extra or {}), name: b"\0" * size}))
+    encoded = name.encode()
+    # (signature, offset of the uncompressed size, of the name length, of the name)
+    for signature, size_at, length_at, name_at in ((b"PK\x03\x04", 22, 26, 30),
+                                                   (b"PK\x01\x02", 24, 28, 46)):
+        start = data.find(signature)
+        while start >= 0:
+            length = int.from_bytes(data[start + length_at:start + length_at + 2], "little")
+            if data[start + name_at:start + name_at + length] == encoded:
+                data[start + size_at:start + size_at + 4] = declared.to_bytes(4, "little")
+            start = data.find(signature, start + 4)
+    return bytes(data)
+
+
 def test_a_zip_bomb_is_refused_before_it_is_expanded():
     bomb = zipped({"xl/workbook.xml": b"<x/>", "xl/big.xml": b"\0" * (80 * 1024 * 1024)})
     assert len(bomb) < 200_000
-    with pytest.raises(TableError, match=r"zip bomb|expand"):
+    with pytest.raises(ArchiveError, match="zip bomb") as caught:
         read_table("a.xlsx", bomb)
+    assert caught.value.catalogue_key == "ingest.zip.bomb"
+    assert "a.xlsx" in caught.value.message("zh") and "压缩炸弹" in caught.value.message("zh")
+
+
+def test_a_zip_bomb_that_understates_its_size_is_refused_while_it_is_read():
+    bomb = understated("xl/worksheets/sheet1.xml", 80 * 1024 * 1024, 1000,
+                       {"xl/workbook.xml": b"<x/>"})
+    assert len(bomb) < 200_000
+    with zipfile.ZipFile(io.BytesIO(bomb)) as archive:  # the headers look harmless
+        assert sum(i.file_size for i in archive.infolist()) < 2000
+    with pytest.raises(ArchiveError, match="zip bomb") as caught:
+        read_table("a.xlsx", bomb)
+    assert caught.value.catalogue_key == "ingest.zip.member_unreadable"
+    assert "xl/worksheets/sheet1.xml" in str(caught.value)
+
+
+def test_the_zip_guard_caps_what_it_really_reads_per_caller():
+    archive = zipped({"a.txt": b"x" * 3000, "b.txt": b"y" * 3000})
+    assert unzip(archive, "t.zip", STRICT) == {"a.txt": b"x" * 3000, "b.txt": b"y" * 3000}
+    assert unzip(archive, "t.zip", STRICT, keep=lambda n: n == "b.txt")["a.txt"] is None
+    tight = dataclasses.replace(STRICT, total_bytes=5000)
+    with pytest.raises(ArchiveError, match=r"expand to 0 MiB \(at most 0 MiB\)"):
+        unzip(archive, "t.zip", tight)
+    with pytest.raises(ArchiveError, match="holds 2 files"):
+        unzip(archive, "t.zip", dataclasses.replace(STRICT, members=1))
+    with pytest.raises(ArchiveError, match="not a readable zip archive"):
+        unzip(b"PK\x03\x04 broken", "t.zip")
 
 
 def test_archive_members_escaping_the_archive_are_refused():
     for name in ("../evil.txt", "/etc/passwd", "a/../../b", "C:/x"):
-        with zipfile.ZipFile(io.BytesIO(zipped({name: b"x"}))) as archive, \
-                pytest.raises(TableError, match="outside the archive"):
-            check_archive(archive)
+        with pytest.raises(ArchiveError, match="outside the archive"):
+            read_table("a.xlsx", zipped({name: b"x"}))
+
+
+def test_every_refusal_is_the_one_localised_error_type():
+    for error in (TableError("table.empty"), ArchiveError("zip.bomb", name="a.zip")):
+        assert isinstance(error, LocalisedError)
+        assert error.to_dict("zh") == {"errors": [{"row": None, "field": None,
+                                                   "reason": error.message("zh")}]}
+    assert TableError("table.empty").to_dict()["errors"][0]["reason"] == "the file is empty"
 
 
 def test_depth_counts_without_recursion():
@@ -164,7 +217,8 @@ def test_reasons_keep_their_english_text_and_render_in_chinese():
 
 
 REASON_CALL = re.compile(
-    r"""(?:(?:FieldError|TableError|_Refused|KeyedError|say)\(\s*|refuse\(\s*[\w .]+,\s*"""
+    r"""(?:(?:FieldError|TableError|JSONError|ArchiveError|LocalisedError|say)\(\s*"""
+    r"""|refuse\(\s*[\w .]+,\s*"""
     r"""|RowError\(\s*\w+,\s*None,\s*|(?:invalid_row|conflict)\(\s*\w+,\s*[\w"-]+,\s*)"""
     r"""["']([a-z_]+\.[a-z_.0-9]+)["']""")
 
