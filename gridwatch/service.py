@@ -2,7 +2,8 @@
 
 Callbacks, routes and exporters depend on one method, ``snapshot()``: the tables, their data
 version and the region read together. A test double only has to provide that method and
-``settings``.
+``settings``. The source owns the store's engines, created once per process: ``engine`` for
+reads and ``writer`` for the one write path (``gridwatch.store.writes.write``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy import Engine
 from gridwatch.geo.layers import Region, load_region
 from gridwatch.settings import Settings
 from gridwatch.snapshot import Snapshot, read_snapshot, read_transaction, store_state
-from gridwatch.store.db import is_empty, make_engine, migrate
+from gridwatch.store.db import is_empty, make_engine, make_write_engine, migrate
 from gridwatch.store.regions import active_version_file, region_path
 
 log = logging.getLogger(__name__)
@@ -33,11 +34,14 @@ class DataSource:
 
     settings: Settings
     engine: Engine = field(init=False)
+    writer: Engine = field(init=False)
     _current: Snapshot | None = field(init=False, default=None, repr=False)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         self.engine = make_engine(self.settings.database_url)
+        # On SQLite its transactions begin with BEGIN IMMEDIATE (the write lock up front).
+        self.writer = make_write_engine(self.settings.database_url)
 
     def snapshot(self) -> Snapshot:
         """The store and region as of now, read in one transaction (cached per version)."""
@@ -69,4 +73,4 @@ class DataSource:
             from gridwatch.simulate import seed_store
 
             log.info("seeding the demo store at %s", self.settings.database_url)
-            seed_store(self.engine, self.region())
+            seed_store(self.writer, self.region())

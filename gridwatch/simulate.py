@@ -23,7 +23,8 @@ from sqlalchemy import Engine, insert
 
 from gridwatch.geo.layers import METRIC_CRS, Region
 from gridwatch.store import models as m
-from gridwatch.store.db import bump_version, sqlite_checkpoint
+from gridwatch.store.db import sqlite_checkpoint
+from gridwatch.store.writes import write
 from gridwatch.timeutil import local_to_utc
 
 START = date(2020, 1, 23)
@@ -554,11 +555,15 @@ def _inspection(rng, townships, out: DemoData) -> None:
 # --- writing -----------------------------------------------------------------------------------
 
 def seed_store(engine: Engine, region: Region, seed: int = DEFAULT_SEED) -> DemoData:
-    """Write the simulated history into an empty, migrated store in one transaction."""
-    data = simulate(region, seed)
-    from sqlalchemy.orm import Session
+    """Write the simulated history into an empty, migrated store as one write.
 
-    with Session(engine) as session, session.begin():
+    It goes through the one write path like every other write (lock, one audit row, one
+    version bump); the rows themselves are bulk inserts, not batches of the write API, because
+    they are generated, not submitted: there is nothing to validate or deduplicate.
+    """
+    data = simulate(region, seed)
+    with write(engine, "seed") as w:
+        session = w.session
         session.execute(insert(m.ControlLevelChange), data.control_levels)
         session.execute(insert(m.RiskAssessment), data.risk_assessments)
         session.execute(insert(m.Directive), data.directives)
@@ -577,6 +582,10 @@ def seed_store(engine: Engine, region: Region, seed: int = DEFAULT_SEED) -> Demo
         session.execute(insert(m.InspectionCase), [
             {**{k: v for k, v in c.items() if k != "team_index"},
              "team_id": team_ids[c["team_index"]]} for c in data.inspection_cases])
-        bump_version(session)
+        w.audit([{"action": "store.seed", "entity": "store", "entity_key": "demo",
+                  "before": None, "after": {"seed": seed, "risk_assessments":
+                                            len(data.risk_assessments),
+                                            "checkpoint_counts": len(data.checkpoint_counts),
+                                            "leads": len(data.leads)}}])
     sqlite_checkpoint(engine)
     return data

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 from gridwatch.ingest import fields as f
 from gridwatch.ingest.auth import Principal
 from gridwatch.ingest.errors import IngestError, Phrase, RowError, refuse, say
-from gridwatch.ingest.store import Outcome, WriteContext, audit, run_write
+from gridwatch.ingest.store import Outcome, run_write
 from gridwatch.store import models as m
+from gridwatch.store.writes import Write
 
 MAX_ITEMS = 5000
 """The most rows one request may carry; larger sets are sent as several batches."""
@@ -44,7 +45,7 @@ class BatchKind:
 
     name: str
     fields: dict[str, Field]
-    apply: Callable[[Session, list[dict], WriteContext, f.Reference], Outcome]
+    apply: Callable[[Write, list[dict], f.Reference], Outcome]
     check: Callable[[dict], list[tuple[str, Phrase]]] = field(default=lambda row: [])
     summary: str = ""
 
@@ -166,7 +167,8 @@ def _show(value) -> str:
     return iso(value) if isinstance(value, datetime) else repr(value)
 
 
-def _apply_risk(s: Session, rows: list[dict], ctx: WriteContext, _ref) -> Outcome:
+def _apply_risk(w: Write, rows: list[dict], _ref) -> Outcome:
+    s = w.session
     t = m.RiskAssessment
     grids = sorted({r["grid_code"] for r in rows})
     stored = s.execute(select(t.id, t.grid_code, t.colour, t.observed_at, t.source, t.note)
@@ -190,7 +192,7 @@ def _apply_risk(s: Session, rows: list[dict], ctx: WriteContext, _ref) -> Outcom
         else:
             stale += 1
         after = current[r["grid_code"]]
-        new.append({**r, "recorded_at": ctx.now})
+        new.append({**r, "recorded_at": w.ctx.now})
         entries.append({
             "action": "risk.assess", "entity": "grid", "entity_key": r["grid_code"],
             "before": None if before is None else {"colour": before[1],
@@ -202,11 +204,12 @@ def _apply_risk(s: Session, rows: list[dict], ctx: WriteContext, _ref) -> Outcom
     problems.raise_any()
     if new:
         s.execute(insert(t), new)
-        audit(s, ctx, entries)
-    return Outcome({"applied": len(new), "duplicates": duplicates, "stale": stale}, bool(new))
+        w.audit(entries)
+    return Outcome({"applied": len(new), "duplicates": duplicates, "stale": stale})
 
 
-def _apply_levels(s: Session, rows: list[dict], ctx: WriteContext, _ref) -> Outcome:
+def _apply_levels(w: Write, rows: list[dict], _ref) -> Outcome:
+    s = w.session
     t = m.ControlLevelChange
     towns = sorted({r["township_code"] for r in rows})
     stored = s.execute(select(t).where(t.township_code.in_(towns))
@@ -241,14 +244,14 @@ def _apply_levels(s: Session, rows: list[dict], ctx: WriteContext, _ref) -> Outc
     problems.raise_any()
     if new:
         s.execute(insert(t), new)
-        audit(s, ctx, entries)
-    return Outcome({"applied": len(new), "duplicates": duplicates, "stale": stale}, bool(new))
+        w.audit(entries)
+    return Outcome({"applied": len(new), "duplicates": duplicates, "stale": stale})
 
 
-def _insert_new(s: Session, rows: list[dict], ctx: WriteContext, table, key_names: tuple,
-                compare: tuple, entity: str, action: str, extra: Callable = lambda r: {}
-                ) -> Outcome:
+def _insert_new(w: Write, rows: list[dict], table, key_names: tuple, compare: tuple,
+                entity: str, action: str, extra: Callable = lambda r: {}) -> Outcome:
     """Insert rows whose natural key is new; equal rows are duplicates, others conflicts."""
+    s = w.session
     columns = [getattr(table, n) for n in key_names]
     wanted = [tuple(r[n] for n in key_names) for r in rows]
     query = select(*columns, *(getattr(table, n) for n in compare)).where(
@@ -276,33 +279,33 @@ def _insert_new(s: Session, rows: list[dict], ctx: WriteContext, table, key_name
     problems.raise_any()
     if new:
         s.execute(insert(table), new)
-        audit(s, ctx, entries)
-    return Outcome({"applied": len(new), "duplicates": duplicates}, bool(new))
+        w.audit(entries)
+    return Outcome({"applied": len(new), "duplicates": duplicates})
 
 
-def _apply_directives(s, rows, ctx, _ref) -> Outcome:
-    return _insert_new(s, rows, ctx, m.Directive, ("kind", "number"),
+def _apply_directives(w: Write, rows: list[dict], _ref) -> Outcome:
+    return _insert_new(w, rows, m.Directive, ("kind", "number"),
                        ("title_zh", "title_en", "issued_at"), "directive", "directive.issue")
 
 
-def _apply_tasks(s, rows, ctx, _ref) -> Outcome:
-    return _insert_new(s, rows, ctx, m.Task, ("code",),
+def _apply_tasks(w: Write, rows: list[dict], _ref) -> Outcome:
+    return _insert_new(w, rows, m.Task, ("code",),
                        ("title_zh", "title_en", "scope", "issued_at", "due_at"), "task",
                        "task.publish")
 
 
-def _apply_checkpoint_counts(s, rows, ctx, _ref) -> Outcome:
-    return _insert_new(s, rows, ctx, m.CheckpointCount, ("checkpoint_code", "hour_start"),
+def _apply_checkpoint_counts(w: Write, rows: list[dict], _ref) -> Outcome:
+    return _insert_new(w, rows, m.CheckpointCount, ("checkpoint_code", "hour_start"),
                        ("vehicles", "people", "qr_registrations", "flagged"), "checkpoint_hour",
                        "checkpoint.count")
 
 
-def _apply_leads(s, rows, ctx, ref: f.Reference) -> Outcome:
+def _apply_leads(w: Write, rows: list[dict], ref: f.Reference) -> Outcome:
     def extra(r):
         return {"township_code": ref.grids[r["grid_code"]],
                 "summary_en": r["summary_en"] or r["summary_zh"]}
 
-    return _insert_new(s, rows, ctx, m.Lead, ("code",),
+    return _insert_new(w, rows, m.Lead, ("code",),
                        ("grid_code", "category", "summary_zh", "reported_at"), "lead",
                        "lead.report", extra)
 
@@ -311,8 +314,8 @@ def _tasks_by_code(s: Session, codes) -> dict[str, m.Task]:
     return {t.code: t for t in s.scalars(select(m.Task).where(m.Task.code.in_(sorted(codes))))}
 
 
-def _apply_assignments(s: Session, rows: list[dict], ctx: WriteContext,
-                       ref: f.Reference) -> Outcome:
+def _apply_assignments(w: Write, rows: list[dict], ref: f.Reference) -> Outcome:
+    s = w.session
     tasks = _tasks_by_code(s, {r["task_code"] for r in rows})
     problems = _Problems()
     prepared = []
@@ -355,11 +358,12 @@ def _apply_assignments(s: Session, rows: list[dict], ctx: WriteContext,
     problems.raise_any()
     if new:
         s.execute(insert(t), new)
-        audit(s, ctx, entries)
-    return Outcome({"applied": len(new), "duplicates": duplicates}, bool(new))
+        w.audit(entries)
+    return Outcome({"applied": len(new), "duplicates": duplicates})
 
 
-def _apply_task_events(s: Session, rows: list[dict], ctx: WriteContext, _ref) -> Outcome:
+def _apply_task_events(w: Write, rows: list[dict], _ref) -> Outcome:
+    s = w.session
     tasks = _tasks_by_code(s, {r["task_code"] for r in rows})
     t = m.TaskAssignment
     ids = {task.id for task in tasks.values()}
@@ -418,12 +422,13 @@ def _apply_task_events(s: Session, rows: list[dict], ctx: WriteContext, _ref) ->
                         "before": {n: iso(original[key][n])
                                    for n in ("acknowledged_at", "completed_at")},
                         "after": {n: iso(a[n]) for n in ("acknowledged_at", "completed_at")}})
-    audit(s, ctx, entries)
+    w.audit(entries)
     applied = len(rows) - duplicates
-    return Outcome({"applied": applied, "duplicates": duplicates}, bool(changed))
+    return Outcome({"applied": applied, "duplicates": duplicates})
 
 
-def _apply_lead_stages(s: Session, rows: list[dict], ctx: WriteContext, _ref) -> Outcome:
+def _apply_lead_stages(w: Write, rows: list[dict], _ref) -> Outcome:
+    s = w.session
     t = m.Lead
     leads = {lead.code: lead for lead in s.scalars(
         select(t).where(t.code.in_(sorted({r["lead_code"] for r in rows}))))}
@@ -473,8 +478,8 @@ def _apply_lead_stages(s: Session, rows: list[dict], ctx: WriteContext, _ref) ->
         entries.append({"action": "lead.stage", "entity": "lead", "entity_key": code,
                         "before": {k: _show_plain(v) for k, v in original[code].items()},
                         "after": {k: _show_plain(v) for k, v in state[code].items()}})
-    audit(s, ctx, entries)
-    return Outcome({"applied": len(rows) - duplicates, "duplicates": duplicates}, bool(changed))
+    w.audit(entries)
+    return Outcome({"applied": len(rows) - duplicates, "duplicates": duplicates})
 
 
 def _show_plain(value):
@@ -560,7 +565,7 @@ def submit(engine: Engine, ref: f.Reference, kind_name: str, body, principal: Pr
     Parameters
     ----------
     engine : sqlalchemy.Engine
-        A write engine (``gridwatch.ingest.store.make_write_engine``).
+        The store's write engine (``DataSource.writer``).
     ref : Reference
         The region's codes.
     kind_name : str
@@ -585,4 +590,4 @@ def submit(engine: Engine, ref: f.Reference, kind_name: str, body, principal: Pr
     kind = KINDS[kind_name]
     rows = validate(kind, body, ref)
     return run_write(engine, principal, kind.name, body,
-                     lambda session, ctx: kind.apply(session, rows, ctx, ref), idempotency_key)
+                     lambda w: kind.apply(w, rows, ref), idempotency_key)

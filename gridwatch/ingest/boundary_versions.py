@@ -2,9 +2,11 @@
 
 Each version is a complete region file under ``<store folder>/regions/`` and a row in
 ``boundary_versions``. Files are written once and never changed, so the region cache (keyed by
-path and modification time) stays valid; activation is one transaction that retires the active
-version, activates another, writes the audit row and bumps the data version (the dashboard
-reloads on its next poll). With no active version the settings' region file is used.
+path and modification time) stays valid. Staging and activating are writes on the one write
+path (``gridwatch.store.writes.write``): staging is audited but shows nothing new, so it leaves
+the data version alone; activation retires the active version, activates another and is
+audited as a visible change, which bumps the data version (the dashboard reloads on its next
+poll). With no active version the settings' region file is used.
 """
 
 from __future__ import annotations
@@ -23,11 +25,10 @@ from sqlalchemy.orm import Session
 from gridwatch.geo.layers import LAYERS
 from gridwatch.ingest.boundaries import BoundaryImport
 from gridwatch.ingest.boundary_files import BoundaryError
-from gridwatch.ingest.store import WriteContext, audit, now_utc
 from gridwatch.settings import Settings
 from gridwatch.store import models as m
-from gridwatch.store.db import bump_version
 from gridwatch.store.regions import regions_dir
+from gridwatch.store.writes import Write, write
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def stage(engine: Engine, settings: Settings, imported: BoundaryImport, actor: s
     Parameters
     ----------
     engine : sqlalchemy.Engine
-        The store (a write engine).
+        The store's write engine (``DataSource.writer``).
     settings : Settings
         Where the store lives (the version files go next to it).
     imported : BoundaryImport
@@ -110,21 +111,21 @@ def stage(engine: Engine, settings: Settings, imported: BoundaryImport, actor: s
     path = folder / file_name
     write_region(imported.layers, path, source)
     try:
-        with Session(engine) as s, s.begin():
-            ctx = WriteContext(actor, uuid.uuid4().hex, now_utc())
-            row = m.BoundaryVersion(created_at=ctx.now, created_by=actor[:96],
+        with write(engine, actor) as w:
+            row = m.BoundaryVersion(created_at=w.ctx.now, created_by=actor[:96],
                                     source_name=source, sha256=imported.sha256,
                                     file_name=file_name, status="staged",
                                     report=json.dumps(imported.report.to_dict(),
                                                       ensure_ascii=False))
-            s.add(row)
-            s.flush()
-            audit(s, ctx, [{"action": "boundary.stage", "entity": ENTITY, "entity_key": row.id,
-                            "before": None, "after": {"source": source,
-                                                      "sha256": imported.sha256,
-                                                      "counts": imported.report.counts}}])
+            w.session.add(row)
+            w.session.flush()
+            # A staged version is not shown: audited, but the data version stays.
+            w.audit([{"action": "boundary.stage", "entity": ENTITY, "entity_key": row.id,
+                      "before": None, "after": {"source": source, "sha256": imported.sha256,
+                                                "counts": imported.report.counts}}],
+                    visible=False)
             if activate:
-                _switch(s, ctx, row)
+                _switch(w, row)
             version_id = row.id
     except BaseException:
         path.unlink(missing_ok=True)
@@ -132,17 +133,16 @@ def stage(engine: Engine, settings: Settings, imported: BoundaryImport, actor: s
     return version(engine, version_id)
 
 
-def _switch(s: Session, ctx: WriteContext, row: m.BoundaryVersion) -> None:
-    current = s.scalars(select(m.BoundaryVersion)
-                        .where(m.BoundaryVersion.status == "active")).all()
+def _switch(w: Write, row: m.BoundaryVersion) -> None:
+    current = w.session.scalars(select(m.BoundaryVersion)
+                                .where(m.BoundaryVersion.status == "active")).all()
     for old in current:
         old.status = "retired"
     row.status = "active"
-    row.activated_at = ctx.now
-    audit(s, ctx, [{"action": "boundary.activate", "entity": ENTITY, "entity_key": row.id,
-                    "before": {"active": [old.id for old in current] or None},
-                    "after": {"active": row.id}}])
-    bump_version(s)
+    row.activated_at = w.ctx.now
+    w.audit([{"action": "boundary.activate", "entity": ENTITY, "entity_key": row.id,
+              "before": {"active": [old.id for old in current] or None},
+              "after": {"active": row.id}}])
 
 
 def activate_version(engine: Engine, settings: Settings, version_id: int, actor: str) -> dict:
@@ -155,14 +155,14 @@ def activate_version(engine: Engine, settings: Settings, version_id: int, actor:
     BoundaryError
         When there is no such version or its file is missing.
     """
-    with Session(engine) as s, s.begin():
-        row = s.get(m.BoundaryVersion, version_id)
+    with write(engine, actor) as w:
+        row = w.session.get(m.BoundaryVersion, version_id)
         if row is None:
             raise BoundaryError("no_version", id=version_id)
         if not (regions_dir(settings) / row.file_name).exists():
             raise BoundaryError("version_file_missing", id=version_id, name=row.file_name)
         if row.status != "active":
-            _switch(s, WriteContext(actor, uuid.uuid4().hex, now_utc()), row)
+            _switch(w, row)
     return version(engine, version_id)
 
 

@@ -18,23 +18,22 @@ from gridwatch.ingest.boundary_versions import (
     store_codes,
 )
 from gridwatch.ingest.errors import LocalisedError
-from gridwatch.ingest.store import make_write_engine
 from gridwatch.service import DataSource
 from gridwatch.settings import Settings
-from gridwatch.store.db import make_engine, migrate
+from gridwatch.store.db import migrate
 
 
-def _engine(args):
-    settings = Settings.from_env(database_url=getattr(args, "database_url", None))
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    return engine
+def _source(args) -> DataSource:
+    """The store named by ``--database-url`` (or the settings), migrated."""
+    source = DataSource(Settings.from_env(database_url=getattr(args, "database_url", None)))
+    migrate(source.engine)
+    return source
 
 
 def token_create(args) -> int:
     """Create a token and print it once; only its digest is stored."""
     try:
-        token_id, token = create_token(_engine(args), args.name)
+        token_id, token = create_token(_source(args).writer, args.name)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -45,7 +44,7 @@ def token_create(args) -> int:
 
 
 def token_revoke(args) -> int:
-    count = revoke_token(_engine(args), args.token)
+    count = revoke_token(_source(args).writer, args.token)
     if not count:
         print(f"error: no live token with id or name {args.token!r}", file=sys.stderr)
         return 1
@@ -54,7 +53,7 @@ def token_revoke(args) -> int:
 
 
 def token_list(args) -> int:
-    for row in list_tokens(_engine(args)):
+    for row in list_tokens(_source(args).engine):
         state = f"revoked {row['revoked_at']:%Y-%m-%d %H:%M}" if row["revoked_at"] else "live"
         used = f"{row['last_used_at']:%Y-%m-%d %H:%M}" if row["last_used_at"] else "never"
         print(f"{row['id']:>4}  {row['prefix']}…  {row['name']:<24} {state:<24} last used {used}")
@@ -113,9 +112,7 @@ def print_report(report, lang: str = "en") -> None:
 
 def import_boundaries_command(args) -> int:
     """Check boundary files; stage them as a version unless ``--dry-run``; activate if asked."""
-    settings = Settings.from_env(database_url=args.database_url)
-    source = DataSource(settings)
-    migrate(source.engine)
+    source = _source(args)
     paths, names = _layer_files([args.file, *(args.layer_files or [])])
     try:
         imported = import_boundaries(files_from_paths(paths), source.region(),
@@ -130,17 +127,16 @@ def import_boundaries_command(args) -> int:
     if args.dry_run:
         print("dry run: nothing stored")
         return 0
-    engine = make_write_engine(settings.database_url)
-    row = stage(engine, settings, imported, _cli_actor(), activate=args.activate)
+    row = stage(source.writer, source.settings, imported, _cli_actor(), activate=args.activate)
     print(f"boundary version {row['id']} {row['status']} ({row['file_name']})")
     return 0
 
 
 def boundaries_list(args) -> int:
-    settings = Settings.from_env(database_url=args.database_url)
-    rows = list_versions(_engine(args))
+    source = _source(args)
+    rows = list_versions(source.engine)
     if not rows:
-        print(f"no boundary versions; using {settings.geo_path}")
+        print(f"no boundary versions; using {source.settings.geo_path}")
     for row in rows:
         mark = "*" if row["status"] == "active" else " "
         print(f"{mark}{row['id']:>4}  {row['status']:<8} {row['created_at']:%Y-%m-%d %H:%M}  "
@@ -150,11 +146,9 @@ def boundaries_list(args) -> int:
 
 
 def boundaries_activate(args) -> int:
-    settings = Settings.from_env(database_url=args.database_url)
-    _engine(args)
+    source = _source(args)
     try:
-        row = activate_version(make_write_engine(settings.database_url), settings, args.id,
-                               _cli_actor())
+        row = activate_version(source.writer, source.settings, args.id, _cli_actor())
     except LocalisedError as exc:
         print(f"error: {exc.message(args.lang)}", file=sys.stderr)
         return 1

@@ -88,9 +88,4 @@ def loads_strict(raw: bytes, max_depth: int = MAX_DEPTH, encoding: str = "utf-8"
     return value
 
 
-def dumps(value: Any) -> str:
-    """Compact JSON with non-ASCII text kept readable."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-__all__ = ["JSONError", "depth", "dumps", "loads_strict"]
+__all__ = ["JSONError", "depth", "loads_strict"]

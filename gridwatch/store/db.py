@@ -1,18 +1,18 @@
-"""Engine, sessions, migrations and the data version."""
+"""Engines, migrations and reading the data version (writes: ``gridwatch.store.writes``)."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from gridwatch.store.models import StoreMeta
+from gridwatch.store.writes import write_session  # noqa: F401  (its old home)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -43,6 +43,30 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def make_write_engine(url: str) -> Engine:
+    """An engine whose transactions start with ``BEGIN IMMEDIATE`` on SQLite (see
+    ``gridwatch.store.writes`` for why); elsewhere a plain engine.
+
+    Parameters
+    ----------
+    url : str
+        The store's database URL (the same the readers use).
+    """
+    engine = make_engine(url)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _manual_transactions(dbapi_conn, _record):
+            # pysqlite would otherwise issue its own deferred BEGIN before the first write.
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
 def alembic_config(engine: Engine) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -61,23 +85,6 @@ def is_empty(engine: Engine) -> bool:
         return s.get(StoreMeta, "version") is None
 
 
-def bump_version(session: Session) -> int:
-    """Increment the data version inside the caller's transaction and return it."""
-    row = session.get(StoreMeta, "version")
-    if row is None:
-        row = StoreMeta(key="version", value="0")
-        session.add(row)
-    row.value = str(int(row.value) + 1)
-    stamp = session.get(StoreMeta, "updated_at")
-    now = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
-    if stamp is None:
-        session.add(StoreMeta(key="updated_at", value=now))
-    else:
-        stamp.value = now
-    session.flush()
-    return int(row.value)
-
-
 def last_updated(engine: Engine) -> datetime | None:
     """When the store last changed (naive UTC), or None if it never has."""
     with engine.connect() as conn:
@@ -92,17 +99,13 @@ def data_version(engine: Engine) -> int:
     return int(value or 0)
 
 
-@contextmanager
-def write_session(engine: Engine):
-    """A transaction that bumps the data version; all or nothing."""
-    factory = sessionmaker(engine)
-    with factory.begin() as session:
-        yield session
-        bump_version(session)
-
-
 def sqlite_checkpoint(engine: Engine) -> None:
     """Fold the WAL into the main file (used after bulk seeding)."""
     if engine.dialect.name == "sqlite":
-        with engine.connect() as conn:
-            conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        # Outside any transaction: a write engine's connections begin with BEGIN IMMEDIATE,
+        # and SQLite refuses a checkpoint inside a transaction.
+        raw = engine.raw_connection()
+        try:
+            raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
