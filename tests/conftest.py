@@ -50,3 +50,17 @@ def fresh_source(seeded_db, tmp_path) -> DataSource:
 def snap(source):
     """The seeded demo store's snapshot (read-only)."""
     return source.snapshot()
+
+
+@pytest.fixture(scope="session")
+def literal(tmp_path_factory):
+    """The five-grid literal county (``tests/unit/literal.py``) as a fake data source."""
+    from tests.unit.literal import fake_source
+
+    return fake_source(tmp_path_factory.mktemp("literal"))
+
+
+@pytest.fixture(scope="session")
+def lsnap(literal):
+    """The literal county's snapshot (read-only)."""
+    return literal.snapshot()
