@@ -8,6 +8,7 @@ import logging
 from dash import Dash
 
 import callbacks
+import web
 from callbacks.validation import check_ids, validation_layout
 from gridwatch.i18n import t
 from gridwatch.service import DataSource
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.layout = shell.layout()
     # Pages are rendered by the router: Dash checks callbacks against the union of them all.
     app.validation_layout = validation_layout(source)
+    web.register(app.server, source)  # the API, /healthz, /geo and /export blueprints
     callbacks.register(app, source)
     check_ids(app, app.validation_layout)
     return app

@@ -28,7 +28,7 @@ def bind(app: Dash, source: DataSource, function: Callable, **spec) -> None:
 
 def register(app: Dash, source: DataSource) -> None:
     from callbacks import (
-        api,
+        boundary_import,
         charts,
         detail,
         export,
@@ -37,12 +37,11 @@ def register(app: Dash, source: DataSource) -> None:
         live,
         map,
         router,
-        routes,
         table,
-        upload,
+        table_upload,
         wall,
     )
 
-    for module in (routes, router, filters, map, kpis, charts, table, detail, live, api, wall,
-                   upload, export):
+    for module in (router, filters, map, kpis, charts, table, detail, live, wall, table_upload,
+                   boundary_import, export):
         module.register(app, source)

@@ -1,18 +1,25 @@
-"""The data upload page (``/data``): choose a file, read its validation report, then commit."""
+"""The data upload page (``/data``): choose a file, read its validation report, then commit;
+and the boundary import below it (``layouts.boundaries``)."""
 
 from __future__ import annotations
 
-import dash_leaflet as dl
 from dash import dcc, html
 
 from gridwatch.i18n import t
 from gridwatch.ingest.batches import KINDS
-from gridwatch.ingest.boundary_files import MAX_BOUNDARY_BYTES
-from gridwatch.ingest.tables import MAX_FILE_BYTES
+from gridwatch.ingest.errors import IngestError
+from gridwatch.ingest.tables import MAX_FILE_BYTES, Table
+from layouts import boundaries
 from layouts.ids import ID
 
 UPLOAD_KINDS = ("risk-assessments", "checkpoint-counts")
 """The batch kinds a file can hold."""
+
+PREVIEW_ROWS = 10
+"""Rows of a valid file shown before commit."""
+
+MAX_LISTED_ERRORS = 50
+"""Problems of an invalid file listed on the page."""
 
 
 def columns_hint(kind: str, lang: str) -> str:
@@ -27,41 +34,40 @@ def empty_report(kind: str, lang: str) -> list:
             html.P(columns_hint(kind, lang), className="gw-muted")]
 
 
-def boundary_style(layer: str) -> dict:
-    """The preview layers' style function (``assets/boundaries.js``) and its ``hideout``."""
-    return {"style": {"variable": "gridwatchBoundaries.previewStyle"}, "hideout": {"layer": layer}}
+def upload_report(table: Table, filename: str, error: IngestError | None, lang: str) -> list:
+    """The validation report: problems by file line and column, or a preview of the rows."""
+    head = html.P(t("upload.file", lang, name=filename, n=len(table.rows)), className="gw-muted")
+    if error is not None:
+        first = table.first_line()
+        rows = [html.Tr([html.Td(first + e.row if e.row is not None else "—"),
+                         html.Td(e.field or "—"), html.Td(e.message(lang))])
+                for e in error.errors[:MAX_LISTED_ERRORS]]
+        return [head, html.P(t("upload.invalid", lang, n=len(error.errors)),
+                             className="gw-upload-invalid", role="alert"),
+                html.Table(className="gw-upload-errors", children=[
+                    html.Thead(html.Tr([html.Th(t("upload.line", lang)),
+                                        html.Th(t("upload.field", lang)),
+                                        html.Th(t("upload.reason", lang))])),
+                    html.Tbody(rows)])]
+    shown = table.rows[:PREVIEW_ROWS]
+    return [head, html.P(t("upload.valid", lang, n=len(table.rows)), className="gw-upload-valid"),
+            html.H3(t("upload.preview", lang, n=len(shown))),
+            html.Table(className="gw-upload-preview", children=[
+                html.Thead(html.Tr([html.Th(c) for c in table.columns])),
+                html.Tbody([html.Tr([html.Td("" if row.get(c) is None else str(row[c]))
+                                     for c in table.columns]) for row in shown])])]
 
 
-def boundaries_section(lang: str) -> html.Section:
-    """Boundary import: files in, validation report and preview map, activation, versions."""
-    return html.Section(className="gw-upload gw-boundaries", children=[
-        html.Div(className="gw-card gw-upload-form", children=[
-            html.H2(t("boundary.title", lang)),
-            html.Small(t("boundary.hint", lang), className="gw-hint"),
-            dcc.Upload(id=ID.BOUNDARY_FILE, accept=".gpkg,.zip,.geojson,.json", multiple=True,
-                       max_size=MAX_BOUNDARY_BYTES, className="gw-dropzone",
-                       children=html.Div(t("boundary.drop", lang))),
-            html.Button(t("boundary.activate", lang), id=ID.BOUNDARY_ACTIVATE, disabled=True,
-                        className="gw-btn gw-btn-wide"),
-            html.Div(id=ID.BOUNDARY_RESULT, className="gw-upload-result", role="status"),
-            html.H3(t("boundary.versions", lang)),
-            dcc.RadioItems(id=ID.BOUNDARY_VERSIONS, className="gw-versions", options=[]),
-            html.Button(t("boundary.reactivate", lang), id=ID.BOUNDARY_REACTIVATE,
-                        disabled=True, className="gw-btn"),
-        ]),
-        html.Div(className="gw-card gw-upload-report", children=[
-            html.Div(id=ID.BOUNDARY_REPORT, children=[
-                html.P(t("boundary.empty", lang), className="gw-muted")]),
-            dl.MapContainer(id=ID.BOUNDARY_MAP, className="gw-boundary-map", center=[30, 115],
-                            zoom=5, zoomSnap=0.25, children=[
-                dl.GeoJSON(id=ID.BOUNDARY_CURRENT, zoomToBounds=True, interactive=False,
-                           **boundary_style("current")),
-                dl.GeoJSON(id=ID.BOUNDARY_GRIDS, zoomToBounds=True, **boundary_style("grids")),
-                dl.GeoJSON(id=ID.BOUNDARY_TOWNSHIPS, interactive=False,
-                           **boundary_style("townships")),
-            ]),
-        ]),
-    ])
+def unreadable_report(kind: str, reason: str, lang: str) -> list:
+    """The report for a file that cannot be read at all, with the columns it should have."""
+    return [html.P(t("upload.unreadable", lang, reason=reason), className="gw-upload-invalid",
+                   role="alert"),
+            html.P(columns_hint(kind, lang), className="gw-muted")]
+
+
+def result(text: str, ok: bool) -> html.Div:
+    """The line under a commit or activate button: what happened, or why nothing did."""
+    return html.Div(text, className="gw-upload-valid" if ok else "gw-upload-invalid")
 
 
 def layout(lang: str, lang_href: str) -> html.Div:
@@ -100,5 +106,5 @@ def layout(lang: str, lang_href: str) -> html.Div:
             html.Section(id=ID.UPLOAD_REPORT, className="gw-card gw-upload-report",
                          children=empty_report(UPLOAD_KINDS[0], lang)),
         ]),
-        boundaries_section(lang),
+        boundaries.section(lang),
     ])

@@ -82,7 +82,7 @@ class ExportLog:
         ----------
         request : ExportRequest
         data_version : str
-            ``DataSource.version()`` at the time of the export.
+            The version of the snapshot the export was drawn from (``Snapshot.version``).
         timezone : str
             The county's time zone, for the "generated at" stamp.
         now : datetime, optional

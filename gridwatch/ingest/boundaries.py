@@ -23,6 +23,7 @@ Errors block activation; warnings and notes do not. Messages are catalogue keys 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -181,6 +182,17 @@ class BoundaryImport:
     report: Report
     sources: list[str]
     sha256: str
+
+    def preview(self, layer: str) -> dict | None:
+        """One layer as GeoJSON for a preview map (5 decimals ≈ 1 m), with a ``flagged``
+        property on the features the report names; None when the checks stopped early."""
+        if self.layers is None:
+            return None
+        frame = self.layers[layer][["code", "name_zh", "name_en", "geometry"]].copy()
+        frame["flagged"] = frame["code"].isin(self.report.flagged_codes())
+        frame["geometry"] = shapely.transform(frame.geometry.to_numpy(),
+                                              lambda xy: np.round(xy, 5))
+        return json.loads(frame.to_json(drop_id=True, to_wgs84=False))
 
 
 # --- coordinates --------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from gridwatch.ingest.auth import Principal
 from gridwatch.ingest.errors import IngestError, refuse
-from gridwatch.store.db import make_write_engine
+from gridwatch.store.db import make_write_engine  # its old home, still imported by the tests
 from gridwatch.store.models import ApiToken, IdempotencyKey
 from gridwatch.store.writes import Write, WriteContext, dumps, now_utc, write
 

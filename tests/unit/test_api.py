@@ -1,7 +1,9 @@
-"""The write API's contract: every endpoint, every refusal, idempotency, tokens and audit."""
+"""The write API's contract: every endpoint, every refusal, idempotency, tokens and audit; and
+the plain routes served beside it (``web``: health, geometry, exports)."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import shutil
@@ -13,15 +15,19 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from app import create_app
-from callbacks.api import MAX_API_BODY, MAX_REQUEST_BODY
+from gridwatch.ingest import read
 from gridwatch.ingest.auth import create_token, revoke_token
 from gridwatch.ingest.batches import KINDS, MAX_ITEMS
+from gridwatch.ingest.boundaries import import_boundaries
+from gridwatch.ingest.boundary_files import BoundaryError
 from gridwatch.metrics import grid_detail
 from gridwatch.service import DataSource
 from gridwatch.settings import Settings
 from gridwatch.store import models as m
 from gridwatch.store.db import data_version
+from layouts.map import layer_url
 from tests.conftest import GEO_PATH
+from web.api import MAX_API_BODY, MAX_REQUEST_BODY
 
 GRID = "33082400100101"
 GRID2 = "33082400100102"
@@ -314,6 +320,51 @@ def test_unknown_api_paths_answer_json_404(api):
     assert response.status_code == 404
     assert "openapi.json" in response.json["errors"][0]["reason"]
     assert api.client.get("/api/v1/grids/NOPE").status_code == 404
+
+
+def test_an_unexpected_failure_answers_json_not_a_traceback(api, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(read, "grid_state", broken)
+    response = api.client.get(f"/api/v1/grids/{GRID}", headers={"Accept-Language": "zh"})
+    assert response.status_code == 500 and response.is_json
+    assert response.json["errors"][0]["reason"].startswith("服务器处理此请求时出错")
+    assert "disk on fire" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("data", [
+    HOSTILE_BODIES["nan"][0], HOSTILE_BODIES["huge float"][0],
+    HOSTILE_BODIES["duplicate keys"][0], HOSTILE_BODIES["not utf-8"][0],
+    b'{"items": [{"grid_code": "1",', b'{"items": [' + b"9" * 5000 + b"]}"])
+def test_malformed_json_is_refused_alike_by_the_api_and_the_boundary_import(api, region, data):
+    # (Nesting is refused by both too, at each caller's own depth: see test_boundaries.)
+    api_reason = api.raw("risk-assessments", data).json["errors"][0]["reason"]
+    with pytest.raises(BoundaryError) as refused:
+        import_boundaries([("grids.geojson", data)], region)
+    assert str(refused.value) == f"grids.geojson: {api_reason}"
+
+
+# --- the plain routes beside the API ------------------------------------------------------------
+
+def test_health_geometry_and_export_routes_answer_as_before(api):
+    assert {"api", "health", "geo", "exports"} <= set(api.client.application.blueprints)
+    health = api.client.get("/healthz").json
+    assert health["status"] == "ok"
+    assert health["data_version"] == api.source.snapshot().version
+    url = layer_url(api.source.region(), "townships")
+    geometry = api.client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert geometry.status_code == 200 and geometry.headers["Content-Encoding"] == "gzip"
+    assert len(json.loads(gzip.decompress(geometry.data))["features"]) == 15
+    assert api.client.get(url, headers={"If-None-Match": geometry.headers["ETag"]})\
+        .status_code == 304
+    assert api.client.get("/geo/townships.0000000000.geojson").status_code == 404
+    exported = api.client.get("/export/csv?colour=red&date=2020-02-02&lang=en")
+    assert exported.status_code == 200
+    assert exported.headers["Content-Disposition"].startswith("attachment; filename=")
+    again = api.client.get(f"/export/id/{exported.headers['X-Export-Id']}")
+    assert again.data == exported.data
+    assert api.client.get("/export/png?paper=A9").status_code == 400
 
 
 # --- the other write endpoints ------------------------------------------------------------------

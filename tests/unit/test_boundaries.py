@@ -16,7 +16,13 @@ import shapely
 from shapely.geometry import Polygon
 from sqlalchemy import select
 
-from callbacks.upload import boundary_activate, boundary_preview, boundary_reactivate
+from callbacks.boundary_import import (
+    activate_boundaries,
+    preview_boundaries,
+    reactivate_enabled,
+    reactivate_version,
+    show_versions,
+)
 from gridwatch.__main__ import main
 from gridwatch.geo.generate import check_tiling
 from gridwatch.ingest.archives import ArchiveError
@@ -29,7 +35,6 @@ from gridwatch.ingest.boundary_versions import (
     stage,
 )
 from gridwatch.ingest.errors import LocalisedError
-from gridwatch.ingest.store import make_write_engine
 from gridwatch.ingest.tables import read_table
 from gridwatch.store import models as m
 from gridwatch.store.db import data_version
@@ -353,7 +358,7 @@ def test_a_zip_bomb_in_an_upload_is_refused_by_the_same_guard_as_a_workbook(regi
 # --- versions, activation, audit ----------------------------------------------------------------
 
 def test_stage_activate_and_switch_back_with_an_audit_trail(fresh_source, round_trip, region):
-    engine = make_write_engine(fresh_source.settings.database_url)
+    engine = fresh_source.writer
     settings = fresh_source.settings
     before = data_version(engine)
     staged = stage(engine, settings, round_trip, "token:1:gis-office")
@@ -382,7 +387,7 @@ def test_stage_activate_and_switch_back_with_an_audit_trail(fresh_source, round_
 
 def test_re_activating_an_earlier_version_is_one_switch(fresh_source, round_trip, region,
                                                          tmp_path):
-    engine = make_write_engine(fresh_source.settings.database_url)
+    engine = fresh_source.writer
     settings = fresh_source.settings
     first = stage(engine, settings, round_trip, "a", activate=True)
     other = import_boundaries([("b.gpkg", gpkg_bytes(layers_of(region), tmp_path))], region)
@@ -423,25 +428,45 @@ def test_cli_dry_run_stores_nothing_and_activate_switches(fresh_source, gk_zip, 
 
 def test_the_page_previews_then_activates_with_a_token(fresh_source, gk_zip):
     contents = [data_url(gk_zip)]
-    children, disabled, towns, grids = boundary_preview(fresh_source, ["k.zip"], contents, "en")
-    assert disabled is False
-    assert "Valid: ready to activate" in str(children)
-    assert len(towns["features"]) == 15 and len(grids["features"]) == 747
-    engine = make_write_engine(fresh_source.settings.database_url)
-    refused = boundary_activate(fresh_source, engine, ["k.zip"], contents, None, "en")
+    shown = preview_boundaries(fresh_source, contents=contents, filenames=["k.zip"], lang="en")
+    assert shown["activate_disabled"] is False and shown["result"] is None
+    assert "Valid: ready to activate" in str(shown["report"])
+    assert len(shown["townships"]["features"]) == 15 and len(shown["grids"]["features"]) == 747
+    engine = fresh_source.writer
+    refused = activate_boundaries(fresh_source, clicks=1, filenames=["k.zip"], contents=contents,
+                                  token=None, lang="en")["result"]
     assert "Enter a write token" in str(refused.children)
     assert list_versions(engine) == []
     _id, token = create_token(engine, "gis-office")
-    done = boundary_activate(fresh_source, engine, ["k.zip"], contents, token, "zh")
+    done = activate_boundaries(fresh_source, clicks=1, filenames=["k.zip"], contents=contents,
+                               token=token, lang="zh")["result"]
     assert "已启用边界版本" in done.children
     [row] = list_versions(engine)
     assert row["status"] == "active" and row["created_by"].endswith(":gis-office")
-    again = boundary_reactivate(fresh_source, engine, row["id"], "wrong-token", "en")
+    again = reactivate_version(fresh_source, clicks=1, version_id=row["id"],
+                               token="wrong-token", lang="en")["result"]
     assert "API token" in again.children
+    versions = show_versions(fresh_source, result=done, lang="en")
+    assert versions["value"] == row["id"]
+    assert versions["current"].startswith("/geo/townships.")
+    [option] = versions["options"]
+    assert option["label"].startswith(f"#{row['id']} · active") and option["disabled"]
+    assert reactivate_enabled(fresh_source, value=row["id"],
+                              options=versions["options"]) == {"disabled": True}
 
 
 def test_the_page_reports_a_hostile_file_without_a_map(source):
     contents = [data_url(zipped({"../x.shp": b"x"}))]
-    children, disabled, towns, grids = boundary_preview(source, ["evil.zip"], contents, "en")
-    assert disabled is True and towns is None and grids is None
-    assert "points outside the archive" in str(children)
+    shown = preview_boundaries(source, contents=contents, filenames=["evil.zip"], lang="en")
+    assert shown["activate_disabled"] is True
+    assert shown["townships"] is None and shown["grids"] is None
+    assert "points outside the archive" in str(shown["report"])
+
+
+def test_the_page_refuses_a_damaged_or_oversized_upload(source):
+    damaged = preview_boundaries(source, contents=["data:;base64,@@@"], filenames=["k.zip"],
+                                 lang="en")
+    assert "the upload k.zip is damaged" in str(damaged["report"])
+    huge = "data:;base64," + "A" * (70 * 1024 * 1024)
+    oversized = preview_boundaries(source, contents=[huge], filenames=["k.zip"], lang="zh")
+    assert "文件 k.zip 超过 50 MiB" in str(oversized["report"])

@@ -13,7 +13,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from callbacks.upload import commit, preview
+from callbacks.table_upload import commit_upload, preview_upload
 from gridwatch.__main__ import main
 from gridwatch.i18n import MESSAGES
 from gridwatch.ingest.archives import STRICT, ArchiveError, unzip
@@ -21,7 +21,6 @@ from gridwatch.ingest.auth import ACTIONS, authenticate, create_token
 from gridwatch.ingest.batches import LEAD_STAGES, TASK_EVENTS, unknown_code
 from gridwatch.ingest.errors import LocalisedError, RowError
 from gridwatch.ingest.jsonsafe import depth
-from gridwatch.ingest.store import make_write_engine
 from gridwatch.ingest.tables import MAX_FILE_BYTES, TableError, read_table
 from gridwatch.store import models as m
 
@@ -162,6 +161,19 @@ def test_depth_counts_without_recursion():
 
 # --- the upload page's steps --------------------------------------------------------------------
 
+def preview(source, kind: str, filename: str, contents: str, lang: str) -> tuple[list, bool]:
+    """The report and whether commit stays disabled, as the page gets them."""
+    out = preview_upload(source, contents=contents, kind=kind, filename=filename, lang=lang)
+    assert out["result"] is None  # a new file clears the last commit's result
+    return out["report"], out["commit_disabled"]
+
+
+def commit(source, kind: str, filename: str, contents: str, token: str | None, lang: str):
+    """What the page shows after a click on commit."""
+    return commit_upload(source, clicks=1, kind=kind, filename=filename, contents=contents,
+                         token=token, lang=lang)["result"]
+
+
 def test_preview_reports_problems_by_file_line_and_disables_commit(source):
     csv = (HEADER + f"{GRID},red,2020-02-01T08:00:00+08:00,x\n"
            f"{GRID},pink,2020-02-01T08:00:00,x\n").encode()
@@ -187,18 +199,18 @@ def test_preview_reports_problems_in_the_pages_language(source):
 def test_an_unreadable_file_and_a_refused_commit_say_why_in_the_pages_language(fresh_source):
     children, _ = preview(fresh_source, "checkpoint-counts", "a.xlsx", data_url(b"hello"), "zh")
     assert "文件扩展名为 .xlsx，但不是 Excel 工作簿" in str(children)
-    engine = make_write_engine(fresh_source.settings.database_url)
+    engine = fresh_source.writer
     _id, token = create_token(engine, "uploader-zh")
     counts = (b"checkpoint_code,hour_start,vehicles,people,qr_registrations,flagged\n"
               b"CP01,2020-03-01T08:00:00+08:00,10,20,5,0\n")
-    assert "已导入" in str(commit(fresh_source, engine, "checkpoint-counts", "c.csv",
+    assert "已导入" in str(commit(fresh_source, "checkpoint-counts", "c.csv",
                                  data_url(counts), token, "zh"))
     changed = counts.replace(b",10,20,", b",11,20,")  # the same hour, another count: a conflict
-    refused = str(commit(fresh_source, engine, "checkpoint-counts", "c.csv", data_url(changed),
+    refused = str(commit(fresh_source, "checkpoint-counts", "c.csv", data_url(changed),
                          token, "zh"))
     assert "未导入：已存储卡口每小时查验量 CP01/" in refused
     assert "already stored" not in refused
-    unreadable = str(commit(fresh_source, engine, "checkpoint-counts", "c.exe", data_url(b"MZ"),
+    unreadable = str(commit(fresh_source, "checkpoint-counts", "c.exe", data_url(b"MZ"),
                             token, "zh"))
     assert "只能上传 .csv 和 .xlsx 文件" in unreadable
 
@@ -225,8 +237,8 @@ REASON_CALL = re.compile(
 
 def test_every_ingest_reason_is_in_the_catalogue_in_both_languages():
     files = [p for p in (ROOT / "gridwatch" / "ingest").glob("*.py")
-             if not p.name.startswith("boundar")] + [ROOT / "callbacks" / "api.py",
-                                                     ROOT / "callbacks" / "upload.py"]
+             if not p.name.startswith("boundar")] + [ROOT / "web" / "api.py",
+                                                     ROOT / "callbacks" / "table_upload.py"]
     used = set()
     for path in files:
         used |= set(REASON_CALL.findall(path.read_text(encoding="utf-8")))
@@ -256,7 +268,7 @@ def test_preview_of_an_unreadable_file_says_why(source):
 
 
 def test_commit_needs_a_valid_token_and_writes_once(fresh_source):
-    engine = make_write_engine(fresh_source.settings.database_url)
+    engine = fresh_source.writer
     _id, token = create_token(engine, "uploader")
     counts = (HEADER.replace("grid_code,colour,observed_at,source",
                              "checkpoint_code,hour_start,vehicles,people,qr_registrations,flagged")
@@ -269,14 +281,14 @@ def test_commit_needs_a_valid_token_and_writes_once(fresh_source):
             return conn.execute(select(func.count()).select_from(m.CheckpointCount)).scalar()
 
     before = stored()
-    assert "Enter a write token" in str(commit(fresh_source, engine, "checkpoint-counts", "c.csv",
+    assert "Enter a write token" in str(commit(fresh_source, "checkpoint-counts", "c.csv",
                                                url, "", "en"))
-    assert "✗" in str(commit(fresh_source, engine, "checkpoint-counts", "c.csv", url, "nope",
+    assert "✗" in str(commit(fresh_source, "checkpoint-counts", "c.csv", url, "nope",
                              "en"))
     assert stored() == before
-    done = str(commit(fresh_source, engine, "checkpoint-counts", "c.csv", url, token, "en"))
+    done = str(commit(fresh_source, "checkpoint-counts", "c.csv", url, token, "en"))
     assert "2 new rows" in done
-    again = str(commit(fresh_source, engine, "checkpoint-counts", "c.csv", url, token, "en"))
+    again = str(commit(fresh_source, "checkpoint-counts", "c.csv", url, token, "en"))
     assert "already committed" in again
     assert stored() == before + 2
     with fresh_source.engine.connect() as conn:

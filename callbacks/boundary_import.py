@@ -1,0 +1,142 @@
+"""Boundary import on ``/data``: check uploaded boundary files (report and preview map),
+activate them as a new version, or switch back to an earlier version, as the token's owner.
+
+As with table uploads, nothing is kept between steps: activation checks the files again.
+"""
+
+from __future__ import annotations
+
+from dash import Dash, Input, Output, State
+
+from callbacks import bind
+from gridwatch.i18n import t
+from gridwatch.ingest.boundaries import BoundaryImport, import_boundaries
+from gridwatch.ingest.boundary_files import MAX_BOUNDARY_BYTES
+from gridwatch.ingest.boundary_versions import activate_version, list_versions, stage, store_codes
+from gridwatch.ingest.errors import LocalisedError
+from gridwatch.ingest.uploads import decode_uploads, token_writer
+from gridwatch.service import DataSource
+from layouts import boundaries as panel
+from layouts import upload as page
+from layouts.ids import ID
+from layouts.map import layer_url
+
+
+def check_boundaries(source: DataSource, filenames, contents) -> BoundaryImport:
+    """Import uploaded boundary files against the active region (nothing is stored).
+
+    Raises
+    ------
+    LocalisedError
+        When a file cannot be decoded, is unsafe or unreadable.
+    """
+    return import_boundaries(decode_uploads(filenames, contents, MAX_BOUNDARY_BYTES),
+                             source.region(), store_codes(source.engine))
+
+
+def preview_boundaries(source: DataSource, contents, filenames, lang: str | None) -> dict:
+    """Boundary files are chosen → the report, the staged townships and grids on the preview
+    map; activation stays disabled unless the report has no errors."""
+    lang = lang or "zh"
+    nothing = {"townships": None, "grids": None, "activate_disabled": True, "result": None}
+    if not contents:
+        return {**nothing, "report": panel.empty(lang)}
+    try:
+        imported = check_boundaries(source, filenames, contents)
+    except LocalisedError as exc:
+        return {**nothing, "report": panel.unreadable(exc.message(lang), lang)}
+    return {"report": panel.report(imported, lang), "activate_disabled": not imported.report.ok,
+            "townships": imported.preview("townships"), "grids": imported.preview("grids"),
+            "result": None}
+
+
+def _writer(source: DataSource, token: str | None, lang: str):
+    """The principal ``token`` names if it may write, else the result that says why not."""
+    if not token:
+        return None, page.result(t("upload.need_token", lang), ok=False)
+    principal = token_writer(source.engine, token)
+    if principal is None:
+        return None, page.result(t("boundary.refused", lang, reason="API token ✗"), ok=False)
+    return principal, None
+
+
+def activate_boundaries(source: DataSource, clicks: int | None, filenames, contents,
+                        token: str | None, lang: str | None) -> dict:
+    """Activate is clicked → the files are checked again, kept as a version and activated."""
+    lang = lang or "zh"
+    principal, refusal = _writer(source, token, lang)
+    if refusal is not None:
+        return {"result": refusal}
+    try:
+        imported = check_boundaries(source, filenames, contents)
+        row = stage(source.writer, source.settings, imported, principal.actor, activate=True)
+    except LocalisedError as exc:
+        return {"result": page.result(t("boundary.refused", lang, reason=exc.message(lang)),
+                                      ok=False)}
+    return {"result": page.result(t("boundary.activated", lang, id=row["id"]), ok=True)}
+
+
+def reactivate_version(source: DataSource, clicks: int | None, version_id,
+                       token: str | None, lang: str | None) -> dict:
+    """Switch back is clicked → the chosen earlier version becomes the active one."""
+    lang = lang or "zh"
+    principal, refusal = _writer(source, token, lang)
+    if refusal is not None:
+        return {"result": refusal}
+    try:
+        row = activate_version(source.writer, source.settings, int(version_id), principal.actor)
+    except (LocalisedError, TypeError, ValueError) as exc:
+        reason = exc.message(lang) if isinstance(exc, LocalisedError) else str(exc)
+        return {"result": page.result(t("boundary.refused", lang, reason=reason), ok=False)}
+    return {"result": page.result(t("boundary.activated", lang, id=row["id"]), ok=True)}
+
+
+def show_versions(source: DataSource, result, lang: str | None) -> dict:
+    """The page opens or a version is activated → the version list (active one marked) and
+    the townships in use under the preview."""
+    rows = list_versions(source.engine)
+    active = next((r["id"] for r in rows if r["status"] == "active"), None)
+    return {"options": panel.version_options(rows, lang or "zh"), "value": active,
+            "current": layer_url(source.region(), "townships")}
+
+
+def reactivate_enabled(source: DataSource, value, options: list[dict] | None) -> dict:
+    """A version is chosen → switch back is enabled unless it is the active one."""
+    # The active version's option is disabled: there is nothing to switch back to.
+    return {"disabled": not any(o["value"] == value and not o.get("disabled")
+                                for o in options or [])}
+
+
+def register(app: Dash, source: DataSource) -> None:
+    bind(app, source, preview_boundaries,
+         output={"report": Output(ID.BOUNDARY_REPORT, "children"),
+                 "activate_disabled": Output(ID.BOUNDARY_ACTIVATE, "disabled"),
+                 "townships": Output(ID.BOUNDARY_TOWNSHIPS, "data"),
+                 "grids": Output(ID.BOUNDARY_GRIDS, "data"),
+                 "result": Output(ID.BOUNDARY_RESULT, "children")},
+         inputs={"contents": Input(ID.BOUNDARY_FILE, "contents"),
+                 "filenames": State(ID.BOUNDARY_FILE, "filename"),
+                 "lang": State(ID.LANG, "data")})
+    bind(app, source, activate_boundaries,
+         output={"result": Output(ID.BOUNDARY_RESULT, "children", allow_duplicate=True)},
+         inputs={"clicks": Input(ID.BOUNDARY_ACTIVATE, "n_clicks"),
+                 "filenames": State(ID.BOUNDARY_FILE, "filename"),
+                 "contents": State(ID.BOUNDARY_FILE, "contents"),
+                 "token": State(ID.UPLOAD_TOKEN, "value"), "lang": State(ID.LANG, "data")},
+         prevent_initial_call=True)
+    bind(app, source, reactivate_version,
+         output={"result": Output(ID.BOUNDARY_RESULT, "children", allow_duplicate=True)},
+         inputs={"clicks": Input(ID.BOUNDARY_REACTIVATE, "n_clicks"),
+                 "version_id": State(ID.BOUNDARY_VERSIONS, "value"),
+                 "token": State(ID.UPLOAD_TOKEN, "value"), "lang": State(ID.LANG, "data")},
+         prevent_initial_call=True)
+    bind(app, source, show_versions,
+         output={"options": Output(ID.BOUNDARY_VERSIONS, "options"),
+                 "value": Output(ID.BOUNDARY_VERSIONS, "value"),
+                 "current": Output(ID.BOUNDARY_CURRENT, "url")},
+         inputs={"result": Input(ID.BOUNDARY_RESULT, "children"),
+                 "lang": State(ID.LANG, "data")})
+    bind(app, source, reactivate_enabled,
+         output={"disabled": Output(ID.BOUNDARY_REACTIVATE, "disabled")},
+         inputs={"value": Input(ID.BOUNDARY_VERSIONS, "value"),
+                 "options": State(ID.BOUNDARY_VERSIONS, "options")})

@@ -1,0 +1,112 @@
+"""Table upload on ``/data``: a CSV/XLSX file of risk marks or checkpoint counts is read and
+validated for a preview, then committed as one batch as the token's owner.
+
+Nothing is kept on the server between the two steps: the browser sends the file again with the
+commit, and it is read and validated again before it is written (all or nothing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from dash import Dash, Input, Output, State
+
+from callbacks import bind
+from gridwatch.i18n import t
+from gridwatch.ingest.batches import KINDS, submit, validate_rows
+from gridwatch.ingest.errors import IngestError, LocalisedError
+from gridwatch.ingest.fields import Reference
+from gridwatch.ingest.tables import MAX_FILE_BYTES, Table, TableError, items_from, read_table
+from gridwatch.ingest.uploads import decode_upload, token_writer
+from gridwatch.service import DataSource
+from layouts import upload as page
+from layouts.ids import ID
+
+
+def check_file(source: DataSource, kind: str, filename: str, contents: str
+               ) -> tuple[Table, list[dict], IngestError | None]:
+    """Read and validate an uploaded file; return its table, batch items and any errors.
+
+    Raises
+    ------
+    LocalisedError
+        When the file cannot be read as a table at all.
+    """
+    if kind not in page.UPLOAD_KINDS:
+        raise TableError("table.no_kind")
+    table = read_table(filename, decode_upload(filename, contents, MAX_FILE_BYTES))
+    items = items_from(table)
+    try:
+        validate_rows(KINDS[kind], items, Reference.from_region(source.region()))
+    except IngestError as exc:
+        return table, items, exc
+    return table, items, None
+
+
+def preview_upload(source: DataSource, contents: str | None, kind: str | None,
+                   filename: str | None, lang: str | None) -> dict:
+    """A file is chosen or its kind changes → the validation report; commit stays disabled
+    unless every row is valid."""
+    lang = lang or "zh"
+    if not contents:
+        shown = kind if kind in page.UPLOAD_KINDS else page.UPLOAD_KINDS[0]
+        return {"report": page.empty_report(shown, lang), "commit_disabled": True,
+                "result": None}
+    try:
+        table, _items, error = check_file(source, kind, filename or "", contents)
+    except LocalisedError as exc:
+        return {"report": page.unreadable_report(kind, exc.message(lang), lang),
+                "commit_disabled": True, "result": None}
+    return {"report": page.upload_report(table, filename or "", error, lang),
+            "commit_disabled": error is not None, "result": None}
+
+
+def commit_upload(source: DataSource, clicks: int | None, kind: str | None,
+                  filename: str | None, contents: str | None, token: str | None,
+                  lang: str | None) -> dict:
+    """Commit is clicked → the file's rows are written as the token's owner (the file's hash
+    is the idempotency key, so committing it twice writes it once)."""
+    lang = lang or "zh"
+    if not token:
+        return {"result": page.result(t("upload.need_token", lang), ok=False)}
+    principal = token_writer(source.engine, token)
+    if principal is None:
+        return {"result": page.result(t("upload.refused", lang, reason="API token ✗"), ok=False)}
+    try:
+        _table, items, error = check_file(source, kind, filename or "", contents or "")
+    except LocalisedError as exc:
+        return {"result": page.result(t("upload.refused", lang, reason=exc.message(lang)),
+                                      ok=False)}
+    if error is not None:
+        return {"result": page.result(t("upload.invalid", lang, n=len(error.errors)), ok=False)}
+    key = "upload-" + hashlib.sha256(f"{kind}\n{contents}".encode()).hexdigest()[:40]
+    try:
+        outcome, replayed = submit(source.writer, Reference.from_region(source.region()), kind,
+                                   {"items": items}, principal, key)
+    except IngestError as exc:
+        return {"result": page.result(t("upload.refused", lang,
+                                        reason=exc.errors[0].message(lang)), ok=False)}
+    if replayed:
+        return {"result": page.result(t("upload.replayed", lang), ok=True)}
+    body = outcome.body
+    return {"result": page.result(t("upload.committed", lang, applied=body["applied"],
+                                    duplicates=body["duplicates"],
+                                    version=body.get("data_version", "—")), ok=True)}
+
+
+def register(app: Dash, source: DataSource) -> None:
+    bind(app, source, preview_upload,
+         output={"report": Output(ID.UPLOAD_REPORT, "children"),
+                 "commit_disabled": Output(ID.UPLOAD_COMMIT, "disabled"),
+                 "result": Output(ID.UPLOAD_RESULT, "children")},
+         inputs={"contents": Input(ID.UPLOAD_FILE, "contents"),
+                 "kind": Input(ID.UPLOAD_KIND, "value"),
+                 "filename": State(ID.UPLOAD_FILE, "filename"), "lang": State(ID.LANG, "data")})
+    bind(app, source, commit_upload,
+         output={"result": Output(ID.UPLOAD_RESULT, "children", allow_duplicate=True)},
+         inputs={"clicks": Input(ID.UPLOAD_COMMIT, "n_clicks"),
+                 "kind": State(ID.UPLOAD_KIND, "value"),
+                 "filename": State(ID.UPLOAD_FILE, "filename"),
+                 "contents": State(ID.UPLOAD_FILE, "contents"),
+                 "token": State(ID.UPLOAD_TOKEN, "value"), "lang": State(ID.LANG, "data")},
+         prevent_initial_call=True)

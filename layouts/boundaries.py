@@ -1,0 +1,99 @@
+"""The boundary import on the ``/data`` page: files in, validation report and preview map,
+activation, and the list of versions to switch back to."""
+
+from __future__ import annotations
+
+import dash_leaflet as dl
+from dash import dcc, html
+
+from gridwatch.i18n import t
+from gridwatch.ingest.boundaries import BoundaryImport
+from gridwatch.ingest.boundary_files import MAX_BOUNDARY_BYTES
+from layouts.ids import ID
+
+MAX_REPORT_ROWS = 300
+"""Findings listed on the page (the CLI prints them all)."""
+
+
+def boundary_style(layer: str) -> dict:
+    """The preview layers' style function (``assets/boundaries.js``) and its ``hideout``."""
+    return {"style": {"variable": "gridwatchBoundaries.previewStyle"}, "hideout": {"layer": layer}}
+
+
+def section(lang: str) -> html.Section:
+    """Boundary import: files in, validation report and preview map, activation, versions."""
+    return html.Section(className="gw-upload gw-boundaries", children=[
+        html.Div(className="gw-card gw-upload-form", children=[
+            html.H2(t("boundary.title", lang)),
+            html.Small(t("boundary.hint", lang), className="gw-hint"),
+            dcc.Upload(id=ID.BOUNDARY_FILE, accept=".gpkg,.zip,.geojson,.json", multiple=True,
+                       max_size=MAX_BOUNDARY_BYTES, className="gw-dropzone",
+                       children=html.Div(t("boundary.drop", lang))),
+            html.Button(t("boundary.activate", lang), id=ID.BOUNDARY_ACTIVATE, disabled=True,
+                        className="gw-btn gw-btn-wide"),
+            html.Div(id=ID.BOUNDARY_RESULT, className="gw-upload-result", role="status"),
+            html.H3(t("boundary.versions", lang)),
+            dcc.RadioItems(id=ID.BOUNDARY_VERSIONS, className="gw-versions", options=[]),
+            html.Button(t("boundary.reactivate", lang), id=ID.BOUNDARY_REACTIVATE,
+                        disabled=True, className="gw-btn"),
+        ]),
+        html.Div(className="gw-card gw-upload-report", children=[
+            html.Div(id=ID.BOUNDARY_REPORT, children=empty(lang)),
+            dl.MapContainer(id=ID.BOUNDARY_MAP, className="gw-boundary-map", center=[30, 115],
+                            zoom=5, zoomSnap=0.25, children=[
+                dl.GeoJSON(id=ID.BOUNDARY_CURRENT, zoomToBounds=True, interactive=False,
+                           **boundary_style("current")),
+                dl.GeoJSON(id=ID.BOUNDARY_GRIDS, zoomToBounds=True, **boundary_style("grids")),
+                dl.GeoJSON(id=ID.BOUNDARY_TOWNSHIPS, interactive=False,
+                           **boundary_style("townships")),
+            ]),
+        ]),
+    ])
+
+
+def report(imported: BoundaryImport, lang: str) -> list:
+    """The validation report: a verdict, the counts and every finding by level and layer."""
+    found = imported.report
+    warnings = len(found.warnings)
+    verdict = (html.P(t("boundary.report_ok", lang, warnings=warnings), className="gw-upload-valid")
+               if found.ok else
+               html.P(t("boundary.report_errors", lang, errors=len(found.errors),
+                        warnings=warnings), className="gw-upload-invalid", role="alert"))
+    out = [html.P(t("boundary.files", lang, names=", ".join(imported.sources)),
+                  className="gw-muted"), verdict]
+    if found.counts:
+        out.append(html.P(t("boundary.counts", lang, **{k: found.counts.get(k, 0) for k in (
+            "townships", "villages", "grids", "checkpoints", "population")})))
+    order = {"error": 0, "warning": 1, "info": 2}
+    issues = sorted(found.issues, key=lambda i: order[i.level])[:MAX_REPORT_ROWS]
+    out.append(html.Table(className="gw-boundary-issues", children=[
+        html.Thead(html.Tr([html.Th(t("boundary.th.level", lang)),
+                            html.Th(t("boundary.th.layer", lang)),
+                            html.Th(t("boundary.th.message", lang))])),
+        html.Tbody([html.Tr([html.Td(t(f"boundary.level.{i.level}", lang),
+                                     className=f"gw-level-{i.level}"),
+                             html.Td(t(f"boundary.layer.{i.layer}", lang) if i.layer else "—"),
+                             html.Td(i.message(lang))]) for i in issues])]))
+    return out
+
+
+def unreadable(reason: str, lang: str) -> list:
+    """The report for files that cannot be read at all."""
+    return [html.P(t("upload.unreadable", lang, reason=reason), className="gw-upload-invalid",
+                   role="alert")]
+
+
+def empty(lang: str) -> list:
+    """The report before any file is chosen."""
+    return [html.P(t("boundary.empty", lang), className="gw-muted")]
+
+
+def version_options(rows: list[dict], lang: str) -> list[dict]:
+    """The versions as radio options, newest first; the active one is not selectable."""
+    options = [{"label": t("boundary.version_label", lang, id=r["id"],
+                           status=t(f"boundary.status.{r['status']}", lang),
+                           at=f"{r['created_at']:%Y-%m-%d %H:%M}", by=r["created_by"],
+                           source=r["source"][:60], grids=r["counts"].get("grids", 0)),
+                "value": r["id"], "disabled": r["status"] == "active"} for r in rows]
+    return options or [{"label": t("boundary.versions_none", lang), "value": 0,
+                        "disabled": True}]

@@ -1,0 +1,28 @@
+"""Plain HTTP: Flask blueprints beside the Dash app (which lives in ``callbacks/`` and
+``layouts/``).
+
+- ``api``: the write and read API under ``/api/v1`` (``openapi``: its OpenAPI document).
+- ``health``: ``/healthz``.
+- ``geo``: ``/geo/<layer>.<digest>.geojson``, each layer's geometry, sent once.
+- ``exports``: ``/export/<kind>`` and ``/export/id/<export id>``.
+
+Views reach the deployment's data source through the app (``web.context``), not a global.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from gridwatch.service import DataSource
+from web import api, exports, geo, health
+from web.context import attach, attached
+
+
+def register(server: Flask, source: DataSource) -> None:
+    """Serve the blueprints on ``server`` over ``source`` (once per server)."""
+    if attached(server):
+        return
+    attach(server, source)
+    server.config["MAX_CONTENT_LENGTH"] = api.MAX_REQUEST_BODY
+    for module in (health, geo, api, exports):
+        server.register_blueprint(module.blueprint)

@@ -1,0 +1,97 @@
+"""Export downloads: ``GET /export/<kind>`` renders a file for the request's filters and
+options; ``GET /export/id/<export id>`` gives a recorded export again, byte for byte.
+
+``/export/<kind>?level=&township=&colour=&date=&lang=&paper=&orientation=&title=&bbox=``
+answers with the file (``Content-Disposition: attachment``), its export ID in ``X-Export-Id``
+and the data version it was drawn from in ``X-Data-Version``.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+from flask import Blueprint, Response, request
+
+from gridwatch.export import (
+    ExportOptionError,
+    ExportResult,
+    StaleExport,
+    UnknownExport,
+    replay,
+    request_from_params,
+    run_export,
+)
+from gridwatch.filters import Filters
+from gridwatch.i18n import normalise_language, t
+from gridwatch.service import DataSource
+from web.context import data_source
+
+blueprint = Blueprint("exports", __name__)
+
+
+def export_href(kind: str, filters: dict | None, lang: str | None, title: str | None,
+                paper: str | None, orientation: str | None, extent: str | None,
+                bounds: list | None) -> str:
+    """The ``/export/<kind>`` URL for a view: its filters and language, the export options
+    and, for "current view", the map's bounds ``[[south, west], [north, east]]``."""
+    query = Filters.from_dict(filters).to_query(lang=normalise_language(lang)).lstrip("?")
+    params: dict[str, str] = {}
+    if kind in ("png", "pdf", "svg", "pack"):
+        params.update(paper=paper or "A4", orientation=orientation or "landscape")
+        if title and title.strip():
+            params["title"] = title.strip()
+        if extent == "view" and bounds:
+            (south, west), (north, east) = bounds
+            params["bbox"] = ",".join(f"{v:.5f}" for v in (west, south, east, north))
+    extra = urlencode(params, safe=",")
+    return f"/export/{kind}?" + "&".join(part for part in (query, extra) if part)
+
+
+def file_response(result: ExportResult) -> Response:
+    response = Response(result.content, mimetype=result.mimetype)
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{result.filename}\"; "
+        f"filename*=UTF-8''{quote(result.filename)}")
+    response.headers["X-Export-Id"] = result.record.export_id
+    response.headers["X-Data-Version"] = result.record.data_version
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def export_response(source: DataSource, kind: str, args: dict[str, str]) -> Response:
+    """The file for ``/export/<kind>``, or 400 with a message in the request's language."""
+    snap = source.snapshot()
+    lang = normalise_language(args.get("lang") or source.settings.default_language)
+    try:
+        export = request_from_params(kind, args, snap.region.townships["code"],
+                                     snap.first_day, snap.last_day,
+                                     source.settings.default_language)
+    except ExportOptionError as err:
+        return Response(t("export.error.option", lang, param=err.param, value=err.value),
+                        status=400, mimetype="text/plain")
+    return file_response(run_export(source, export, snap=snap))
+
+
+def replay_response(source: DataSource, export_id: str, lang: str) -> Response:
+    """A recorded export again; 404 for an unknown ID, 410 when its data has changed since."""
+    try:
+        return file_response(replay(source, export_id))
+    except UnknownExport:
+        return Response(t("export.error.unknown_id", lang, id=export_id), status=404,
+                        mimetype="text/plain")
+    except StaleExport as err:
+        return Response(t("export.error.stale", lang, id=export_id,
+                          version=err.record.data_version), status=410,
+                        mimetype="text/plain")
+
+
+@blueprint.get("/export/<kind>")
+def export(kind: str):
+    return export_response(data_source(), kind, request.args.to_dict())
+
+
+@blueprint.get("/export/id/<export_id>")
+def replayed(export_id: str):
+    source = data_source()
+    lang = normalise_language(request.args.get("lang") or source.settings.default_language)
+    return replay_response(source, export_id, lang)
