@@ -1,0 +1,73 @@
+"""The wall catches up with a write that lands between its read and its refresh.
+
+The wall remembers the data version it drew (``seen["version"]``) and refreshes when
+``/healthz`` reports another one. If it remembered the version of the store *after* drawing, a
+write landing in between would be labelled as shown, and the wall would stay stale until some
+later write.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from dash import no_update
+
+from callbacks.wall import REFRESH_OUTPUTS, refresh_wall
+from gridwatch.snapshot import Snapshot
+from gridwatch.store import models as m
+from gridwatch.store.writes import write_session
+from gridwatch.timeutil import local_to_utc
+
+
+class WritesAfterTheRead:
+    """A data source that lets one write commit right after the wall took its snapshot."""
+
+    def __init__(self, source, grid_code: str) -> None:
+        self.source, self.grid_code = source, grid_code
+        self.settings = source.settings
+        self.writes = 0
+
+    def region(self):
+        return self.source.region()
+
+    def snapshot(self) -> Snapshot:
+        snap = self.source.snapshot()
+        if self.writes == 0:
+            observed = local_to_utc(datetime(2020, 2, 29, 22, 30), self.settings.timezone)
+            with write_session(self.source.engine) as s:
+                s.add(m.RiskAssessment(grid_code=self.grid_code, colour="red",
+                                       observed_at=observed, recorded_at=observed,
+                                       source="between-read-and-refresh"))
+            self.writes += 1
+        return snap
+
+
+def colour_on_wall(out: dict, k: int) -> str:
+    return out["grids"]["c"][k]
+
+
+def test_a_write_between_read_and_refresh_is_shown_on_the_next_poll(fresh_source):
+    before = fresh_source.snapshot()
+    status = before.risk.sort_values("observed_at").groupby("grid_code")["colour"].last()
+    grid = sorted(status.index[status == "green"])[0]
+    k = sorted(before.region.grids["code"]).index(grid)
+    source = WritesAfterTheRead(fresh_source, grid)
+
+    # The first poll: the wall draws the store as it was; the write commits meanwhile.
+    first = refresh_wall(source, health={"version": before.version}, seen={}, lang="zh")
+    after = fresh_source.snapshot().version
+    assert source.writes == 1 and after != before.version
+    assert colour_on_wall(first, k) == "4"  # still green: the data it drew
+    assert first["seen"]["version"] == before.version  # ... and it says so
+
+    # The next poll reports the new version: the wall refreshes and shows the red grid.
+    second = refresh_wall(source, health={"version": after}, seen=first["seen"], lang="zh")
+    assert colour_on_wall(second, k) == "0"
+    assert second["seen"]["version"] == after
+    assert [(c["code"], c["before"], c["after"]) for c in second["seen"]["live"]] == [
+        (grid, "green", "red")]
+    assert source.writes == 1, "no second write was needed"
+
+    # And it stays put until something else changes.
+    third = refresh_wall(source, health={"version": after}, seen=second["seen"], lang="zh")
+    assert third == dict.fromkeys(REFRESH_OUTPUTS, no_update)
