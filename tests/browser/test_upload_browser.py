@@ -7,6 +7,7 @@ from selenium.webdriver.common.by import By
 
 from gridwatch.settings import DEFAULT_PALETTE
 from tests.browser.conftest import console_errors, private_server_with_token, wait_for
+from tests.unit.test_ingest import zipped
 
 pytestmark = pytest.mark.browser
 
@@ -59,6 +60,14 @@ def test_upload_a_csv_see_the_report_commit_and_see_the_map_change(upload_server
     browser.get(server.url + "/data?lang=en")
     wait_for(lambda: browser.find_element(By.ID, "upload-file"), message="upload page")
     browser.find_element(By.ID, "upload-token").send_keys(token)
+
+    bomb = tmp_path / "bomb.xlsx"
+    bomb.write_bytes(zipped({"xl/workbook.xml": b"<x/>",
+                             "xl/worksheets/sheet1.xml": b"\0" * (80 * 1024 * 1024)}))
+    upload(browser, bomb)
+    wait_for(lambda: "zip bomb" in report_text(browser), message="zip bomb refused")
+    assert "bomb.xlsx" in report_text(browser)
+    assert not browser.find_element(By.ID, "upload-commit").is_enabled()
 
     bad = tmp_path / "bad.csv"
     bad.write_text("grid_code,colour,observed_at,source\n"

@@ -184,6 +184,13 @@ def test_preview_reports_problems_by_file_line_and_disables_commit(source):
     assert "Td(3)" in text.replace("children=", "")  # line 3 of the file (header is line 1)
 
 
+def test_preview_refuses_a_zip_bomb_saying_so(source):
+    bomb = zipped({"xl/workbook.xml": b"<x/>", "xl/big.xml": b"\0" * (80 * 1024 * 1024)})
+    children, disabled = preview(source, "risk-assessments", "marks.xlsx", data_url(bomb), "zh")
+    assert disabled
+    assert "压缩包 marks.xlsx 解压后远大于其本身（疑似压缩炸弹）" in str(children)
+
+
 def test_preview_reports_problems_in_the_pages_language(source):
     csv = (HEADER + f"{GRID},pink,2020-02-01T08:00:00,x\n"
            f"99999999999999,red,2020-02-01T08:00:00+08:00,x\n").encode()
