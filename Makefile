@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: run test lint unit browser bench soak system-deps runtime-deps setup clean-store geo
+.PHONY: run test lint unit integration browser bench soak system-deps runtime-deps setup clean-store geo
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,13 +29,18 @@ run: $(STAMP) runtime-deps
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# The fast lane: domain rules, callbacks as plain functions, layouts, API (about a minute).
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit -q
+
+# Processes, regenerating the region, simulating the demo history again.
+integration: $(STAMP)
+	$(BIN)/python -m pytest tests/integration -q
 
 browser: $(STAMP) system-deps
 	$(BIN)/python -m pytest tests/browser -q
 
-# The whole suite: lint, unit and browser tests, in one pytest run after lint.
+# The whole suite: lint, unit, integration and browser tests, in one pytest run after lint.
 test: $(STAMP) system-deps
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest tests -q

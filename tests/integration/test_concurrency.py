@@ -1,7 +1,7 @@
 """Concurrent writers and crashes: real processes on one SQLite file.
 
-Run as a script (``python -m tests.unit.test_concurrency writer|crash ...``) this module is the
-worker the tests start.
+Run as a script (``python -m tests.integration.test_concurrency writer|crash ...``) this module
+is the worker the tests start.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ BATCH_SIZE = 60
 POOL = 600
 CRASH_ITEMS = 5000
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.integration
 
 
 def pool_items(grids: list[str]) -> list[dict]:
@@ -61,18 +61,16 @@ def crash_items(grids: list[str], tag: str) -> list[dict]:
 # --- the workers ---------------------------------------------------------------------------------
 
 def run_writer(db_url: str, token: str, worker: int, go: str, out: str) -> None:
-    from types import SimpleNamespace
-
     from flask import Flask
 
-    from callbacks import api
+    import web
     from gridwatch.service import DataSource
     from gridwatch.settings import Settings
 
     source = DataSource(Settings(database_url=db_url, geo_path=GEO, seed_demo=False))
-    app = SimpleNamespace(server=Flask(f"writer{worker}"))
-    api.register(app, source)
-    client = app.server.test_client()
+    server = Flask(f"writer{worker}")
+    web.register(server, source)
+    client = server.test_client()
     grids = sorted(source.region().grids["code"])
     headers = {"Authorization": f"Bearer {token}"}
     client.get(f"/api/v1/grids/{grids[0]}")
@@ -130,7 +128,7 @@ def store(seeded_db, tmp_path):
 
 
 def _worker(*args: str) -> list[str]:
-    return [sys.executable, "-m", "tests.unit.test_concurrency", *args]
+    return [sys.executable, "-m", "tests.integration.test_concurrency", *args]
 
 
 def _env() -> dict:

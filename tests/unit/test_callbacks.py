@@ -12,7 +12,6 @@ from callbacks.filters import FilterContext, context_for, summary, sync, url_sea
 from callbacks.kpis import update_kpis
 from callbacks.map import update_map
 from callbacks.router import render_page
-from callbacks.routes import healthz
 from callbacks.table import table_rows, update_table
 from gridwatch import style
 from gridwatch.filters import Filters
@@ -21,6 +20,7 @@ from gridwatch.mapview import map_view
 from layouts.ids import ID
 from layouts.map import hideouts
 from tests.unit.literal import D2, D3, G1, G2, G3, G4, G5, A, B
+from web.health import healthz
 
 DAY = date(2020, 2, 1)
 
@@ -310,7 +310,7 @@ def test_page_opens_in_the_urls_language(source):
 
 def test_healthz_reports_the_data_version(fresh_source):
     from gridwatch.store import models as m
-    from gridwatch.store.db import write_session
+    from gridwatch.store.writes import write_session
 
     before = healthz(fresh_source)
     with write_session(fresh_source.engine) as s:

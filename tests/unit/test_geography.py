@@ -7,7 +7,6 @@ administrative units: they nest by code and tile their parents exactly.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,7 +15,7 @@ import pyogrio
 import pytest
 import shapely
 
-from gridwatch.geo.generate import DEFAULT_SOURCE, LAYERS, generate_region
+from gridwatch.geo.generate import LAYERS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GPKG = REPO_ROOT / "data" / "geo" / "kaihua.gpkg"
@@ -46,10 +45,6 @@ CHECKPOINT_KINDS = {"provincial_border", "county_border", "expressway_exit", "to
 @pytest.fixture(scope="module")
 def region() -> dict[str, gpd.GeoDataFrame]:
     return {name: gpd.read_file(GPKG, layer=name) for name in LAYERS}
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def assert_tiles(parent: gpd.GeoDataFrame, child: gpd.GeoDataFrame, key: str | None) -> None:
@@ -245,14 +240,3 @@ def test_quarantine_sites_lie_in_their_township(region):
     assert sites.code.tolist() == [f"QS{i:02d}" for i in range(1, len(sites) + 1)]
     assert (sites.capacity > 0).all()
     assert _inside_own_township(sites, region["townships"])
-
-
-# ---------------------------------------------------------------- determinism
-
-
-def test_generator_is_deterministic_and_matches_the_committed_file(tmp_path):
-    first, second = tmp_path / "a.gpkg", tmp_path / "b.gpkg"
-    generate_region(DEFAULT_SOURCE, first)
-    generate_region(DEFAULT_SOURCE, second)
-    assert sha256(first) == sha256(second)
-    assert sha256(first) == sha256(GPKG), "data/geo/kaihua.gpkg is stale: run `make geo`"

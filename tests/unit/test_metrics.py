@@ -1,4 +1,8 @@
-"""Figures derived from history: the picture on a day, filters, KPIs and chart series."""
+"""Figures derived from the demo history: properties that hold on real-sized data.
+
+The rules themselves are checked against hand-worked values on the literal county in
+``test_rules.py``.
+"""
 
 from datetime import date, datetime
 
@@ -14,18 +18,12 @@ from gridwatch.metrics import (
     grid_table,
     select_grids,
     task_completion_by_township,
-    township_levels,
 )
 from gridwatch.store import models as m
-from gridwatch.store.db import write_session
+from gridwatch.store.writes import write_session
 from gridwatch.timeutil import local_to_utc
 
 DAY = date(2020, 2, 1)
-
-
-def level_one_townships(snap, day=DAY):
-    levels = township_levels(snap, day)
-    return set(levels[levels == 1].index)
 
 
 def test_every_grid_has_a_colour_every_day(snap):
@@ -33,15 +31,6 @@ def test_every_grid_has_a_colour_every_day(snap):
     assert len(status) == 747
     assert status["colour"].isin(m.COLOURS).all()
     assert (status["since"] < datetime(2020, 2, 2)).all()
-
-
-def test_control_level_1_selects_exactly_the_grids_of_level_1_townships(snap, region):
-    status = grid_status(snap, DAY)
-    chosen = status[select_grids(status, Filters(levels=(1,), as_of=DAY))]
-    towns = level_one_townships(snap)
-    assert towns and set(chosen["township_code"]) == towns
-    expected = region.grids[region.grids["township_code"].isin(towns)]
-    assert set(chosen.index) == set(expected["code"])
 
 
 def test_filters_combine(snap):
@@ -53,25 +42,15 @@ def test_filters_combine(snap):
     assert set(chosen["colour"]) <= {"red", "orange"}
 
 
-def test_kpis_count_the_filtered_grids(snap, region):
+def test_kpis_count_the_filtered_grids(snap):
     everything = compute_kpis(snap, Filters(as_of=DAY))
-    assert sum(everything.colour_counts.values()) == 747
+    assert sum(everything.colour_counts.values()) == 747 == everything.grids_selected
     assert sum(everything.level_counts.values()) == 15
     level1 = compute_kpis(snap, Filters(levels=(1,), as_of=DAY))
-    towns = level_one_townships(snap)
-    n = int(region.grids["township_code"].isin(towns).sum())
-    assert sum(level1.colour_counts.values()) == n == level1.grids_selected
-    assert level1.level_counts == {1: len(towns), 2: 0, 3: 0}
+    assert 0 < sum(level1.colour_counts.values()) == level1.grids_selected < 747
+    assert level1.level_counts[1] > 0 and level1.level_counts[2] == level1.level_counts[3] == 0
     assert level1.checkpoint_vehicles < everything.checkpoint_vehicles
     assert level1.home_isolation <= everything.home_isolation
-
-
-def test_colour_deltas_compare_with_the_previous_day(snap):
-    today = grid_status(snap, DAY)["colour"].value_counts()
-    yesterday = grid_status(snap, date(2020, 1, 31))["colour"].value_counts()
-    k = compute_kpis(snap, Filters(as_of=DAY))
-    for colour in m.COLOURS:
-        assert k.colour_deltas[colour] == today.get(colour, 0) - yesterday.get(colour, 0)
 
 
 def test_a_new_assessment_changes_the_grids_colour_and_since(fresh_source):
@@ -84,21 +63,6 @@ def test_a_new_assessment_changes_the_grids_colour_and_since(fresh_source):
     status = grid_status(fresh_source.snapshot(), date(2020, 2, 29))
     assert status.loc[code, "colour"] == "red"
     assert status.loc[code, "since"] == datetime(2020, 2, 29, 21, 0)
-
-
-def test_an_older_observation_arriving_late_does_not_override_the_current_colour(fresh_source):
-    region = fresh_source.region()
-    code = region.grids["code"].iloc[1]
-    before = grid_status(fresh_source.snapshot(), date(2020, 2, 29)).loc[code, "colour"]
-    old = local_to_utc(datetime(2020, 1, 20, 9, 0), "Asia/Shanghai")
-    late = local_to_utc(datetime(2020, 2, 29, 22, 0), "Asia/Shanghai")
-    other = "red" if before != "red" else "green"
-    with write_session(fresh_source.engine) as s:
-        s.add(m.RiskAssessment(grid_code=code, colour=other, observed_at=old, recorded_at=late,
-                               source="late-sync"))
-    snap = fresh_source.snapshot()
-    assert grid_status(snap, date(2020, 2, 29)).loc[code, "colour"] == before
-    assert (snap.risk["source"] == "late-sync").sum() == 1  # kept in history
 
 
 def test_task_completion_adds_up_to_the_assignments(snap):
@@ -135,8 +99,7 @@ def test_colour_composition_respects_the_colour_filter(snap):
 
 def test_grid_table_lists_the_filtered_grids_most_urgent_first(snap):
     table = grid_table(snap, Filters(levels=(1,), as_of=DAY))
-    status = grid_status(snap, DAY)
-    assert len(table) == select_grids(status, Filters(levels=(1,), as_of=DAY)).sum()
+    assert 0 < len(table) < 747 and set(table["level"]) == {1}
     order = table["colour"].map({c: i for i, c in enumerate(m.COLOURS)})
     assert order.is_monotonic_increasing
     assert table["population"].dtype.kind == "i"

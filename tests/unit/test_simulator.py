@@ -6,30 +6,30 @@ import pandas as pd
 
 from gridwatch.filters import Filters
 from gridwatch.metrics import colour_matrix, compute_kpis, headline_figures
-from gridwatch.simulate import ARTICLE_FIGURES, simulate
+
+ARTICLE = {
+    "townships": 15, "villages": 266, "grids": 747,
+    "orders": 17, "notices": 18,
+    "tasks": 320, "tasks_completed": 320,  # 320 special tasks, all completed
+    "inspection_teams": 31,
+    "failure_cases": 42, "failure_people": 69,  # 42 cases of failure involving 69 people
+    "publicised_cases": 18, "publicised_people": 33,
+}
 
 
 def test_the_articles_headline_figures_come_from_the_data(snap):
+    """The newspaper article's figures, written here as literals: they are what the demo must
+    reproduce, not whatever the simulator happens to produce."""
     figures = headline_figures(snap)
-    for key, value in ARTICLE_FIGURES.items():
-        assert figures[key] == value, key
-    assert figures["tasks_completed"] == 320
-    assert figures["platform_events"] > 10_000
-    assert figures["grid_response_rate"] == 1.0
-    assert 6_200 <= figures["proxy_home_visits"] < 6_300
+    assert {k: figures[k] for k in ARTICLE} == ARTICLE
+    assert figures["grid_response_rate"] == 1.0  # 100% grid response
+    assert figures["platform_events"] > 10_000  # "more than 10,000 events on the platform"
+    assert 6_200 <= figures["proxy_home_visits"] < 6_300  # "6,200+ home visits"
 
 
 def test_the_period_is_23_january_to_29_february_2020(snap):
     assert snap.first_day == date(2020, 1, 23)
     assert snap.last_day == date(2020, 2, 29)
-
-
-def test_same_seed_same_history_other_seed_other_history(region):
-    a, b, c = simulate(region, seed=7), simulate(region, seed=7), simulate(region, seed=8)
-    assert a.risk_assessments == b.risk_assessments
-    assert a.checkpoint_counts == b.checkpoint_counts
-    assert a.leads == b.leads
-    assert a.risk_assessments != c.risk_assessments
 
 
 def test_colours_peak_early_and_relax_towards_green(snap):
