@@ -35,8 +35,7 @@ def check_boundaries(source: DataSource, filenames, contents) -> BoundaryImport:
 
 
 def preview_boundaries(source: DataSource, contents, filenames, lang: str | None) -> dict:
-    """Boundary files are chosen → the report, the staged townships and grids on the preview
-    map; activation stays disabled unless the report has no errors."""
+    """Boundary files are chosen → report and preview map; activate enabled if no errors."""
     lang = lang or "zh"
     nothing = {"townships": None, "grids": None, "activate_disabled": True, "result": None}
     if not contents:
@@ -92,8 +91,7 @@ def reactivate_version(source: DataSource, clicks: int | None, version_id,
 
 
 def show_versions(source: DataSource, result, lang: str | None) -> dict:
-    """The page opens or a version is activated → the version list (active one marked) and
-    the townships in use under the preview."""
+    """The page opens or a version is activated → the version list and the townships in use."""
     rows = list_versions(source.engine)
     active = next((r["id"] for r in rows if r["status"] == "active"), None)
     return {"options": panel.version_options(rows, lang or "zh"), "value": active,

@@ -45,8 +45,7 @@ def check_file(source: DataSource, kind: str, filename: str, contents: str
 
 def preview_upload(source: DataSource, contents: str | None, kind: str | None,
                    filename: str | None, lang: str | None) -> dict:
-    """A file is chosen or its kind changes → the validation report; commit stays disabled
-    unless every row is valid."""
+    """A file is chosen or its kind changes → its validation report; commit enabled if valid."""
     lang = lang or "zh"
     if not contents:
         shown = kind if kind in page.UPLOAD_KINDS else page.UPLOAD_KINDS[0]
@@ -64,8 +63,7 @@ def preview_upload(source: DataSource, contents: str | None, kind: str | None,
 def commit_upload(source: DataSource, clicks: int | None, kind: str | None,
                   filename: str | None, contents: str | None, token: str | None,
                   lang: str | None) -> dict:
-    """Commit is clicked → the file's rows are written as the token's owner (the file's hash
-    is the idempotency key, so committing it twice writes it once)."""
+    """Commit is clicked → the file's rows are written, once, as the token's owner."""
     lang = lang or "zh"
     if not token:
         return {"result": page.result(t("upload.need_token", lang), ok=False)}
@@ -79,6 +77,7 @@ def commit_upload(source: DataSource, clicks: int | None, kind: str | None,
                                       ok=False)}
     if error is not None:
         return {"result": page.result(t("upload.invalid", lang, n=len(error.errors)), ok=False)}
+    # The file's hash is the idempotency key: committing the same file twice writes it once.
     key = "upload-" + hashlib.sha256(f"{kind}\n{contents}".encode()).hexdigest()[:40]
     try:
         outcome, replayed = submit(source.writer, Reference.from_region(source.region()), kind,
