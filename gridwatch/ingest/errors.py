@@ -93,10 +93,6 @@ class LocalisedError(ValueError):
         return {"errors": [{"row": None, "field": None, "reason": self.message(lang)}]}
 
 
-KeyedError = LocalisedError
-"""The former name of ``LocalisedError``."""
-
-
 @dataclass(frozen=True)
 class RowError:
     """What is wrong with one field of one row (``row`` is None for the request itself).
