@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dash import Dash, Input, Output, State
 
-import web
 from callbacks import bind
 from gridwatch.service import DataSource
 from layouts.ids import ID
@@ -32,6 +31,3 @@ def register(app: Dash, source: DataSource) -> None:
                  "orientation": Input(ID.EXPORT_ORIENTATION, "value"),
                  "extent": Input(ID.EXPORT_EXTENT, "value"), "bounds": Input(ID.MAP, "bounds"),
                  "lang": State(ID.LANG, "data")})
-    # Compatibility, to be removed: tests/unit/test_export.py registers this module alone and
-    # then downloads from /export/...; create_app has registered the blueprints already.
-    web.register(app.server, source)

@@ -305,14 +305,13 @@ def test_href_follows_filters_and_view():
 
 
 def test_route_answers_with_an_attachment(source):
-    from dash import Dash, html
+    from flask import Flask
 
-    from callbacks import export as export_callbacks
+    import web
 
-    app = Dash(__name__)
-    app.layout = html.Div()
-    export_callbacks.register(app, source)
-    client = app.server.test_client()
+    server = Flask(__name__)
+    web.register(server, source)
+    client = server.test_client()
     response = client.get("/export/csv?colour=red&date=2020-02-02")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].startswith("attachment; filename=")
