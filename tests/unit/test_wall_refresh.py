@@ -12,11 +12,12 @@ from datetime import datetime
 
 from dash import no_update
 
-from callbacks.wall import REFRESH_OUTPUTS, refresh_wall
+from callbacks.wall import REFRESH_OUTPUTS, refresh, refresh_wall
 from gridwatch.snapshot import Snapshot
 from gridwatch.store import models as m
 from gridwatch.store.writes import write_session
 from gridwatch.timeutil import local_to_utc
+from tests.unit.literal import G1, G5
 
 
 class WritesAfterTheRead:
@@ -71,3 +72,22 @@ def test_a_write_between_read_and_refresh_is_shown_on_the_next_poll(fresh_source
     # And it stays put until something else changes.
     third = refresh_wall(source, health={"version": after}, seen=second["seen"], lang="zh")
     assert third == dict.fromkeys(REFRESH_OUTPUTS, no_update)
+
+
+def test_the_wall_pulses_the_grids_that_changed_since_it_last_drew(literal, lsnap):
+    """On the literal county the wall shows D3; it last drew D2's picture ("03-34")."""
+    out = refresh(literal, seen={"c": "03-34", "version": "earlier", "live": []}, lang="en",
+                  now_ms=1_000)
+    assert out["seen"]["c"] == "13-32" and out["seen"]["version"] == lsnap.version
+    keep = literal.settings.wall_highlight_seconds * 1000
+    # G1 red → orange is safer, G5 green → yellow riskier; in grid order
+    assert [(c["code"], c["before"], c["after"], c["direction"], c["until"])
+            for c in out["seen"]["live"]] == [(G1, "red", "orange", -1, 1_000 + keep),
+                                              (G5, "green", "yellow", 1, 1_000 + keep)]
+    assert out["styles"]["grids"]["hl"] == {"0": {"until": 1_000 + keep, "dir": -1},
+                                            "4": {"until": 1_000 + keep, "dir": 1}}
+    # a later refresh with nothing new keeps them until their time is up, then drops them
+    again = refresh(literal, seen=out["seen"], lang="en", now_ms=1_000 + keep - 1)
+    assert [c["code"] for c in again["seen"]["live"]] == [G1, G5]
+    later = refresh(literal, seen=out["seen"], lang="en", now_ms=1_000 + keep)
+    assert later["seen"]["live"] == []
