@@ -29,7 +29,7 @@ run: $(STAMP) runtime-deps
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-# The fast lane: domain rules, callbacks as plain functions, layouts, API (about a minute).
+# The fast lane: domain rules, callbacks as plain functions, layouts, API (under 2 min here).
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit -q
 
