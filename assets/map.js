@@ -7,7 +7,8 @@
  * gridwatch/style.py through the generated window.gridwatchStyle (gridwatch-style.js).
  * For grids the hideout holds `c`, one character per grid in code order (feature property
  * `k`): '0'-'4' the colour index (red..green) of a grid inside the filter, 'a'-'e' the same for
- * a grid outside it, '-' never assessed; `p` ({k: character}) patches `c`.
+ * a grid outside it, '-' never assessed and inside, '.' never assessed and outside; `p`
+ * ({k: character}) patches `c`.
  */
 (function () {
   "use strict";
@@ -25,6 +26,7 @@
     const patch = hideout && hideout.p;
     const ch = (patch && patch[k]) || ((hideout && hideout.c) || "")[k] || "-";
     if (ch === "-") return {colour: null, inFilter: true};
+    if (ch === ".") return {colour: null, inFilter: false};
     const code = ch.charCodeAt(0);
     if (code >= 97) return {colour: COLOURS[code - 97], inFilter: false};
     return {colour: COLOURS[code - 48], inFilter: true};

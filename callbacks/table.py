@@ -22,13 +22,14 @@ def table_rows(snap: Snapshot, filters: Filters, palette: dict[str, str],
     """Rows for the table in ``lang``: names localised, colour and level as words."""
     rows = []
     for rec in grid_table(snap, filters).to_dict("records"):
+        colour = rec["colour"] if isinstance(rec["colour"], str) else None  # NaN: never assessed
         rows.append({
             "code": rec["code"], "name": rec[f"name_{lang}"], "village": rec[f"village_{lang}"],
             "township": rec[f"township_{lang}"], "township_code": rec["township_code"],
             "level": rec["level"],
-            "colour": t(f"colour.{rec['colour']}", lang) if rec["colour"] else
-            t("colour.none", lang),
-            "colour_hex": palette.get(rec["colour"], style.UNMARKED), "since": rec["since"],
+            "colour": t(f"colour.{colour}", lang) if colour else t("colour.none", lang),
+            "colour_hex": palette.get(colour, style.UNMARKED),
+            "since": rec["since"] if isinstance(rec["since"], str) else "",
             **{k: rec[k] for k in FIGURES},
         })
     return rows

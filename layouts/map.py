@@ -142,7 +142,8 @@ class GridHighlight(TypedDict):
 class GridHideout(TypedDict):
     """The grids layer. ``c`` holds one character per grid in code order (feature property
     ``k``): '0'-'4' the colour index (red..green) of a grid the filter keeps, 'a'-'e' the same
-    for a grid outside it, '-' never assessed. ``p`` patches ``c``: ``{k: character}`` entries
+    for a grid outside it, '-' never assessed and kept, '.' never assessed and outside.
+    ``p`` patches ``c``: ``{k: character}`` entries
     win over ``c``, so a later update may send only the grids that changed."""
 
     lang: str
@@ -209,7 +210,7 @@ def grid_code_string(view: MapView) -> str:
     chars = []
     for colour, inside in zip(view.colours, view.kept, strict=True):
         if colour not in COLOUR_INDEX:
-            chars.append("-")
+            chars.append("-" if inside else ".")
         else:
             chars.append(chr((48 if inside else 97) + COLOUR_INDEX[colour]))
     return "".join(chars)

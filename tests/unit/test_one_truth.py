@@ -24,8 +24,8 @@ from tests.unit.literal import D1, D2, D3, G1, G2, G3, G4, G5, A, B
 def screen_state(hideout: dict, k: int) -> tuple[str | None, bool]:
     """(colour or None, in the filter) of grid ``k``, as ``gridState`` in assets/map.js."""
     ch = (hideout.get("p") or {}).get(str(k)) or (hideout["c"][k:k + 1] or "-")
-    if ch == "-":
-        return None, True
+    if ch in "-.":
+        return None, ch == "-"
     if ord(ch) >= 97:
         return COLOURS[ord(ch) - 97], False
     return COLOURS[ord(ch) - 48], True
@@ -55,24 +55,16 @@ def test_the_decoder_reads_the_patch_first():
                                                             ("yellow", False)]
 
 
-NEVER_ASSESSED_OUTSIDE = pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "product bug: the 'c' string has one character, '-', for a never-assessed grid, and "
-    "map.js treats it as inside the filter (drawn UNMARKED) while print mutes it when the "
-    "filter leaves it out (here G3)"))
-
-# On the literal county G3 is never assessed: every filter that leaves it out hits the bug.
+# On the literal county G3 is never assessed: filters that leave it out must mute it.
 LITERAL_CASES = {
     "no filter": Filters(as_of=D2),
     "level 1 (township A)": Filters(levels=(1,), as_of=D2),
-    "township B": pytest.param(Filters(townships=(B,), as_of=D2),
-                               marks=NEVER_ASSESSED_OUTSIDE),
+    "township B": Filters(townships=(B,), as_of=D2),
     "township A": Filters(townships=(A,), as_of=D3),
-    "blue": pytest.param(Filters(colours=("blue",), as_of=D2), marks=NEVER_ASSESSED_OUTSIDE),
-    "level 1, red or blue": pytest.param(Filters(levels=(1,), colours=("red", "blue"), as_of=D2),
-                                         marks=NEVER_ASSESSED_OUTSIDE),
+    "blue": Filters(colours=("blue",), as_of=D2),
+    "level 1, red or blue": Filters(levels=(1,), colours=("red", "blue"), as_of=D2),
     "the first day": Filters(as_of=D1),
-    "level 2 on D3 (township B)": pytest.param(Filters(levels=(2,), as_of=D3),
-                                               marks=NEVER_ASSESSED_OUTSIDE),
+    "level 2 on D3 (township B)": Filters(levels=(2,), as_of=D3),
 }
 
 
