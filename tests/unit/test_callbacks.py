@@ -213,7 +213,7 @@ def test_map_kpis_and_table_keep_the_same_grids_under_a_level_filter(source, sna
     assert {r["level"] for r in rows} == {1}
 
 
-def test_map_styles_carry_no_geometry(source, snap):
+def test_hideouts_carry_no_geometry(source, snap):
     styles = hideouts(map_view(snap, Filters(as_of=DAY)), "en", source.settings.palette)
     text = json.dumps(styles)
     assert "coordinates" not in text
