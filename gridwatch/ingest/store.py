@@ -19,7 +19,6 @@ from sqlalchemy.exc import OperationalError
 
 from gridwatch.ingest.auth import Principal
 from gridwatch.ingest.errors import IngestError, refuse
-from gridwatch.store.db import make_write_engine  # its old home, still imported by the tests
 from gridwatch.store.models import ApiToken, IdempotencyKey
 from gridwatch.store.writes import Write, WriteContext, dumps, now_utc, write
 
@@ -84,5 +83,4 @@ def run_write(engine: Engine, principal: Principal, endpoint: str, body,
     return outcome, False
 
 
-__all__ = ["IngestError", "Outcome", "WriteContext", "make_write_engine", "now_utc",
-           "run_write"]
+__all__ = ["IngestError", "Outcome", "WriteContext", "now_utc", "run_write"]

@@ -93,7 +93,7 @@ def run_crash(db_url: str, tags: list[str], hold: bool) -> None:
     from gridwatch.ingest.auth import Principal
     from gridwatch.ingest.batches import submit
     from gridwatch.ingest.fields import Reference
-    from gridwatch.ingest.store import make_write_engine
+    from gridwatch.store.db import make_write_engine
 
     engine = make_write_engine(db_url)
     region = load_region(GEO)
@@ -195,7 +195,7 @@ def _replay(store, tags: list[str]) -> list[dict]:
     from gridwatch.ingest.auth import Principal
     from gridwatch.ingest.batches import submit
     from gridwatch.ingest.fields import Reference
-    from gridwatch.ingest.store import make_write_engine
+    from gridwatch.store.db import make_write_engine
 
     engine = make_write_engine(store.settings.database_url)
     grids = sorted(store.region().grids["code"])
