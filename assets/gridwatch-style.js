@@ -5,6 +5,13 @@ window.gridwatchStyle = {
     "minRadius": 4,
     "span": 12
   },
+  "colours": [
+    "red",
+    "orange",
+    "yellow",
+    "blue",
+    "green"
+  ],
   "county": {
     "color": "#111111",
     "weight": 3.5

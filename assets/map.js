@@ -12,7 +12,6 @@
  */
 (function () {
   "use strict";
-  const COLOURS = ["red", "orange", "yellow", "blue", "green"];
   function S() { return window.gridwatchStyle; }
 
   function esc(text) {
@@ -28,8 +27,8 @@
     if (ch === "-") return {colour: null, inFilter: true};
     if (ch === ".") return {colour: null, inFilter: false};
     const code = ch.charCodeAt(0);
-    if (code >= 97) return {colour: COLOURS[code - 97], inFilter: false};
-    return {colour: COLOURS[code - 48], inFilter: true};
+    if (code >= 97) return {colour: S().colours[code - 97], inFilter: false};
+    return {colour: S().colours[code - 48], inFilter: true};
   }
 
   // Line widths and marker sizes: `vscale` (the wall) grows them with the screen's height so a
@@ -101,7 +100,7 @@
     townshipStyle: function (feature, context) {
       const h = context.hideout || {};
       const st = S();
-      const level = String((h.levels || {})[feature.properties.code] || 3);
+      const level = String((h.levels || {})[feature.properties.code]);
       const selected = (h.selected || []).indexOf(feature.properties.code) >= 0;
       return {
         fill: false, color: st.levelStroke[level], opacity: 0.95,

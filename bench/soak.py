@@ -28,7 +28,7 @@ if str(ROOT) not in sys.path:
 from gridwatch.service import DataSource  # noqa: E402
 from gridwatch.settings import Settings  # noqa: E402
 from gridwatch.store import models as m  # noqa: E402
-from gridwatch.store.db import write_session  # noqa: E402
+from gridwatch.store.writes import write_session  # noqa: E402
 from gridwatch.timeutil import local_to_utc  # noqa: E402
 from tests.browser.conftest import LiveServer, free_port  # noqa: E402
 from tests.browser.driver import make_driver  # noqa: E402

@@ -9,8 +9,6 @@ from gridwatch.service import DataSource
 from layouts.ids import ID
 from web.exports import export_href
 
-__all__ = ["export_href", "export_links", "register"]
-
 
 def export_links(source: DataSource, filters: dict | None, title: str | None, kind: str | None,
                  paper: str | None, orientation: str | None, extent: str | None,

@@ -21,6 +21,7 @@ from gridwatch.store import models as m
 
 COLOURS = m.COLOURS
 LEVELS = m.CONTROL_LEVELS
+RANK = m.COLOUR_RANK
 
 
 def cutoff(day: date) -> datetime:
@@ -84,10 +85,12 @@ def with_task_titles(assignments: pd.DataFrame, snap: Snapshot) -> pd.DataFrame:
 # --- the state of grids and townships on a day -------------------------------------------------
 
 def township_levels(snap: Snapshot, day: date) -> pd.Series:
-    """Each township's control level at the end of ``day`` (3 where none was ever set)."""
+    """Each township's control level at the end of ``day`` (``DEFAULT_CONTROL_LEVEL`` where
+    none was ever set)."""
     lv = snap.levels[snap.levels["effective_at"] < cutoff(day)]
     current = lv.sort_values(["effective_at", "id"]).groupby("township_code")["level"].last()
-    return current.reindex(snap.region.townships["code"]).fillna(3).astype(int)
+    towns = snap.region.townships["code"]
+    return current.reindex(towns).fillna(m.DEFAULT_CONTROL_LEVEL).astype(int)
 
 
 def colour_matrix(snap: Snapshot) -> pd.DataFrame:
@@ -102,7 +105,7 @@ def _colour_matrix(snap: Snapshot) -> pd.DataFrame:
     days = pd.Index(_day_range(snap.first_day, snap.last_day), name="day")
     grid_codes = snap.region.grids["code"].sort_values().to_numpy()
     risk = snap.risk.assign(day=snap.risk["observed_at"].dt.date,
-                              idx=snap.risk["colour"].map({c: i for i, c in enumerate(COLOURS)}))
+                              idx=snap.risk["colour"].map(RANK))
     last = risk.groupby(["grid_code", "day"])["idx"].last().unstack("day")
     matrix = last.reindex(index=grid_codes, columns=days).ffill(axis=1).fillna(-1).astype(int)
     return matrix
@@ -370,7 +373,7 @@ def grid_table(snap: Snapshot, filters: Filters) -> pd.DataFrame:
         .astype(int),
     })
     table = table.reset_index(drop=True)
-    rank = table["colour"].map({c: i for i, c in enumerate(COLOURS)}).fillna(9)
+    rank = table["colour"].map(RANK).fillna(9)
     table = table.assign(_rank=rank).sort_values(["_rank", "overdue_tasks", "code"],
                                                  ascending=[True, False, True])
     return table.drop(columns="_rank").reset_index(drop=True)
@@ -419,7 +422,7 @@ def headline_figures(snap: Snapshot) -> dict[str, int | float]:
     a = snap.assignments
     d = snap.directives
     cases = snap.inspection_cases
-    complete = a.groupby("task_id")["completed_at"].apply(lambda s: s.notna().all())
+    complete = a["completed_at"].notna().groupby(a["task_id"]).all()
     return {
         "townships": len(snap.region.townships), "villages": len(snap.region.villages),
         "grids": len(snap.region.grids),
@@ -446,9 +449,8 @@ def colour_changes(snap: Snapshot, day: date) -> pd.DataFrame:
     """
     status = grid_status(snap, day)
     changed = status[status["colour"].notna() & (status["colour"] != status["previous_colour"])]
-    rank = {c: i for i, c in enumerate(COLOURS)}
-    before = changed["previous_colour"].map(rank)
-    after = changed["colour"].map(rank)
+    before = changed["previous_colour"].map(RANK)
+    after = changed["colour"].map(RANK)
     direction = (before.fillna(len(COLOURS)) - after).map(lambda d: 1 if d > 0 else -1)
     table = pd.DataFrame({
         "code": changed.index, "township_code": changed["township_code"],

@@ -50,10 +50,19 @@ class DataSource:
         region = self._region(region_file)
         with self._lock:
             current = self._current
-            if current is None or current.store_version != version or current.region is not region:
+            if current is not None and not self._is_current(current, version, region):
+                # Another request may have read a newer snapshot while this one waited.
+                with read_transaction(self.engine) as conn:
+                    version, region_file = store_state(conn)
+                region = self._region(region_file)
+            if current is None or not self._is_current(current, version, region):
                 current = read_snapshot(self.engine, self.settings.timezone, self._region)
                 self._current = current
             return current
+
+    @staticmethod
+    def _is_current(snap: Snapshot, version: int, region: Region) -> bool:
+        return snap.store_version == version and snap.region is region
 
     def region(self) -> Region:
         """The region in force now (for work that needs geography but no store data)."""

@@ -13,7 +13,8 @@ import threading
 from collections.abc import Callable, Hashable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from functools import cached_property
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, select
@@ -52,6 +53,8 @@ class Snapshot:
 
     store_version: int
     region: Region
+    updated_at: datetime | None
+    """When the store last changed (naive UTC), as of this snapshot; None if it never has."""
     risk: pd.DataFrame
     levels: pd.DataFrame
     directives: pd.DataFrame
@@ -95,20 +98,20 @@ class Snapshot:
                 self._computing.pop(key, None)
             return value
 
-    @property
+    @cached_property
     def first_day(self) -> date:
-        return _edge_day(min, self.risk["observed_at"], self.checkpoint_counts["hour_start"])
+        """The first day with a risk mark or a checkpoint count."""
+        days = [s.min() for s in (self.risk["observed_at"], self.checkpoint_counts["hour_start"])
+                if len(s)]
+        return min(days).date() if days else date.today()
 
-    @property
+    @cached_property
     def last_day(self) -> date:
         """The latest day with any record: the default as-of date."""
-        return _edge_day(max, self.risk["observed_at"], self.checkpoint_counts["hour_start"],
-                         self.leads["reported_at"], self.assignments["issued_at"])
-
-
-def _edge_day(pick, *series: pd.Series) -> date:
-    days = [pick(s) for s in series if len(s)]
-    return pick(days).date() if days else date.today()
+        days = [s.max() for s in (self.risk["observed_at"], self.checkpoint_counts["hour_start"],
+                                  self.leads["reported_at"], self.assignments["issued_at"])
+                if len(s)]
+        return max(days).date() if days else date.today()
 
 
 def version_string(store_version: int, region: Region) -> str:
@@ -138,6 +141,13 @@ def store_state(conn: Connection) -> tuple[int, str | None]:
     return int(value or 0), active_version_file(conn)
 
 
+def last_change(conn: Connection) -> datetime | None:
+    """When the store last changed (naive UTC), on ``conn``."""
+    value = conn.execute(select(m.StoreMeta.value)
+                         .where(m.StoreMeta.key == "updated_at")).scalar()
+    return datetime.fromisoformat(value) if value else None
+
+
 def read_snapshot(engine: Engine, tz: str, region_for: Callable[[str | None], Region]
                   ) -> Snapshot:
     """Read every table, the data version and the active region in one read transaction.
@@ -155,6 +165,7 @@ def read_snapshot(engine: Engine, tz: str, region_for: Callable[[str | None], Re
     frames = {}
     with read_transaction(engine) as conn:
         version, region_file = store_state(conn)
+        updated_at = last_change(conn)
         for name, (model, time_columns) in TABLES.items():
             df = pd.read_sql(select(model.__table__).order_by(model.__table__.c.id), conn)
             for col in time_columns:
@@ -163,4 +174,5 @@ def read_snapshot(engine: Engine, tz: str, region_for: Callable[[str | None], Re
             frames[name] = df
     frames["rings"]["day"] = pd.to_datetime(frames["rings"]["day"]).dt.date
     frames["risk"] = frames["risk"].sort_values(["observed_at", "id"], kind="stable")
-    return Snapshot(store_version=version, region=region_for(region_file), **frames)
+    return Snapshot(store_version=version, region=region_for(region_file), updated_at=updated_at,
+                    **frames)

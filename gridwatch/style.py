@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 
+from gridwatch.store.models import COLOURS
+
 MUTED_FILL = "#cfd8dc"
 """Grids outside the filter."""
 MUTED_FILL_OPACITY = 0.35
@@ -59,6 +61,7 @@ def checkpoint_radius(share: float) -> float:
 def browser_constants() -> dict:
     """What ``assets/map.js`` reads, as one JSON-able dict."""
     return {
+        "colours": list(COLOURS),
         "muted": {"fillColor": MUTED_FILL, "fillOpacity": MUTED_FILL_OPACITY,
                   "color": MUTED_EDGE, "weight": MUTED_EDGE_WIDTH,
                   "opacity": MUTED_EDGE_OPACITY},

@@ -14,7 +14,7 @@ from gridwatch.geo.layers import Region, encode_layer
 from gridwatch.i18n import t
 from gridwatch.mapview import MapView
 from gridwatch.settings import Settings
-from gridwatch.store.models import COLOURS, CONTROL_LEVELS
+from gridwatch.store.models import COLOUR_RANK, COLOURS, CONTROL_LEVELS
 from layouts.ids import ID
 
 
@@ -126,9 +126,6 @@ def county_map(region: Region, settings: Settings, lang: str, styles: Hideouts,
     )
 
 
-COLOUR_INDEX = {c: i for i, c in enumerate(COLOURS)}
-
-
 # --- the hideouts: what each layer's style function reads (assets/map.js) ---------------------
 # Map style constants are not sent: map.js reads them from assets/gridwatch-style.js.
 
@@ -209,10 +206,10 @@ def grid_code_string(view: MapView) -> str:
     """The grids' ``c`` string (see ``GridHideout``) for ``view``."""
     chars = []
     for colour, inside in zip(view.colours, view.kept, strict=True):
-        if colour not in COLOUR_INDEX:
+        if colour not in COLOUR_RANK:
             chars.append("-" if inside else ".")
         else:
-            chars.append(chr((48 if inside else 97) + COLOUR_INDEX[colour]))
+            chars.append(chr((48 if inside else 97) + COLOUR_RANK[colour]))
     return "".join(chars)
 
 

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from flask import Blueprint, jsonify
 
 from gridwatch.service import DataSource
-from gridwatch.store.db import last_updated
 from web.context import data_source
 
 blueprint = Blueprint("health", __name__)
@@ -16,7 +15,7 @@ blueprint = Blueprint("health", __name__)
 def healthz(source: DataSource) -> dict:
     """Liveness and freshness: the data version changes whenever the store changes."""
     snap = source.snapshot()
-    updated = last_updated(source.engine)
+    updated = snap.updated_at
     age = (datetime.now(UTC).replace(tzinfo=None) - updated).total_seconds() if updated else None
     stale_after = source.settings.stale_after_minutes * 60
     return {"status": "ok", "data_version": snap.version,

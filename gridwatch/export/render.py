@@ -245,15 +245,20 @@ def draw_map(ax, region: Region, view: MapView, palette: dict[str, str], extent,
                          zorder=3)
     towns = layers["townships"]
     for level in CONTROL_LEVELS:
-        sub = towns[towns["code"].map(view.levels).fillna(3).astype(int) == level]
+        sub = towns[towns["code"].map(view.levels).astype(int) == level]
         if len(sub):
             sub.boundary.plot(ax=ax, color=style.LEVEL_STROKE[level],
                               linewidth=style.LEVEL_WIDTH[level] * style.PRINT_SCALE,
                               linestyle=level_dash(level), zorder=4)
-    chosen = towns[towns["code"].isin(view.chosen_townships)]
-    if len(chosen):
-        chosen.boundary.plot(ax=ax, color=INK, linewidth=2.0, zorder=4.5)
-    layers["county"].boundary.plot(ax=ax, color="#111111", linewidth=1.8, zorder=5)
+    # A chosen township keeps its level's colour, drawn wider (as on screen).
+    for _, row in towns[towns["code"].isin(view.chosen_townships)].iterrows():
+        level = view.levels[row["code"]]
+        width = style.LEVEL_WIDTH[level] + style.SELECTED_TOWNSHIP_EXTRA_WIDTH
+        gpd.GeoSeries([row.geometry.boundary], crs=towns.crs).plot(
+            ax=ax, color=style.LEVEL_STROKE[level], linewidth=width * style.PRINT_SCALE,
+            zorder=4.5)
+    layers["county"].boundary.plot(ax=ax, color=style.COUNTY_STROKE,
+                                   linewidth=style.COUNTY_WIDTH * style.PRINT_SCALE, zorder=5)
     cps = layers["checkpoints"]
     radius = np.array([style.checkpoint_radius(view.checkpoint_share(code))
                        for code in cps["code"]]) * style.PRINT_SCALE

@@ -35,7 +35,7 @@ from gridwatch.metrics import (
     task_completion_by_township,
 )
 from gridwatch.snapshot import Snapshot
-from gridwatch.store.models import COLOURS
+from gridwatch.store.models import COLOUR_RANK
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 """Leading characters that make a spreadsheet treat a text cell as a formula."""
@@ -194,9 +194,8 @@ def colour_changes(snap: Snapshot, filters: Filters,
     now = grid_status(snap, filters.as_of)
     before = grid_status(snap, since)["colour"]
     spatial = select_grids(now, Filters(levels=filters.levels, townships=filters.townships))
-    rank = {c: i for i, c in enumerate(COLOURS)}
-    after_rank = now["colour"].map(rank)
-    before_rank = before.map(rank)
+    after_rank = now["colour"].map(COLOUR_RANK)
+    before_rank = before.map(COLOUR_RANK)
     changed = spatial & after_rank.notna() & before_rank.notna() & (after_rank != before_rank)
     if filters.colours:
         changed &= now["colour"].isin(filters.colours) | before.isin(filters.colours)

@@ -8,7 +8,7 @@
   decompressed.
 - ``fields``: field parsers shared by the API and file uploads.
 - ``auth``: API tokens and the one place where permissions are decided.
-- ``store``: write transactions (``BEGIN IMMEDIATE`` on SQLite), idempotency keys, audit rows.
+- ``store``: an API write as one ``gridwatch.store.writes.write`` with its idempotency key.
 - ``batches``: one batch kind per write endpoint: validate the whole batch, then apply it whole.
 - ``read``: the current state and history the read endpoints answer with.
 - ``tables``: CSV/XLSX files to rows, with size and archive checks.

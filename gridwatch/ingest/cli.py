@@ -25,7 +25,8 @@ from gridwatch.store.db import migrate
 
 def _source(args) -> DataSource:
     """The store named by ``--database-url`` (or the settings), migrated."""
-    source = DataSource(Settings.from_env(database_url=getattr(args, "database_url", None)))
+    settings = Settings.from_env_or_exit(database_url=getattr(args, "database_url", None))
+    source = DataSource(settings)
     migrate(source.engine)
     return source
 

@@ -63,7 +63,7 @@ def township_state(engine: Engine, region: Region, code: str, tz: str) -> dict |
                             .order_by(t.effective_at, t.id)).all()
     return {
         "code": code, "name_zh": towns.loc[code, "name_zh"], "name_en": towns.loc[code, "name_en"],
-        "level": rows[-1].level if rows else 3,
+        "level": rows[-1].level if rows else m.DEFAULT_CONTROL_LEVEL,
         "effective_at": local_iso(rows[-1].effective_at, tz) if rows else None,
         "history": [{"level": r.level, "effective_at": local_iso(r.effective_at, tz),
                      "source": r.source, "note": r.note} for r in rows[::-1]],

@@ -18,9 +18,9 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import OperationalError
 
 from gridwatch.ingest.auth import Principal
-from gridwatch.ingest.errors import IngestError, refuse
+from gridwatch.ingest.errors import refuse
 from gridwatch.store.models import ApiToken, IdempotencyKey
-from gridwatch.store.writes import Write, WriteContext, dumps, now_utc, write
+from gridwatch.store.writes import Write, dumps, write
 
 
 @dataclass
@@ -83,4 +83,3 @@ def run_write(engine: Engine, principal: Principal, endpoint: str, body,
     return outcome, False
 
 
-__all__ = ["IngestError", "Outcome", "WriteContext", "now_utc", "run_write"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 from alembic import command
@@ -12,7 +11,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from gridwatch.store.models import StoreMeta
-from gridwatch.store.writes import write_session  # noqa: F401  (its old home)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -83,13 +81,6 @@ def is_empty(engine: Engine) -> bool:
     """True when the store has never been seeded (no data version recorded)."""
     with Session(engine) as s:
         return s.get(StoreMeta, "version") is None
-
-
-def last_updated(engine: Engine) -> datetime | None:
-    """When the store last changed (naive UTC), or None if it never has."""
-    with engine.connect() as conn:
-        value = conn.execute(select(StoreMeta.value).where(StoreMeta.key == "updated_at")).scalar()
-    return datetime.fromisoformat(value) if value else None
 
 
 def data_version(engine: Engine) -> int:

@@ -33,9 +33,13 @@ NAMING = {
 
 COLOURS = ("red", "orange", "yellow", "blue", "green")
 """Risk colours from highest to lowest risk."""
+COLOUR_RANK = {colour: rank for rank, colour in enumerate(COLOURS)}
+"""A colour's rank: 0 for red (highest risk) to 4 for green."""
 
 CONTROL_LEVELS = (1, 2, 3)
 """Township control levels; level 1 is the strictest."""
+DEFAULT_CONTROL_LEVEL = 3
+"""A township's level before any level was ever set for it."""
 
 
 class Base(DeclarativeBase):

@@ -228,7 +228,8 @@ def tables() -> dict[str, pd.DataFrame]:
 
 
 def build_snapshot(region: Region, store_version: int = 1) -> Snapshot:
-    return Snapshot(store_version=store_version, region=region, **tables())
+    return Snapshot(store_version=store_version, region=region,
+                    updated_at=datetime(2020, 2, 3, 12, 0), **tables())
 
 
 @dataclass

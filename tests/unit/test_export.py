@@ -16,7 +16,6 @@ from PIL import Image
 from pypdf import PdfReader
 from shapely.geometry import box
 
-from callbacks.export import export_href
 from gridwatch.__main__ import main as cli_main
 from gridwatch.export import (
     ExportOptionError,
@@ -35,6 +34,7 @@ from gridwatch.filters import Filters
 from gridwatch.geo.layers import METRIC_CRS
 from gridwatch.metrics import grid_status, grid_table, select_grids
 from gridwatch.style import MUTED_FILL
+from web.exports import export_href
 
 DAY = date(2020, 2, 2)  # the demo's busiest day: every colour is on the map
 HOT = Filters(colours=("red", "orange", "yellow"), as_of=DAY)

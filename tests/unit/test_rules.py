@@ -90,7 +90,7 @@ def test_grid_colour_since_and_previous_colour(lsnap, day):
 
 def test_an_older_observation_arriving_late_is_history_not_the_current_colour(lsnap):
     frames = tables()
-    without = Snapshot(store_version=0, region=lsnap.region,
+    without = Snapshot(store_version=0, region=lsnap.region, updated_at=None,
                        **{**frames, "risk": frames["risk"][frames["risk"]["id"] != 11]})
     for day in (D2, D3):
         assert grid_status(without, day).loc[G2, "colour"] == "blue"

@@ -1,13 +1,14 @@
 """One snapshot per request: the tables and their version are read together."""
 
 import threading
+import time
 from datetime import datetime
 
 from sqlalchemy import func, select
 
 from gridwatch.snapshot import read_transaction, store_state
 from gridwatch.store import models as m
-from gridwatch.store.db import write_session
+from gridwatch.store.writes import write_session
 
 GRID = "33082410600101"
 
@@ -48,6 +49,7 @@ def test_a_derived_result_is_computed_once_even_when_asked_for_at_once(snap):
 
     def compute():
         calls.append(1)
+        time.sleep(0.2)  # long enough for every thread to ask while the first computes
         return len(calls)
 
     results = []

@@ -14,8 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from gridwatch.service import DataSource
 from gridwatch.settings import Settings
 from gridwatch.store import models as m
-from gridwatch.store.db import data_version, make_engine, migrate, write_session
-from gridwatch.store.writes import write
+from gridwatch.store.db import data_version, make_engine, migrate
+from gridwatch.store.writes import write, write_session
 
 
 def test_migrations_build_exactly_the_models_schema(tmp_path):
