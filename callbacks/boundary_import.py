@@ -6,10 +6,13 @@ As with table uploads, nothing is kept between steps: activation checks the file
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dash import Dash, Input, Output, State
 
 from callbacks import bind
-from gridwatch.i18n import t
+from gridwatch.i18n import normalise_language, t
+from gridwatch.ingest.auth import Principal
 from gridwatch.ingest.boundaries import BoundaryImport, import_boundaries
 from gridwatch.ingest.boundary_files import MAX_BOUNDARY_BYTES
 from gridwatch.ingest.boundary_versions import activate_version, list_versions, stage, store_codes
@@ -36,7 +39,7 @@ def check_boundaries(source: DataSource, filenames, contents) -> BoundaryImport:
 
 def preview_boundaries(source: DataSource, contents, filenames, lang: str | None) -> dict:
     """Boundary files are chosen → report and preview map; activate enabled if no errors."""
-    lang = lang or "zh"
+    lang = normalise_language(lang)
     nothing = {"townships": None, "grids": None, "activate_disabled": True, "result": None}
     if not contents:
         return {**nothing, "report": panel.empty(lang)}
@@ -49,52 +52,48 @@ def preview_boundaries(source: DataSource, contents, filenames, lang: str | None
             "result": None}
 
 
-def _writer(source: DataSource, token: str | None, lang: str):
-    """The principal ``token`` names if it may write, else the result that says why not."""
+def _activate(source: DataSource, token: str | None, lang: str,
+              activate: Callable[[Principal], dict], errors: tuple = ()) -> dict:
+    """``activate`` as the writer ``token`` names → the result line: which version is active
+    now, or why nothing changed (no token, a token that may not write, or a refusal)."""
     if not token:
-        return None, page.result(t("upload.need_token", lang), ok=False)
+        return {"result": page.result(t("upload.need_token", lang), ok=False)}
     principal = token_writer(source.engine, token)
     if principal is None:
-        return None, page.result(t("boundary.refused", lang, reason="API token ✗"), ok=False)
-    return principal, None
+        reason = "API token ✗"
+    else:
+        try:
+            row = activate(principal)
+        except LocalisedError as exc:
+            reason = exc.message(lang)
+        except errors as exc:
+            reason = str(exc)
+        else:
+            return {"result": page.result(t("boundary.activated", lang, id=row["id"]), ok=True)}
+    return {"result": page.result(t("boundary.refused", lang, reason=reason), ok=False)}
 
 
 def activate_boundaries(source: DataSource, clicks: int | None, filenames, contents,
                         token: str | None, lang: str | None) -> dict:
     """Activate is clicked → the files are checked again, kept as a version and activated."""
-    lang = lang or "zh"
-    principal, refusal = _writer(source, token, lang)
-    if refusal is not None:
-        return {"result": refusal}
-    try:
-        imported = check_boundaries(source, filenames, contents)
-        row = stage(source.writer, source.settings, imported, principal.actor, activate=True)
-    except LocalisedError as exc:
-        return {"result": page.result(t("boundary.refused", lang, reason=exc.message(lang)),
-                                      ok=False)}
-    return {"result": page.result(t("boundary.activated", lang, id=row["id"]), ok=True)}
+    return _activate(source, token, normalise_language(lang), lambda principal: stage(
+        source.writer, source.settings, check_boundaries(source, filenames, contents),
+        principal.actor, activate=True))
 
 
 def reactivate_version(source: DataSource, clicks: int | None, version_id,
                        token: str | None, lang: str | None) -> dict:
     """Switch back is clicked → the chosen earlier version becomes the active one."""
-    lang = lang or "zh"
-    principal, refusal = _writer(source, token, lang)
-    if refusal is not None:
-        return {"result": refusal}
-    try:
-        row = activate_version(source.writer, source.settings, int(version_id), principal.actor)
-    except (LocalisedError, TypeError, ValueError) as exc:
-        reason = exc.message(lang) if isinstance(exc, LocalisedError) else str(exc)
-        return {"result": page.result(t("boundary.refused", lang, reason=reason), ok=False)}
-    return {"result": page.result(t("boundary.activated", lang, id=row["id"]), ok=True)}
+    return _activate(source, token, normalise_language(lang), lambda principal: activate_version(
+        source.writer, source.settings, int(version_id), principal.actor),
+        errors=(TypeError, ValueError))  # no version chosen, or not a number
 
 
 def show_versions(source: DataSource, result, lang: str | None) -> dict:
     """The page opens or a version is activated → the version list and the townships in use."""
     rows = list_versions(source.engine)
     active = next((r["id"] for r in rows if r["status"] == "active"), None)
-    return {"options": panel.version_options(rows, lang or "zh"), "value": active,
+    return {"options": panel.version_options(rows, normalise_language(lang)), "value": active,
             "current": layer_url(source.region(), "townships")}
 
 

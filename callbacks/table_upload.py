@@ -12,7 +12,7 @@ import hashlib
 from dash import Dash, Input, Output, State
 
 from callbacks import bind
-from gridwatch.i18n import t
+from gridwatch.i18n import normalise_language, t
 from gridwatch.ingest.batches import KINDS, submit, validate_rows
 from gridwatch.ingest.errors import IngestError, LocalisedError
 from gridwatch.ingest.fields import Reference
@@ -46,7 +46,7 @@ def check_file(source: DataSource, kind: str, filename: str, contents: str
 def preview_upload(source: DataSource, contents: str | None, kind: str | None,
                    filename: str | None, lang: str | None) -> dict:
     """A file is chosen or its kind changes → its validation report; commit enabled if valid."""
-    lang = lang or "zh"
+    lang = normalise_language(lang)
     if not contents:
         shown = kind if kind in page.UPLOAD_KINDS else page.UPLOAD_KINDS[0]
         return {"report": page.empty_report(shown, lang), "commit_disabled": True,
@@ -64,7 +64,7 @@ def commit_upload(source: DataSource, clicks: int | None, kind: str | None,
                   filename: str | None, contents: str | None, token: str | None,
                   lang: str | None) -> dict:
     """Commit is clicked → the file's rows are written, once, as the token's owner."""
-    lang = lang or "zh"
+    lang = normalise_language(lang)
     if not token:
         return {"result": page.result(t("upload.need_token", lang), ok=False)}
     principal = token_writer(source.engine, token)
