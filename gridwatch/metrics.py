@@ -480,7 +480,14 @@ class TownshipAttention:
 
 def attention(snap: Snapshot, day: date) -> list[TownshipAttention]:
     """Townships with red or orange grids, overdue tasks or open leads; quiet ones are left
-    out. Most urgent first."""
+    out. Most urgent first.
+
+    Cached per snapshot and day (every wall rotation step asks); callers must not modify it.
+    """
+    return snap.memo(("attention", day), lambda: _attention(snap, day))
+
+
+def _attention(snap: Snapshot, day: date) -> list[TownshipAttention]:
     end = cutoff(day)
     status = grid_status(snap, day)
     a = issued_by(snap.assignments, end)
