@@ -77,6 +77,14 @@ class Settings(BaseModel):
     wall_highlight_seconds: int = Field(600, ge=0)
     wall_rotate_seconds: int = Field(20, ge=0)
     wall_poll_seconds: float = Field(1.0, gt=0, allow_inf_nan=False)
+    # Trust: who may see what, and for how long (issue 9).
+    suppress_below: int = Field(5, ge=1)
+    session_idle_minutes: int = Field(60, ge=1)
+    session_absolute_hours: int = Field(12, ge=1)
+    cookie_secure: bool = False
+    max_request_bytes: int = Field(1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(100 * 1024 * 1024, ge=1024)
+    retention_days: int = Field(0, ge=0)
     host: str = "127.0.0.1"
     port: int = Field(8050, ge=1, le=65535)
     debug: bool = False
