@@ -23,6 +23,6 @@ def register(server: Flask, source: DataSource) -> None:
     if attached(server):
         return
     attach(server, source)
-    server.config["MAX_CONTENT_LENGTH"] = api.MAX_REQUEST_BODY
+    server.config["MAX_CONTENT_LENGTH"] = source.settings.max_request_bytes  # web.security
     for module in (health, geo, api, exports):
         server.register_blueprint(module.blueprint)

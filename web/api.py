@@ -31,10 +31,6 @@ log = logging.getLogger(__name__)
 MAX_API_BODY = 2 * 1024 * 1024
 """The largest API request body (bytes)."""
 
-MAX_REQUEST_BODY = 8 * 1024 * 1024
-"""The server-wide cap (Flask ``MAX_CONTENT_LENGTH``, set by ``web.register``): it also bounds
-Dash callback requests, which carry file uploads base64-encoded."""
-
 API_LANGUAGES = ("en", "zh")
 """Languages of error reasons; the first is the default (integrators expect English)."""
 
@@ -233,8 +229,11 @@ def bad_input(exc: LocalisedError):
 @blueprint.errorhandler(HTTPException)
 def http_error(exc: HTTPException):
     if exc.code == 413:
+        # The server-wide cap of this request (``settings.max_request_bytes``, set by
+        # ``web.security``); it also bounds Dash callbacks, which carry uploads in base64.
+        cap = request.max_content_length or 0
         return error_response(refuse(413, "request.server_too_large",
-                                     mib=MAX_REQUEST_BODY // (1024 * 1024)))
+                                     mib=f"{cap / (1024 * 1024):g}"))
     return error_response(refuse(exc.code or 500, "request.http",
                                  detail=exc.description or exc.name))
 

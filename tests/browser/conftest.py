@@ -109,8 +109,13 @@ def browser():
 
 
 def console_errors(driver) -> list[str]:
-    """SEVERE console entries since the last call (reading the log clears it)."""
-    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    """SEVERE console entries since the last call (reading the log clears it), and every
+    Content-Security-Policy violation whatever its level: Chromium logs some of them (e.g.
+    an eval refused inside a try, a report-only policy) as warnings, and a page that works
+    only because a blocked script failed quietly must still fail the test."""
+    csp = ("Refused to ", "Content Security Policy", "Content-Security-Policy")
+    return [e["message"] for e in driver.get_log("browser")
+            if e["level"] == "SEVERE" or any(marker in e["message"] for marker in csp)]
 
 
 def wait_for(predicate, timeout: float = 15, interval: float = 0.2, message: str = ""):

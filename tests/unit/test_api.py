@@ -27,7 +27,7 @@ from gridwatch.store import models as m
 from gridwatch.store.db import data_version
 from layouts.map import layer_url
 from tests.conftest import GEO_PATH
-from web.api import MAX_API_BODY, MAX_REQUEST_BODY
+from web.api import MAX_API_BODY
 
 GRID = "33082400100101"
 GRID2 = "33082400100102"
@@ -293,7 +293,7 @@ def test_bodies_over_the_cap_are_refused_by_the_server(api):
     assert len(big) > MAX_API_BODY
     response = api.raw("risk-assessments", big)
     assert response.status_code == 413
-    response = api.raw("risk-assessments", b" " * (MAX_REQUEST_BODY + 1))
+    response = api.raw("risk-assessments", b" " * (api.source.settings.max_request_bytes + 1))
     assert response.status_code == 413
     assert "errors" in response.json
     # A chunked body has no Content-Length: the cap still holds while reading.
