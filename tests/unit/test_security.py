@@ -143,8 +143,11 @@ def test_headers_on_api_errors_and_404s(site):
     response = site.client().get("/api/v1/no-such-thing", headers=site.bearer)
     assert response.status_code == 404 and "errors" in response.json
     assert_hardened(response)
-    response = site.client().post("/healthz", headers={"Origin": OWN})  # GET only
-    assert response.status_code == 405
+    response = site.client().post("/healthz", headers={**site.bearer, "Origin": OWN})
+    assert response.status_code == 405  # GET only
+    assert_hardened(response)
+    response = site.client().get("/assets/no-such-file.css", headers=site.bearer)
+    assert response.status_code == 404
     assert_hardened(response)
 
 
