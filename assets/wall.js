@@ -15,14 +15,32 @@
     else if (region !== firstRegion) window.location.reload();
   }
 
+  // The wall's access ended (a kiosk revoked, a session over): a kiosk says so on screen,
+  // for good; a person's browser goes to the login page and comes back here.
+  function accessEnded() {
+    if (/(^|;\s*)gw_kiosk=1/.test(document.cookie)) {
+      const config = (window.gridwatchWallConfig || {}).text || {};
+      const screen = document.createElement("div");
+      screen.className = "wall-revoked";
+      screen.setAttribute("role", "alert");
+      screen.textContent = config.revoked || "Access to this wall has been revoked";
+      document.body.replaceChildren(screen);
+    } else {
+      window.location.assign("/login?next=" + encodeURIComponent(
+        window.location.pathname + window.location.search));
+    }
+    throw new Error("access ended");
+  }
+
   async function health(_n, previous) {
     const now = Date.now();
     let next;
     try {
       const ctrl = new AbortController();
       const timer = setTimeout(() => ctrl.abort(), 4000);
-      const r = await fetch("/healthz", {cache: "no-store", signal: ctrl.signal});
+      const r = await fetch("/live", {cache: "no-store", signal: ctrl.signal});
       clearTimeout(timer);
+      if (r.status === 401 || r.status === 403) return accessEnded();
       if (!r.ok) throw new Error("status " + r.status);
       const h = await r.json();
       reloadIfRegionChanged(h.data_version);
@@ -44,6 +62,7 @@
   }
 
   function banner(h, config) {
+    if (config) window.gridwatchWallConfig = config;
     if (!h || !config) return [nu(), nu()];
     const tz = config.timezone;
     if (!h.ok) return [config.text.offline.replace("{since}", fmt(h.since, tz, true)), false];

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dash import Dash, Input, Output, State
 
 from callbacks import bind
+from gridwatch.auth.policy import Principal
 from gridwatch.i18n import normalise_language, t
-from gridwatch.ingest.auth import Principal
 from gridwatch.ingest.boundaries import BoundaryImport, import_boundaries
-from gridwatch.ingest.boundary_files import MAX_BOUNDARY_BYTES
+from gridwatch.ingest.boundary_files import MAX_BOUNDARY_BYTES, BoundaryError
 from gridwatch.ingest.boundary_versions import activate_version, list_versions, stage, store_codes
 from gridwatch.ingest.errors import LocalisedError
 from gridwatch.ingest.uploads import decode_uploads, token_writer
@@ -31,7 +31,9 @@ def check_boundaries(source: DataSource, filenames, contents) -> BoundaryImport:
     Raises
     ------
     LocalisedError
-        When a file cannot be decoded, is unsafe or unreadable.
+        When the upload is malformed (names and contents that are not lists of the same
+        length, a missing content: a tampered request), or a file cannot be decoded, is unsafe
+        or unreadable.
     """
     return import_boundaries(decode_uploads(filenames, contents, MAX_BOUNDARY_BYTES),
                              source.region(), store_codes(source.engine))
@@ -53,7 +55,7 @@ def preview_boundaries(source: DataSource, contents, filenames, lang: str | None
 
 
 def _activate(source: DataSource, token: str | None, lang: str,
-              activate: Callable[[Principal], dict], errors: tuple = ()) -> dict:
+              activate: Callable[[Principal], dict]) -> dict:
     """``activate`` as the writer ``token`` names → the result line: which version is active
     now, or why nothing changed (no token, a token that may not write, or a refusal)."""
     if not token:
@@ -66,8 +68,6 @@ def _activate(source: DataSource, token: str | None, lang: str,
             row = activate(principal)
         except LocalisedError as exc:
             reason = exc.message(lang)
-        except errors as exc:
-            reason = str(exc)
         else:
             return {"result": page.result(t("boundary.activated", lang, id=row["id"]), ok=True)}
     return {"result": page.result(t("boundary.refused", lang, reason=reason), ok=False)}
@@ -81,12 +81,31 @@ def activate_boundaries(source: DataSource, clicks: int | None, filenames, conte
         principal.actor, activate=True))
 
 
+def chosen_version(version_id) -> int:
+    """The version number the radio items sent; anything else (nothing chosen, or a tampered
+    value: text, a list, a fraction, a huge number) is refused with a message.
+
+    Raises
+    ------
+    BoundaryError
+    """
+    if version_id is None or version_id == "":
+        raise BoundaryError("choose_version")
+    if isinstance(version_id, str) and version_id.isascii() and version_id.isdigit() \
+            and len(version_id) <= 18:
+        version_id = int(version_id)
+    if isinstance(version_id, int) and not isinstance(version_id, bool) \
+            and 0 < version_id < 2 ** 63:
+        return version_id
+    raise BoundaryError("no_version", id=(version_id if isinstance(version_id, str)
+                                          else repr(version_id))[:40])
+
+
 def reactivate_version(source: DataSource, clicks: int | None, version_id,
                        token: str | None, lang: str | None) -> dict:
     """Switch back is clicked → the chosen earlier version becomes the active one."""
     return _activate(source, token, normalise_language(lang), lambda principal: activate_version(
-        source.writer, source.settings, int(version_id), principal.actor),
-        errors=(TypeError, ValueError))  # no version chosen, or not a number
+        source.writer, source.settings, chosen_version(version_id), principal.actor))
 
 
 def show_versions(source: DataSource, result, lang: str | None) -> dict:
@@ -100,8 +119,9 @@ def show_versions(source: DataSource, result, lang: str | None) -> dict:
 def reactivate_enabled(source: DataSource, value, options: list[dict] | None) -> dict:
     """A version is chosen → switch back is enabled unless it is the active one."""
     # The active version's option is disabled: there is nothing to switch back to.
-    return {"disabled": not any(o["value"] == value and not o.get("disabled")
-                                for o in options or [])}
+    listed = options if isinstance(options, list) else []
+    return {"disabled": not any(isinstance(o, dict) and o.get("value") == value
+                                and not o.get("disabled") for o in listed)}
 
 
 def register(app: Dash, source: DataSource) -> None:

@@ -1,10 +1,15 @@
-"""The router: renders the page for the URL's path, in the URL's language."""
+"""The router: renders the page for the URL's path, in the URL's language, for the caller.
+
+Each page asks its own right of the caller (``PAGE_REQUIRES``): a kiosk gets the wall
+whatever it asks for; a role without the right gets a page saying so, not the page.
+"""
 
 from __future__ import annotations
 
 from dash import Dash, Input, Output, State
 
 from callbacks import bind, wall
+from gridwatch.auth.policy import Principal, allows
 from gridwatch.filters import parse_query
 from gridwatch.i18n import normalise_language, t
 from gridwatch.mapview import map_view
@@ -14,10 +19,12 @@ from layouts.ids import ID
 
 PAGES = ("/", "/wall", "/data")
 """Every page the router renders."""
+PAGE_REQUIRES = {"/": "view", "/wall": "wall", "/data": "write"}
 
 
-def render_page(source: DataSource, pathname: str | None, search: str | None):
-    """The page for ``pathname`` and the language it speaks."""
+def render_page(source: DataSource, pathname: str | None, search: str | None,
+                who: Principal):
+    """The page for ``pathname`` as ``who`` may see it, and the language it speaks."""
     snap = source.snapshot()
     region = snap.region
     filters, _problems, lang = parse_query(search, region.townships["code"], snap.first_day,
@@ -25,11 +32,15 @@ def render_page(source: DataSource, pathname: str | None, search: str | None):
     lang = normalise_language(lang or source.settings.default_language)
     other = "en" if lang == "zh" else "zh"
     path = (pathname or "/").rstrip("/") or "/"
+    if who.kind == "kiosk":
+        path = "/wall"
+    if path in PAGE_REQUIRES and not allows(who, PAGE_REQUIRES[path]):
+        return shell.not_allowed(t("auth.not_allowed", lang), t("app.back_home", lang)), lang
     if path == "/":
         filters = filters.with_day(filters.as_of or snap.last_day)
         return analyst.layout(region, source.settings, lang, filters, snap.first_day,
                               snap.last_day, "/" + filters.to_query(lang=other), snap.version,
-                              map_view(snap, filters)), lang
+                              map_view(snap, filters), who), lang
     if path == "/wall":
         return wall.render(source, snap, search, lang), lang
     if path == "/data":
@@ -37,9 +48,10 @@ def render_page(source: DataSource, pathname: str | None, search: str | None):
     return shell.not_found(path, t("app.not_found", lang), t("app.back_home", lang)), lang
 
 
-def route(source: DataSource, pathname: str | None, search: str | None) -> dict:
+def route(source: DataSource, pathname: str | None, search: str | None,
+          who: Principal) -> dict:
     """The URL's path changes → the page and its language."""
-    page, lang = render_page(source, pathname, search)
+    page, lang = render_page(source, pathname, search, who)
     return {"page": page, "lang": lang}
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dash import Dash
 
 from callbacks.router import PAGES, render_page
+from gridwatch.auth.policy import system
 from gridwatch.service import DataSource
 from layouts import shell
 
@@ -19,8 +20,9 @@ class UnknownComponent(RuntimeError):
 
 
 def validation_layout(source: DataSource):
-    """The shell and every page the router renders, in one tree."""
-    return shell.validation_layout([render_page(source, path, "")[0] for path in PAGES])
+    """The shell and every page the router renders (as an admin sees them), in one tree."""
+    return shell.validation_layout([render_page(source, path, "", system())[0]
+                                    for path in PAGES])
 
 
 def laid_out(component) -> dict[str, object]:

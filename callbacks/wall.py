@@ -1,6 +1,6 @@
 """The wall: live refresh, change highlights, data-driven rotation, health banner and clock.
 
-The browser asks ``/healthz`` every couple of seconds (a clientside callback, so a dead server
+The browser asks ``/live`` every couple of seconds (a clientside callback, so a dead server
 never throws a callback error); only when the data version changes does the server send new
 styles and figures, never geometry.
 """
@@ -57,6 +57,7 @@ def wall_config(source: DataSource, search: str | None, lang: str) -> dict:
         "timezone": source.settings.timezone,
         "text": {
             "offline": t("wall.offline", lang, since="{since}"),
+            "revoked": t("auth.kiosk_revoked", lang),
             "stale": t("wall.stale", lang, limit=duration(stale_after, lang),
                        updated="{updated}"),
         },

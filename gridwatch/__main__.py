@@ -12,6 +12,7 @@ import sys
 
 COMMAND_MODULES = (
     "gridwatch.cli",
+    "gridwatch.auth.cli",
     "gridwatch.export.cli",
     "gridwatch.ingest.cli",
 )

@@ -9,6 +9,7 @@ reads and ``writer`` for the one write path (``gridwatch.store.writes.write``).
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from dataclasses import dataclass, field
 
@@ -72,10 +73,12 @@ class DataSource:
     def _region(self, region_file: str | None) -> Region:
         return load_region(region_path(self.settings, region_file))
 
-    def prepare(self) -> None:
-        """Migrate the schema; seed the demo history if the store is empty and seeding is on.
+    def prepare(self) -> str | None:
+        """Migrate the schema; seed the demo history if the store is empty and seeding is on;
+        on a store without users, create ``admin`` and print its password once.
 
-        An existing store is never overwritten.
+        An existing store is never overwritten. Returns the new admin password, if one was
+        made (printed to standard output as well, where ``make run`` shows it).
         """
         migrate(self.engine)
         if self.settings.seed_demo and is_empty(self.engine):
@@ -83,3 +86,17 @@ class DataSource:
 
             log.info("seeding the demo store at %s", self.settings.database_url)
             seed_store(self.writer, self.region())
+        from gridwatch.auth.accounts import ensure_first_admin
+
+        password = ensure_first_admin(self.writer)
+        if password is not None:
+            print(first_admin_banner(password), file=sys.stderr, flush=True)
+        return password
+
+
+def first_admin_banner(password: str) -> str:
+    """What the first run prints: the admin's generated password, shown this once."""
+    line = "=" * 68
+    return (f"{line}\n  First run: created the user 'admin' with the password\n\n"
+            f"      {password}\n\n  Sign in at /login; change it at /account. It is shown only "
+            f"now;\n  `python -m gridwatch user reset-password admin` prints a new one.\n{line}")

@@ -7,6 +7,7 @@ from datetime import date
 import dash_ag_grid as dag
 from dash import dcc, html
 
+from gridwatch.auth.policy import Principal, allows
 from gridwatch.filters import Filters
 from gridwatch.geo.layers import Region
 from gridwatch.i18n import t
@@ -24,15 +25,31 @@ NUMERIC_COLUMNS = {"level", "population", "households", "home_isolation", "arriv
                    "open_tasks", "overdue_tasks", "leads_total", "open_leads"}
 
 
-def header(lang: str, lang_href: str) -> html.Header:
+def user_nav(lang: str, who: Principal) -> list:
+    """Who is signed in, and the links their role opens: data, administration, account."""
+    suffix = "?lang=en" if lang == "en" else ""
+    links = []
+    if allows(who, "write"):
+        links.append(html.A(t("upload.link", lang), href="/data" + suffix, className="gw-lang"))
+    if allows(who, "admin"):
+        links.append(html.A(t("admin.link", lang), href="/admin" + suffix, className="gw-lang"))
+    if who.kind == "user":
+        links += [
+            html.A(t("auth.who", lang, name=who.name, role=t(f"role.{who.role}", lang)),
+                   href="/account" + suffix, className="gw-lang gw-user",
+                   title=t("auth.account_title", lang)),
+            html.A(t("auth.log_out", lang), href="/logout", className="gw-lang")]
+    return links
+
+
+def header(lang: str, lang_href: str, who: Principal) -> html.Header:
     return html.Header(className="gw-header", children=[
         html.Div(className="gw-brand", children=[
             html.H1(t("app.title", lang)),
             html.Span(t("app.analyst", lang), className="gw-subtitle"),
         ]),
         html.Div(id=ID.AS_OF_LABEL, className="gw-asof"),
-        html.A(t("upload.link", lang), href="/data" + ("?lang=en" if lang == "en" else ""),
-               className="gw-lang"),
+        *user_nav(lang, who),
         html.A(t("app.switch_language", lang), id=ID.LANG_LINK, href=lang_href,
                className="gw-lang", lang="en" if lang == "zh" else "zh"),
     ])
@@ -90,19 +107,21 @@ def filter_panel(region: Region, lang: str, filters: Filters, first: date,
     ])
 
 
-def chart_card(title_key: str, graph_id: str, csv_id: str, lang: str, extra=None) -> html.Div:
+def chart_card(title_key: str, graph_id: str, csv_id: str, lang: str, extra=None,
+               downloads: bool = True) -> html.Div:
+    button = html.Button(t("chart.download", lang), id=csv_id, className="gw-btn gw-btn-small")
     return html.Div(className="gw-card gw-chart", children=[
         html.Div(className="gw-card-head", children=[
             html.H3(t(title_key, lang)),
             *([extra] if extra is not None else []),
-            html.Button(t("chart.download", lang), id=csv_id, className="gw-btn gw-btn-small"),
+            *([button] if downloads else []),
         ]),
         dcc.Graph(id=graph_id, config={"displaylogo": False, "displayModeBar": "hover"},
                   className="gw-graph", style={"height": "340px"}),
     ])
 
 
-def grid_table(lang: str) -> html.Div:
+def grid_table(lang: str, downloads: bool = True) -> html.Div:
     column_defs = []
     for col in TABLE_COLUMNS:
         spec = {"field": col, "headerName": t(f"table.{col}", lang), "sortable": True,
@@ -121,7 +140,8 @@ def grid_table(lang: str) -> html.Div:
         html.Div(className="gw-card-head", children=[
             html.H3(t("table.title", lang)),
             html.Span(id=ID.GRID_TABLE_COUNT, className="gw-muted"),
-            html.Button(t("table.download", lang), id=ID.GRID_CSV, className="gw-btn gw-btn-small"),
+            *([html.Button(t("table.download", lang), id=ID.GRID_CSV,
+                           className="gw-btn gw-btn-small")] if downloads else []),
         ]),
         dag.AgGrid(id=ID.GRID_TABLE, columnDefs=column_defs, rowData=[],
                    defaultColDef={"minWidth": 80, "flex": 1},
@@ -133,11 +153,14 @@ def grid_table(lang: str) -> html.Div:
 
 
 def layout(region: Region, settings: Settings, lang: str, filters: Filters, first: date,
-           last: date, lang_href: str, version: str, view: MapView) -> html.Div:
-    """The whole analyst page, born with the filters it was opened with."""
+           last: date, lang_href: str, version: str, view: MapView,
+           who: Principal) -> html.Div:
+    """The whole analyst page, born with the filters it was opened with; downloads and
+    exports only for roles that may export (the server checks again on every request)."""
+    downloads = allows(who, "export")
     return html.Div(className="gw-analyst", lang=lang, children=[
         dcc.Location(id=ID.PAGE_URL, refresh=False),
-        header(lang, lang_href),
+        header(lang, lang_href, who),
         html.Div(id=ID.PROBLEMS, className="gw-problems", role="alert"),
         dcc.Store(id=ID.FILTERS, data=filters.with_day(filters.as_of or last).to_dict()),
         dcc.Store(id=ID.DETAIL_GRID),
@@ -168,7 +191,8 @@ def layout(region: Region, settings: Settings, lang: str, filters: Filters, firs
                     ]),
                 ]),
                 html.Div(className="gw-charts", children=[
-                    chart_card("chart.tasks.title", ID.TASK_CHART, ID.TASK_CSV, lang),
+                    chart_card("chart.tasks.title", ID.TASK_CHART, ID.TASK_CSV, lang,
+                               downloads=downloads),
                     chart_card("chart.checkpoints.title", ID.CHECKPOINT_CHART, ID.CHECKPOINT_CSV,
                                lang, extra=dcc.Dropdown(
                                    id=ID.CHECKPOINT_PICK, clearable=True,
@@ -176,11 +200,12 @@ def layout(region: Region, settings: Settings, lang: str, filters: Filters, firs
                                    options=[{"label": row[f"name_{lang}"], "value": row["code"]}
                                             for _, row in region.checkpoints.sort_values("code")
                                             .iterrows()],
-                                   className="gw-inline-dropdown")),
-                    chart_card("chart.colours.title", ID.COLOUR_CHART, ID.COLOUR_CSV, lang),
+                                   className="gw-inline-dropdown"), downloads=downloads),
+                    chart_card("chart.colours.title", ID.COLOUR_CHART, ID.COLOUR_CSV, lang,
+                               downloads=downloads),
                 ]),
-                export_panel(lang),  # the export panel (layouts/export.py)
-                grid_table(lang),
+                *([export_panel(lang)] if downloads else []),  # layouts/export.py
+                grid_table(lang, downloads),
                 html.Footer(className="gw-footer", children=[
                     html.Span(t("app.demo_note", lang)),
                     html.Span(id=ID.FOOTER_VERSION),

@@ -23,3 +23,11 @@ def not_found(path: str, message: str, back: str) -> html.Div:
         html.H1(message.format(path=path)),
         html.A(back, href="/"),
     ])
+
+
+def not_allowed(message: str, back: str) -> html.Div:
+    """A page the caller's role does not open (the server refuses its data as well)."""
+    return html.Div(className="gw-not-found", role="alert", children=[
+        html.H1(message),
+        html.A(back, href="/"),
+    ])

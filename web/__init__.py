@@ -1,6 +1,8 @@
 """Plain HTTP: Flask blueprints beside the Dash app (which lives in ``callbacks/`` and
 ``layouts/``).
 
+- ``auth``: the guard run before every request (who asks), ``/login``, ``/logout``,
+  ``/account``, kiosk links, and ``/live`` (the wall's live signal).
 - ``api``: the write and read API under ``/api/v1`` (``openapi``: its OpenAPI document).
 - ``health``: ``/healthz``.
 - ``geo``: ``/geo/<layer>.<digest>.geojson``, each layer's geometry, sent once.
@@ -14,7 +16,7 @@ from __future__ import annotations
 from flask import Flask
 
 from gridwatch.service import DataSource
-from web import api, exports, geo, health
+from web import api, auth, exports, geo, health
 from web.context import attach, attached
 
 
@@ -24,5 +26,7 @@ def register(server: Flask, source: DataSource) -> None:
         return
     attach(server, source)
     server.config["MAX_CONTENT_LENGTH"] = source.settings.max_request_bytes  # web.security
-    for module in (health, geo, api, exports):
+    server.before_request(auth.guard)
+    server.after_request(auth.private_cache)
+    for module in (auth, health, geo, api, exports):
         server.register_blueprint(module.blueprint)

@@ -16,13 +16,15 @@ import logging
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from gridwatch.auth.audit import audit_personal_read
+from gridwatch.auth.policy import Principal, allows
 from gridwatch.ingest import read
-from gridwatch.ingest.auth import Principal, authenticate, authorize
 from gridwatch.ingest.batches import KINDS, submit, unknown_code
 from gridwatch.ingest.errors import IngestError, LocalisedError, RowError, refuse, say
 from gridwatch.ingest.fields import FieldError, Reference, timestamp
 from gridwatch.ingest.jsonsafe import loads_strict
 from gridwatch.service import DataSource
+from web.auth import client_address, current_principal
 from web.context import data_source
 from web.openapi import PREFIX, openapi_document
 
@@ -59,14 +61,14 @@ def error_response(exc: IngestError) -> Response:
 
 
 def principal_for(source: DataSource, action: str) -> Principal:
-    """The caller, if allowed to do ``action``; raise 401/403 otherwise."""
-    principal = authenticate(source.engine, request.headers.get("Authorization"))
-    if principal is None:
-        raise refuse(401, "request.bad_token", "Authorization")
-    if not authorize(principal, action):
-        if principal.kind == "anonymous":
-            raise refuse(401, "request.needs_token", "Authorization")
-        raise refuse(403, "request.forbidden", "Authorization", action=say(f"action.{action}"))
+    """The caller (``web.auth``: a token or a session), if allowed to do ``action``; raise
+    401/403 otherwise."""
+    principal = current_principal()
+    if not principal.authenticated:
+        raise refuse(401, "request.needs_login", "Authorization")
+    if not allows(principal, action):
+        raise refuse(403, "request.not_permitted", "Authorization",
+                     action=say(f"action.{action}"))
     return principal
 
 
@@ -142,7 +144,7 @@ for _kind in KINDS:
 @blueprint.get("/grids/<code>")
 def grid(code: str):
     source = data_source()
-    principal_for(source, "read")
+    principal_for(source, "view")
     return found(read.grid_state(source.engine, source.region(), code,
                                  source.settings.timezone), "grid", code)
 
@@ -150,7 +152,7 @@ def grid(code: str):
 @blueprint.get("/townships/<code>")
 def township(code: str):
     source = data_source()
-    principal_for(source, "read")
+    principal_for(source, "view")
     return found(read.township_state(source.engine, source.region(), code,
                                      source.settings.timezone), "township", code)
 
@@ -158,7 +160,7 @@ def township(code: str):
 @blueprint.get("/directives")
 def directives():
     source = data_source()
-    principal_for(source, "read")
+    principal_for(source, "view")
     kind = request.args.get("kind")
     if kind not in (None, "order", "notice"):
         raise refuse(400, "request.bad_kind", "kind")
@@ -168,14 +170,14 @@ def directives():
 @blueprint.get("/tasks/<code>")
 def task(code: str):
     source = data_source()
-    principal_for(source, "read")
+    principal_for(source, "view")
     return found(read.task_state(source.engine, code, source.settings.timezone), "task", code)
 
 
 @blueprint.get("/checkpoints/<code>/counts")
 def checkpoint_counts(code: str):
     source = data_source()
-    principal_for(source, "read")
+    principal_for(source, "view")
     if code not in set(source.region().checkpoints["code"]):
         raise IngestError(404, [RowError.of(None, None, unknown_code("checkpoint", code))])
     return jsonify({"checkpoint_code": code, "items": read.checkpoint_counts(
@@ -185,14 +187,18 @@ def checkpoint_counts(code: str):
 @blueprint.get("/leads/<code>")
 def lead(code: str):
     source = data_source()
-    principal_for(source, "read_sensitive")
-    return found(read.lead_state(source.engine, code, source.settings.timezone), "lead", code)
+    who = principal_for(source, "records")
+    answer = read.lead_state(source.engine, code, source.settings.timezone, who,
+                             source.region())
+    if answer is not None and not answer["personal_fields_removed"]:
+        audit_personal_read(source.writer, who, "lead", code, client_address())
+    return found(answer, "lead", code)
 
 
 @blueprint.get("/audit")
 def audit_log():
     source = data_source()
-    principal_for(source, "read_sensitive")
+    principal_for(source, "admin")
     limit = request.args.get("limit", "200")
     if not limit.isdigit() or not 1 <= int(limit) <= 1000:
         raise refuse(400, "request.bad_limit", "limit")

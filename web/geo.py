@@ -30,7 +30,7 @@ def geometry_response(source: DataSource, name: str, digest: str) -> Response:
     else:
         response = Response(gzip.decompress(encoded.gzipped), mimetype="application/geo+json")
     response.headers["ETag"] = etag
-    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"  # behind a login
     response.headers["Vary"] = "Accept-Encoding"
     return response
 

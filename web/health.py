@@ -1,4 +1,7 @@
-"""``GET /healthz``: liveness and freshness, polled every second by the wall."""
+"""``GET /healthz``: liveness and the data version, public, for load balancers and monitors.
+
+The wall's own live signal, with freshness, is ``/live`` (``web.auth``), behind a login.
+"""
 
 from __future__ import annotations
 
@@ -29,4 +32,7 @@ def healthz(source: DataSource) -> dict:
 
 @blueprint.get("/healthz")
 def health():
-    return jsonify(healthz(data_source()))
+    full = healthz(data_source())
+    response = jsonify({"status": full["status"], "data_version": full["data_version"]})
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -5,17 +5,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from gridwatch.cli import open_source
 from gridwatch.export import ExportOptionError, request_from_params, run_export
 from gridwatch.export.options import KINDS, ORIENTATIONS, PAPERS_MM, TABLES
 from gridwatch.i18n import t
-from gridwatch.service import DataSource
-from gridwatch.settings import Settings
 
 
 def export(args) -> int:
     """Write one export to ``--output`` (default: its own file name in the current folder)."""
-    settings = Settings.from_env_or_exit(database_url=args.database_url)
-    source = DataSource(settings)
+    source = open_source(args)
+    settings = source.settings
     snap = source.snapshot()
     params = {"level": args.level, "township": args.township, "colour": args.colour,
               "date": args.date, "lang": args.lang, "paper": args.paper,

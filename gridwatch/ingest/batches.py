@@ -16,8 +16,8 @@ from datetime import datetime
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.orm import Session
 
+from gridwatch.auth.policy import Principal
 from gridwatch.ingest import fields as f
-from gridwatch.ingest.auth import Principal
 from gridwatch.ingest.errors import IngestError, Phrase, RowError, refuse, say
 from gridwatch.ingest.store import Outcome, run_write
 from gridwatch.store import models as m

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-import getpass
 import sys
 from pathlib import Path
 
+from gridwatch.auth.policy import COUNTY, ROLES, Scope
+from gridwatch.auth.tokens import create_token, list_tokens, revoke_token
+from gridwatch.cli import cli_actor, open_source
 from gridwatch.i18n import t
-from gridwatch.ingest.auth import create_token, list_tokens, revoke_token
 from gridwatch.ingest.boundaries import import_boundaries
 from gridwatch.ingest.boundary_files import LAYER_ALIASES, files_from_paths
 from gridwatch.ingest.boundary_versions import (
@@ -19,22 +20,18 @@ from gridwatch.ingest.boundary_versions import (
 )
 from gridwatch.ingest.errors import LocalisedError
 from gridwatch.service import DataSource
-from gridwatch.settings import Settings
-from gridwatch.store.db import migrate
 
 
 def _source(args) -> DataSource:
-    """The store named by ``--database-url`` (or the settings), migrated."""
-    settings = Settings.from_env_or_exit(database_url=getattr(args, "database_url", None))
-    source = DataSource(settings)
-    migrate(source.engine)
-    return source
+    return open_source(args)
 
 
 def token_create(args) -> int:
     """Create a token and print it once; only its digest is stored."""
     try:
-        token_id, token = create_token(_source(args).writer, args.name)
+        scope = Scope.of(args.township or (), args.village or (), args.county) \
+            if (args.township or args.village or args.county) else COUNTY
+        token_id, token = create_token(_source(args).writer, args.name, args.role, scope)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -57,7 +54,8 @@ def token_list(args) -> int:
     for row in list_tokens(_source(args).engine):
         state = f"revoked {row['revoked_at']:%Y-%m-%d %H:%M}" if row["revoked_at"] else "live"
         used = f"{row['last_used_at']:%Y-%m-%d %H:%M}" if row["last_used_at"] else "never"
-        print(f"{row['id']:>4}  {row['prefix']}…  {row['name']:<24} {state:<24} last used {used}")
+        print(f"{row['id']:>4}  {row['prefix']}…  {row['name']:<24} {row['role']:<9} "
+              f"{row['scope']:<20} {state:<24} last used {used}")
     return 0
 
 
@@ -66,6 +64,12 @@ def add_commands(sub) -> None:
     tokens = p.add_subparsers(dest="token_command", required=True)
     create = tokens.add_parser("create", help="create a token and print it once")
     create.add_argument("--name", required=True, help="who or what will use the token")
+    create.add_argument("--role", choices=ROLES, default="operator",
+                        help="what it may do (default: operator)")
+    create.add_argument("--county", action="store_true", help="scope: the whole county "
+                        "(the default)")
+    create.add_argument("--township", nargs="+", metavar="CODE", help="scope: these townships")
+    create.add_argument("--village", nargs="+", metavar="CODE", help="scope: these villages")
     create.set_defaults(func=token_create)
     revoke = tokens.add_parser("revoke", help="revoke a token by id or name")
     revoke.add_argument("token", help="the token's id or name")
@@ -80,10 +84,7 @@ def add_commands(sub) -> None:
 # --- boundaries ---------------------------------------------------------------------------------
 
 def _cli_actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no user name (e.g. a container without /etc/passwd entry)
-        return "cli"
+    return cli_actor()
 
 
 def _layer_files(specs: list[str]) -> tuple[list[str], dict[str, str]]:

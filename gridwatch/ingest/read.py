@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
 
+from gridwatch.auth.policy import Principal, covers
 from gridwatch.geo.layers import Region
 from gridwatch.store import models as m
 
@@ -120,17 +121,33 @@ def checkpoint_counts(engine: Engine, code: str, tz: str, start: datetime | None
             for r in rows]
 
 
-def lead_state(engine: Engine, code: str, tz: str) -> dict | None:
-    """A lead with its timeline (reported, acknowledged, escalated, dispatched, closed)."""
+PERSONAL_LEAD_FIELDS = ("summary_zh", "summary_en", "outcome", "household_ref")
+"""What of a lead is household-level: its texts and the household it concerns."""
+
+
+def lead_state(engine: Engine, code: str, tz: str, who: Principal,
+               region: Region) -> dict | None:
+    """A lead with its timeline (reported, acknowledged, escalated, dispatched, closed).
+
+    Its texts and household (``PERSONAL_LEAD_FIELDS``) are given only to a caller allowed
+    household-level data where the lead is; for anyone else they are null and
+    ``personal_fields_removed`` is true, so the record can still be traced.
+    """
     with engine.connect() as conn:
         r = conn.execute(select(m.Lead).where(m.Lead.code == code)).first()
     if r is None:
         return None
-    return {"code": r.code, "grid_code": r.grid_code, "township_code": r.township_code,
-            "category": r.category, "summary_zh": r.summary_zh, "summary_en": r.summary_en,
-            "outcome": r.outcome,
-            "timeline": {st: local_iso(getattr(r, f"{st}_at"), tz) for st in
-                         ("reported", "acknowledged", "escalated", "dispatched", "closed")}}
+    grids = region.grid_table.set_index("code")
+    village = grids["village_code"].get(r.grid_code)
+    personal = covers(who, "personal", r.township_code, village)
+    answer = {"code": r.code, "grid_code": r.grid_code, "township_code": r.township_code,
+              "category": r.category,
+              "timeline": {st: local_iso(getattr(r, f"{st}_at"), tz) for st in
+                           ("reported", "acknowledged", "escalated", "dispatched", "closed")},
+              "personal_fields_removed": not personal}
+    for name in PERSONAL_LEAD_FIELDS:
+        answer[name] = getattr(r, name) if personal else None
+    return answer
 
 
 def audit_entries(engine: Engine, tz: str, entity: str | None = None, key: str | None = None,

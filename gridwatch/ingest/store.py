@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import OperationalError
 
-from gridwatch.ingest.auth import Principal
+from gridwatch.auth.policy import Principal
 from gridwatch.ingest.errors import refuse
 from gridwatch.store.models import ApiToken, IdempotencyKey
 from gridwatch.store.writes import Write, dumps, write
@@ -73,7 +73,7 @@ def run_write(engine: Engine, principal: Principal, endpoint: str, body,
                     actor=principal.actor, key=idempotency_key, endpoint=endpoint,
                     request_digest=digest, status=outcome.status,
                     response=dumps(outcome.body), created_at=w.ctx.now))
-            if principal.id is not None:
+            if principal.kind == "token":
                 w.session.execute(update(ApiToken).where(ApiToken.id == principal.id)
                                   .values(last_used_at=w.ctx.now))
     except OperationalError as exc:

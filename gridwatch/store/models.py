@@ -155,6 +155,10 @@ class Lead(Base):
     dispatched_at: Mapped[datetime | None] = mapped_column(DateTime)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     outcome: Mapped[str | None] = mapped_column(Text)
+    household_ref: Mapped[str | None] = mapped_column(String(32), index=True)
+    """The household register number a lead concerns, when known (subject-access requests)."""
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    """When its text was anonymised under the retention rule (``python -m gridwatch purge``)."""
 
 
 class RingCount(Base):
@@ -184,6 +188,8 @@ class ProxyRequest(Base):
     requested_at: Mapped[datetime] = mapped_column(DateTime)
     items: Mapped[str] = mapped_column(Text)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    household_ref: Mapped[str | None] = mapped_column(String(32), index=True)
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class InspectionTeam(Base):
@@ -221,6 +227,9 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    role: Mapped[str] = mapped_column(String(16), default="operator", server_default="operator")
+    scope: Mapped[str] = mapped_column(Text, default="county", server_default="county")
+    """``county``, ``township:CODE,CODE`` or ``village:CODE,...`` (see ``gridwatch.auth``)."""
 
 
 class IdempotencyKey(Base):
@@ -251,6 +260,8 @@ class AuditEntry(Base):
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
     request_id: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str | None] = mapped_column(String(64))
+    """Where the request came from (the client's address), when there was a request."""
     __table_args__ = (
         Index("ix_audit_entity", "entity", "entity_key"),
         Index("ix_audit_at", "at"),
@@ -276,3 +287,59 @@ class BoundaryVersion(Base):
     status: Mapped[str] = mapped_column(String(8), index=True)
     activated_at: Mapped[datetime | None] = mapped_column(DateTime)
     report: Mapped[str] = mapped_column(Text)
+
+
+# --- trust: accounts, sessions, kiosks, failed logins --------------------------------------------
+
+class User(Base):
+    """A person who logs in; only an argon2 hash of the password is kept."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[str] = mapped_column(Text)
+    password_hash: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    password_changed_at: Mapped[datetime] = mapped_column(DateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Kiosk(Base):
+    """A wall display's standing read-only access; only the digest of its secret is kept."""
+
+    __tablename__ = "kiosks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class LoginSession(Base):
+    """A browser's session: a user's (idle and absolute lifetime) or a kiosk's (until revoked).
+
+    ``digest`` is the SHA-256 of the cookie's random value; the cookie itself is never stored.
+    """
+
+    __tablename__ = "login_sessions"
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    kiosk_id: Mapped[int | None] = mapped_column(ForeignKey("kiosks.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    address: Mapped[str] = mapped_column(String(64))
+
+
+class LoginFailure(Base):
+    """One failed login, by the name tried (known or not); counted for the lockout."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    address: Mapped[str] = mapped_column(String(64))
+    __table_args__ = (Index("ix_login_failures_name_at", "name", "at"),)

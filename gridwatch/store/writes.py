@@ -13,7 +13,7 @@
    once, in the same transaction, so the dashboard notices on its next poll;
 4. commits, or rolls all of it back when the block raises.
 
-Nobody bumps the version by hand. API tokens (``gridwatch.ingest.auth``) are not data and are
+Nobody bumps the version by hand. API tokens (``gridwatch.auth.tokens``) are not data and are
 written outside this path: creating one must not make every wall reload.
 """
 
@@ -44,6 +44,7 @@ class WriteContext:
     actor: str
     request_id: str
     now: datetime
+    address: str | None = None
 
 
 class Write:
@@ -101,7 +102,8 @@ class Write:
 
 
 @contextmanager
-def write(engine: Engine, actor: str, *, request_id: str | None = None) -> Iterator[Write]:
+def write(engine: Engine, actor: str, *, request_id: str | None = None,
+          address: str | None = None) -> Iterator[Write]:
     """One write transaction as ``actor``: lock, apply, audit, bump the version, commit.
 
     Parameters
@@ -113,13 +115,16 @@ def write(engine: Engine, actor: str, *, request_id: str | None = None) -> Itera
         Who writes, for the audit log (``token:<id>:<name>``, ``cli:<user>``, ``seed``).
     request_id : str, optional
         Groups the audit rows of one request (default: a new random id).
+    address : str, optional
+        Where the request came from, for the audit log.
 
     Yields
     ------
     Write
         Apply the change on ``.session``; record it with ``.audit(...)``.
     """
-    ctx = WriteContext(actor[:96], (request_id or uuid.uuid4().hex)[:64], now_utc())
+    ctx = WriteContext(actor[:96], (request_id or uuid.uuid4().hex)[:64], now_utc(),
+                       (address or None) and address[:64])
     with Session(engine) as session, session.begin():
         _lock(session)
         w = Write(session, ctx)
@@ -161,6 +166,7 @@ def dumps(value) -> str:
 
 def _audit_row(ctx: WriteContext, entry: dict) -> dict:
     return {"at": ctx.now, "actor": ctx.actor, "request_id": ctx.request_id,
+            "address": ctx.address,
             "action": entry["action"], "entity": entry["entity"],
             "entity_key": str(entry["entity_key"])[:96],
             "before": None if entry.get("before") is None else dumps(entry["before"]),

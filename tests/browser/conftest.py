@@ -83,7 +83,7 @@ def private_server(seeded_db: Path, folder: Path) -> LiveServer:
 
 def private_server_with_token(seeded_db: Path, folder: Path, token_name: str):
     """``private_server`` plus a write token for it: ``(server, token)``."""
-    from gridwatch.ingest.auth import create_token
+    from gridwatch.auth.tokens import create_token
     from gridwatch.store.db import make_engine
 
     server = private_server(seeded_db, folder)

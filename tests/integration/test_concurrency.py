@@ -89,8 +89,8 @@ def run_writer(db_url: str, token: str, worker: int, go: str, out: str) -> None:
 def run_crash(db_url: str, tags: list[str], hold: bool) -> None:
     from sqlalchemy import event
 
+    from gridwatch.auth.policy import COUNTY, Principal
     from gridwatch.geo.layers import load_region
-    from gridwatch.ingest.auth import Principal
     from gridwatch.ingest.batches import submit
     from gridwatch.ingest.fields import Reference
     from gridwatch.store.db import make_write_engine
@@ -108,7 +108,8 @@ def run_crash(db_url: str, tags: list[str], hold: bool) -> None:
     print("READY", flush=True)
     for tag in tags:
         submit(engine, Reference.from_region(region), "risk-assessments",
-               {"items": crash_items(grids, tag)}, Principal("token", 1, "crash"), tag)
+               {"items": crash_items(grids, tag)},
+               Principal("token", "operator", COUNTY, 1, "crash"), tag)
         print(f"DONE {tag}", flush=True)
 
 
@@ -141,7 +142,7 @@ def count(engine, where: str = "1=1") -> int:
 
 
 def test_eight_processes_writing_overlapping_batches_lose_nothing(store, tmp_path):
-    from gridwatch.ingest.auth import create_token
+    from gridwatch.auth.tokens import create_token
     from gridwatch.store import models as m
     from gridwatch.store.db import data_version
 
@@ -192,7 +193,7 @@ def _integrity(engine) -> str:
 
 
 def _replay(store, tags: list[str]) -> list[dict]:
-    from gridwatch.ingest.auth import Principal
+    from gridwatch.auth.policy import COUNTY, Principal
     from gridwatch.ingest.batches import submit
     from gridwatch.ingest.fields import Reference
     from gridwatch.store.db import make_write_engine
@@ -203,7 +204,7 @@ def _replay(store, tags: list[str]) -> list[dict]:
     for tag in tags:
         outcome, replayed = submit(engine, Reference.from_region(store.region()),
                                    "risk-assessments", {"items": crash_items(grids, tag)},
-                                   Principal("token", 1, "crash"), tag)
+                                   Principal("token", "operator", COUNTY, 1, "crash"), tag)
         out.append({**outcome.body, "replayed": replayed})
     engine.dispose()
     return out

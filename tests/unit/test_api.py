@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from app import create_app
+from gridwatch.auth.tokens import create_token, revoke_token
 from gridwatch.ingest import read
-from gridwatch.ingest.auth import create_token, revoke_token
 from gridwatch.ingest.batches import KINDS, MAX_ITEMS
 from gridwatch.ingest.boundaries import import_boundaries
 from gridwatch.ingest.boundary_files import BoundaryError
@@ -44,6 +44,10 @@ class Api:
     def auth(self) -> dict:
         return {"Authorization": f"Bearer {self.token}"}
 
+    def get(self, path: str, headers=None):
+        """A read with the test token (an admin's)."""
+        return self.client.get(path, headers={**self.auth, **(headers or {})})
+
     def post(self, kind: str, items, key: str | None = None, headers=None, **kwargs):
         headers = {**self.auth, **({"Idempotency-Key": key} if key else {}), **(headers or {})}
         return self.client.post(f"/api/v1/{kind}", json={"items": items}, headers=headers,
@@ -66,7 +70,7 @@ def api(seeded_db, tmp_path_factory) -> Api:
     settings = Settings(database_url=f"sqlite:///{path}", geo_path=GEO_PATH)
     app = create_app(settings)
     source = DataSource(settings)
-    _id, token = create_token(source.engine, "contract-tests")
+    _id, token = create_token(source.engine, "contract-tests", "admin")
     return Api(app.server.test_client(), source, token)
 
 
@@ -103,12 +107,25 @@ def test_a_revoked_token_stops_working_and_tokens_are_stored_hashed(api):
     assert all(len(row.prefix) == 8 for row in stored)
 
 
-def test_reads_of_current_state_need_no_token_but_leads_and_audit_do(api):
-    assert api.client.get(f"/api/v1/grids/{GRID}").status_code == 200
-    assert api.client.get("/api/v1/leads/L0001").status_code == 401
-    assert api.client.get("/api/v1/audit").status_code == 401
-    assert api.client.get("/api/v1/leads/L0001", headers=api.auth).status_code == 200
-    assert api.client.get("/api/v1/audit", headers=api.auth).status_code == 200
+def test_every_read_needs_a_token_or_a_login_and_each_its_role(api):
+    for path in (f"/api/v1/grids/{GRID}", "/api/v1/leads/L0001", "/api/v1/audit",
+                 "/api/v1/openapi.json"):
+        assert api.client.get(path).status_code == 401, path
+    viewer = {"Authorization": f"Bearer {create_token(api.source.engine, 'v', 'viewer')[1]}"}
+    analyst = {"Authorization": f"Bearer {create_token(api.source.engine, 'a', 'analyst')[1]}"}
+    assert api.client.get(f"/api/v1/grids/{GRID}", headers=viewer).status_code == 200
+    assert api.client.get("/api/v1/leads/L0001", headers=viewer).status_code == 403
+    lead = api.client.get("/api/v1/leads/L0001", headers=analyst).json
+    assert lead["personal_fields_removed"] is True
+    assert lead["summary_zh"] is None and lead["summary_en"] is None and lead["outcome"] is None
+    assert lead["timeline"]["reported"] and lead["grid_code"]
+    assert api.client.get("/api/v1/audit", headers=analyst).status_code == 403
+    full = api.get("/api/v1/leads/L0001").json
+    assert full["personal_fields_removed"] is False and full["summary_zh"]
+    assert api.get("/api/v1/audit").status_code == 200
+    reads = api.get("/api/v1/audit?entity=lead&key=L0001").json["items"]
+    assert reads[0]["action"] == "read.personal"
+    assert reads[0]["actor"].endswith(":contract-tests")
 
 
 # --- risk assessments ---------------------------------------------------------------------------
@@ -119,7 +136,7 @@ def test_an_assessment_changes_the_grid_and_is_audited(api):
     assert response.status_code == 200
     assert response.json["applied"] == 1 and response.json["duplicates"] == 0
     assert data_version(api.source.engine) == version + 1
-    grid = api.client.get(f"/api/v1/grids/{GRID}").json
+    grid = api.get(f"/api/v1/grids/{GRID}").json
     assert grid["colour"] == "red"
     assert grid["observed_at"] == "2020-02-29T20:00:00+08:00"
     assert grid["history"][0]["source"] == "api-test"
@@ -167,7 +184,7 @@ def test_an_older_observation_arriving_late_is_kept_but_does_not_win(api):
     response = api.post("risk-assessments",
                         [risk("green", "2020-02-29T21:00:00+08:00", grid, "late")])
     assert response.json["applied"] == 1 and response.json["stale"] == 1
-    state = api.client.get(f"/api/v1/grids/{grid}").json
+    state = api.get(f"/api/v1/grids/{grid}").json
     assert state["colour"] == "red"
     assert [h["colour"] for h in state["history"][:2]] == ["red", "green"]
 
@@ -212,8 +229,8 @@ def test_reasons_are_in_chinese_when_accept_language_prefers_it(api):
     refused = api.client.post("/api/v1/risk-assessments", json={"items": [risk()]},
                               headers={"Accept-Language": "zh-CN"})
     assert refused.status_code == 401
-    assert refused.json["errors"][0]["reason"].startswith("此请求需要 API 令牌")
-    missing = api.client.get("/api/v1/tasks/NOPE", headers={"Accept-Language": "zh"})
+    assert refused.json["errors"][0]["reason"].startswith("此请求需要登录")
+    missing = api.get("/api/v1/tasks/NOPE", headers={"Accept-Language": "zh"})
     assert missing.json["errors"][0]["reason"] == "任务编码“NOPE”不存在"
 
 
@@ -316,10 +333,10 @@ def test_the_body_must_be_json(api):
 
 
 def test_unknown_api_paths_answer_json_404(api):
-    response = api.client.get("/api/v1/no-such-thing")
+    response = api.get("/api/v1/no-such-thing")
     assert response.status_code == 404
     assert "openapi.json" in response.json["errors"][0]["reason"]
-    assert api.client.get("/api/v1/grids/NOPE").status_code == 404
+    assert api.get("/api/v1/grids/NOPE").status_code == 404
 
 
 def test_an_unexpected_failure_answers_json_not_a_traceback(api, monkeypatch):
@@ -327,7 +344,7 @@ def test_an_unexpected_failure_answers_json_not_a_traceback(api, monkeypatch):
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(read, "grid_state", broken)
-    response = api.client.get(f"/api/v1/grids/{GRID}", headers={"Accept-Language": "zh"})
+    response = api.get(f"/api/v1/grids/{GRID}", headers={"Accept-Language": "zh"})
     assert response.status_code == 500 and response.is_json
     assert response.json["errors"][0]["reason"].startswith("服务器处理此请求时出错")
     assert "disk on fire" not in response.get_data(as_text=True)
@@ -353,18 +370,19 @@ def test_health_geometry_and_export_routes_answer_as_before(api):
     assert health["status"] == "ok"
     assert health["data_version"] == api.source.snapshot().version
     url = layer_url(api.source.region(), "townships")
-    geometry = api.client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert api.client.get(url).status_code == 401  # geometry is behind the login too
+    geometry = api.get(url, headers={"Accept-Encoding": "gzip"})
     assert geometry.status_code == 200 and geometry.headers["Content-Encoding"] == "gzip"
+    assert geometry.headers["Cache-Control"].startswith("private")
     assert len(json.loads(gzip.decompress(geometry.data))["features"]) == 15
-    assert api.client.get(url, headers={"If-None-Match": geometry.headers["ETag"]})\
-        .status_code == 304
-    assert api.client.get("/geo/townships.0000000000.geojson").status_code == 404
-    exported = api.client.get("/export/csv?colour=red&date=2020-02-02&lang=en")
+    assert api.get(url, headers={"If-None-Match": geometry.headers["ETag"]}).status_code == 304
+    assert api.get("/geo/townships.0000000000.geojson").status_code == 404
+    exported = api.get("/export/csv?colour=red&date=2020-02-02&lang=en")
     assert exported.status_code == 200
     assert exported.headers["Content-Disposition"].startswith("attachment; filename=")
-    again = api.client.get(f"/export/id/{exported.headers['X-Export-Id']}")
+    again = api.get(f"/export/id/{exported.headers['X-Export-Id']}")
     assert again.data == exported.data
-    assert api.client.get("/export/png?paper=A9").status_code == 400
+    assert api.get("/export/png?paper=A9").status_code == 400
 
 
 # --- the other write endpoints ------------------------------------------------------------------
@@ -374,7 +392,7 @@ def test_control_levels(api):
               "source": "county-command"}
     assert api.post("control-levels", [change]).json["applied"] == 1
     assert api.post("control-levels", [change]).json["duplicates"] == 1
-    state = api.client.get(f"/api/v1/townships/{TOWNSHIP}").json
+    state = api.get(f"/api/v1/townships/{TOWNSHIP}").json
     assert state["level"] == 1 and state["history"][0]["source"] == "county-command"
     bad = api.post("control-levels", [{**change, "level": 4}, {**change, "township_code": "x"}])
     assert bad.status_code == 422
@@ -391,7 +409,7 @@ def test_directives(api):
     assert api.post("directives", [order]).json["duplicates"] == 1
     assert api.post("directives", [{**order, "title_en": "Changed"}]).status_code == 409
     assert api.post("directives", [{**order, "kind": "decree"}]).status_code == 422
-    items = api.client.get("/api/v1/directives?kind=order").json["items"]
+    items = api.get("/api/v1/directives?kind=order").json["items"]
     assert items[0]["number"] == 18 and len(items) == 18
 
 
@@ -419,7 +437,7 @@ def test_special_task_publish_assign_acknowledge_complete(api):
                                            "event": "acknowledged",
                                            "at": "2020-02-29T08:20:00+08:00"}])
     assert unassigned.status_code == 422
-    state = api.client.get("/api/v1/tasks/T9001").json
+    state = api.get("/api/v1/tasks/T9001").json
     assert (state["grids"], state["acknowledged"], state["completed"]) == (2, 1, 1)
     assert api.post("task-assignments", [{"task_code": "T0000", "grid_code": GRID}])\
         .status_code == 422
@@ -442,10 +460,10 @@ def test_checkpoint_counts(api):
     assert [(e["row"], e["field"]) for e in bad.json["errors"]] == [
         (0, "hour_start"), (1, "flagged"), (2, "vehicles"), (3, "vehicles"), (4, "vehicles"),
         (5, "checkpoint_code")]
-    items = api.client.get("/api/v1/checkpoints/CP01/counts?from=2020-03-01T00:00:00%2B08:00")\
+    items = api.get("/api/v1/checkpoints/CP01/counts?from=2020-03-01T00:00:00%2B08:00")\
         .json["items"]
     assert items == [{**{k: v for k, v in count.items() if k != "checkpoint_code"}}]
-    assert api.client.get("/api/v1/checkpoints/CP01/counts?from=2020-03-01").status_code == 400
+    assert api.get("/api/v1/checkpoints/CP01/counts?from=2020-03-01").status_code == 400
 
 
 def test_leads_report_and_stages(api):
@@ -472,7 +490,7 @@ def test_leads_report_and_stages(api):
 
 
 def test_the_openapi_document_lists_every_endpoint_and_each_answers(api):
-    doc = api.client.get("/api/v1/openapi.json").json
+    doc = api.get("/api/v1/openapi.json").json
     assert doc["openapi"].startswith("3.")
     posts = {p for p, item in doc["paths"].items() if "post" in item}
     assert posts == {f"/api/v1/{k}" for k in KINDS}

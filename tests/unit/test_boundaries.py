@@ -24,9 +24,9 @@ from callbacks.boundary_import import (
     show_versions,
 )
 from gridwatch.__main__ import main
+from gridwatch.auth.tokens import create_token
 from gridwatch.geo.generate import check_tiling
 from gridwatch.ingest.archives import ArchiveError
-from gridwatch.ingest.auth import create_token
 from gridwatch.ingest.boundaries import ExpectedArea, Report, import_boundaries, to_wgs84
 from gridwatch.ingest.boundary_files import BoundaryError, RawLayer, export_boundaries
 from gridwatch.ingest.boundary_versions import (

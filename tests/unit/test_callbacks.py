@@ -14,6 +14,7 @@ from callbacks.map import update_map
 from callbacks.router import render_page
 from callbacks.table import table_rows, update_table
 from gridwatch import style
+from gridwatch.auth.policy import system
 from gridwatch.filters import Filters
 from gridwatch.geo.layers import encode_layer
 from gridwatch.mapview import map_view
@@ -293,13 +294,13 @@ def test_summary_names_the_filters(ctx):
 
 
 def test_unknown_page_says_so(source):
-    page, lang = render_page(source, "/nowhere", "?lang=en")
+    page, lang = render_page(source, "/nowhere", "?lang=en", system())
     assert lang == "en"
     assert "/nowhere" in text_of(page)
 
 
 def test_page_opens_in_the_urls_language(source):
-    page, lang = render_page(source, "/", "?lang=en&level=1")
+    page, lang = render_page(source, "/", "?lang=en&level=1", system())
     assert lang == "en"
     assert "Kaihua County Grid Command" in text_of(page)
     checklist = find(page, lambda n: getattr(n, "id", None) == ID.LEVEL)[0]

@@ -304,14 +304,18 @@ def test_href_follows_filters_and_view():
     assert county == "/export/csv?lang=zh"
 
 
-def test_route_answers_with_an_attachment(source):
+def test_route_answers_with_an_attachment(fresh_source):
     from flask import Flask
 
     import web
+    from gridwatch.auth.tokens import create_token
 
     server = Flask(__name__)
-    web.register(server, source)
+    web.register(server, fresh_source)
     client = server.test_client()
+    assert client.get("/export/csv").status_code == 401
+    client.environ_base["HTTP_AUTHORIZATION"] = \
+        f"Bearer {create_token(fresh_source.engine, 'briefing', 'analyst')[1]}"
     response = client.get("/export/csv?colour=red&date=2020-02-02")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].startswith("attachment; filename=")

@@ -15,9 +15,10 @@ from sqlalchemy import func, select
 
 from callbacks.table_upload import commit_upload, preview_upload
 from gridwatch.__main__ import main
+from gridwatch.auth.policy import ACTIONS
+from gridwatch.auth.tokens import authenticate, create_token
 from gridwatch.i18n import MESSAGES
 from gridwatch.ingest.archives import STRICT, ArchiveError, unzip
-from gridwatch.ingest.auth import ACTIONS, authenticate, create_token
 from gridwatch.ingest.batches import LEAD_STAGES, TASK_EVENTS, unknown_code
 from gridwatch.ingest.errors import LocalisedError, RowError
 from gridwatch.ingest.jsonsafe import depth

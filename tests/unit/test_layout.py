@@ -5,6 +5,7 @@ from collections import Counter
 from pathlib import Path
 
 from callbacks.router import render_page
+from gridwatch.auth.policy import system
 from layouts import shell
 from layouts.ids import ID
 
@@ -38,7 +39,7 @@ def test_ids_are_unique_and_declared(source):
     declared = {str(i) for i in ID}
     used: set[str] = set()
     for path in PAGES:
-        page, _ = render_page(source, path, "")
+        page, _ = render_page(source, path, "", system())
         ids = all_ids([shell.layout(), page])
         duplicates = [i for i, n in Counter(ids).items() if n > 1]
         assert duplicates == [], path

@@ -1,53 +1,24 @@
-"""API tokens and permissions.
+"""API tokens: each has a role and a scope like a user (``gridwatch.auth.policy``).
 
 A token is 32 random bytes shown once at creation; the store keeps only its SHA-256 digest (a
 random token has no need for a slow hash) and an 8-character prefix to tell tokens apart.
-Every permission question goes through ``authorize``: the account and role model that comes
-later changes that function, not its callers.
+Tokens made before roles existed are operators of the whole county.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
+from gridwatch.auth.policy import ANONYMOUS, COUNTY, ROLES, Principal, Scope
 from gridwatch.ingest.errors import LocalisedError
 from gridwatch.store.models import ApiToken
 
 TOKEN_PREFIX = "gw_"
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is asking: ``kind`` is "token" or "anonymous"; ``actor`` is what the audit records."""
-
-    kind: str
-    id: int | None = None
-    name: str = ""
-
-    @property
-    def actor(self) -> str:
-        return f"token:{self.id}:{self.name}" if self.kind == "token" else self.kind
-
-
-ANONYMOUS = Principal("anonymous")
-
-ACTIONS = {
-    "read": {"anonymous", "token"},
-    "read_sensitive": {"token"},
-    "write": {"token"},
-}
-"""Which kinds of principal may do each action. Leads and the audit log are sensitive reads."""
-
-
-def authorize(principal: Principal, action: str) -> bool:
-    """Whether ``principal`` may perform ``action`` (one of ``ACTIONS``)."""
-    return principal.kind in ACTIONS.get(action, set())
 
 
 def _now() -> datetime:
@@ -58,7 +29,8 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(engine: Engine, name: str) -> tuple[int, str]:
+def create_token(engine: Engine, name: str, role: str = "operator",
+                 scope: Scope = COUNTY) -> tuple[int, str]:
     """Create a token named ``name``; return its id and the token (shown only this once).
 
     Parameters
@@ -67,6 +39,8 @@ def create_token(engine: Engine, name: str) -> tuple[int, str]:
         The store.
     name : str
         Who or what will use the token (1–64 characters); recorded in the audit log.
+    role, scope
+        What it may do and where (default: an operator of the whole county).
 
     Raises
     ------
@@ -76,9 +50,12 @@ def create_token(engine: Engine, name: str) -> tuple[int, str]:
     name = name.strip()
     if not 1 <= len(name) <= 64:
         raise LocalisedError("token.name_length")
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r} (one of {', '.join(ROLES)})")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with Session(engine) as s, s.begin():
-        row = ApiToken(name=name, digest=digest(token), prefix=token[:8], created_at=_now())
+        row = ApiToken(name=name, digest=digest(token), prefix=token[:8], created_at=_now(),
+                       role=role, scope=str(scope))
         s.add(row)
         s.flush()
         token_id = row.id
@@ -98,7 +75,8 @@ def list_tokens(engine: Engine) -> list[dict]:
     """Every token's id, name, prefix and dates (never the token itself)."""
     with Session(engine) as s:
         rows = s.scalars(select(ApiToken).order_by(ApiToken.id)).all()
-        return [{"id": r.id, "name": r.name, "prefix": r.prefix, "created_at": r.created_at,
+        return [{"id": r.id, "name": r.name, "prefix": r.prefix, "role": r.role,
+                 "scope": r.scope, "created_at": r.created_at,
                  "revoked_at": r.revoked_at, "last_used_at": r.last_used_at} for r in rows]
 
 
@@ -118,4 +96,4 @@ def authenticate(engine: Engine, authorization: str | None) -> Principal | None:
         row = s.scalars(select(ApiToken).where(ApiToken.digest == digest(token))).first()
         if row is None or row.revoked_at is not None:
             return None
-        return Principal("token", row.id, row.name)
+        return Principal("token", row.role, Scope.parse(row.scope), row.id, row.name)
