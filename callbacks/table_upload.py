@@ -16,25 +16,45 @@ from gridwatch.i18n import normalise_language, t
 from gridwatch.ingest.batches import KINDS, submit, validate_rows
 from gridwatch.ingest.errors import IngestError, LocalisedError
 from gridwatch.ingest.fields import Reference
-from gridwatch.ingest.tables import MAX_FILE_BYTES, Table, TableError, items_from, read_table
-from gridwatch.ingest.uploads import decode_upload, token_writer
+from gridwatch.ingest.tables import Table, TableError, items_from, read_table
+from gridwatch.ingest.uploads import UploadError, decode_upload, token_writer, upload_limit_bytes
 from gridwatch.service import DataSource
 from layouts import upload as page
 from layouts.ids import ID
 
 
-def check_file(source: DataSource, kind: str, filename: str, contents: str
+def check_kind(kind) -> str:
+    """``kind`` if it is one of the page's kinds; whatever else the browser sent (a tampered
+    value: another batch kind, a number, a list) is refused with a message.
+
+    Raises
+    ------
+    TableError
+    """
+    if kind is None or kind == "":
+        raise TableError("table.no_kind")
+    if not isinstance(kind, str) or kind not in page.UPLOAD_KINDS:
+        shown = kind if isinstance(kind, str) else repr(kind)
+        raise TableError("table.unknown_kind", value=shown[:40],
+                         options=", ".join(page.UPLOAD_KINDS))
+    return kind
+
+
+def check_file(source: DataSource, kind, filename, contents
                ) -> tuple[Table, list[dict], IngestError | None]:
     """Read and validate an uploaded file; return its table, batch items and any errors.
 
     Raises
     ------
     LocalisedError
-        When the file cannot be read as a table at all.
+        When the kind is not one of the page's, the upload is not a file under the page's limit
+        (``upload_limit_bytes``) or the file cannot be read as a table at all.
     """
-    if kind not in page.UPLOAD_KINDS:
-        raise TableError("table.no_kind")
-    table = read_table(filename, decode_upload(filename, contents, MAX_FILE_BYTES))
+    kind = check_kind(kind)
+    if filename is not None and not isinstance(filename, str):
+        raise UploadError("upload.malformed")
+    data = decode_upload(filename, contents, upload_limit_bytes(source.settings))
+    table = read_table(filename or "", data)
     items = items_from(table)
     try:
         validate_rows(KINDS[kind], items, Reference.from_region(source.region()))
@@ -47,14 +67,15 @@ def preview_upload(source: DataSource, contents: str | None, kind: str | None,
                    filename: str | None, lang: str | None) -> dict:
     """A file is chosen or its kind changes → its validation report; commit enabled if valid."""
     lang = normalise_language(lang)
+    # The columns hint is for a kind the page offers, whatever the browser sent.
+    shown = kind if isinstance(kind, str) and kind in page.UPLOAD_KINDS else page.UPLOAD_KINDS[0]
     if not contents:
-        shown = kind if kind in page.UPLOAD_KINDS else page.UPLOAD_KINDS[0]
         return {"report": page.empty_report(shown, lang), "commit_disabled": True,
                 "result": None}
     try:
-        table, _items, error = check_file(source, kind, filename or "", contents)
+        table, _items, error = check_file(source, kind, filename, contents)
     except LocalisedError as exc:
-        return {"report": page.unreadable_report(kind, exc.message(lang), lang),
+        return {"report": page.unreadable_report(shown, exc.message(lang), lang),
                 "commit_disabled": True, "result": None}
     return {"report": page.upload_report(table, filename or "", error, lang),
             "commit_disabled": error is not None, "result": None}
@@ -71,7 +92,7 @@ def commit_upload(source: DataSource, clicks: int | None, kind: str | None,
     if principal is None:
         return {"result": page.result(t("upload.refused", lang, reason="API token ✗"), ok=False)}
     try:
-        _table, items, error = check_file(source, kind, filename or "", contents or "")
+        _table, items, error = check_file(source, kind, filename, contents or "")
     except LocalisedError as exc:
         return {"result": page.result(t("upload.refused", lang, reason=exc.message(lang)),
                                       ok=False)}

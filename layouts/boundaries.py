@@ -9,6 +9,8 @@ from dash import dcc, html
 from gridwatch.i18n import t
 from gridwatch.ingest.boundaries import BoundaryImport
 from gridwatch.ingest.boundary_files import MAX_BOUNDARY_BYTES
+from gridwatch.ingest.uploads import format_size
+from gridwatch.settings import Settings
 from layouts.ids import ID
 
 MAX_REPORT_ROWS = 300
@@ -20,15 +22,18 @@ def boundary_style(layer: str) -> dict:
     return {"style": {"variable": "gridwatchBoundaries.previewStyle"}, "hideout": {"layer": layer}}
 
 
-def section(lang: str) -> html.Section:
-    """Boundary import: files in, validation report and preview map, activation, versions."""
+def section(lang: str, settings: Settings | None = None) -> html.Section:
+    """Boundary import: files in, validation report and preview map, activation, versions;
+    the size it states is ``settings.max_upload_bytes`` (the boundary upload's own cap)."""
+    settings = settings or Settings()
     return html.Section(className="gw-upload gw-boundaries", children=[
         html.Div(className="gw-card gw-upload-form", children=[
             html.H2(t("boundary.title", lang)),
             html.Small(t("boundary.hint", lang), className="gw-hint"),
             dcc.Upload(id=ID.BOUNDARY_FILE, accept=".gpkg,.zip,.geojson,.json", multiple=True,
                        max_size=MAX_BOUNDARY_BYTES, className="gw-dropzone",
-                       children=html.Div(t("boundary.drop", lang))),
+                       children=html.Div(t("boundary.drop_limit", lang,
+                                           size=format_size(settings.max_upload_bytes)))),
             html.Button(t("boundary.activate", lang), id=ID.BOUNDARY_ACTIVATE, disabled=True,
                         className="gw-btn gw-btn-wide"),
             html.Div(id=ID.BOUNDARY_RESULT, className="gw-upload-result", role="status"),

@@ -8,7 +8,9 @@ from dash import dcc, html
 from gridwatch.i18n import t
 from gridwatch.ingest.batches import KINDS
 from gridwatch.ingest.errors import IngestError
-from gridwatch.ingest.tables import MAX_FILE_BYTES, Table
+from gridwatch.ingest.tables import Table
+from gridwatch.ingest.uploads import format_size, upload_limit_bytes
+from gridwatch.settings import Settings
 from layouts import boundaries
 from layouts.ids import ID
 
@@ -70,8 +72,25 @@ def result(text: str, ok: bool) -> html.Div:
     return html.Div(text, className="gw-upload-valid" if ok else "gw-upload-invalid")
 
 
-def layout(lang: str, lang_href: str) -> html.Div:
-    """The whole upload page."""
+def serving_settings() -> Settings:
+    """The settings of the app serving the current request, for a caller that does not pass
+    them; outside a request, the defaults."""
+    from flask import current_app, has_app_context
+
+    from web.context import KEY
+
+    if has_app_context():
+        source = current_app.extensions.get(KEY)
+        if source is not None:
+            return source.settings
+    return Settings()
+
+
+def layout(lang: str, lang_href: str, settings: Settings | None = None) -> html.Div:
+    """The whole upload page; the size limits it states are ``settings``' (default: the
+    serving app's)."""
+    settings = settings or serving_settings()
+    limit = upload_limit_bytes(settings)
     return html.Div(className="gw-analyst gw-upload-page", lang=lang, children=[
         html.Header(className="gw-header", children=[
             html.Div(className="gw-brand", children=[
@@ -97,8 +116,9 @@ def layout(lang: str, lang_href: str) -> html.Div:
                           className="gw-input", debounce=False),
                 html.Small(t("upload.token_hint", lang), className="gw-hint"),
                 dcc.Upload(id=ID.UPLOAD_FILE, accept=".csv,.xlsx", multiple=False,
-                           max_size=MAX_FILE_BYTES, className="gw-dropzone",
-                           children=html.Div(t("upload.drop", lang))),
+                           max_size=limit, className="gw-dropzone",
+                           children=html.Div(t("upload.drop_limit", lang,
+                                               size=format_size(limit)))),
                 html.Button(t("upload.commit", lang), id=ID.UPLOAD_COMMIT, disabled=True,
                             className="gw-btn gw-btn-wide"),
                 html.Div(id=ID.UPLOAD_RESULT, className="gw-upload-result", role="status"),
@@ -106,5 +126,5 @@ def layout(lang: str, lang_href: str) -> html.Div:
             html.Section(id=ID.UPLOAD_REPORT, className="gw-card gw-upload-report",
                          children=empty_report(UPLOAD_KINDS[0], lang)),
         ]),
-        boundaries.section(lang),
+        boundaries.section(lang, settings),
     ])

@@ -77,6 +77,7 @@ def _finish(header: list, records) -> Table:
     columns = [str(c).strip().lower() if c is not None else "" for c in header]
     if not any(columns):
         raise TableError("table.no_header")
+    _refuse_repeated(columns)
     rows = []
     for record in records:
         values = list(record)
@@ -93,6 +94,26 @@ def _finish(header: list, records) -> Table:
     if not rows:
         raise TableError("table.no_rows")
     return Table([c for c in columns if c], rows)
+
+
+def _refuse_repeated(columns: list[str]) -> None:
+    """Refuse a header that names a column twice (``source,source``, or ``Source,source``:
+    names are compared as they are read, trimmed and in lower case), whichever the file type:
+    one of the two would silently win.
+
+    Raises
+    ------
+    TableError
+        Naming the header line (1), the column and both positions.
+    """
+    first: dict[str, int] = {}
+    for position, name in enumerate(columns, start=1):
+        if not name:
+            continue
+        if name in first:
+            raise TableError("table.repeated_column", column=name[:80], first=first[name],
+                             second=position)
+        first[name] = position
 
 
 def _csv(data: bytes) -> Table:
