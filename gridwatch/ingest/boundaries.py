@@ -120,8 +120,11 @@ class Issue:
     codes: tuple[str, ...] = ()
 
     def message(self, lang: str) -> str:
-        """The finding in ``lang``."""
-        return render(f"boundary.{self.key}", self.params, lang)
+        """The finding in ``lang``; a message that names ``{layer}`` gets the issue's own layer
+        unless its values give one (so does a report stored before they did)."""
+        params = self.params if self.layer is None or "layer" in self.params \
+            else {"layer": self.layer, **self.params}
+        return render(f"boundary.{self.key}", params, lang)
 
     def to_dict(self) -> dict:
         return {**asdict(self), "codes": list(self.codes)}
@@ -148,6 +151,8 @@ class Report:
         return not self.errors
 
     def add(self, level: str, key: str, layer: str | None = None, codes=(), **params) -> None:
+        """Record a finding about ``layer``; that layer is also the message's ``{layer}``
+        (``Issue.message``), so ``params`` cannot, and need not, give it."""
         same = sum(1 for i in self.issues if i.key == key and i.layer == layer)
         if same == MAX_LISTED:
             self.issues.append(Issue(level, "more", {}, layer))

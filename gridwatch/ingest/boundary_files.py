@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import geopandas as gpd
+import numpy as np
 import pyogrio
+import shapely
 
 from gridwatch.ingest.archives import STRICT, unzip
 from gridwatch.ingest.errors import LocalisedError
@@ -31,6 +33,20 @@ from gridwatch.ingest.jsonsafe import JSONError, loads_strict
 
 MAX_BOUNDARY_BYTES = 50 * 1024 * 1024
 """The largest boundary file accepted (bytes)."""
+
+MAX_FEATURE_VERTICES = 200_000
+"""The most vertices one feature (a township, village or grid polygon) may have. The demo
+county's largest feature has under 300 and its whole set about 40,000; a township outline
+digitised at survey detail has a few thousand to some tens of thousands. A feature with more is
+a densified or generated geometry (a 1,000,000-vertex grid polygon), refused before any check
+spends seconds on it: simplify it first."""
+
+MAX_FILE_VERTICES = 1_000_000
+"""The most vertices one file may hold, over all its layers and features: 25 times the demo
+county's set, room for a county or a small prefecture at survey detail (typically 100,000 to
+500,000). The checks (overlaps, gaps, nesting) take about a minute per million vertices on two
+cores; a larger set (a whole prefecture at full detail) should be simplified to the map's
+precision (about 1 m) or imported per county."""
 
 GEOJSON_MAX_DEPTH = 16
 """The deepest nesting a GeoJSON file may have: a MultiPolygon's coordinates are 8 containers
@@ -154,11 +170,13 @@ def read_boundary_files(files: list[tuple[str, bytes]],
             kind = file_kind(filename, data)
             forced = layer_names.get(filename) or layer_names.get(Path(filename).name)
             if kind == "gpkg":
-                layers += _read_gpkg(folder, index, filename, data)
+                found = _read_gpkg(folder, index, filename, data)
             elif kind == "zip":
-                layers += _read_zip(folder, index, filename, data, forced)
+                found = _read_zip(folder, index, filename, data, forced)
             else:
-                layers.append(_read_geojson(folder, index, filename, data, forced))
+                found = [_read_geojson(folder, index, filename, data, forced)]
+            check_vertices(filename, found)
+            layers += found
     seen: dict[str, str] = {}
     for layer in layers:
         if layer.name in seen:
@@ -166,6 +184,43 @@ def read_boundary_files(files: list[tuple[str, bytes]],
                                 second=layer.source)
         seen[layer.name] = layer.source
     return layers
+
+
+_CODE_COLUMNS = ("code", "id", "gid", "编码", "代码")
+
+
+def _feature_code(frame: gpd.GeoDataFrame, row: int) -> str:
+    """The code of feature ``row`` (0-based) as the file gives it, or "—"."""
+    columns = {str(c).strip().lower(): c for c in frame.columns if c != frame.geometry.name}
+    for name in _CODE_COLUMNS:
+        if name in columns:
+            return str(frame.iloc[row][columns[name]])[:40]
+    return "—"
+
+
+def check_vertices(filename: str, layers: list[RawLayer],
+                   per_feature: int = MAX_FEATURE_VERTICES,
+                   per_file: int = MAX_FILE_VERTICES) -> None:
+    """Refuse a file with a feature of more than ``per_feature`` vertices or more than
+    ``per_file`` in all, right after it is read and before anything else is done with it.
+
+    Raises
+    ------
+    BoundaryError
+        ``too_many_vertices`` naming the layer, the feature (its row in the layer, from 1, and
+        its code) and the count; or ``too_many_vertices_file`` with the file's total.
+    """
+    total = 0
+    for layer in layers:
+        counts = shapely.get_num_coordinates(layer.frame.geometry.to_numpy())
+        if len(counts) and int(counts.max()) > per_feature:
+            row = int(np.argmax(counts))
+            raise BoundaryError("too_many_vertices", file=layer.source, layer=layer.name,
+                                row=row + 1, code=_feature_code(layer.frame, row),
+                                n=int(counts[row]), max=per_feature)
+        total += int(counts.sum())
+    if total > per_file:
+        raise BoundaryError("too_many_vertices_file", file=filename, n=total, max=per_file)
 
 
 def _name_layer(stem: str, source: str, forced: str | None) -> str:
