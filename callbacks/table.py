@@ -42,9 +42,19 @@ def update_table(source: DataSource, filters: dict, version: str | None, lang: s
     return {"rows": rows, "count": t("table.count", lang, n=len(rows))}
 
 
+CSV_EXPORT_PARAMS = {
+    "fileName": "grids.csv",
+    # assets/csv-safe.js: the server's formula rule (gridwatch.export.tables.neutralise) in JS
+    "processCellCallback": {"function": "csvSafeCell(params)"},
+}
+"""How the grid table writes its CSV in the browser: every text cell that a spreadsheet would
+run as a formula gets a leading single quote, as in the server's CSV files."""
+
+
 def export_table(source: DataSource, clicks: int | None) -> dict:
-    """The CSV button → the table downloads what it shows."""
-    return {"csv": True}
+    """The CSV button → the table downloads what it shows, formula-safe: the export parameters
+    travel with every export, so the file is safe whatever the layout set."""
+    return {"csv": True, "params": CSV_EXPORT_PARAMS}
 
 
 def register(app: Dash, source: DataSource) -> None:
@@ -53,5 +63,6 @@ def register(app: Dash, source: DataSource) -> None:
                  "count": Output(ID.GRID_TABLE_COUNT, "children")},
          inputs={"filters": Input(ID.FILTERS, "data"), "version": Input(ID.VERSION, "data"),
                  "lang": State(ID.LANG, "data")})
-    bind(app, source, export_table, output={"csv": Output(ID.GRID_TABLE, "exportDataAsCsv")},
+    bind(app, source, export_table, output={"csv": Output(ID.GRID_TABLE, "exportDataAsCsv"),
+                                            "params": Output(ID.GRID_TABLE, "csvExportParams")},
          inputs={"clicks": Input(ID.GRID_CSV, "n_clicks")}, prevent_initial_call=True)

@@ -38,7 +38,10 @@ from gridwatch.snapshot import Snapshot
 from gridwatch.store.models import COLOUR_RANK
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-"""Leading characters that make a spreadsheet treat a text cell as a formula."""
+"""Leading characters that make a spreadsheet treat a text cell as a formula. The one rule for
+every CSV a user can download: the server's files (``safe_csv``), the charts' data
+(``callbacks.charts``) and the grid table's export in the browser (``assets/csv-safe.js``
+mirrors this list; a test keeps them the same)."""
 
 _GDAL_LOCK = threading.Lock()  # OGR_CURRENT_DATE is process-wide GDAL configuration
 
