@@ -9,6 +9,11 @@ suspected case: leads are returnees, fevers that turn out benign, and gatherings
 Colours follow the people arriving from high-risk areas: a grid warms up while it has recent
 arrivals, people in isolation or fever leads, and a little from its neighbours; it relaxes towards
 green as isolation periods end and the review thresholds loosen in late February.
+
+Leads about a household (returnees, fevers) and red-proxy requests carry the household's register
+number (``household_ref``: ``H`` + grid code + three digits). The numbers come from their own
+random stream, derived from the same seed (``_Households``), so adding them changed no other
+simulated value.
 """
 
 from __future__ import annotations
@@ -152,13 +157,15 @@ def simulate(region: Region, seed: int = DEFAULT_SEED) -> DemoData:
 
     levels = _control_levels(region, townships, out)
     arrivals, home_iso, central, households = _arrivals(rng, grids, n_days)
-    fever = _leads(rng, grids, arrivals, households, out)
+    register = _Households(seed, grids)
+    arrived = [register.new(g) for g, _d, _p, _c in households]
+    fever = _leads(rng, grids, arrivals, households, out, register, arrived)
     _risk(rng, grids, arrivals, home_iso, central, fever, out)
     _directives(rng, out)
     _tasks(rng, grids, townships, levels, out)
     _checkpoints(rng, region, out)
     _rings(rng, grids, arrivals, home_iso, central, out)
-    _proxy(rng, grids, home_iso, households, out)
+    _proxy(rng, grids, home_iso, households, out, arrived)
     _inspection(rng, townships, out)
     assert len(out.risk_assessments) > 0 and n_grids == len(grids)
     return out
@@ -232,20 +239,58 @@ def _arrivals(rng, grids: pd.DataFrame, n_days: int):
     return arrivals, home_iso, central, households
 
 
+# --- household register numbers ----------------------------------------------------------------
+
+HOUSEHOLD_STREAM = 0x4852  # "HR": the spawn key of the household-number stream
+"""The household numbers' random stream is ``SeedSequence(seed, spawn_key=(HOUSEHOLD_STREAM,))``:
+independent of the main stream (``default_rng(seed)``), so drawing them changes nothing else."""
+
+
+class _Households:
+    """Register numbers of the grids' households: ``H`` + grid code + a three-digit number
+    from 1 to the grid's household count, each household numbered once."""
+
+    def __init__(self, seed: int, grids: pd.DataFrame) -> None:
+        sequence = np.random.SeedSequence(seed, spawn_key=(HOUSEHOLD_STREAM,))
+        self._rng = np.random.default_rng(sequence)
+        self._codes = grids["code"].to_numpy()
+        self._sizes = np.clip(grids["households"].to_numpy(int), 1, 999)
+        self._used: dict[int, set[int]] = {}
+
+    def new(self, g: int) -> str:
+        """A household of grid ``g`` not numbered before."""
+        used = self._used.setdefault(g, set())
+        size = int(self._sizes[g])
+        while True:
+            number = int(self._rng.integers(1, size + 1))
+            if number not in used or len(used) >= size:
+                break
+        used.add(number)
+        return f"H{self._codes[g]}{number:03d}"
+
+
 # --- leads -------------------------------------------------------------------------------------
 
-def _leads(rng, grids, arrivals, households, out: DemoData) -> np.ndarray:
-    """Leads reported by grid workers; returns fever leads per grid and day."""
+def _leads(rng, grids, arrivals, households, out: DemoData, register: _Households,
+           arrived: list[str]) -> np.ndarray:
+    """Leads reported by grid workers; returns fever leads per grid and day.
+
+    Returnee and fever leads concern a household: an arriving household's leads carry its
+    number (``arrived``, one per entry of ``households``), a resident's a new one.
+    """
     n_grids, n_days = arrivals.shape
     fever = np.zeros((n_grids, n_days), int)
     rows = []
 
-    def add(g, d, hour, category, zh, en, timeline):
+    def add(g, d, hour, category, zh, en, timeline, household=None):
         reported = _utc(DAYS[d], hour)
+        if household is None and category in ("returnee", "fever"):
+            household = register.new(g)
         row = {"grid_code": grids.at[g, "code"], "township_code": grids.at[g, "township_code"],
                "category": category, "summary_zh": zh, "summary_en": en,
                "reported_at": reported, "acknowledged_at": None, "escalated_at": None,
-               "dispatched_at": None, "closed_at": None, "outcome": None}
+               "dispatched_at": None, "closed_at": None, "outcome": None,
+               "household_ref": household}
         t = reported
         for stage, minutes in timeline:
             if minutes is None:  # a stage this lead skipped
@@ -268,7 +313,7 @@ def _leads(rng, grids, arrivals, households, out: DemoData) -> np.ndarray:
         "and cough; command centre asked to verify",
         [("acknowledged", 2), ("escalated", 3), ("dispatched", 4), ("closed", 16)])
 
-    for g, d, people, _central in households:
+    for (g, d, people, _central), household in zip(households, arrived, strict=True):
         if rng.random() < 0.42:
             o_zh, o_en = ORIGINS[int(rng.integers(len(ORIGINS)))]
             add(g, d, float(rng.uniform(8, 22)), "returnee",
@@ -278,14 +323,16 @@ def _leads(rng, grids, arrivals, households, out: DemoData) -> np.ndarray:
                  ("escalated", rng.uniform(3, 15) if rng.random() < 0.3 else None),
                  ("dispatched", rng.uniform(5, 30)), ("closed", rng.uniform(30, 240))]
                 if rng.random() < 0.3 else
-                [("acknowledged", rng.uniform(1, 9)), ("closed", rng.uniform(30, 300))])
+                [("acknowledged", rng.uniform(1, 9)), ("closed", rng.uniform(30, 300))],
+                household)
         if rng.random() < 0.16:
             fd = min(d + int(rng.integers(1, 10)), n_days - 1)
             add(g, fd, float(rng.uniform(6, 23)), "fever",
                 "居家隔离人员发热，需送医排查", "Person in home isolation has a fever; "
                 "needs a hospital check",
                 [("acknowledged", rng.uniform(1, 6)), ("escalated", rng.uniform(2, 10)),
-                 ("dispatched", rng.uniform(2, 10)), ("closed", rng.uniform(15, 120))])
+                 ("dispatched", rng.uniform(2, 10)), ("closed", rng.uniform(15, 120))],
+                household)
     pop = grids["population"].to_numpy(float)
     pop = pop / pop.sum()
     for _ in range(46):
@@ -507,10 +554,13 @@ def _rings(rng, grids, arrivals, home_iso, central, out: DemoData) -> None:
 
 # --- red proxy ---------------------------------------------------------------------------------
 
-def _proxy(rng, grids, home_iso, households, out: DemoData) -> None:
+def _proxy(rng, grids, home_iso, households, out: DemoData, arrived: list[str]) -> None:
     """6,200+ home visits: isolated households order goods; party members deliver."""
     slots = [(g, d) for g, d0, _p, is_central in households if not is_central
              for d in range(d0, min(d0 + 14, len(DAYS)))]
+    slot_households = [ref for (_g, d0, _p, is_central), ref in zip(households, arrived,
+                                                                     strict=True)
+                       if not is_central for _d in range(d0, min(d0 + 14, len(DAYS)))]
     target = int(rng.integers(6200, 6300))
     picks = rng.choice(len(slots), size=target, replace=target > len(slots))
     for k in sorted(picks.tolist()):
@@ -521,6 +571,7 @@ def _proxy(rng, grids, home_iso, households, out: DemoData) -> None:
         out.proxy_requests.append({
             "grid_code": grids.at[g, "code"], "requested_at": requested, "items": items,
             "delivered_at": requested + timedelta(hours=float(rng.uniform(1.5, 6))),
+            "household_ref": slot_households[k],
         })
 
 

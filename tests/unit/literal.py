@@ -175,8 +175,8 @@ RINGS = [  # id, grid, day, arrivals_high_risk, central_quarantine, screened, ho
 ]
 
 PROXY = [  # id, grid_code, requested_at, items, delivered_at, household_ref, purged_at
-    (1, G1, "02-02 10:00", "蔬菜", "02-02 15:00", None, None),
-    (2, G4, "02-02 11:00", "药品", None, None, None),
+    (1, G1, "02-02 10:00", "蔬菜", "02-02 15:00", f"H{G1}001", None),  # L0001's household
+    (2, G4, "02-02 11:00", "药品", None, f"H{G4}002", None),  # L0002's household
 ]
 
 INSPECTION_TEAMS = [  # id, code, name_zh, name_en
@@ -206,8 +206,8 @@ def lead_rows() -> list[tuple]:
     for id_, code, grid, town, category, reported, closed in LEADS:
         acked = (at(reported) + timedelta(minutes=1)).strftime("%m-%d %H:%M")
         out.append((id_, code, grid, town, category, f"线索{id_}", f"lead {id_}", reported,
-                    acked, None, None, closed, "已处置" if closed else None, None,
-                    None))
+                    acked, None, None, closed, "已处置" if closed else None,
+                    f"H{grid}{id_:03d}" if category in ("returnee", "fever") else None, None))
     return out
 
 
