@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "gridwatch.auth.cli",
     "gridwatch.export.cli",
     "gridwatch.ingest.cli",
+    "gridwatch.privacy_cli",
 )
 
 
