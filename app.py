@@ -14,6 +14,7 @@ from gridwatch.i18n import t
 from gridwatch.service import DataSource
 from gridwatch.settings import Settings
 from layouts import shell
+from web import security
 
 
 def create_app(settings: Settings | None = None) -> Dash:
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     web.register(app.server, source)  # the API, /healthz, /geo and /export blueprints
     callbacks.register(app, source)
     check_ids(app, app.validation_layout)
+    security.install(app, settings)  # headers, CSP, body caps, same-origin writes
     return app
 
 
@@ -49,7 +51,8 @@ def main(argv: list[str] | None = None) -> None:
     from waitress import serve
 
     logging.getLogger("gridwatch").info("serving on http://%s:%s", settings.host, settings.port)
-    serve(app.server, host=settings.host, port=settings.port, threads=8, ident="gridwatch")
+    serve(app.server, host=settings.host, port=settings.port,
+          **security.waitress_options(settings))
 
 
 if __name__ == "__main__":

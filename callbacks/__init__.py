@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 from collections.abc import Callable
 
 from dash import Dash
-from flask import abort
+from flask import abort, request
 
 from gridwatch.auth.policy import allows
 from gridwatch.i18n import normalise_language
 from gridwatch.service import DataSource
+
+log = logging.getLogger(__name__)
 
 REQUIRES: dict[str, str] = {
     # pages and the live signal: the router decides per page (a kiosk gets the wall only)
@@ -59,26 +62,99 @@ REQUIRES: dict[str, str] = {
 """The action (``gridwatch.auth.policy.ACTIONS``) each callback requires of its caller."""
 
 
+_COUNTS = ("n_clicks", "n_intervals", "max_intervals")
+_TEXTS = ("pathname", "search", "href", "date", "filename")
+_RECORDS = ("clickData", "cellClicked", "bounds")
+MAX_TEXT = 4096
+
+
+def _shaped(prop: str, value):
+    """A browser-sent property value in the shape its component gives, else None (as if the
+    component had not set it): counts are whole numbers, texts are short strings, click data
+    and bounds are objects or lists."""
+    if prop in _COUNTS:
+        return value if isinstance(value, int) and not isinstance(value, bool) \
+            and 0 <= value < 2 ** 31 else None
+    if prop in _TEXTS:
+        return value if isinstance(value, str) and len(value) <= MAX_TEXT else None
+    if prop in _RECORDS:
+        return value if isinstance(value, (dict, list)) else None
+    return value
+
+
+def _properties(spec: dict) -> dict[str, str]:
+    """Each input's (and state's) keyword → the component property it carries."""
+    found = {}
+    for group in ("inputs", "state"):
+        for name, dep in (spec.get(group) or {}).items():
+            found[name] = dep.component_property
+    return found
+
+
 def bind(app: Dash, source: DataSource, function: Callable, **spec) -> None:
     """Register ``function(source, **inputs)`` as a callback with ``spec``'s dict forms,
-    guarded by ``REQUIRES[function.__name__]``."""
+    guarded by ``REQUIRES[function.__name__]``.
+
+    Inputs are validated at the boundary: ``lang`` normalised, counts, texts and click data
+    given their component's shape (anything else arrives as None). Whatever a hostile value
+    still breaks in the function answers 400 with nothing of the failure (logged here)."""
     from web.auth import current_principal
 
     action = REQUIRES[function.__name__]
     wants_who = "who" in inspect.signature(function).parameters
+    properties = _properties(spec)
 
     @functools.wraps(function)
     def call(**inputs):
         who = current_principal()
         if not allows(who, action):
             abort(403)
+        inputs = {name: _shaped(properties.get(name, ""), value)
+                  for name, value in inputs.items()}
         if "lang" in inputs:
             inputs["lang"] = normalise_language(inputs["lang"])
         if wants_who:
             inputs["who"] = who
-        return function(source, **inputs)
+        try:
+            return function(source, **inputs)
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError,
+                OverflowError) as exc:
+            log.warning("callback %s refused input it could not use: %r", function.__name__,
+                        exc, exc_info=True)
+            abort(400)
 
     app.callback(**spec)(call)
+
+
+def _same(given, expected: list[dict]) -> bool:
+    if not isinstance(given, list) or len(given) != len(expected):
+        return False
+    return all(isinstance(g, dict) and str(g.get("id")) == str(e["id"])
+               and g.get("property") == e["property"] for g, e in zip(given, expected,
+                                                                       strict=True))
+
+
+def guard_payloads(app: Dash) -> None:
+    """Refuse (400) a callback request whose body does not name a server callback of ``app``
+    with exactly that callback's inputs and state: Dash itself would fail on it with a 500."""
+
+    def check():
+        if request.path != "/_dash-update-component" or request.method != "POST":
+            return None
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not isinstance(body.get("output"), str):
+            abort(400)
+        spec = app.callback_map.get(body["output"])
+        if spec is None or "callback" not in spec:
+            abort(400)
+        if not (_same(body.get("inputs", []), spec["inputs"])
+                and _same(body.get("state", []), spec["state"])
+                and isinstance(body.get("outputs"), (list, dict))
+                and isinstance(body.get("changedPropIds", []), list)):
+            abort(400)
+        return None
+
+    app.server.before_request(check)
 
 
 def register(app: Dash, source: DataSource) -> None:
@@ -100,3 +176,4 @@ def register(app: Dash, source: DataSource) -> None:
     for module in (router, filters, map, kpis, charts, table, detail, live, wall, table_upload,
                    boundary_import, export):
         module.register(app, source)
+    guard_payloads(app)

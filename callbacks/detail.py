@@ -5,11 +5,14 @@ from __future__ import annotations
 from dash import Dash, Input, Output, State, ctx, no_update
 
 from callbacks import bind
+from gridwatch.auth.audit import audit_personal_read
+from gridwatch.auth.policy import Principal, covers
 from gridwatch.filters import Filters
 from gridwatch.metrics import grid_detail
 from gridwatch.service import DataSource
 from layouts import detail as panel
 from layouts.ids import ID
+from web.auth import client_address
 
 
 def chosen_grid(trigger, map_click: dict | None, cell_click: dict | None,
@@ -37,12 +40,21 @@ def choose_grid(source: DataSource, map_click: dict | None, cell_click: dict | N
 
 
 def show_detail(source: DataSource, chosen: dict | None, filters: dict, version: str | None,
-                lang: str) -> dict:
-    """The chosen grid, the filters' day or data change → the detail panel."""
-    if not chosen:
+                lang: str, who: Principal) -> dict:
+    """The chosen grid, the filters' day or data change → the detail panel, with lead texts
+    and exact household counts only for a caller allowed them there (and that read audited)."""
+    code = chosen.get("code") if isinstance(chosen, dict) else None
+    if not isinstance(code, str):
         return {"panel": panel.empty(lang), "filter_hidden": True, "close_hidden": True}
-    detail = grid_detail(source.snapshot(), chosen["code"], Filters.from_dict(filters).as_of)
-    return {"panel": panel.detail_children(detail, source.settings.palette, lang),
+    detail = grid_detail(source.snapshot(), code, Filters.from_dict(filters).as_of)
+    personal = detail is not None and covers(who, "personal", detail.info["township_code"],
+                                             detail.info["village_code"])
+    if personal and not detail.leads.empty:
+        audit_personal_read(source.writer, who, "grid", code, client_address(),
+                            {"leads": len(detail.leads)})
+    return {"panel": panel.detail_children(detail, source.settings.palette, lang,
+                                           personal=personal,
+                                           threshold=source.settings.suppress_below),
             "filter_hidden": False, "close_hidden": False}
 
 

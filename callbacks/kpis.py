@@ -5,6 +5,8 @@ from __future__ import annotations
 from dash import Dash, Input, Output, State
 
 from callbacks import bind
+from gridwatch import visibility
+from gridwatch.auth.policy import Principal
 from gridwatch.filters import Filters
 from gridwatch.metrics import compute_kpis
 from gridwatch.service import DataSource
@@ -12,9 +14,11 @@ from layouts import kpis
 from layouts.ids import ID
 
 
-def update_kpis(source: DataSource, filters: dict, version: str | None, lang: str) -> dict:
-    """Filters or data change → the KPI tiles."""
-    figures = compute_kpis(source.snapshot(), Filters.from_dict(filters))
+def update_kpis(source: DataSource, filters: dict, version: str | None, lang: str,
+                who: Principal) -> dict:
+    """Filters or data change → the KPI tiles (household-level totals as ``who`` may see)."""
+    figures = visibility.kpis(compute_kpis(source.snapshot(), Filters.from_dict(filters)), who,
+                              source.settings.suppress_below)
     return {"tiles": kpis.tiles(figures, source.settings.palette, lang)}
 
 

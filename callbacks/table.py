@@ -5,23 +5,28 @@ from __future__ import annotations
 from dash import Dash, Input, Output, State
 
 from callbacks import bind
-from gridwatch import style
+from gridwatch import style, visibility
+from gridwatch.auth.audit import audit_personal_read
+from gridwatch.auth.policy import Principal, allows
 from gridwatch.filters import Filters
 from gridwatch.i18n import t
 from gridwatch.metrics import grid_table
 from gridwatch.service import DataSource
 from gridwatch.snapshot import Snapshot
 from layouts.ids import ID
+from web.auth import client_address
 
 FIGURES = ("population", "households", "home_isolation", "arrivals_total", "open_tasks",
            "overdue_tasks", "leads_total", "open_leads")
 
 
-def table_rows(snap: Snapshot, filters: Filters, palette: dict[str, str],
-               lang: str) -> list[dict]:
-    """Rows for the table in ``lang``: names localised, colour and level as words."""
+def table_rows(snap: Snapshot, filters: Filters, palette: dict[str, str], lang: str,
+               who: Principal, threshold: int) -> list[dict]:
+    """Rows for the table in ``lang``: names localised, colour and level as words, and the
+    household-level counts suppressed where ``who`` may not see them."""
     rows = []
-    for rec in grid_table(snap, filters).to_dict("records"):
+    shaped = visibility.grid_rows(grid_table(snap, filters), who, threshold).table
+    for rec in shaped.to_dict("records"):
         colour = rec["colour"] if isinstance(rec["colour"], str) else None  # NaN: never assessed
         rows.append({
             "code": rec["code"], "name": rec[f"name_{lang}"], "village": rec[f"village_{lang}"],
@@ -35,10 +40,16 @@ def table_rows(snap: Snapshot, filters: Filters, palette: dict[str, str],
     return rows
 
 
-def update_table(source: DataSource, filters: dict, version: str | None, lang: str) -> dict:
-    """Filters or data change → the table's rows and their count."""
-    rows = table_rows(source.snapshot(), Filters.from_dict(filters), source.settings.palette,
-                      lang)
+def update_table(source: DataSource, filters: dict, version: str | None, lang: str,
+                 who: Principal) -> dict:
+    """Filters or data change → the table's rows and their count (a read of household-level
+    data, audited, when ``who`` may see some of it)."""
+    parsed = Filters.from_dict(filters)
+    rows = table_rows(source.snapshot(), parsed, source.settings.palette, lang, who,
+                      source.settings.suppress_below)
+    if rows and allows(who, "personal"):
+        audit_personal_read(source.writer, who, "grid_table", parsed.to_query() or "all",
+                            client_address(), {"rows": len(rows)})
     return {"rows": rows, "count": t("table.count", lang, n=len(rows))}
 
 

@@ -116,7 +116,8 @@ def refresh(source: DataSource, seen: dict, lang: str, now_ms: int | None = None
         "changes": wall.change_items(live, colour_changes(snap, day),
                                      region.names("grids", lang),
                                      region.names("townships", lang), palette, lang),
-        "ticker": wall.ticker_items(latest_events(snap, day), lang),
+        "ticker": wall.ticker_items(latest_events(snap, day), lang,
+                                    snap.region.names("townships", lang)),
         "as_of": t("wall.as_of", lang, day=day.isoformat(),
                    updated=datetime.fromtimestamp(now_ms / 1000, ZoneInfo(
                        source.settings.timezone)).strftime("%H:%M:%S")),

@@ -213,6 +213,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "wall.ticker.order": {"zh": "指挥部令第{ref}号", "en": "Order No. {ref}"},
     "wall.ticker.notice": {"zh": "通告第{ref}号", "en": "Notice No. {ref}"},
     "wall.ticker.lead": {"zh": "线索 {ref}", "en": "Lead {ref}"},
+    "wall.lead": {"zh": "{township} · {kind}", "en": "{kind} · {township}"},
+    "lead.category.returnee": {"zh": "返乡人员", "en": "returnee"},
+    "lead.category.fever": {"zh": "发热", "en": "fever"},
+    "lead.category.gathering": {"zh": "聚集", "en": "gathering"},
+    "lead.category.other": {"zh": "其他", "en": "other"},
+    "detail.lead_text_hidden": {"zh": "（内容仅限辖区操作员查看）", "en": "(text for operators of this area only)"},
     "wall.completion": {"zh": "完成率", "en": "Completion"},
     # -- export messages --
     "export.panel.title": {"zh": "导出与简报", "en": "Exports and briefing"},
@@ -278,6 +284,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "export.error.option": {"zh": "导出参数“{param}”的值“{value}”无效", "en": "export option “{param}” has an invalid value “{value}”"},
     "export.error.unknown_id": {"zh": "没有编号为 {id} 的导出记录", "en": "no export has the ID {id}"},
     "export.error.stale": {"zh": "导出编号 {id} 基于数据版本 {version}，数据已更新，无法原样重现", "en": "export {id} was made from data version {version}; the data has changed since, so it cannot be reproduced"},
+    "export.error.foreign": {"zh": "导出编号 {id} 是为另一角色或辖区生成的，当前账户不能取回；请重新导出", "en": "export {id} was drawn for another role or scope, so this account cannot fetch it; export again instead"},
     # -- ingest messages --
     # write API and table uploads: reasons a batch or a file is refused (gridwatch.ingest)
     "ingest.field.datetime_cell": {"zh": "没有时区偏移：请以带偏移的文本填写，如 2020-02-01T08:30:00+08:00", "en": "has no time zone offset; write it as text with an offset, e.g. 2020-02-01T08:30:00+08:00"},

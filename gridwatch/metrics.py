@@ -358,7 +358,7 @@ def grid_table(snap: Snapshot, filters: Filters) -> pd.DataFrame:
         "code": status.index,
         "name_zh": info["name_zh"], "name_en": info["name_en"],
         "village_zh": info["village_zh"], "village_en": info["village_en"],
-        "township_code": status["township_code"],
+        "village_code": info["village_code"], "township_code": status["township_code"],
         "township_zh": info["township_zh"], "township_en": info["township_en"],
         "level": status["level"], "colour": status["colour"],
         "since": status["since"].dt.strftime("%Y-%m-%d %H:%M"),
@@ -513,17 +513,21 @@ def _attention(snap: Snapshot, day: date) -> list[TownshipAttention]:
 def latest_events(snap: Snapshot, day: date, limit: int = 12) -> pd.DataFrame:
     """The newest orders, notices and leads up to the end of ``day``, newest first.
 
-    Columns: ``at``, ``kind`` (order | notice | lead), ``title_zh``, ``title_en``, ``ref``.
+    Columns: ``at``, ``kind`` (order | notice | lead), ``title_zh``, ``title_en``, ``ref``,
+    and for leads ``category`` and ``township_code``. A lead's title is its summary, which is
+    household-level: a public screen shows its category instead (``layouts.wall``).
     """
     end = cutoff(day)
     d = snap.directives[snap.directives["issued_at"] < end]
     directives = pd.DataFrame({"at": d["issued_at"], "kind": d["kind"],
                                "title_zh": d["title_zh"], "title_en": d["title_en"],
-                               "ref": d["number"].astype(str)})
+                               "ref": d["number"].astype(str), "category": None,
+                               "township_code": None})
     leads = snap.leads[snap.leads["reported_at"] < end]
     lead_rows = pd.DataFrame({"at": leads["reported_at"], "kind": "lead",
                               "title_zh": leads["summary_zh"], "title_en": leads["summary_en"],
-                              "ref": leads["code"]})
+                              "ref": leads["code"], "category": leads["category"],
+                              "township_code": leads["township_code"]})
     events = pd.concat([directives, lead_rows], ignore_index=True)
     return events.sort_values("at", ascending=False).head(limit).reset_index(drop=True)
 

@@ -82,7 +82,7 @@ class Settings(BaseModel):
     session_idle_minutes: int = Field(60, ge=1)
     session_absolute_hours: int = Field(12, ge=1)
     cookie_secure: bool = False
-    max_request_bytes: int = Field(1024 * 1024, ge=1024)
+    max_request_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     max_upload_bytes: int = Field(100 * 1024 * 1024, ge=1024)
     retention_days: int = Field(0, ge=0)
     host: str = "127.0.0.1"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dash import html
 
+from gridwatch.disclosure import suppress_total
 from gridwatch.i18n import MESSAGES, duration, t
 from gridwatch.metrics import GridDetail
+from layouts.wall import lead_label
 
 LIMIT = 12
 TAGS = {"on_time": "task_done", "late": "task_late", "overdue": "task_overdue",
@@ -17,8 +19,14 @@ def empty(lang: str) -> list:
     return [html.P(t("detail.empty", lang), className="gw-muted")]
 
 
-def detail_children(detail: GridDetail | None, palette: dict[str, str], lang: str) -> list:
-    """The panel for one grid (or the hint to pick one when ``detail`` is None)."""
+def detail_children(detail: GridDetail | None, palette: dict[str, str], lang: str, *,
+                    personal: bool, threshold: int) -> list:
+    """The panel for one grid (or the hint to pick one when ``detail`` is None).
+
+    Without ``personal`` (the right to this grid's household-level data) leads show their
+    code and kind instead of their text, and the household count is suppressed below
+    ``threshold``.
+    """
     if detail is None:
         return empty(lang)
     info = detail.info
@@ -44,19 +52,24 @@ def detail_children(detail: GridDetail | None, palette: dict[str, str], lang: st
         age = (row.closed_at - row.reported_at).total_seconds() / 60 if row.closed else None
         leads.append(html.Li([
             html.Span(row.reported_at.strftime("%m-%d %H:%M")), " ",
-            getattr(row, f"summary_{lang}"), " ",
+            *([getattr(row, f"summary_{lang}")] if personal else [
+                html.Code(row.code), " ", lead_label(row.category, "", lang), " ",
+                html.Span(t("detail.lead_text_hidden", lang), className="gw-muted")]), " ",
             html.Span(t("detail.lead_closed", lang, age=duration(age, lang)) if row.closed
                       else t("detail.lead_open", lang),
                       className="gw-tag gw-tag-" + ("task_done" if row.closed
                                                     else "task_overdue")),
         ]))
     none = [html.Li(t("detail.none", lang), className="gw-muted")]
+    count = int(info["households"])
+    shown = count if personal else suppress_total(count, threshold)
+    households = f"{shown:,}" if isinstance(shown, int) else shown
     return [
         html.H4(info[f"name_{lang}"], **{"data-grid": detail.code}),
         html.Div(f"{info[f'village_{lang}']} · {info[f'township_{lang}']} · {detail.code}",
                  className="gw-muted"),
         html.Div(t("detail.population", lang, p=f"{int(info['population']):,}",
-                   h=f"{int(info['households']):,}"), className="gw-muted"),
+                   h=households), className="gw-muted"),
         html.H5(t("detail.history", lang)),
         html.Ul(history + more(len(detail.history) - LIMIT) or none, className="gw-list"),
         html.H5(t("detail.tasks", lang)),

@@ -7,6 +7,7 @@ from dash import html
 from gridwatch.i18n import duration, t
 from gridwatch.metrics import Kpis
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
+from gridwatch.visibility import count_text
 
 
 def _delta(n: int) -> html.Span:
@@ -67,8 +68,8 @@ def tiles(k: Kpis, palette: dict[str, str], lang: str) -> list:
     ])
     lead_tile = html.Div(className="gw-tile", **{"data-kpi": "leads"}, children=[
         html.Div(t("kpi.leads", lang), className="gw-tile-label"),
-        html.Div([html.B(str(k.open_leads), className="gw-figure gw-alert" if k.open_leads
-                         else "gw-figure"), html.Span(t("kpi.open_leads", lang))],
+        html.Div([html.B(count_text(k.open_leads), className="gw-figure gw-alert"
+                         if k.open_leads else "gw-figure"), html.Span(t("kpi.open_leads", lang))],
                  **{"data-lead": "open"}),
         html.Div([t("kpi.oldest", lang, age=duration(k.oldest_open_lead_minutes, lang))
                   if k.open_leads else "",
@@ -78,6 +79,6 @@ def tiles(k: Kpis, palette: dict[str, str], lang: str) -> list:
     ])
     isolation_tile = html.Div(className="gw-tile", **{"data-kpi": "isolation"}, children=[
         html.Div(t("kpi.home_isolation", lang), className="gw-tile-label"),
-        html.B(f"{k.home_isolation:,}", className="gw-figure"),
+        html.B(count_text(k.home_isolation), className="gw-figure"),
     ])
     return [colour_tile, level_tile, task_tile, checkpoint_tile, lead_tile, isolation_tile]

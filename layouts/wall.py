@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from gridwatch.geo.layers import Region
-from gridwatch.i18n import duration, t
+from gridwatch.i18n import MESSAGES, duration, t
 from gridwatch.mapview import MapView
 from gridwatch.settings import Settings
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
@@ -153,13 +153,24 @@ def change_items(live: list[dict], today, names: dict[str, str], towns: dict[str
     return items
 
 
-def ticker_items(events, lang: str) -> list:
-    """The ticker's items, twice over so the scroll loops without a jump."""
+def lead_label(category: str, township: str, lang: str) -> str:
+    """What a public screen says of a lead: its kind and township, never its text (which
+    names people and households)."""
+    kind = t(f"lead.category.{category}", lang) if f"lead.category.{category}" in MESSAGES \
+        else t("lead.category.other", lang)
+    return t("wall.lead", lang, kind=kind, township=township) if township else kind
+
+
+def ticker_items(events, lang: str, townships: dict[str, str]) -> list:
+    """The ticker's items, twice over so the scroll loops without a jump. Orders and notices
+    show their titles (public by nature); leads only their kind and township."""
     items = []
     for e in events.itertuples():
         label = t(f"wall.ticker.{e.kind}", lang, ref=e.ref)
+        text = (lead_label(e.category, townships.get(e.township_code, ""), lang)
+                if e.kind == "lead" else getattr(e, f"title_{lang}"))
         items.append(html.Span(className=f"wall-tick wall-tick-{e.kind}", children=[
-            html.B(f"【{label}】"), getattr(e, f"title_{lang}"),
+            html.B(f"【{label}】"), text,
             html.Span(e.at.strftime(" %m-%d %H:%M"), className="wall-muted")]))
     return items + [html.Span(i.children, className=i.className) for i in items]
 
@@ -225,7 +236,7 @@ def focus_panel(a, grid_names, end, lang: str) -> list:
                     for r in a.overdue.drop_duplicates("task_id").head(4).itertuples()],
                    className="wall-list")] if a.overdue_tasks else []),
         *([html.H3(t("wall.focus.open_leads", lang)),
-           html.Ul([html.Li(f"{getattr(r, f'summary_{lang}')} · "
+           html.Ul([html.Li(f"{r.code} · {lead_label(r.category, '', lang)} · "
                             f"{duration((end - r.reported_at).total_seconds() / 60, lang)}")
                     for r in a.leads.head(4).itertuples()], className="wall-list")]
           if a.open_leads else []),

@@ -46,7 +46,7 @@ KIOSK_COOKIE = "gw_kiosk"
 the wall shows "access revoked" instead of a login form nobody is there to fill in."""
 
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.kiosk", "health.health"})
-PUBLIC_PATHS = frozenset({"/assets/login.css"})
+PUBLIC_PATHS = frozenset({"/assets/login.css", "/_favicon.ico", "/favicon.ico"})
 """What answers without a session: the login page, its style sheet, kiosk links, /healthz."""
 
 KIOSK_PAGES = frozenset({"/wall"})

@@ -8,13 +8,17 @@ and the data version it was drawn from in ``X-Data-Version``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import quote, urlencode
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, abort, request
 
+from gridwatch.auth.audit import audit_access
+from gridwatch.auth.policy import Principal, allows
 from gridwatch.export import (
     ExportOptionError,
     ExportResult,
+    ForeignExport,
     StaleExport,
     UnknownExport,
     replay,
@@ -24,6 +28,8 @@ from gridwatch.export import (
 from gridwatch.filters import Filters
 from gridwatch.i18n import normalise_language, t
 from gridwatch.service import DataSource
+from gridwatch.visibility import view_of
+from web.auth import client_address, current_principal
 from web.context import data_source
 
 blueprint = Blueprint("exports", __name__)
@@ -58,8 +64,10 @@ def file_response(result: ExportResult) -> Response:
     return response
 
 
-def export_response(source: DataSource, kind: str, args: dict[str, str]) -> Response:
-    """The file for ``/export/<kind>``, or 400 with a message in the request's language."""
+def export_response(source: DataSource, kind: str, args: dict[str, str],
+                    who: Principal) -> Response:
+    """The file for ``/export/<kind>`` drawn for ``who``'s view, or 400 with a message in the
+    request's language. Every export is audited."""
     snap = source.snapshot()
     lang = normalise_language(args.get("lang") or source.settings.default_language)
     try:
@@ -69,13 +77,27 @@ def export_response(source: DataSource, kind: str, args: dict[str, str]) -> Resp
     except ExportOptionError as err:
         return Response(t("export.error.option", lang, param=err.param, value=err.value),
                         status=400, mimetype="text/plain")
-    return file_response(run_export(source, export, snap=snap))
+    export = replace(export, view=view_of(who, source.settings.suppress_below))
+    result = run_export(source, export, snap=snap)
+    _audit(source, who, result)
+    return file_response(result)
 
 
-def replay_response(source: DataSource, export_id: str, lang: str) -> Response:
-    """A recorded export again; 404 for an unknown ID, 410 when its data has changed since."""
+def _audit(source: DataSource, who: Principal, result: ExportResult) -> None:
+    record = result.record
+    audit_access(source.writer, who, "export", "export", record.export_id, client_address(),
+                 {"kind": record.request["kind"], "query": record.query,
+                  "view": record.request.get("view", "full")})
+
+
+def replay_response(source: DataSource, export_id: str, lang: str, who: Principal) -> Response:
+    """A recorded export again; 404 for an unknown ID, 403 when it was drawn for another view
+    than ``who``'s, 410 when its data has changed since."""
     try:
-        return file_response(replay(source, export_id))
+        result = replay(source, export_id, view_of(who, source.settings.suppress_below))
+    except ForeignExport:
+        return Response(t("export.error.foreign", lang, id=export_id), status=403,
+                        mimetype="text/plain")
     except UnknownExport:
         return Response(t("export.error.unknown_id", lang, id=export_id), status=404,
                         mimetype="text/plain")
@@ -83,15 +105,24 @@ def replay_response(source: DataSource, export_id: str, lang: str) -> Response:
         return Response(t("export.error.stale", lang, id=export_id,
                           version=err.record.data_version), status=410,
                         mimetype="text/plain")
+    _audit(source, who, result)
+    return file_response(result)
+
+
+def _allowed() -> Principal:
+    who = current_principal()
+    if not allows(who, "export"):
+        abort(403)
+    return who
 
 
 @blueprint.get("/export/<kind>")
 def export(kind: str):
-    return export_response(data_source(), kind, request.args.to_dict())
+    return export_response(data_source(), kind, request.args.to_dict(), _allowed())
 
 
 @blueprint.get("/export/id/<export_id>")
 def replayed(export_id: str):
     source = data_source()
     lang = normalise_language(request.args.get("lang") or source.settings.default_language)
-    return replay_response(source, export_id, lang)
+    return replay_response(source, export_id, lang, _allowed())

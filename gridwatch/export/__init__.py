@@ -6,7 +6,7 @@ the web route, the command line and the benchmarks all go through it. No Dash he
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from gridwatch.service import DataSource
 from gridwatch.snapshot import Snapshot
 
 __all__ = [
-    "KINDS", "ExportOptionError", "ExportRequest", "ExportResult", "StaleExport",
+    "KINDS", "ExportOptionError", "ExportRequest", "ExportResult", "ForeignExport", "StaleExport",
     "UnknownExport", "export_id", "replay", "request_from_params", "run_export",
 ]
 
@@ -45,6 +45,10 @@ class ExportResult:
 
 class UnknownExport(LookupError):
     """No export with this ID was ever made here."""
+
+
+class ForeignExport(PermissionError):
+    """The export was drawn for another view (another role or scope) than the caller's."""
 
 
 class StaleExport(LookupError):
@@ -107,13 +111,17 @@ def run_export(source: DataSource, request: ExportRequest, log: ExportLog | None
                         mimetype=MIME_TYPES[request.kind], record=record)
 
 
-def replay(source: DataSource, eid: str, log: ExportLog | None = None) -> ExportResult:
-    """Produce the export ``eid`` again, byte for byte.
+def replay(source: DataSource, eid: str, view: str,
+           log: ExportLog | None = None) -> ExportResult:
+    """Produce the export ``eid`` again, byte for byte, for a caller whose view
+    (``gridwatch.visibility.view_of``) is ``view``.
 
     Raises
     ------
     UnknownExport
         No export with this ID is in the log.
+    ForeignExport
+        It was drawn for another view: giving it would show what the caller may not see.
     StaleExport
         The data changed since: the export cannot be reproduced.
     """
@@ -121,12 +129,14 @@ def replay(source: DataSource, eid: str, log: ExportLog | None = None) -> Export
     record = log.find(eid)
     if record is None:
         raise UnknownExport(eid)
+    if record.request.get("view", "full") != view:
+        raise ForeignExport(eid)
     snap = source.snapshot()
     if record.data_version != snap.version:
         raise StaleExport(record)
     request = request_from_params(record.request["kind"], _params(record.query),
                                   snap.region.townships["code"], snap.first_day, snap.last_day)
-    return run_export(source, request, log, snap)
+    return run_export(source, replace(request, view=view), log, snap)
 
 
 def _params(query: str) -> dict[str, str]:

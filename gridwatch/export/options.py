@@ -61,6 +61,8 @@ class ExportRequest:
     title: str = ""
     since: date | None = None
     table: str = "grids"
+    view: str = "full"
+    """Whose eyes it is for (``gridwatch.visibility.view_of``): what is suppressed in it."""
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -78,6 +80,8 @@ class ExportRequest:
         download, or the table of a map, do not.
         """
         out: dict = {"kind": self.kind, "filters": self.filters.to_dict(), "lang": self.lang}
+        if self.view != "full":  # full-view IDs stay as they were before views existed
+            out["view"] = self.view
         if self.kind in (*MAP_KINDS, "pack"):
             out.update(paper=self.paper, orientation=self.orientation,
                        bbox=list(self.bbox) if self.bbox else None, title=self.title)

@@ -43,6 +43,7 @@ from gridwatch.metrics import (
 from gridwatch.snapshot import Snapshot
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
 from gridwatch.style import LEVEL_STROKE, TASK_COLOURS
+from gridwatch.visibility import count_text, view_kpis
 
 MAX_TABLE_PAGES = 3
 ROW_MM = 6.2
@@ -128,7 +129,7 @@ def _signed(n: int) -> str:
 def kpi_page(ctx: PackContext, label: str) -> Page:
     """The key figures as tiles: colours with their change, then six figure tiles."""
     lang = ctx.lang
-    k = compute_kpis(ctx.snap, ctx.filters)
+    k = view_kpis(compute_kpis(ctx.snap, ctx.filters), ctx.request.view)
     page = new_page(ctx, t("export.pack.kpis", lang), label)
     s = page.k
     bx, by, bw, bh = page.body
@@ -172,11 +173,11 @@ def kpi_page(ctx: PackContext, label: str) -> Page:
          f"{k.checkpoint_vehicles:,} / {k.checkpoint_people:,}",
          f"{t('kpi.vehicles', lang)} / {t('kpi.people', lang)} · "
          f"{t('kpi.flagged', lang, n=k.checkpoint_flagged)}"),
-        (t("kpi.leads", lang), f"{k.open_leads:,}",
+        (t("kpi.leads", lang), count_text(k.open_leads),
          f"{t('kpi.open_leads', lang)} · "
          f"{t('kpi.oldest', lang, age=duration(k.oldest_open_lead_minutes, lang))} · "
          f"{t('kpi.median_close', lang, age=duration(k.median_close_minutes, lang))}"),
-        (t("kpi.home_isolation", lang), f"{k.home_isolation:,}", ""),
+        (t("kpi.home_isolation", lang), count_text(k.home_isolation), ""),
     ]
     for i, (name, value, note) in enumerate(tiles):
         col, row = i % 3, i // 3
@@ -283,7 +284,7 @@ Column = tuple[str, float, str]  # header, relative width, alignment ("left"/"ri
 
 def red_orange_rows(ctx: PackContext) -> tuple[list[Column], list[list]]:
     lang = ctx.lang
-    table = tables.red_orange_grids(ctx.snap, ctx.filters)
+    table = tables.red_orange_grids(ctx.snap, ctx.filters, ctx.request.view)
     columns = [(t("table.code", lang), 1.5, "left"), (t("table.name", lang), 1.7, "left"),
                (t("table.village", lang), 1.5, "left"), (t("table.township", lang), 1.2, "left"),
                (t("table.colour", lang), 0.8, "left"), (t("table.since", lang), 1.3, "left"),

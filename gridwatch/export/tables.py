@@ -36,6 +36,7 @@ from gridwatch.metrics import (
 )
 from gridwatch.snapshot import Snapshot
 from gridwatch.store.models import COLOUR_RANK
+from gridwatch.visibility import view_rows
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 """Leading characters that make a spreadsheet treat a text cell as a formula. The one rule for
@@ -73,19 +74,20 @@ def safe_csv(table: pd.DataFrame, index: bool = False) -> bytes:
 
 # --- the filtered grids ----------------------------------------------------------------------
 
-def grids_frame(snap: Snapshot, filters: Filters, lang: str) -> pd.DataFrame:
-    """The filtered grids with their figures (the grid table), plus the colour in words."""
-    table = grid_table(snap, filters)
+def grids_frame(snap: Snapshot, filters: Filters, lang: str, view: str) -> pd.DataFrame:
+    """The filtered grids with their figures (the grid table) as ``view`` may see them, plus
+    the colour in words."""
+    table = view_rows(grid_table(snap, filters), view)
     labels = table["colour"].map(lambda c: t(f"colour.{c}", lang) if isinstance(c, str)
                                  else t("colour.none", lang))
     table.insert(table.columns.get_loc("colour") + 1, "colour_label", labels)
     return table
 
 
-def grids_geoframe(snap: Snapshot, filters: Filters,
-                   lang: str) -> gpd.GeoDataFrame:
+def grids_geoframe(snap: Snapshot, filters: Filters, lang: str,
+                   view: str) -> gpd.GeoDataFrame:
     """The filtered grids with their figures and boundaries (EPSG:4326)."""
-    table = grids_frame(snap, filters, lang)
+    table = grids_frame(snap, filters, lang, view)
     geometry = snap.region.grids.set_index("code").loc[table["code"], "geometry"].to_numpy()
     return gpd.GeoDataFrame(table, geometry=geometry, crs=snap.region.grids.crs)
 
@@ -114,10 +116,10 @@ def render_data(snap: Snapshot, request: ExportRequest, stamp: Stamp) -> bytes:
     """The CSV, GeoJSON or GeoPackage bytes for ``request``."""
     if request.kind == "csv":
         if request.table == "grids":
-            return safe_csv(grids_frame(snap, request.filters, request.lang))
+            return safe_csv(grids_frame(snap, request.filters, request.lang, request.view))
         return safe_csv(chart_frame(snap, request.filters, request.table,
                                     request.lang), index=True)
-    gdf = grids_geoframe(snap, request.filters, request.lang)
+    gdf = grids_geoframe(snap, request.filters, request.lang, request.view)
     if request.kind == "geojson":
         data = json.loads(gdf.to_json(drop_id=True, to_wgs84=False))
         data["gridwatch"] = export_properties(request, stamp)  # an RFC 7946 foreign member
@@ -154,9 +156,10 @@ def _gpkg_bytes(gdf: gpd.GeoDataFrame, request: ExportRequest, stamp: Stamp) -> 
 
 # --- tables for the briefing pack ------------------------------------------------------------
 
-def red_orange_grids(snap: Snapshot, filters: Filters) -> pd.DataFrame:
-    """The filtered grids marked red or orange, most urgent first."""
-    table = grid_table(snap, filters)
+def red_orange_grids(snap: Snapshot, filters: Filters, view: str) -> pd.DataFrame:
+    """The filtered grids marked red or orange, most urgent first, as ``view`` may see them
+    (suppression decided over all the filtered grids, as the grid table shows them)."""
+    table = view_rows(grid_table(snap, filters), view)
     return table[table["colour"].isin(["red", "orange"])].reset_index(drop=True)
 
 

@@ -14,7 +14,7 @@ from callbacks.map import update_map
 from callbacks.router import render_page
 from callbacks.table import table_rows, update_table
 from gridwatch import style
-from gridwatch.auth.policy import system
+from gridwatch.auth.policy import Scope, system
 from gridwatch.filters import Filters
 from gridwatch.geo.layers import encode_layer
 from gridwatch.mapview import map_view
@@ -24,6 +24,8 @@ from tests.unit.literal import D2, D3, G1, G2, G3, G4, G5, A, B
 from web.health import healthz
 
 DAY = date(2020, 2, 1)
+
+ADMIN = system()
 
 
 def find(component, predicate):
@@ -113,7 +115,7 @@ def test_the_legend_counts_the_kept_grids_and_the_muted_ones(literal):
 
 def test_update_kpis_shows_the_days_figures(literal):
     tiles = update_kpis(literal, filters=Filters(as_of=D2).to_dict(), version=None,
-                        lang="en")["tiles"]
+                        lang="en", who=system())["tiles"]
     # see test_rules.KPIS["everything on D2"]
     assert figures(tiles, "data-colour") == {"red": "Red 1 +1", "orange": "Orange 0 ±0",
                                              "yellow": "Yellow 0 -1", "blue": "Blue 2 +1",
@@ -137,7 +139,7 @@ def test_update_kpis_shows_the_days_figures(literal):
 
 def test_update_kpis_follows_the_filter(literal):
     tiles = update_kpis(literal, filters=Filters(townships=(A,), as_of=D3).to_dict(),
-                        version=None, lang="en")["tiles"]
+                        version=None, lang="en", who=system())["tiles"]
     # see test_rules.KPIS["township A on D3"]
     assert figures(tiles, "data-task") == {"issued": "3 issued", "completed": "2 completed",
                                            "overdue": "0 overdue", "rate": "100%"}
@@ -146,7 +148,7 @@ def test_update_kpis_follows_the_filter(literal):
 
 def test_table_rows_in_order_with_localised_words(literal, lsnap):
     palette = literal.settings.palette
-    rows = table_rows(lsnap, Filters(as_of=D2), palette, "en")
+    rows = table_rows(lsnap, Filters(as_of=D2), palette, "en", ADMIN, 5)
     assert [r["code"] for r in rows] == [G1, G4, G2, G5, G3]  # see test_rules.TABLE_D2
     assert {k: rows[0][k] for k in ("name", "village", "township", "township_code", "level",
                                     "colour", "colour_hex", "since", "open_tasks",
@@ -156,16 +158,39 @@ def test_table_rows_in_order_with_localised_words(literal, lsnap):
         "colour_hex": "#e53935", "since": "2020-02-02 09:00", "open_tasks": 1,
         "home_isolation": 4}
     assert rows[-1]["colour_hex"] == style.UNMARKED  # G3, never assessed
-    zh = table_rows(lsnap, Filters(levels=(3,), as_of=D2), palette, "zh")
+    zh = table_rows(lsnap, Filters(levels=(3,), as_of=D2), palette, "zh", ADMIN, 5)
     assert [(r["code"], r["township"], r["colour"]) for r in zh] == [(G4, "西溪乡", "蓝"),
                                                                     (G5, "西溪乡", "绿")]
     out = update_table(literal, filters=Filters(levels=(3,), as_of=D2).to_dict(), version=None,
-                       lang="en")
+                       lang="en", who=system("analyst"))
     assert out["count"] == "2 grids" and len(out["rows"]) == 2
 
 
+def test_the_table_suppresses_household_counts_for_roles_without_the_right(lsnap):
+    """An analyst sees "<5" where an admin sees 1 to 4, and a second cell of the township
+    hidden too, so that the township's total cannot give the first away."""
+    full = {r["code"]: r for r in table_rows(lsnap, Filters(as_of=D2), {}, "en", ADMIN, 5)}
+    shown = {r["code"]: r for r in table_rows(lsnap, Filters(as_of=D2), {}, "en",
+                                              system("analyst"), 5)}
+    small = [(code, col) for code, r in full.items() for col in ("home_isolation",
+                                                                  "leads_total", "open_leads")
+             if 0 < r[col] < 5]
+    assert small, "the literal county must have small counts for this test to mean anything"
+    for code, col in small:
+        assert shown[code][col] == "<5", (code, col)
+    for code, r in shown.items():
+        assert r["population"] == full[code]["population"]  # not household-level: as it is
+        for col in ("home_isolation", "leads_total", "open_leads"):
+            assert r[col] in (full[code][col], "<5")
+    operator = system("operator", scope=Scope("township", frozenset({A})))
+    mixed = {r["code"]: r for r in table_rows(lsnap, Filters(as_of=D2), {}, "en", operator, 5)}
+    for code, r in mixed.items():
+        if r["township_code"] == A:
+            assert r == full[code]  # its own township in full
+
+
 def test_a_never_assessed_grid_reads_unmarked_in_the_table(lsnap):
-    rows = table_rows(lsnap, Filters(townships=(A,), as_of=D2), {}, "en")
+    rows = table_rows(lsnap, Filters(townships=(A,), as_of=D2), {}, "en", ADMIN, 5)
     assert [(r["code"], r["colour"]) for r in rows] == [(G1, "Red"), (G2, "Blue"),
                                                         (G3, "Unmarked")]
 
@@ -176,7 +201,8 @@ def words(node) -> str:
 
 def test_show_detail_lists_history_tasks_and_leads_as_of_the_day(literal):
     out = show_detail(literal, chosen={"code": G2, "township_code": A},
-                      filters=Filters(as_of=D2).to_dict(), version=None, lang="en")
+                      filters=Filters(as_of=D2).to_dict(), version=None, lang="en",
+                      who=system("analyst"))
     assert out["filter_hidden"] is False and out["close_hidden"] is False
     items = [words(n) for n in find(out["panel"], lambda n: isinstance(n, html.Li))]
     assert sorted(items) == sorted([
@@ -184,13 +210,13 @@ def test_show_detail_lists_history_tasks_and_leads_as_of_the_day(literal):
         "Red 02-02 07:00 · late-sync",  # observed earlier, recorded on D3: history only
         "Green 02-01 08:00 · initial marking",
         "T0001 Screen returnees done late",  # completed D2 12:00, due 10:00
-        "02-02 10:00 lead 3 open",
+        "02-02 10:00 L0003 gathering (text for operators of this area only) open",
     ])
     history = out["panel"][4]
     assert [words(li).split()[0] for li in history.children] == ["Blue", "Red", "Green"]
     assert words(out["panel"][0]) == "Dongling Village Grid 2"
     closed = show_detail(literal, chosen=None, filters=Filters(as_of=D2).to_dict(),
-                         version=None, lang="en")
+                         version=None, lang="en", who=system("analyst"))
     assert closed["filter_hidden"] is True and closed["close_hidden"] is True
 
 
@@ -204,12 +230,13 @@ def test_map_kpis_and_table_keep_the_same_grids_under_a_level_filter(source, sna
     kept = {code for code, ch in zip(codes, styles["grids"]["c"], strict=True) if ch.isdigit()}
     assert 0 < len(kept) < 747
 
-    tiles = update_kpis(source, filters=f.to_dict(), version=None, lang="zh")["tiles"]
+    tiles = update_kpis(source, filters=f.to_dict(), version=None, lang="zh",
+                        who=system())["tiles"]
     colours = find(tiles, lambda n: getattr(n, "className", "") == "gw-colour-count")
     shown = sum(int(text_of(c).split()[1].replace(",", "")) for c in colours)
     assert shown == len(kept)
 
-    rows = table_rows(snap, f, source.settings.palette, "zh")
+    rows = table_rows(snap, f, source.settings.palette, "zh", ADMIN, 5)
     assert {r["code"] for r in rows} == kept
     assert {r["level"] for r in rows} == {1}
 
@@ -222,8 +249,8 @@ def test_hideouts_carry_no_geometry(source, snap):
 
 
 def test_table_rows_speak_the_language(source, snap):
-    zh = table_rows(snap, Filters(as_of=DAY), source.settings.palette, "zh")
-    en = table_rows(snap, Filters(as_of=DAY), source.settings.palette, "en")
+    zh = table_rows(snap, Filters(as_of=DAY), source.settings.palette, "zh", ADMIN, 5)
+    en = table_rows(snap, Filters(as_of=DAY), source.settings.palette, "en", ADMIN, 5)
     assert zh[0]["colour"] in {"红", "橙", "黄", "蓝", "绿"}
     assert en[0]["colour"] in {"Red", "Orange", "Yellow", "Blue", "Green"}
     assert en[0]["township"].isascii()

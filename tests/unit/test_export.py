@@ -181,14 +181,14 @@ def test_export_id_follows_request_and_data_version():
 
 
 def test_replay_by_id_and_refusal_on_changed_data(source, log, pdf_map):
-    assert replay(source, pdf_map.record.export_id, log).content == pdf_map.content
+    assert replay(source, pdf_map.record.export_id, "full", log).content == pdf_map.content
     with pytest.raises(UnknownExport):
-        replay(source, "000000000000", log)
+        replay(source, "000000000000", "full", log)
     stale_log = ExportLog(log.path.with_name("stale.jsonl"))
     stale_log.record(request("csv"), "0-old", "Asia/Shanghai")
     eid = export_id(request("csv"), "0-old")
     with pytest.raises(StaleExport):
-        replay(source, eid, stale_log)
+        replay(source, eid, "full", stale_log)
 
 
 # --- the briefing pack -----------------------------------------------------------------------

@@ -35,6 +35,7 @@ from callbacks.charts import CHART_CSV, chart_csv, download_chart_csv
 from callbacks.table import CSV_EXPORT_PARAMS, export_table, table_rows
 from callbacks.table_upload import commit_upload, preview_upload
 from gridwatch.__main__ import main
+from gridwatch.auth.policy import system
 from gridwatch.export.tables import FORMULA_PREFIXES, neutralise
 from gridwatch.filters import Filters
 from gridwatch.geo.layers import load_region
@@ -208,7 +209,8 @@ def test_a_chart_csv_button_downloads_its_own_chart(hostile_source):
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js")
 def test_the_grid_tables_rows_leave_the_browser_formula_safe(hostile_source):
-    rows = table_rows(hostile_source.snapshot(), Filters(as_of=literal.D3), {}, "zh")
+    rows = table_rows(hostile_source.snapshot(), Filters(as_of=literal.D3), {}, "zh", system(),
+                      5)
     values = [v for row in rows for v in row.values()]
     safe = run_js(values)
     assert any(isinstance(v, str) and v.startswith("'=HYPERLINK(") for v in safe)
@@ -707,7 +709,7 @@ def test_the_upload_limit_fits_one_request_once_base64_encoded():
     settings = Settings()
     limit = upload_limit_bytes(settings)
     assert limit == (settings.max_request_bytes - REQUEST_OVERHEAD_BYTES) * 3 // 4
-    assert format_size(limit) == "756 KiB"
+    assert format_size(limit) == "2.9 MiB"  # of the default 4 MiB request cap
     url = "data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;base64," + \
         base64.b64encode(b"\0" * limit).decode()
     body = json.dumps({"output": "..upload-report.children...upload-commit.disabled..",
@@ -744,7 +746,7 @@ def test_the_page_states_the_serving_apps_limits_when_the_caller_does_not_pass_t
     with server.app_context():
         text = str(upload_page.layout("en", "/data"))
     assert "(up to 1.4 MiB)" in text and "up to 80 MiB in all" in text
-    assert "(up to 756 KiB)" in str(upload_page.layout("en", "/data"))  # no app: the defaults
+    assert "(up to 2.9 MiB)" in str(upload_page.layout("en", "/data"))  # no app: the defaults
 
 
 def _find(node, component_id):
