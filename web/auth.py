@@ -21,7 +21,7 @@ the browser sends about roles is ever read.
 from __future__ import annotations
 
 from html import escape
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from flask import Blueprint, Response, g, jsonify, redirect, request
 
@@ -37,6 +37,8 @@ from gridwatch.auth.sessions import (
 from gridwatch.auth.tokens import authenticate
 from gridwatch.i18n import normalise_language, t
 from web.context import data_source
+from web.html import field as _field
+from web.html import page as _page
 
 blueprint = Blueprint("auth", __name__)
 
@@ -150,30 +152,11 @@ def safe_next(value: str | None) -> str:
 # --- pages ----------------------------------------------------------------------------------
 
 def _lang() -> str:
-    return normalise_language(request.values.get("lang")
-                              or data_source().settings.default_language)
-
-
-def _page(lang: str, title: str, body: str, status: int = 200) -> Response:
-    other = "en" if lang == "zh" else "zh"
-    args = {k: v for k, v in request.args.items() if k != "lang"}
-    switch = f"{request.path}?{urlencode({**args, 'lang': other})}"
-    html = (f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head>'
-            '<meta charset="utf-8"><meta name="viewport" content="width=device-width">'
-            f'<title>{escape(title)}</title>'
-            '<link rel="stylesheet" href="/assets/login.css"></head>'
-            f'<body class="gw-login"><main class="gw-login-card">'
-            f'<p class="gw-login-app">{escape(t("app.title", lang))}</p>'
-            f'<h1>{escape(title)}</h1>{body}'
-            f'<p class="gw-login-switch"><a href="{escape(switch)}">'
-            f'{escape(t("app.switch_language", lang))}</a></p></main></body></html>')
-    return Response(html, status=status, mimetype="text/html")
-
-
-def _field(name: str, label: str, kind: str, autocomplete: str, value: str = "") -> str:
-    return (f'<label for="{name}">{escape(label)}</label>'
-            f'<input id="{name}" name="{name}" type="{kind}" autocomplete="{autocomplete}" '
-            f'value="{escape(value)}" required>')
+    """The page's language: ``lang``, else the one of the page the login leads to."""
+    lang = request.values.get("lang")
+    if not lang:
+        lang = parse_qs(urlsplit(request.values.get("next") or "").query).get("lang", [None])[0]
+    return normalise_language(lang or data_source().settings.default_language)
 
 
 def login_page(lang: str, next_path: str, name: str = "", message: str = "",

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ import pytest
 from tests.browser.driver import make_driver
 
 ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "browser-tests-password"
 
 
 def free_port() -> int:
@@ -35,6 +36,7 @@ class LiveServer:
     log_path: Path
     env: dict
     process: subprocess.Popen | None = None
+    users: dict = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -57,8 +59,37 @@ class LiveServer:
         raise RuntimeError("server did not come up")
 
     def health(self) -> dict:
+        """``/healthz`` (status and data version), plus the region's fingerprint (the data
+        version's second part)."""
         with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as r:
-            return json.load(r)
+            health = json.load(r)
+        return {**health, "region": health["data_version"].partition("-")[2]}
+
+    def user(self, role: str = "admin") -> str:
+        """A user of ``role`` on this server's store (made once): its name; the password is
+        ``PASSWORD``. Operators get the county scope."""
+        if role not in self.users:
+            from gridwatch.auth.accounts import create_user
+            from gridwatch.auth.policy import COUNTY
+            from gridwatch.store.db import make_write_engine
+
+            engine = make_write_engine(f"sqlite:///{self.db_path}")
+            name = f"browser-{role}"
+            create_user(engine, name, role, COUNTY if role == "operator" else None,
+                        password=PASSWORD)
+            engine.dispose()
+            self.users[role] = name
+        return self.users[role]
+
+    def kiosk_url(self, name: str) -> str:
+        """A new kiosk's link on this server."""
+        from gridwatch.auth.sessions import create_kiosk
+        from gridwatch.store.db import make_write_engine
+
+        engine = make_write_engine(f"sqlite:///{self.db_path}")
+        _info, secret = create_kiosk(engine, name)
+        engine.dispose()
+        return f"{self.url}/kiosk/{secret}"
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -116,6 +147,25 @@ def console_errors(driver) -> list[str]:
     csp = ("Refused to ", "Content Security Policy", "Content-Security-Policy")
     return [e["message"] for e in driver.get_log("browser")
             if e["level"] == "SEVERE" or any(marker in e["message"] for marker in csp)]
+
+
+def sign_in(driver, server: LiveServer, role: str = "admin") -> None:
+    """Fill in the login page the browser is on as ``server``'s user of ``role``."""
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.ID, "username").send_keys(server.user(role))
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_for(lambda: "/login" not in driver.current_url, message="the login did not go through")
+
+
+def goto(driver, server: LiveServer, path: str, role: str = "admin") -> None:
+    """Open ``path`` on ``server``, signing in as its user of ``role`` when the login page
+    comes first (servers share 127.0.0.1, and cookies do not tell ports apart, so a browser
+    that visited another test server arrives here without a session)."""
+    driver.get(f"{server.url}{path}")
+    if "/login" in driver.current_url:
+        sign_in(driver, server, role)
 
 
 def wait_for(predicate, timeout: float = 15, interval: float = 0.2, message: str = ""):

@@ -14,7 +14,7 @@ from selenium.webdriver.common.by import By
 from gridwatch.filters import Filters
 from gridwatch.metrics import grid_status, select_grids, township_levels
 from gridwatch.settings import DEFAULT_PALETTE
-from tests.browser.conftest import console_errors, wait_for
+from tests.browser.conftest import console_errors, goto, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +43,7 @@ def nearest(pixel) -> str:
 
 def open_view(browser, server, query: str = "") -> None:
     console_errors(browser)  # drop what earlier pages logged
-    browser.get(f"{server.url}/{query}")
+    goto(browser, server, f"/{query}")
     wait_for(lambda: browser.execute_script(
         "return window.gridwatchMap && document.querySelectorAll('[data-kpi]').length === 6"
         " && document.querySelector('.ag-center-cols-container .ag-row') !== null"),

@@ -9,7 +9,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from layouts.ids import ID
-from tests.browser.conftest import console_errors, wait_for
+from tests.browser.conftest import console_errors, goto, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -18,7 +18,7 @@ def test_export_button_downloads_the_map_for_the_current_filters(live_server, br
                                                                   tmp_path):
     browser.execute_cdp_cmd("Page.setDownloadBehavior",
                             {"behavior": "allow", "downloadPath": str(tmp_path)})
-    browser.get(f"{live_server.url}/?colour=red,orange&date=2020-02-02")
+    goto(browser, live_server, "/?colour=red,orange&date=2020-02-02")
     link = wait_for(lambda: browser.find_element(By.ID, ID.EXPORT_DOWNLOAD), timeout=30,
                     message="export panel did not render")
     wait_for(lambda: "colour=red,orange" in (link.get_attribute("href") or ""), timeout=20,

@@ -13,7 +13,7 @@ from gridwatch.store import models as m
 from gridwatch.store.db import make_engine
 from gridwatch.store.writes import write_session
 from gridwatch.timeutil import local_to_utc
-from tests.browser.conftest import console_errors, private_server, wait_for
+from tests.browser.conftest import console_errors, goto, private_server, wait_for
 from tests.browser.driver import make_driver
 
 pytestmark = pytest.mark.browser
@@ -49,7 +49,7 @@ return problems;
 
 def open_wall(driver, server, query: str = "?rotate=3"):
     console_errors(driver)  # drop what earlier pages logged
-    driver.get(f"{server.url}/wall{query}")
+    goto(driver, server, f"/wall{query}")
     wait_for(lambda: driver.execute_script(
         "return window.gridwatchMap && document.querySelectorAll('.wall-tile').length === 5"
         " && document.querySelector('.wall-tick') !== null"), timeout=60,

@@ -37,13 +37,14 @@ class Site:
     app: object
     source: DataSource
     names: itertools.count
+    last: str = ""
 
     def client(self, role: str | None = None, scope: Scope | None = None) -> FlaskClient:
         """A browser: anonymous, or signed in as a new user with ``role``."""
         client = self.app.server.test_client()
         if role is None:
             return client
-        name = f"{role}-{next(self.names)}"
+        name = self.last = f"{role}-{next(self.names)}"
         if role == "operator" and scope is None:
             scope = Scope("township", frozenset({TOWNSHIP}))
         create_user(self.source.writer, name, role, scope, password=PASSWORD)
@@ -272,3 +273,25 @@ def test_exports_and_reads_of_household_data_are_audited(site):
     audit = admin.get("/api/v1/audit?entity=export&key=" + made.headers["X-Export-Id"]).json
     assert audit["items"][0]["action"] == "export"
     assert audit["items"][0]["actor"].startswith("user:")
+
+
+def test_a_disabled_user_or_a_role_change_takes_effect_at_the_next_request(site):
+    from gridwatch.auth.accounts import set_disabled, set_role
+
+    analyst = site.client("analyst")
+    name = site.last
+    assert analyst.get("/export/csv").status_code == 200
+    set_role(site.source.writer, name, "viewer")
+    assert analyst.get("/export/csv").status_code == 403
+    set_disabled(site.source.writer, name)
+    assert analyst.get("/live").status_code == 401
+    assert analyst.get("/", headers={"Accept": "text/html"}).status_code == 302
+
+
+def test_logging_out_ends_the_session_for_good(site):
+    client = site.client("viewer")
+    assert client.get("/live").status_code == 200
+    cookie = client.get_cookie("gw_session").value
+    client.get("/logout")
+    client.set_cookie("gw_session", cookie)  # the old cookie, replayed
+    assert client.get("/live").status_code == 401
