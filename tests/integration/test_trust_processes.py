@@ -55,7 +55,7 @@ def test_a_lockout_counted_by_one_process_holds_in_the_other(two_servers):
     assert log_in(second, "shared", PASSWORD) == 303
     servers = [first, second]
     for attempt in range(LOCKOUT_FAILURES):
-        status = log_in(servers[attempt % 2], "shared", "wrong-password-%d" % attempt)
+        status = log_in(servers[attempt % 2], "shared", f"wrong-password-{attempt}")
         assert status in (401, 429)
     assert status == 429  # the fifth failure locks
     assert log_in(first, "shared", PASSWORD) == 429  # the right password, still locked
