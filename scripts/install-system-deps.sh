@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the project needs, installing only what is missing:
 #   runtime: CJK fonts (Chinese text in exported maps and PDFs)
-#   test:    the same plus Chromium + ChromeDriver (browser tests)
+#   test:    the same plus Chromium + ChromeDriver (browser tests) and Node.js (the unit tests
+#            run assets/csv-safe.js against the server's formula rule)
 # Usage: scripts/install-system-deps.sh [runtime|test]   (default: test)
 set -euo pipefail
 what=${1:-test}
@@ -11,6 +12,7 @@ fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null || missing+=(fonts-noto
 if [[ $what == test ]]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
 fi
 if ((${#missing[@]} == 0)); then
   exit 0

@@ -1,6 +1,10 @@
 """Take a screenshot of a page in headless Chromium: used for the README and for checking UI.
 
     python scripts/screenshot.py URL OUT.png [--size 1920x1080] [--wait CSS] [--delay S]
+                                 [--login NAME:PASSWORD]
+
+With ``--login`` the browser signs in first when the page sends it to ``/login``; a kiosk link
+(``/kiosk/...``) signs in by itself.
 """
 
 from __future__ import annotations
@@ -23,11 +27,18 @@ def main() -> None:
     p.add_argument("--wait", default=".leaflet-container")
     p.add_argument("--delay", type=float, default=3.0)
     p.add_argument("--full", action="store_true", help="capture the whole page height")
+    p.add_argument("--login", help="NAME:PASSWORD to sign in with when asked")
     args = p.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     driver = make_driver(width, height)
     try:
         driver.get(args.url)
+        if args.login and "/login" in driver.current_url:
+            name, _, password = args.login.partition(":")
+            driver.find_element("id", "username").send_keys(name)
+            driver.find_element("id", "password").send_keys(password)
+            driver.find_element("css selector", "button[type=submit]").click()
+            time.sleep(1)
         deadline = time.time() + 30
         while time.time() < deadline:
             if driver.find_elements("css selector", args.wait):
