@@ -1,5 +1,8 @@
 """Table upload on ``/data``: a CSV/XLSX file of risk marks or checkpoint counts is read and
-validated for a preview, then committed as one batch as the token's owner.
+validated for a preview, then committed as one batch as the signed-in user (``who``, passed by
+``bind``; ``REQUIRES`` asks ``write`` of both steps). Both steps check every row against the
+user's scope too (``gridwatch.ingest.scope``, the write API's rule): a row outside it is
+reported with its file line, and the file is not committed.
 
 Nothing is kept on the server between the two steps: the browser sends the file again with the
 commit, and it is read and validated again before it is written (all or nothing).
@@ -10,14 +13,17 @@ from __future__ import annotations
 import hashlib
 
 from dash import Dash, Input, Output, State
+from sqlalchemy.orm import Session
 
 from callbacks import bind
+from gridwatch.auth.policy import Principal
 from gridwatch.i18n import normalise_language, t
 from gridwatch.ingest.batches import KINDS, submit, validate_rows
 from gridwatch.ingest.errors import IngestError, LocalisedError
 from gridwatch.ingest.fields import Reference
+from gridwatch.ingest.scope import Places, check_scope
 from gridwatch.ingest.tables import Table, TableError, items_from, read_table
-from gridwatch.ingest.uploads import UploadError, decode_upload, token_writer, upload_limit_bytes
+from gridwatch.ingest.uploads import UploadError, decode_upload, upload_limit_bytes
 from gridwatch.service import DataSource
 from layouts import upload as page
 from layouts.ids import ID
@@ -40,9 +46,11 @@ def check_kind(kind) -> str:
     return kind
 
 
-def check_file(source: DataSource, kind, filename, contents
+def check_file(source: DataSource, kind, filename, contents, who: Principal
                ) -> tuple[Table, list[dict], IngestError | None]:
-    """Read and validate an uploaded file; return its table, batch items and any errors.
+    """Read and validate an uploaded file, and check its rows against ``who``'s scope; return
+    its table, batch items and any errors (422 for wrong rows, else 403 for rows outside the
+    scope; either way with each row's index in the file's rows).
 
     Raises
     ------
@@ -56,15 +64,19 @@ def check_file(source: DataSource, kind, filename, contents
     data = decode_upload(filename, contents, upload_limit_bytes(source.settings))
     table = read_table(filename or "", data)
     items = items_from(table)
+    region = source.region()
+    ref = Reference.from_region(region)
     try:
-        validate_rows(KINDS[kind], items, Reference.from_region(source.region()))
+        rows = validate_rows(KINDS[kind], items, ref)
+        with Session(source.engine) as session:
+            check_scope(KINDS[kind].where, rows, who, Places.of(region), session, ref)
     except IngestError as exc:
         return table, items, exc
     return table, items, None
 
 
 def preview_upload(source: DataSource, contents: str | None, kind: str | None,
-                   filename: str | None, lang: str | None) -> dict:
+                   filename: str | None, lang: str | None, who: Principal) -> dict:
     """A file is chosen or its kind changes → its validation report; commit enabled if valid."""
     lang = normalise_language(lang)
     # The columns hint is for a kind the page offers, whatever the browser sent.
@@ -73,7 +85,7 @@ def preview_upload(source: DataSource, contents: str | None, kind: str | None,
         return {"report": page.empty_report(shown, lang), "commit_disabled": True,
                 "result": None}
     try:
-        table, _items, error = check_file(source, kind, filename, contents)
+        table, _items, error = check_file(source, kind, filename, contents, who)
     except LocalisedError as exc:
         return {"report": page.unreadable_report(shown, exc.message(lang), lang),
                 "commit_disabled": True, "result": None}
@@ -82,27 +94,25 @@ def preview_upload(source: DataSource, contents: str | None, kind: str | None,
 
 
 def commit_upload(source: DataSource, clicks: int | None, kind: str | None,
-                  filename: str | None, contents: str | None, token: str | None,
-                  lang: str | None) -> dict:
-    """Commit is clicked → the file's rows are written, once, as the token's owner."""
+                  filename: str | None, contents: str | None, lang: str | None,
+                  who: Principal) -> dict:
+    """Commit is clicked → the file's rows are written, once, as the signed-in user ``who``
+    (within its scope)."""
     lang = normalise_language(lang)
-    if not token:
-        return {"result": page.result(t("upload.need_token", lang), ok=False)}
-    principal = token_writer(source.engine, token)
-    if principal is None:
-        return {"result": page.result(t("upload.refused", lang, reason="API token ✗"), ok=False)}
     try:
-        _table, items, error = check_file(source, kind, filename, contents or "")
+        _table, items, error = check_file(source, kind, filename, contents or "", who)
     except LocalisedError as exc:
         return {"result": page.result(t("upload.refused", lang, reason=exc.message(lang)),
                                       ok=False)}
     if error is not None:
         return {"result": page.result(t("upload.invalid", lang, n=len(error.errors)), ok=False)}
-    # The file's hash is the idempotency key: committing the same file twice writes it once.
+    # The file's hash is the idempotency key: committing the same file twice writes it once
+    # (keys are per writer: ``who.actor``).
     key = "upload-" + hashlib.sha256(f"{kind}\n{contents}".encode()).hexdigest()[:40]
+    region = source.region()
     try:
-        outcome, replayed = submit(source.writer, Reference.from_region(source.region()), kind,
-                                   {"items": items}, principal, key)
+        outcome, replayed = submit(source.writer, Reference.from_region(region), kind,
+                                   {"items": items}, who, key, Places.of(region))
     except IngestError as exc:
         return {"result": page.result(t("upload.refused", lang,
                                         reason=exc.errors[0].message(lang)), ok=False)}
@@ -127,6 +137,5 @@ def register(app: Dash, source: DataSource) -> None:
          inputs={"clicks": Input(ID.UPLOAD_COMMIT, "n_clicks"),
                  "kind": State(ID.UPLOAD_KIND, "value"),
                  "filename": State(ID.UPLOAD_FILE, "filename"),
-                 "contents": State(ID.UPLOAD_FILE, "contents"),
-                 "token": State(ID.UPLOAD_TOKEN, "value"), "lang": State(ID.LANG, "data")},
+                 "contents": State(ID.UPLOAD_FILE, "contents"), "lang": State(ID.LANG, "data")},
          prevent_initial_call=True)

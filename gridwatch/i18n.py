@@ -321,6 +321,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "ingest.request.needs_login": {"zh": "此请求需要登录（会话 Cookie）或 API 令牌：Authorization: Bearer <token>", "en": "this request needs a login (session cookie) or an API token: Authorization: Bearer <token>"},
     "ingest.request.not_permitted": {"zh": "当前账户或令牌无权{action}", "en": "this account or token may not {action}"},
     "ingest.request.out_of_scope": {"zh": "{what} {code} 不在当前账户或令牌的管辖范围内", "en": "{what} {code} is outside the scope of this account or token"},
+    # scope applies to writes (gridwatch.ingest.scope) and the table upload writes as the signed-in user
+    "ingest.request.county_only": {"zh": "{what} {code}：仅全县范围的账户或令牌可以写入", "en": "{what} {code}: only an account or token for the whole county may write this"},
+    "upload.writer_hint": {"zh": "以当前登录的账户导入，且仅限其管辖范围内的网格和卡口。", "en": "Rows are written as the signed-in account, and only for grids and checkpoints within its scope."},
     "ingest.request.not_json": {"zh": "请求体须为 application/json（收到的是 {got}）", "en": "send the body as application/json (got {got})"},
     "ingest.request.nothing": {"zh": "空", "en": "nothing"},
     "ingest.request.body_too_large": {"zh": "请求体超过 {kib} KiB，请拆分批次", "en": "the body is larger than {kib} KiB; split the batch"},

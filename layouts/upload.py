@@ -1,10 +1,12 @@
-"""The data upload page (``/data``): choose a file, read its validation report, then commit;
-and the boundary import below it (``layouts.boundaries``)."""
+"""The data upload page (``/data``): choose a file, read its validation report, then commit (as
+the signed-in user, within its scope); and, for an admin, the boundary import below it
+(``layouts.boundaries``)."""
 
 from __future__ import annotations
 
 from dash import dcc, html
 
+from gridwatch.auth.policy import Principal, allows
 from gridwatch.i18n import t
 from gridwatch.ingest.batches import KINDS
 from gridwatch.ingest.errors import IngestError
@@ -86,10 +88,26 @@ def serving_settings() -> Settings:
     return Settings()
 
 
-def layout(lang: str, lang_href: str, settings: Settings | None = None) -> html.Div:
+def serving_principal() -> Principal | None:
+    """The caller of the current request (``web.auth``), or None outside a request."""
+    from flask import has_request_context
+
+    if not has_request_context():
+        return None
+    from web.auth import current_principal
+
+    return current_principal()
+
+
+def layout(lang: str, lang_href: str, settings: Settings | None = None,
+           who: Principal | None = None) -> html.Div:
     """The whole upload page; the size limits it states are ``settings``' (default: the
-    serving app's)."""
+    serving app's). The boundary import (admin only; its callbacks refuse anyone else) is
+    shown to an admin ``who`` (default: the caller of the current request; outside a request,
+    shown)."""
     settings = settings or serving_settings()
+    who = who or serving_principal()
+    admin = who is None or allows(who, "admin")
     limit = upload_limit_bytes(settings)
     return html.Div(className="gw-analyst gw-upload-page", lang=lang, children=[
         html.Header(className="gw-header", children=[
@@ -111,10 +129,7 @@ def layout(lang: str, lang_href: str, settings: Settings | None = None) -> html.
                                options=[{"label": t(f"upload.kind.{k}", lang), "value": k}
                                         for k in UPLOAD_KINDS]),
                 html.Small(t("upload.time_hint", lang), className="gw-hint"),
-                html.Label(t("upload.token", lang), htmlFor=ID.UPLOAD_TOKEN),
-                dcc.Input(id=ID.UPLOAD_TOKEN, type="password", autoComplete="off",
-                          className="gw-input", debounce=False),
-                html.Small(t("upload.token_hint", lang), className="gw-hint"),
+                html.Small(t("upload.writer_hint", lang), className="gw-hint gw-upload-writer"),
                 dcc.Upload(id=ID.UPLOAD_FILE, accept=".csv,.xlsx", multiple=False,
                            max_size=limit, className="gw-dropzone",
                            children=html.Div(t("upload.drop_limit", lang,
@@ -126,5 +141,5 @@ def layout(lang: str, lang_href: str, settings: Settings | None = None) -> html.
             html.Section(id=ID.UPLOAD_REPORT, className="gw-card gw-upload-report",
                          children=empty_report(UPLOAD_KINDS[0], lang)),
         ]),
-        boundaries.section(lang, settings),
+        *([boundaries.section(lang, settings)] if admin else []),
     ])

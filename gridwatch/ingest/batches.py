@@ -5,6 +5,10 @@ inside one write transaction that looks at what is already stored: a row equal t
 (same natural key, same values) is a duplicate and creates nothing; a row with the same natural
 key but different values is a conflict and refuses the whole batch. Nothing is stored unless
 every row is accepted.
+
+Before anything is applied, every row is checked against its writer's scope
+(``gridwatch.ingest.scope``: each kind says where its rows lie, ``BatchKind.where``); a row
+outside it refuses the whole batch (403).
 """
 
 from __future__ import annotations
@@ -19,6 +23,17 @@ from sqlalchemy.orm import Session
 from gridwatch.auth.policy import Principal
 from gridwatch.ingest import fields as f
 from gridwatch.ingest.errors import IngestError, Phrase, RowError, refuse, say
+from gridwatch.ingest.scope import (
+    CHECKPOINT,
+    GRID,
+    LEAD,
+    Places,
+    Where,
+    check_scope,
+    county_wide,
+    needs_places,
+    serving_places,
+)
 from gridwatch.ingest.store import Outcome, run_write
 from gridwatch.store import models as m
 from gridwatch.store.writes import Write
@@ -48,6 +63,8 @@ class BatchKind:
     apply: Callable[[Write, list[dict], f.Reference], Outcome]
     check: Callable[[dict], list[tuple[str, Phrase]]] = field(default=lambda row: [])
     summary: str = ""
+    where: Where = field(default_factory=lambda: county_wide("record", ""))
+    """Where its rows lie, for the scope check; a kind that does not say needs the county."""
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -519,47 +536,53 @@ KINDS: dict[str, BatchKind] = {k.name: k for k in (
     BatchKind("risk-assessments", {
         "grid_code": Field(f.code, ref="grid"), "colour": Field(f.choice(m.COLOURS)),
         "observed_at": TS, "source": Field(f.text(64)), "note": Field(f.text(2000), False),
-    }, _apply_risk, summary="Grid risk assessments (five-colour code)"),
+    }, _apply_risk, summary="Grid risk assessments (five-colour code)", where=GRID),
     BatchKind("control-levels", {
         "township_code": Field(f.code, ref="township"),
         "level": Field(f.choice(m.CONTROL_LEVELS)), "effective_at": TS,
         "source": Field(f.text(64)), "note": Field(f.text(2000), False),
-    }, _apply_levels, summary="Township control-level changes"),
+    }, _apply_levels, summary="Township control-level changes",
+        where=county_wide("township", "township_code")),
     BatchKind("directives", {
         "kind": Field(f.choice(("order", "notice"))), "number": Field(f.integer(1, 100_000)),
         "title_zh": Field(f.text(500)), "title_en": Field(f.text(500)), "issued_at": TS,
-    }, _apply_directives, summary="Orders (指挥部令) and notices (通告)"),
+    }, _apply_directives, summary="Orders (指挥部令) and notices (通告)",
+        where=county_wide("directive", "number", lambda r: f"{r['kind']}/{r['number']}")),
     BatchKind("tasks", {
         "code": Field(f.code), "title_zh": Field(f.text(500)), "title_en": Field(f.text(500)),
         "scope": Field(f.choice(TASK_SCOPES)), "issued_at": TS, "due_at": TS,
-    }, _apply_tasks, _due_after_issue, summary="Publish special tasks"),
+    }, _apply_tasks, _due_after_issue, summary="Publish special tasks",
+        where=county_wide("task", "code")),
     BatchKind("task-assignments", {
         "task_code": Field(f.code), "grid_code": Field(f.code, ref="grid"),
         "issued_at": Field(f.timestamp, False), "due_at": Field(f.timestamp, False),
-    }, _apply_assignments, _due_after_issue, summary="Assign special tasks to grids"),
+    }, _apply_assignments, _due_after_issue, summary="Assign special tasks to grids",
+        where=GRID),
     BatchKind("task-events", {
         "task_code": Field(f.code), "grid_code": Field(f.code, ref="grid"),
         "event": Field(f.choice(TASK_EVENTS)), "at": TS,
-    }, _apply_task_events, summary="A grid acknowledges or completes a task"),
+    }, _apply_task_events, summary="A grid acknowledges or completes a task", where=GRID),
     BatchKind("checkpoint-counts", {
         "checkpoint_code": Field(f.code, ref="checkpoint"), "hour_start": TS,
         "vehicles": COUNT, "people": COUNT, "qr_registrations": COUNT, "flagged": COUNT,
-    }, _apply_checkpoint_counts, _on_the_hour, summary="Checkpoint hourly counts"),
+    }, _apply_checkpoint_counts, _on_the_hour, summary="Checkpoint hourly counts",
+        where=CHECKPOINT),
     BatchKind("leads", {
         "code": Field(f.code), "grid_code": Field(f.code, ref="grid"),
         "category": Field(f.choice(LEAD_CATEGORIES)), "summary_zh": Field(f.text(2000)),
         "summary_en": Field(f.text(2000), False), "reported_at": TS,
-    }, _apply_leads, summary="Report leads (线索)"),
+    }, _apply_leads, summary="Report leads (线索)", where=GRID),
     BatchKind("lead-stages", {
         "lead_code": Field(f.code), "stage": Field(f.choice(LEAD_STAGES[1:])), "at": TS,
         "outcome": Field(f.text(2000), False),
     }, _apply_lead_stages, _outcome_only_when_closed,
-        summary="Move leads through acknowledged, escalated, dispatched, closed"),
+        summary="Move leads through acknowledged, escalated, dispatched, closed", where=LEAD),
 )}
 
 
 def submit(engine: Engine, ref: f.Reference, kind_name: str, body, principal: Principal,
-           idempotency_key: str | None = None) -> tuple[Outcome, bool]:
+           idempotency_key: str | None = None, places: Places | None = None
+           ) -> tuple[Outcome, bool]:
     """Validate and apply one batch as ``principal``: all of it or none of it.
 
     Parameters
@@ -573,9 +596,12 @@ def submit(engine: Engine, ref: f.Reference, kind_name: str, body, principal: Pr
     body : dict
         ``{"items": [...]}``.
     principal : Principal
-        Who writes; recorded in the audit log.
+        Who writes, within its scope (``scope.check_scope``); recorded in the audit log.
     idempotency_key : str, optional
         A replay with the same key returns the first answer and changes nothing.
+    places : Places, optional
+        The region's places the scope is checked against (default: those of the serving
+        app's region; see ``scope.check_scope``).
 
     Returns
     -------
@@ -585,9 +611,16 @@ def submit(engine: Engine, ref: f.Reference, kind_name: str, body, principal: Pr
     Raises
     ------
     IngestError
-        Nothing was stored; ``errors`` says why, per row and field.
+        Nothing was stored; ``errors`` says why, per row and field (403 for rows outside the
+        writer's scope).
     """
     kind = KINDS[kind_name]
     rows = validate(kind, body, ref)
-    return run_write(engine, principal, kind.name, body,
-                     lambda w: kind.apply(w, rows, ref), idempotency_key)
+    if places is None and needs_places(kind.where, principal):
+        places = serving_places()  # read before the write lock is taken
+
+    def apply(w: Write) -> Outcome:
+        check_scope(kind.where, rows, principal, places, w.session, ref)
+        return kind.apply(w, rows, ref)
+
+    return run_write(engine, principal, kind.name, body, apply, idempotency_key)

@@ -1,17 +1,24 @@
-"""Upload a CSV in the browser: see the validation report, commit, and watch the map change."""
+"""Upload a CSV in the browser as a signed-in operator: see the validation report (rows
+outside the operator's township too), commit, and watch the map change."""
 
 from __future__ import annotations
 
 import pytest
 from selenium.webdriver.common.by import By
 
+from gridwatch.auth.accounts import create_user
+from gridwatch.auth.policy import Scope
 from gridwatch.settings import DEFAULT_PALETTE
-from tests.browser.conftest import console_errors, private_server_with_token, wait_for
+from gridwatch.store.db import make_write_engine
+from tests.browser.conftest import console_errors, private_server, wait_for
 from tests.unit.test_ingest import zipped
 
 pytestmark = pytest.mark.browser
 
 GRID = "33082400100101"
+TOWNSHIP = "330824001"  # GRID's township: the uploader's scope
+ELSEWHERE = "33082421800101"  # a grid of another township
+USER, PASSWORD = "browser-uploader", "upload-in-the-browser-2020"
 
 FILL_OF_GRID = """
 const map = window.gridwatchMap;
@@ -28,11 +35,25 @@ return fill;
 
 @pytest.fixture(scope="module")
 def upload_server(seeded_db, tmp_path_factory):
-    """A server over its own copy of the store (the upload writes to it) and a write token."""
-    server, token = private_server_with_token(seeded_db, tmp_path_factory.mktemp("upload-live"),
-                                              "browser-upload")
-    yield server, token
+    """A server over its own copy of the store (the upload writes to it), with an operator of
+    ``TOWNSHIP`` who signs in."""
+    server = private_server(seeded_db, tmp_path_factory.mktemp("upload-live"))
+    engine = make_write_engine(f"sqlite:///{server.db_path}")
+    create_user(engine, USER, "operator", Scope.of(townships=[TOWNSHIP]), password=PASSWORD,
+                actor="test")
+    engine.dispose()
+    yield server
     server.stop()
+
+
+def sign_in_as(driver, server, name: str, password: str) -> None:
+    """Fill in /login's form as ``name`` (the shared ``sign_in`` knows only county-wide users
+    of each role); wait until it has sent the browser on."""
+    driver.get(server.url + "/login?next=/%3Flang%3Den")
+    driver.find_element(By.ID, "username").send_keys(name)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_for(lambda: "/login" not in driver.current_url, message="signed in")
 
 
 def grid_fill(driver, code: str):
@@ -49,8 +70,9 @@ def report_text(driver) -> str:
 
 def test_upload_a_csv_see_the_report_commit_and_see_the_map_change(upload_server, browser,
                                                                     tmp_path):
-    server, token = upload_server
+    server = upload_server
     red = DEFAULT_PALETTE["red"]
+    sign_in_as(browser, server, USER, PASSWORD)
     browser.get(server.url + "/?lang=en")
     before = wait_for(lambda: grid_fill(browser, GRID), 30, message="grid drawn on the map")
     assert before != red
@@ -59,7 +81,7 @@ def test_upload_a_csv_see_the_report_commit_and_see_the_map_change(upload_server
     browser.switch_to.new_window("tab")
     browser.get(server.url + "/data?lang=en")
     wait_for(lambda: browser.find_element(By.ID, "upload-file"), message="upload page")
-    browser.find_element(By.ID, "upload-token").send_keys(token)
+    assert browser.find_elements(By.ID, "upload-token") == []  # the signed-in user writes
 
     bomb = tmp_path / "bomb.xlsx"
     bomb.write_bytes(zipped({"xl/workbook.xml": b"<x/>",
@@ -79,6 +101,18 @@ def test_upload_a_csv_see_the_report_commit_and_see_the_map_change(upload_server
     assert "crimson" in text and "no time zone offset" in text
     rows = browser.find_elements(By.CSS_SELECTOR, ".gw-upload-errors tbody tr")
     assert [r.find_elements(By.TAG_NAME, "td")[0].text for r in rows] == ["3", "3"]
+    assert not browser.find_element(By.ID, "upload-commit").is_enabled()
+
+    elsewhere = tmp_path / "elsewhere.csv"
+    elsewhere.write_text("grid_code,colour,observed_at,source\n"
+                         f"{GRID},red,2020-02-29T21:00:00+08:00,township-review\n"
+                         f"{ELSEWHERE},red,2020-02-29T21:00:00+08:00,township-review\n",
+                         encoding="utf-8")
+    upload(browser, elsewhere)
+    wait_for(lambda: "outside the scope" in report_text(browser), message="scope report")
+    assert f"grid {ELSEWHERE} is outside the scope" in report_text(browser)
+    rows = browser.find_elements(By.CSS_SELECTOR, ".gw-upload-errors tbody tr")
+    assert [r.find_elements(By.TAG_NAME, "td")[0].text for r in rows] == ["3"]
     assert not browser.find_element(By.ID, "upload-commit").is_enabled()
 
     good = tmp_path / "good.csv"

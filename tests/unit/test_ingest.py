@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from callbacks.table_upload import commit_upload, preview_upload
 from gridwatch.__main__ import main
-from gridwatch.auth.policy import ACTIONS
-from gridwatch.auth.tokens import authenticate, create_token
+from gridwatch.auth.policy import ACTIONS, Principal
+from gridwatch.auth.tokens import authenticate
 from gridwatch.i18n import MESSAGES
 from gridwatch.ingest.archives import STRICT, ArchiveError, unzip
 from gridwatch.ingest.batches import LEAD_STAGES, TASK_EVENTS, unknown_code
@@ -162,17 +162,23 @@ def test_depth_counts_without_recursion():
 
 # --- the upload page's steps --------------------------------------------------------------------
 
+UPLOADER = Principal("user", "operator", id=3, name="uploader")
+"""The signed-in user the page's callbacks get as ``who``: an operator of the whole county."""
+
+
 def preview(source, kind: str, filename: str, contents: str, lang: str) -> tuple[list, bool]:
     """The report and whether commit stays disabled, as the page gets them."""
-    out = preview_upload(source, contents=contents, kind=kind, filename=filename, lang=lang)
+    out = preview_upload(source, contents=contents, kind=kind, filename=filename, lang=lang,
+                         who=UPLOADER)
     assert out["result"] is None  # a new file clears the last commit's result
     return out["report"], out["commit_disabled"]
 
 
-def commit(source, kind: str, filename: str, contents: str, token: str | None, lang: str):
-    """What the page shows after a click on commit."""
+def commit(source, kind: str, filename: str, contents: str, lang: str,
+           who: Principal = UPLOADER):
+    """What the page shows after a click on commit by ``who``."""
     return commit_upload(source, clicks=1, kind=kind, filename=filename, contents=contents,
-                         token=token, lang=lang)["result"]
+                         lang=lang, who=who)["result"]
 
 
 def test_preview_reports_problems_by_file_line_and_disables_commit(source):
@@ -207,19 +213,15 @@ def test_preview_reports_problems_in_the_pages_language(source):
 def test_an_unreadable_file_and_a_refused_commit_say_why_in_the_pages_language(fresh_source):
     children, _ = preview(fresh_source, "checkpoint-counts", "a.xlsx", data_url(b"hello"), "zh")
     assert "文件扩展名为 .xlsx，但不是 Excel 工作簿" in str(children)
-    engine = fresh_source.writer
-    _id, token = create_token(engine, "uploader-zh")
     counts = (b"checkpoint_code,hour_start,vehicles,people,qr_registrations,flagged\n"
               b"CP01,2020-03-01T08:00:00+08:00,10,20,5,0\n")
     assert "已导入" in str(commit(fresh_source, "checkpoint-counts", "c.csv",
-                                 data_url(counts), token, "zh"))
+                                 data_url(counts), "zh"))
     changed = counts.replace(b",10,20,", b",11,20,")  # the same hour, another count: a conflict
-    refused = str(commit(fresh_source, "checkpoint-counts", "c.csv", data_url(changed),
-                         token, "zh"))
+    refused = str(commit(fresh_source, "checkpoint-counts", "c.csv", data_url(changed), "zh"))
     assert "未导入：已存储卡口每小时查验量 CP01/" in refused
     assert "already stored" not in refused
-    unreadable = str(commit(fresh_source, "checkpoint-counts", "c.exe", data_url(b"MZ"),
-                            token, "zh"))
+    unreadable = str(commit(fresh_source, "checkpoint-counts", "c.exe", data_url(b"MZ"), "zh"))
     assert "只能上传 .csv 和 .xlsx 文件" in unreadable
 
 
@@ -275,9 +277,7 @@ def test_preview_of_an_unreadable_file_says_why(source):
     assert disabled and "not an Excel workbook" in str(children)
 
 
-def test_commit_needs_a_valid_token_and_writes_once(fresh_source):
-    engine = fresh_source.writer
-    _id, token = create_token(engine, "uploader")
+def test_commit_writes_once_as_the_signed_in_user(fresh_source):
     counts = (HEADER.replace("grid_code,colour,observed_at,source",
                              "checkpoint_code,hour_start,vehicles,people,qr_registrations,flagged")
               + "CP01,2020-03-01T08:00:00+08:00,10,20,5,0\n"
@@ -289,20 +289,21 @@ def test_commit_needs_a_valid_token_and_writes_once(fresh_source):
             return conn.execute(select(func.count()).select_from(m.CheckpointCount)).scalar()
 
     before = stored()
-    assert "Enter a write token" in str(commit(fresh_source, "checkpoint-counts", "c.csv",
-                                               url, "", "en"))
-    assert "✗" in str(commit(fresh_source, "checkpoint-counts", "c.csv", url, "nope",
-                             "en"))
-    assert stored() == before
-    done = str(commit(fresh_source, "checkpoint-counts", "c.csv", url, token, "en"))
+    done = str(commit(fresh_source, "checkpoint-counts", "c.csv", url, "en"))
     assert "2 new rows" in done
-    again = str(commit(fresh_source, "checkpoint-counts", "c.csv", url, token, "en"))
+    again = str(commit(fresh_source, "checkpoint-counts", "c.csv", url, "en"))
     assert "already committed" in again
+    assert stored() == before + 2
+    # Idempotency keys are per writer: another user committing the same file is not answered
+    # with the first one's result (its rows are duplicates instead).
+    other = Principal("user", "operator", id=4, name="second")
+    assert "0 new rows, 2 already stored" in str(commit(fresh_source, "checkpoint-counts",
+                                                        "c.csv", url, "en", other))
     assert stored() == before + 2
     with fresh_source.engine.connect() as conn:
         actors = conn.execute(select(m.AuditEntry.actor).where(
             m.AuditEntry.entity == "checkpoint_hour")).scalars().all()
-    assert actors == [f"token:{_id}:uploader"] * 2
+    assert actors == [UPLOADER.actor] * 2 == ["user:3:uploader"] * 2
 
 
 # --- token commands -----------------------------------------------------------------------------
