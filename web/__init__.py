@@ -7,6 +7,7 @@
 - ``health``: ``/healthz``.
 - ``geo``: ``/geo/<layer>.<digest>.geojson``, each layer's geometry, sent once.
 - ``exports``: ``/export/<kind>`` and ``/export/id/<export id>``.
+- ``admin``: ``/admin`` pages (users, kiosks, tokens, the audit log), for admins only.
 
 Views reach the deployment's data source through the app (``web.context``), not a global.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 from flask import Flask
 
 from gridwatch.service import DataSource
-from web import api, auth, exports, geo, health
+from web import admin, api, auth, exports, geo, health
 from web.context import attach, attached
 
 
@@ -28,5 +29,5 @@ def register(server: Flask, source: DataSource) -> None:
     server.config["MAX_CONTENT_LENGTH"] = source.settings.max_request_bytes  # web.security
     server.before_request(auth.guard)
     server.after_request(auth.private_cache)
-    for module in (auth, health, geo, api, exports):
+    for module in (auth, health, geo, api, exports, admin):
         server.register_blueprint(module.blueprint)

@@ -12,18 +12,18 @@ from gridwatch.i18n import t
 
 
 def page(lang: str, title: str, body: str, status: int = 200, *, body_class: str = "gw-login",
-         switch_path: str | None = None) -> Response:
+         switch_path: str | None = None, switch_args: dict | None = None) -> Response:
     """A whole page: ``title`` as its heading, ``body`` (HTML) under it, a language switch.
 
     The switch links to the current path and query in the other language, or to
-    ``switch_path`` (a page to GET; used by pages answering a POST).
+    ``switch_path`` with ``switch_args`` (a page to GET; used by pages answering a POST).
     """
     other = "en" if lang == "zh" else "zh"
     if switch_path is None:
         args = {k: v for k, v in request.args.items() if k != "lang"}
         switch = f"{request.path}?{urlencode({**args, 'lang': other})}"
     else:
-        switch = f"{switch_path}?{urlencode({'lang': other})}"
+        switch = f"{switch_path}?{urlencode({**(switch_args or {}), 'lang': other})}"
     html = (f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head>'
             '<meta charset="utf-8"><meta name="viewport" content="width=device-width">'
             f'<title>{escape(title)}</title>'
