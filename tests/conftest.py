@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -28,7 +29,14 @@ def region():
 def seeded_db(tmp_path_factory) -> Path:
     """A demo store seeded once; tests that write get their own copy (``fresh_source``)."""
     path = tmp_path_factory.mktemp("store") / "demo.sqlite"
-    DataSource(Settings(database_url=f"sqlite:///{path}", geo_path=GEO_PATH)).prepare()
+    source = DataSource(Settings(database_url=f"sqlite:///{path}", geo_path=GEO_PATH))
+    source.prepare()
+    source.engine.dispose()
+    source.writer.dispose()
+    # The store runs in WAL mode: fold the log into the file, so that a copy of the file
+    # alone (what the tests take) holds every write, the first run's admin included.
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return path
 
 

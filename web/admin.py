@@ -297,7 +297,8 @@ def user_create():
         scope = _form_scope(required=role == "operator")
         try:
             account, password = create_user(source.writer, name, role, scope,
-                                            actor=current_principal().actor)
+                                            actor=current_principal().actor,
+                                            address=client_address())
         except AccountError as exc:  # e.g. the same name created meanwhile
             raise Refusal("admin.error.name_taken", 409, name=name) from exc
     except Refusal as refusal:
@@ -392,7 +393,9 @@ def user_role():
         scope = _form_scope(required=becomes_operator) or account.scope
         _keeps_an_admin(account, role=role)
         changed = set_role(source.writer, account.name, role, scope,
-                           actor=current_principal().actor)
+                           actor=current_principal().actor, address=client_address())
+    except AccountError as exc:  # the last admin, demoted by someone else meanwhile
+        return _user_page(lang, account, str(exc), 409)
     except Refusal as refusal:
         return _user_page(lang, account, refusal.message(lang), refusal.status)
     return _user_page(lang, changed, t("admin.users.role_changed", lang, name=changed.name,
@@ -412,7 +415,11 @@ def user_state():
         _keeps_an_admin(account, disable=disable)
     except Refusal as refusal:
         return _user_page(lang, account, refusal.message(lang), refusal.status)
-    changed = set_disabled(source.writer, account.name, disable, actor=current_principal().actor)
+    try:
+        changed = set_disabled(source.writer, account.name, disable,
+                               actor=current_principal().actor, address=client_address())
+    except AccountError as exc:  # the last admin, disabled by someone else meanwhile
+        return _user_page(lang, account, str(exc), 409)
     key = "admin.users.disabled" if disable else "admin.users.enabled"
     return _user_page(lang, changed, t(key, lang, name=changed.name), ok=True)
 
@@ -424,7 +431,8 @@ def user_password():
     account = _account()
     if account is None:
         return _not_found(lang)
-    password = set_password(source.writer, account.name, actor=current_principal().actor)
+    password = set_password(source.writer, account.name, actor=current_principal().actor,
+                            address=client_address())
     body = (html.alert(t("admin.users.password_reset", lang, name=account.name), ok=True)
             + _secret_block(lang, t("admin.users.password_is", lang), password,
                             t("admin.shown_once", lang))

@@ -100,12 +100,13 @@ def _get(session: Session, name: str) -> User:
 
 
 def create_user(engine: Engine, name: str, role: str, scope: Scope | None = None, *,
-                actor: str = "cli", password: str | None = None) -> tuple[Account, str]:
+                actor: str = "cli", password: str | None = None,
+                address: str = "") -> tuple[Account, str]:
     """Create a user; return the account and its password (generated unless given)."""
     name, role = _check_name(name), _check_role(role)
     scope = _check_scope(role, scope)
     password = _check_password(password) if password is not None else generate_password()
-    with write(engine, actor) as w:
+    with write(engine, actor, address=address) as w:
         if w.session.scalars(select(User.id).where(User.name == name)).first() is not None:
             raise AccountError(f"a user named {name!r} exists already")
         now = w.ctx.now
@@ -154,12 +155,23 @@ def _end_sessions(session: Session, user_id: int, now: datetime) -> None:
         row.ended_at = now
 
 
+def _keeps_an_admin(session: Session, row: User) -> None:
+    """Refuse a change that would leave no enabled admin (checked in the change's own write
+    transaction, so two admins demoting each other at once cannot both succeed)."""
+    others = session.scalar(select(func.count()).select_from(User).where(
+        User.role == "admin", User.disabled_at.is_(None), User.id != row.id))
+    if not others:
+        raise AccountError("this is the last enabled admin: make another admin first")
+
+
 def set_role(engine: Engine, name: str, role: str, scope: Scope | None = None, *,
-             actor: str = "cli") -> Account:
+             actor: str = "cli", address: str = "") -> Account:
     """Give ``name`` a new role (and scope); its open sessions see it at their next request."""
     role = _check_role(role)
-    with write(engine, actor) as w:
+    with write(engine, actor, address=address) as w:
         row = _get(w.session, name)
+        if row.role == "admin" and role != "admin":
+            _keeps_an_admin(w.session, row)
         before = {"role": row.role, "scope": row.scope}
         if scope is None and role == "operator" and row.role == "operator":
             scope = Scope.parse(row.scope)
@@ -172,10 +184,12 @@ def set_role(engine: Engine, name: str, role: str, scope: Scope | None = None, *
 
 
 def set_disabled(engine: Engine, name: str, disabled: bool = True, *,
-                 actor: str = "cli") -> Account:
+                 actor: str = "cli", address: str = "") -> Account:
     """Disable (or enable again) ``name``; a disabled user's sessions end at once."""
-    with write(engine, actor) as w:
+    with write(engine, actor, address=address) as w:
         row = _get(w.session, name)
+        if disabled and row.role == "admin" and row.disabled_at is None:
+            _keeps_an_admin(w.session, row)
         row.disabled_at = w.ctx.now if disabled else None
         if disabled:
             _end_sessions(w.session, row.id, w.ctx.now)
@@ -185,10 +199,10 @@ def set_disabled(engine: Engine, name: str, disabled: bool = True, *,
 
 
 def set_password(engine: Engine, name: str, password: str | None = None, *,
-                 actor: str = "cli") -> str:
+                 actor: str = "cli", address: str = "") -> str:
     """Set (or generate) ``name``'s password, clear its lockout, end its sessions; return it."""
     password = _check_password(password) if password is not None else generate_password()
-    with write(engine, actor) as w:
+    with write(engine, actor, address=address) as w:
         row = _get(w.session, name)
         row.password_hash = _hasher.hash(password)
         row.password_changed_at = w.ctx.now

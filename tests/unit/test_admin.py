@@ -277,8 +277,8 @@ def test_an_unknown_user_id_is_not_found(site, admin):
 
 def test_the_last_admin_cannot_disable_or_demote_themselves(fresh_source):
     site = build(fresh_source.settings)
-    set_disabled(site.source.writer, "admin", True)  # the first run's admin: out of the way
     name, me = site.user("admin")
+    set_disabled(site.source.writer, "admin", True)  # the first run's admin: out of the way
     ident = str(site.account(name).id)
     for form in ({"disabled": "1"}, {"role": "viewer", "scope": ""}):
         path = "/admin/users/state" if "disabled" in form else "/admin/users/role"

@@ -295,3 +295,16 @@ def test_logging_out_ends_the_session_for_good(site):
     client.get("/logout")
     client.set_cookie("gw_session", cookie)  # the old cookie, replayed
     assert client.get("/live").status_code == 401
+
+
+def test_the_last_enabled_admin_stays(fresh_source):
+    from gridwatch.auth.accounts import AccountError, set_disabled, set_role
+
+    with pytest.raises(AccountError):
+        set_disabled(fresh_source.writer, "admin")
+    with pytest.raises(AccountError):
+        set_role(fresh_source.writer, "admin", "viewer")
+    create_user(fresh_source.writer, "deputy", "admin", password=PASSWORD)
+    set_role(fresh_source.writer, "admin", "viewer")  # now there is another admin
+    with pytest.raises(AccountError):
+        set_disabled(fresh_source.writer, "deputy")
