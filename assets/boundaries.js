@@ -1,9 +1,32 @@
 /*
- * Styles for the boundary-import preview map on /data: the staged grids and townships, with
- * features the validation report flags drawn in red, over the boundaries in use (grey).
+ * The boundary import on /data.
+ *
+ * 1. Styles for the preview map: the staged grids and townships, with features the validation
+ *    report flags drawn in red, over the boundaries in use (grey).
+ * 2. The upload: the form #boundary-file (layouts/boundaries.py) posts its files to
+ *    POST /upload/boundaries as multipart/form-data with fetch + FormData, so the page does
+ *    not reload. Choosing (or dropping) files checks them (dry_run=1); the Activate button
+ *    sends them again to be kept and activated (activate=1). The route answers JSON whose
+ *    "view" holds the report, the result line and the preview layers, rendered on the server
+ *    in the page's language; they are handed to the Dash components with
+ *    dash_clientside.set_props (setting the result line also refreshes the version list).
+ *    Dash 4 has no html.Input, so the form's <input type=file> is made here, in the drop
+ *    zone's slot, whenever the form is on the page.
  */
 (function () {
   "use strict";
+
+  const FORM = "boundary-file";
+  const SLOT = ".gw-boundary-file-slot";
+  const IDS = {
+    report: "boundary-report",
+    result: "boundary-result",
+    activate: "boundary-activate",
+    townships: "boundary-townships",
+    grids: "boundary-grids",
+  };
+  let generation = 0;
+
   window.gridwatchBoundaries = {
     previewStyle: function (feature, context) {
       const h = context.hideout || {};
@@ -22,4 +45,162 @@
       };
     },
   };
+
+  /* Every id is in the boundary section, which is on the page whenever its form is (the map
+     layers have no DOM element of their own to look for). */
+  function setProps(id, props) {
+    const clientside = window.dash_clientside;
+    if (clientside && typeof clientside.set_props === "function") {
+      clientside.set_props(id, props);
+    }
+  }
+
+  /* A line of text as a Dash component (what the server's layouts.upload.result renders). */
+  function line(type, text, ok) {
+    const props = {children: text, className: ok === null ? "gw-muted" :
+      (ok ? "gw-upload-valid" : "gw-upload-invalid")};
+    if (ok === false) {
+      props.role = "alert";
+    }
+    return {type: type, namespace: "dash_html_components", props: props};
+  }
+
+  function fileInput(form) {
+    return form.querySelector(SLOT + " input[type=file]");
+  }
+
+  /* The form's <input type=file>, made once per rendering of the form. */
+  function ensureInput(form) {
+    const slot = form.querySelector(SLOT);
+    if (!slot || fileInput(form)) {
+      return;
+    }
+    const input = document.createElement("input");
+    input.type = "file";
+    input.name = slot.dataset.name || "file";
+    input.multiple = true;
+    input.accept = slot.dataset.accept || "";
+    input.className = "gw-boundary-input";
+    slot.appendChild(input);
+  }
+
+  function chosen(form) {
+    const input = fileInput(form);
+    return input && input.files ? Array.from(input.files) : [];
+  }
+
+  /* Post the chosen files; mode is "dry_run" (check) or "activate". */
+  async function send(form, mode) {
+    const files = chosen(form);
+    if (!files.length) {
+      return;
+    }
+    const said = form.dataset;
+    const activating = mode === "activate";
+    const mine = ++generation;
+    setProps(IDS.activate, {disabled: true});
+    const total = files.reduce(function (n, file) { return n + file.size; }, 0);
+    const cap = Number(said.maxBytes) || 0;
+    if (cap && total > cap) {  // what the server would refuse (413): not sent at all
+      setProps(IDS.report, {children: [line("P", said.tooLarge, false)]});
+      setProps(IDS.townships, {data: null});
+      setProps(IDS.grids, {data: null});
+      return;
+    }
+    if (activating) {
+      setProps(IDS.result, {children: line("Div", said.activating, null)});
+    } else {
+      setProps(IDS.report, {children: [line("P", said.checking, null)]});
+    }
+    const body = new FormData();
+    files.forEach(function (file) { body.append("file", file, file.name); });
+    body.append("lang", said.lang || "");
+    body.append(mode, "1");
+    const query = new URLSearchParams({lang: said.lang || "", view: "1"});
+    let status = "—";
+    let answer = null;
+    try {
+      const response = await fetch(form.getAttribute("action") + "?" + query.toString(), {
+        method: "POST", body: body, credentials: "same-origin",
+        headers: {Accept: "application/json"},
+      });
+      status = String(response.status);
+      answer = await response.json();
+    } catch (err) {
+      answer = null;
+    }
+    if (mine !== generation) {
+      return;  // files chosen again meanwhile: only the latest answer is shown
+    }
+    const view = answer && answer.view;
+    if (!view) {  // no answer in the route's shape: a lost connection, a login that ended
+      const failed = line(activating ? "Div" : "P",
+                          (said.failed || "HTTP {status}").replace("{status}", status), false);
+      setProps(activating ? IDS.result : IDS.report,
+               {children: activating ? failed : [failed]});
+      return;
+    }
+    if ("report" in view) {
+      setProps(IDS.report, {children: view.report});
+    }
+    if ("townships" in view) {
+      setProps(IDS.townships, {data: view.townships});
+    }
+    if ("grids" in view) {
+      setProps(IDS.grids, {data: view.grids});
+    }
+    if ("result" in view) {
+      setProps(IDS.result, {children: view.result});
+    }
+    setProps(IDS.activate, {disabled: view.activate_disabled !== false});
+  }
+
+  function formOf(node) {
+    return node && node.closest ? node.closest("#" + FORM) : null;
+  }
+
+  document.addEventListener("change", function (event) {
+    const form = formOf(event.target);
+    if (form && event.target === fileInput(form)) {
+      send(form, "dry_run");
+    }
+  });
+
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (!form || form.id !== FORM) {
+      return;
+    }
+    event.preventDefault();
+    const submitter = event.submitter;
+    send(form, submitter && submitter.name === "activate" ? "activate" : "dry_run");
+  }, true);
+
+  /* Files dropped anywhere on the drop zone go into the file input. */
+  document.addEventListener("dragover", function (event) {
+    if (formOf(event.target)) {
+      event.preventDefault();
+    }
+  });
+  document.addEventListener("drop", function (event) {
+    const form = formOf(event.target);
+    const input = form && fileInput(form);
+    if (!input || !event.dataTransfer || !event.dataTransfer.files.length) {
+      return;
+    }
+    event.preventDefault();
+    input.files = event.dataTransfer.files;
+    input.dispatchEvent(new Event("change", {bubbles: true}));
+  });
+
+  /* The page is rendered by Dash (and again on every visit to /data): give each rendering
+     of the form its file input. */
+  function watch() {
+    const form = document.getElementById(FORM);
+    if (form) {
+      ensureInput(form);
+    }
+  }
+  new MutationObserver(watch).observe(document.documentElement, {childList: true, subtree: true});
+  watch();
 })();

@@ -53,8 +53,6 @@ REQUIRES: dict[str, str] = {
     "preview_upload": "write",
     "commit_upload": "write",
     # boundaries
-    "preview_boundaries": "admin",
-    "activate_boundaries": "admin",
     "reactivate_version": "admin",
     "show_versions": "admin",
     "reactivate_enabled": "admin",

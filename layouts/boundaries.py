@@ -1,5 +1,18 @@
 """The boundary import on the ``/data`` page: files in, validation report and preview map,
-activation, and the list of versions to switch back to."""
+activation, and the list of versions to switch back to.
+
+The files go to ``POST /upload/boundaries`` (``web.boundary_upload``) in a plain
+``multipart/form-data`` form, sent by ``assets/boundaries.js`` with ``fetch`` and ``FormData``
+(the page does not reload): choosing files checks them (``dry_run``), the Activate button sends
+them again to be kept and activated (``activate``). The route renders the report with
+``report`` / ``unreadable`` below, in the page's language, and the script hands it to the
+report, result, button and preview components (``dash_clientside.set_props``). There is no
+token field: the signed-in admin is the actor.
+
+Dash 4 has no ``html.Input``, so the form's file input is a plain ``<input type=file>`` the
+script puts into the drop zone's slot (``FILE_SLOT``); the form carries what the script needs
+to say before the server answers (``data-*``: the size cap, the language, the messages).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +21,6 @@ from dash import dcc, html
 
 from gridwatch.i18n import t
 from gridwatch.ingest.boundaries import BoundaryImport
-from gridwatch.ingest.boundary_files import MAX_BOUNDARY_BYTES
 from gridwatch.ingest.uploads import format_size
 from gridwatch.settings import Settings
 from layouts.ids import ID
@@ -16,10 +28,46 @@ from layouts.ids import ID
 MAX_REPORT_ROWS = 300
 """Findings listed on the page (the CLI prints them all)."""
 
+UPLOAD_PATH = "/upload/boundaries"
+"""Where the form posts (``web.boundary_upload.PATH``)."""
+
+ACCEPT = ".gpkg,.zip,.geojson,.json"
+"""The file types the file input offers (the route checks every file's content anyway)."""
+
+FILE_SLOT = "gw-boundary-file-slot"
+"""The class of the element ``assets/boundaries.js`` puts the form's file input into."""
+
 
 def boundary_style(layer: str) -> dict:
     """The preview layers' style function (``assets/boundaries.js``) and its ``hideout``."""
     return {"style": {"variable": "gridwatchBoundaries.previewStyle"}, "hideout": {"layer": layer}}
+
+
+def upload_form(lang: str, settings: Settings) -> html.Form:
+    """The form that posts boundary files to ``UPLOAD_PATH``; its cap is
+    ``settings.max_upload_bytes`` (all files together, as the route counts them)."""
+    limit = settings.max_upload_bytes
+    size = format_size(limit)
+    messages = {
+        "data-max-bytes": str(limit),
+        "data-lang": lang,
+        "data-too-large": t("upload.unreadable", lang,
+                            reason=t("boundary.over_limit", lang, size=size)),
+        "data-checking": t("boundary.checking", lang),
+        "data-activating": t("boundary.activating", lang),
+        "data-failed": t("boundary.upload_failed", lang, status="{status}"),
+    }
+    return html.Form(id=ID.BOUNDARY_FILE, action=UPLOAD_PATH, method="post",
+                     encType="multipart/form-data", className="gw-boundary-form", **messages,
+                     children=[
+        html.Label(className="gw-dropzone gw-boundary-drop", children=[
+            html.Span(t("boundary.drop_limit", lang, size=size)),
+            html.Span(className=FILE_SLOT, **{"data-accept": ACCEPT, "data-name": "file"}),
+        ]),
+        html.Button(t("boundary.activate", lang), id=ID.BOUNDARY_ACTIVATE, disabled=True,
+                    type="submit", name="activate", value="1",
+                    className="gw-btn gw-btn-wide"),
+    ])
 
 
 def section(lang: str, settings: Settings | None = None) -> html.Section:
@@ -30,12 +78,7 @@ def section(lang: str, settings: Settings | None = None) -> html.Section:
         html.Div(className="gw-card gw-upload-form", children=[
             html.H2(t("boundary.title", lang)),
             html.Small(t("boundary.hint", lang), className="gw-hint"),
-            dcc.Upload(id=ID.BOUNDARY_FILE, accept=".gpkg,.zip,.geojson,.json", multiple=True,
-                       max_size=MAX_BOUNDARY_BYTES, className="gw-dropzone",
-                       children=html.Div(t("boundary.drop_limit", lang,
-                                           size=format_size(settings.max_upload_bytes)))),
-            html.Button(t("boundary.activate", lang), id=ID.BOUNDARY_ACTIVATE, disabled=True,
-                        className="gw-btn gw-btn-wide"),
+            upload_form(lang, settings),
             html.Div(id=ID.BOUNDARY_RESULT, className="gw-upload-result", role="status"),
             html.H3(t("boundary.versions", lang)),
             dcc.RadioItems(id=ID.BOUNDARY_VERSIONS, className="gw-versions", options=[]),
@@ -43,7 +86,8 @@ def section(lang: str, settings: Settings | None = None) -> html.Section:
                         disabled=True, className="gw-btn"),
         ]),
         html.Div(className="gw-card gw-upload-report", children=[
-            html.Div(id=ID.BOUNDARY_REPORT, children=empty(lang)),
+            html.Div(id=ID.BOUNDARY_REPORT, children=empty(lang),
+                     **{"aria-live": "polite"}),
             dl.MapContainer(id=ID.BOUNDARY_MAP, className="gw-boundary-map", center=[30, 115],
                             zoom=5, zoomSnap=0.25, children=[
                 dl.GeoJSON(id=ID.BOUNDARY_CURRENT, zoomToBounds=True, interactive=False,

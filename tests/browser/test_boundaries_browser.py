@@ -1,4 +1,5 @@
-"""Import boundaries in the browser: upload a projected zipped Shapefile, read the report and the
+"""Import boundaries in the browser as a signed-in admin: upload a projected zipped Shapefile
+(posted to /upload/boundaries by assets/boundaries.js, no token field), read the report and the
 preview map, activate, and see the served region change."""
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from selenium.webdriver.common.by import By
 
 from gridwatch.geo.layers import load_region
 from gridwatch.ingest.boundary_files import export_boundaries
-from tests.browser.conftest import console_errors, private_server_with_token, wait_for
+from gridwatch.ingest.boundary_versions import list_versions
+from gridwatch.store.db import make_engine
+from tests.browser.conftest import console_errors, goto, private_server, wait_for
 from tests.conftest import GEO_PATH
 
 pytestmark = pytest.mark.browser
@@ -22,11 +25,14 @@ return n;
 """
 
 
+FILE_INPUT = "#boundary-file input[type=file]"
+"""The form's file input (made by assets/boundaries.js inside the form #boundary-file)."""
+
+
 @pytest.fixture(scope="module")
 def boundary_server(seeded_db, tmp_path_factory):
-    server, token = private_server_with_token(seeded_db, tmp_path_factory.mktemp("boundary-live"),
-                                              "gis-office")
-    yield server, token
+    server = private_server(seeded_db, tmp_path_factory.mktemp("boundary-live"))
+    yield server
     server.stop()
 
 
@@ -34,9 +40,8 @@ def report_text(driver) -> str:
     return driver.find_element(By.ID, "boundary-report").text
 
 
-def test_import_a_projected_shapefile_and_activate_it(boundary_server, browser,
-                                                                  tmp_path):
-    server, token = boundary_server
+def test_import_a_projected_shapefile_and_activate_it(boundary_server, browser, tmp_path):
+    server = boundary_server
     region = load_region(GEO_PATH)
     shipped = server.health()["region"]
     archive = tmp_path / "kaihua-cgcs2000-gk-cm120.zip"
@@ -53,13 +58,16 @@ def test_import_a_projected_shapefile_and_activate_it(boundary_server, browser,
             browser.close()
     browser.switch_to.window(mine)
     console_errors(browser)
-    browser.get(server.url + "/data?lang=en")
-    wait_for(lambda: browser.find_element(By.ID, "boundary-file"), message="boundaries section")
+    goto(browser, server, "/data?lang=en", "admin")
+    wait_for(lambda: browser.find_element(By.CSS_SELECTOR, FILE_INPUT),
+             message="the boundary form's file input")
     wait_for(lambda: "No boundary versions" in browser.find_element(
         By.ID, "boundary-versions").text, message="empty version list")
-    browser.find_element(By.ID, "upload-token").send_keys(token)
-    browser.find_element(By.CSS_SELECTOR, "#boundary-file input[type=file]").send_keys(
-        str(archive))
+    assert browser.find_elements(By.ID, "upload-token") == []  # the signed-in admin acts
+    form = browser.find_element(By.ID, "boundary-file")
+    assert form.tag_name == "form" and form.get_attribute("enctype") == "multipart/form-data"
+    assert form.get_attribute("action").endswith("/upload/boundaries")
+    browser.find_element(By.CSS_SELECTOR, FILE_INPUT).send_keys(str(archive))
     wait_for(lambda: "Valid: ready to activate" in report_text(browser), 30,
              message="validation report")
     text = report_text(browser)
@@ -73,11 +81,17 @@ def test_import_a_projected_shapefile_and_activate_it(boundary_server, browser,
     activate = browser.find_element(By.ID, "boundary-activate")
     wait_for(activate.is_enabled, message="activate enabled")
     activate.click()
-    result = wait_for(lambda: browser.find_element(By.ID, "boundary-result").text, 30,
-                      message="activation result")
+    result = wait_for(lambda: "is active" in browser.find_element(By.ID, "boundary-result").text,
+                      30, message="activation result") and \
+        browser.find_element(By.ID, "boundary-result").text
     assert "Boundary version 1 is active" in result
+    assert "/upload/boundaries" not in browser.current_url  # the page did not reload
     imported = server.health()["region"]
     assert imported != shipped
+    engine = make_engine(f"sqlite:///{server.db_path}")
+    [row] = list_versions(engine)
+    engine.dispose()
+    assert row["status"] == "active" and row["created_by"].endswith(":" + server.user("admin"))
     wait_for(lambda: "#1 · active" in browser.find_element(By.ID, "boundary-versions").text,
              message="version list marks the active one")
     assert console_errors(browser) == []

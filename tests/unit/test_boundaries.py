@@ -1,9 +1,9 @@
 """Boundary import: round trip through a projected Shapefile, CRS detection, checks, hostile
-files, versions with one-switch activation and audit, the CLI and the /data page's steps."""
+files, versions with one-switch activation and audit, the CLI and the /data page's steps (the
+upload route itself: tests/unit/test_boundary_upload.py)."""
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 import sqlite3
@@ -16,15 +16,9 @@ import shapely
 from shapely.geometry import Polygon
 from sqlalchemy import select
 
-from callbacks.boundary_import import (
-    activate_boundaries,
-    preview_boundaries,
-    reactivate_enabled,
-    reactivate_version,
-    show_versions,
-)
+from callbacks.boundary_import import reactivate_enabled, reactivate_version, show_versions
 from gridwatch.__main__ import main
-from gridwatch.auth.tokens import create_token
+from gridwatch.auth.policy import Principal, system
 from gridwatch.geo.generate import check_tiling
 from gridwatch.ingest.archives import ArchiveError
 from gridwatch.ingest.boundaries import ExpectedArea, Report, import_boundaries, to_wgs84
@@ -68,10 +62,6 @@ def adjacency(frame: gpd.GeoDataFrame) -> set[tuple[str, str]]:
     a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")
     codes = frame["code"].to_numpy()
     return {(codes[i], codes[j]) for i, j in zip(a, b, strict=True) if codes[i] < codes[j]}
-
-
-def data_url(data: bytes) -> str:
-    return "data:application/octet-stream;base64," + base64.b64encode(data).decode()
 
 
 @pytest.fixture(scope="module")
@@ -426,47 +416,68 @@ def test_cli_dry_run_stores_nothing_and_activate_switches(fresh_source, gk_zip, 
 
 # --- the /data page's steps ---------------------------------------------------------------------
 
-def test_the_page_previews_then_activates_with_a_token(fresh_source, gk_zip):
-    contents = [data_url(gk_zip)]
-    shown = preview_boundaries(fresh_source, contents=contents, filenames=["k.zip"], lang="en")
-    assert shown["activate_disabled"] is False and shown["result"] is None
-    assert "Valid: ready to activate" in str(shown["report"])
-    assert len(shown["townships"]["features"]) == 15 and len(shown["grids"]["features"]) == 747
+def test_the_page_switches_versions_as_the_signed_in_admin(fresh_source, round_trip, region,
+                                                          tmp_path):
     engine = fresh_source.writer
-    refused = activate_boundaries(fresh_source, clicks=1, filenames=["k.zip"], contents=contents,
-                                  token=None, lang="en")["result"]
-    assert "Enter a write token" in str(refused.children)
-    assert list_versions(engine) == []
-    _id, token = create_token(engine, "gis-office")
-    done = activate_boundaries(fresh_source, clicks=1, filenames=["k.zip"], contents=contents,
-                               token=token, lang="zh")["result"]
+    settings = fresh_source.settings
+    first = stage(engine, settings, round_trip, "a", activate=True)
+    other = import_boundaries([("b.gpkg", gpkg_bytes(layers_of(region), tmp_path))], region)
+    second = stage(engine, settings, other, "b", activate=True)
+    boss = Principal("user", "admin", id=7, name="boss")
+    done = reactivate_version(fresh_source, clicks=1, version_id=str(first["id"]), lang="zh",
+                              who=boss)["result"]
     assert "已启用边界版本" in done.children
-    [row] = list_versions(engine)
-    assert row["status"] == "active" and row["created_by"].endswith(":gis-office")
-    again = reactivate_version(fresh_source, clicks=1, version_id=row["id"],
-                               token="wrong-token", lang="en")["result"]
-    assert "API token" in again.children
+    assert {r["id"]: r["status"] for r in list_versions(engine)} == {
+        first["id"]: "active", second["id"]: "retired"}
+    with engine.connect() as conn:
+        last = conn.execute(select(m.AuditEntry.actor, m.AuditEntry.action)
+                            .order_by(m.AuditEntry.id.desc())).first()
+    assert (last.actor, last.action) == ("user:7:boss", "boundary.activate")
+    before = data_version(engine)
+    refused = reactivate_version(fresh_source, clicks=1, version_id=second["id"], lang="en",
+                                 who=system("operator"))["result"]
+    assert refused.children == "Not activated: this account or token may not administer"
+    assert data_version(engine) == before
     versions = show_versions(fresh_source, result=done, lang="en")
-    assert versions["value"] == row["id"]
+    assert versions["value"] == first["id"]
     assert versions["current"].startswith("/geo/townships.")
-    [option] = versions["options"]
-    assert option["label"].startswith(f"#{row['id']} · active") and option["disabled"]
-    assert reactivate_enabled(fresh_source, value=row["id"],
+    active, retired = sorted(versions["options"], key=lambda o: o["value"] != first["id"])
+    assert active["label"].startswith(f"#{first['id']} · active") and active["disabled"]
+    assert reactivate_enabled(fresh_source, value=first["id"],
                               options=versions["options"]) == {"disabled": True}
+    assert reactivate_enabled(fresh_source, value=retired["value"],
+                              options=versions["options"]) == {"disabled": False}
 
 
-def test_the_page_reports_a_hostile_file_without_a_map(source):
-    contents = [data_url(zipped({"../x.shp": b"x"}))]
-    shown = preview_boundaries(source, contents=contents, filenames=["evil.zip"], lang="en")
-    assert shown["activate_disabled"] is True
-    assert shown["townships"] is None and shown["grids"] is None
-    assert "points outside the archive" in str(shown["report"])
+def _components(node):
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif hasattr(item, "to_plotly_json"):
+            yield item
+            stack.append(getattr(item, "children", None))
 
 
-def test_the_page_refuses_a_damaged_or_oversized_upload(source):
-    damaged = preview_boundaries(source, contents=["data:;base64,@@@"], filenames=["k.zip"],
-                                 lang="en")
-    assert "the upload k.zip is damaged" in str(damaged["report"])
-    huge = "data:;base64," + "A" * (70 * 1024 * 1024)
-    oversized = preview_boundaries(source, contents=[huge], filenames=["k.zip"], lang="zh")
-    assert "文件 k.zip 超过 50 MiB" in str(oversized["report"])
+def test_the_section_posts_a_form_to_the_upload_route_and_states_its_cap():
+    from dash import dcc
+
+    from gridwatch.settings import Settings
+    from layouts import boundaries as panel
+
+    section = panel.section("en", Settings(max_upload_bytes=80 * 1024 * 1024))
+    parts = list(_components(section))
+    [form] = [c for c in parts if type(c).__name__ == "Form"]
+    assert (form.id, form.action, form.method, form.encType) == (
+        "boundary-file", "/upload/boundaries", "post", "multipart/form-data")
+    said = form.to_plotly_json()["props"]
+    assert said["data-max-bytes"] == str(80 * 1024 * 1024) and said["data-lang"] == "en"
+    assert "80 MiB" in said["data-too-large"] and "{status}" in said["data-failed"]
+    assert "up to 80 MiB in all" in str(form)
+    [button] = [c for c in _components(form) if getattr(c, "id", None) == "boundary-activate"]
+    assert (button.type, button.name, button.value, button.disabled) == (
+        "submit", "activate", "1", True)
+    assert not any(isinstance(c, dcc.Upload) for c in parts)  # no base64 path left
+    assert not any(getattr(c, "id", None) == "upload-token" for c in parts)  # no token field
+    assert "token" not in str(section).lower()
