@@ -1,5 +1,5 @@
-"""Files sent from the ``/data`` page: ``dcc.Upload`` data URLs to bytes, and the token that
-writes them.
+"""Files sent from the ``/data`` page: ``dcc.Upload`` data URLs to bytes. (Who writes them is
+the signed-in user the callbacks get as ``who``; no token is typed into the page.)
 
 Nothing is kept on the server between a preview and its commit: the browser sends the file
 again, and it is decoded and checked again before anything is written. What a callback receives
@@ -12,10 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 
-from sqlalchemy import Engine
-
-from gridwatch.auth.policy import Principal, allows
-from gridwatch.auth.tokens import authenticate
 from gridwatch.ingest.errors import LocalisedError
 from gridwatch.ingest.tables import MAX_FILE_BYTES
 from gridwatch.settings import Settings
@@ -26,7 +22,7 @@ MiB = 1024 * 1024
 REQUEST_OVERHEAD_BYTES = 16 * KiB
 """What a Dash callback request carries besides the file's base64 text: the JSON envelope
 (output and input names), the data URL's ``data:<type>;base64,`` prefix, the file name, the
-kind, the token and the language. A few hundred bytes in practice; 16 KiB leaves room for long
+kind and the language. A few hundred bytes in practice; 16 KiB leaves room for long
 file names."""
 
 MAX_UPLOAD_FILES = 20
@@ -117,12 +113,3 @@ def decode_uploads(names, contents, max_bytes: int,
     return [(name or "", decode_upload(name, content, max_bytes))
             for name, content in zip(names, contents, strict=True)]
 
-
-def token_writer(engine: Engine, token: str | None) -> Principal | None:
-    """The principal a token typed into the page names, if it may write; else None."""
-    if not isinstance(token, str) or not token.strip():
-        return None
-    principal = authenticate(engine, f"Bearer {token.strip()}")
-    if principal is None or not allows(principal, "write"):
-        return None
-    return principal
