@@ -24,13 +24,7 @@ import pytest
 import shapely
 
 import gridwatch.ingest as ingest_package
-from callbacks import boundary_import, table_upload
-from callbacks.boundary_import import (
-    activate_boundaries,
-    preview_boundaries,
-    reactivate_enabled,
-    reactivate_version,
-)
+from callbacks.boundary_import import reactivate_enabled, reactivate_version
 from callbacks.charts import CHART_CSV, chart_csv, download_chart_csv
 from callbacks.table import CSV_EXPORT_PARAMS, export_table, table_rows
 from callbacks.table_upload import commit_upload, preview_upload
@@ -248,7 +242,7 @@ def test_a_header_naming_a_column_twice_is_refused(name, data):
 def test_the_page_refuses_a_repeated_column_and_keeps_commit_off(source):
     csv_data = f"grid_code,colour,observed_at,source,source\n{GRID},red,x,a,b\n".encode()
     out = preview_upload(source, contents=data_url(csv_data), kind="risk-assessments",
-                         filename="dup.csv", lang="en")
+                         filename="dup.csv", lang="en", who=OPERATOR)
     assert out["commit_disabled"] is True
     assert "names the column “source” twice" in str(out["report"])
 
@@ -262,28 +256,25 @@ TAMPERED_KINDS = ["api-tokens", "tasks", None, "", 7, 1.5, True, ["risk-assessme
 @pytest.mark.parametrize("kind", TAMPERED_KINDS)
 def test_a_tampered_kind_gets_a_message_in_the_preview(source, kind):
     out = preview_upload(source, contents=data_url(CSV_OK), kind=kind, filename="a.csv",
-                         lang="en")
+                         lang="en", who=OPERATOR)
     assert out["commit_disabled"] is True
     text = str(out["report"])
     assert "choose what the file holds" in text or "is not one of risk-assessments" in text
     zh = str(preview_upload(source, contents=data_url(CSV_OK), kind=kind, filename="a.csv",
-                            lang="zh")["report"])
+                            lang="zh", who=OPERATOR)["report"])
     assert "请选择文件的数据类型" in zh or "数据类型“" in zh
 
 
-@pytest.fixture
-def any_writer(monkeypatch):
-    """The page's token check passes (the refusals below come before any write)."""
-    monkeypatch.setattr(table_upload, "token_writer", lambda engine, token: object())
-    monkeypatch.setattr(boundary_import, "token_writer", lambda engine, token: object())
+OPERATOR = system("operator")
+"""The signed-in writer of the page (the refusals below come before any write)."""
 
 
 @pytest.mark.parametrize("kind", TAMPERED_KINDS)
-def test_a_tampered_kind_is_refused_at_commit_and_nothing_is_written(fresh_source, any_writer,
+def test_a_tampered_kind_is_refused_at_commit_and_nothing_is_written(fresh_source,
                                                                      kind):
     before = data_version(fresh_source.engine)
     out = commit_upload(fresh_source, clicks=1, kind=kind, filename="a.csv",
-                        contents=data_url(CSV_OK), token="gw_x", lang="en")
+                        contents=data_url(CSV_OK), who=OPERATOR, lang="en")
     text = str(out["result"])
     assert "Not committed:" in text
     assert "choose what the file holds" in text or "is not one of risk-assessments" in text
@@ -294,20 +285,14 @@ def test_a_tampered_kind_is_refused_at_commit_and_nothing_is_written(fresh_sourc
     (7, data_url(CSV_OK)), (["a.csv"], data_url(CSV_OK)), ("a.csv", 7),
     ("a.csv", [data_url(CSV_OK)]), ("a.csv", {"x": 1}), ("a.csv", "data:;base64,@@@@"),
 ])
-def test_a_tampered_file_name_or_content_gets_a_message(source, any_writer, filename, contents):
+def test_a_tampered_file_name_or_content_gets_a_message(source, filename, contents):
     shown = preview_upload(source, contents=contents, kind="risk-assessments",
-                           filename=filename, lang="en")
+                           filename=filename, lang="en", who=OPERATOR)
     assert shown["commit_disabled"] is True
     assert "The file cannot be read" in str(shown["report"])
     done = commit_upload(source, clicks=1, kind="risk-assessments", filename=filename,
-                         contents=contents, token="gw_x", lang="zh")
+                         contents=contents, who=OPERATOR, lang="zh")
     assert "未导入：" in str(done["result"])
-
-
-def test_a_token_that_is_not_text_is_no_token(source):
-    out = commit_upload(source, clicks=1, kind="risk-assessments", filename="a.csv",
-                        contents=data_url(CSV_OK), token=["gw_x"], lang="en")
-    assert "API token ✗" in str(out["result"])
 
 
 # --- 4. boundary uploads whose names and contents do not pair up --------------------------------
@@ -327,22 +312,6 @@ MALFORMED = [
 ]
 
 
-@pytest.mark.parametrize(("contents", "filenames"), MALFORMED)
-def test_boundary_uploads_that_do_not_pair_up_are_refused(source, contents, filenames):
-    shown = preview_boundaries(source, contents=contents, filenames=filenames, lang="en")
-    assert shown["activate_disabled"] is True and shown["grids"] is None
-    assert "the upload is malformed" in str(shown["report"])
-
-
-@pytest.mark.parametrize(("contents", "filenames"), MALFORMED)
-def test_activating_an_upload_that_does_not_pair_up_stores_nothing(fresh_source, any_writer,
-                                                                   contents, filenames):
-    out = activate_boundaries(fresh_source, clicks=1, filenames=filenames, contents=contents,
-                              token="gw_x", lang="zh")["result"]
-    assert "未启用：上传内容格式不正确" in str(out.children)
-    assert list_versions(fresh_source.engine) == []
-
-
 def test_too_many_boundary_files_are_refused():
     with pytest.raises(UploadError) as caught:
         decode_uploads(["a.zip"] * 21, [ONE] * 21, 1024 * 1024)
@@ -356,9 +325,9 @@ def test_a_missing_name_still_pairs_with_its_content():
 
 @pytest.mark.parametrize("version_id", [None, "", "abc", [1], {"id": 1}, 1.5, float("inf"),
                                         float("nan"), True, -1, 0, 10 ** 30, "9" * 5000])
-def test_a_tampered_version_to_switch_back_to_gets_a_message(fresh_source, any_writer,
+def test_a_tampered_version_to_switch_back_to_gets_a_message(fresh_source,
                                                               version_id):
-    out = reactivate_version(fresh_source, clicks=1, version_id=version_id, token="gw_x",
+    out = reactivate_version(fresh_source, clicks=1, version_id=version_id, who=system(),
                              lang="en")["result"]
     text = str(out.children)
     assert text.startswith("Not activated: ")
@@ -502,11 +471,8 @@ def test_hostile_archives_are_refused_on_the_page_and_in_the_cli(case, fresh_sou
         import_boundaries([("checkpoints.zip", data)], fresh_source.region())
     with pytest.raises(ArchiveError):
         read_table("marks.xlsx", data)
-    shown = preview_boundaries(fresh_source, contents=[data_url(data)],
-                               filenames=["checkpoints.zip"], lang="zh")
-    assert "无法读取文件：压缩包 checkpoints.zip" in str(shown["report"])
     report = preview_upload(fresh_source, contents=data_url(data), kind="risk-assessments",
-                            filename="marks.xlsx", lang="en")["report"]
+                            filename="marks.xlsx", lang="en", who=OPERATOR)["report"]
     assert "The file cannot be read: the archive marks.xlsx" in str(report)
     path = tmp_path / "checkpoints.zip"
     path.write_bytes(data)
@@ -768,11 +734,11 @@ def test_a_file_over_the_stated_limit_gets_a_message(source):
     for lang, words in (("en", f"the file big.csv is larger than {format_size(limit)}"),
                         ("zh", f"文件 big.csv 超过 {format_size(limit)}")):
         out = preview_upload(source, contents=data_url(too_big), kind="risk-assessments",
-                             filename="big.csv", lang=lang)
+                             filename="big.csv", lang=lang, who=OPERATOR)
         assert out["commit_disabled"] is True and words in str(out["report"])
     fits = CSV_OK + b"\n" * (limit - len(CSV_OK))
     out = preview_upload(source, contents=data_url(fits), kind="risk-assessments",
-                         filename="fits.csv", lang="en")
+                         filename="fits.csv", lang="en", who=OPERATOR)
     assert "larger than" not in str(out["report"])
 
 
