@@ -101,7 +101,6 @@ class ID(StrEnum):
     BOUNDARY_VERSIONS = "boundary-versions"
     BOUNDARY_REACTIVATE = "boundary-reactivate"
     UPLOAD_KIND = "upload-kind"
-    UPLOAD_TOKEN = "upload-token"
     UPLOAD_FILE = "upload-file"
     UPLOAD_REPORT = "upload-report"
     UPLOAD_COMMIT = "upload-commit"
