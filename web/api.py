@@ -23,6 +23,7 @@ from gridwatch.ingest.batches import KINDS, submit, unknown_code
 from gridwatch.ingest.errors import IngestError, LocalisedError, RowError, refuse, say
 from gridwatch.ingest.fields import FieldError, Reference, timestamp
 from gridwatch.ingest.jsonsafe import loads_strict
+from gridwatch.ingest.scope import Places
 from gridwatch.service import DataSource
 from web.auth import client_address, current_principal
 from web.context import data_source
@@ -125,8 +126,10 @@ def write_batch(kind: str):
     source = data_source()
     principal = principal_for(source, "write")
     body = read_body()
-    outcome, replayed = submit(source.writer, Reference.from_region(source.region()), kind,
-                               body, principal, request.headers.get("Idempotency-Key"))
+    region = source.region()
+    outcome, replayed = submit(source.writer, Reference.from_region(region), kind, body,
+                               principal, request.headers.get("Idempotency-Key"),
+                               places=Places.of(region))
     response = jsonify({**outcome.body, "replayed": replayed})
     response.status_code = outcome.status
     if replayed:
