@@ -308,3 +308,21 @@ def test_the_last_enabled_admin_stays(fresh_source):
     set_role(fresh_source.writer, "admin", "viewer")  # now there is another admin
     with pytest.raises(AccountError):
         set_disabled(fresh_source.writer, "deputy")
+
+
+def test_the_wall_never_shows_a_leads_text(snap):
+    """The wall is a public screen: a lead is shown by its kind and township, never by its
+    summary (which names families), whoever is signed in."""
+    from gridwatch.metrics import attention, cutoff, latest_events
+    from layouts.wall import focus_panel, ticker_items
+
+    day = snap.last_day
+    events = latest_events(snap, day, limit=200)
+    assert (events["kind"] == "lead").sum() > 20
+    texts = set(snap.leads["summary_zh"]) | set(snap.leads["summary_en"])
+    for lang in ("zh", "en"):
+        shown = str(ticker_items(events, lang, snap.region.names("townships", lang)))
+        shown += "".join(str(focus_panel(a, snap.region.names("grids", lang), cutoff(day),
+                                         lang)) for a in attention(snap, day))
+        assert [text for text in texts if text in shown] == []
+        assert ("返乡人员" if lang == "zh" else "returnee") in shown
