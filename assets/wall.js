@@ -15,20 +15,9 @@
     else if (region !== firstRegion) window.location.reload();
   }
 
-  // The wall's access ended (a kiosk revoked, a session over): a kiosk says so on screen,
-  // for good; a person's browser goes to the login page and comes back here.
+  // The wall's access ended (a kiosk revoked, a session over): assets/session.js says so.
   function accessEnded() {
-    if (/(^|;\s*)gw_kiosk=1/.test(document.cookie)) {
-      const config = (window.gridwatchWallConfig || {}).text || {};
-      const screen = document.createElement("div");
-      screen.className = "wall-revoked";
-      screen.setAttribute("role", "alert");
-      screen.textContent = config.revoked || "Access to this wall has been revoked";
-      document.body.replaceChildren(screen);
-    } else {
-      window.location.assign("/login?next=" + encodeURIComponent(
-        window.location.pathname + window.location.search));
-    }
+    if (window.gridwatchAccessEnded) window.gridwatchAccessEnded();
     throw new Error("access ended");
   }
 

@@ -153,8 +153,10 @@ def sign_in(driver, server: LiveServer, role: str = "admin") -> None:
     """Fill in the login page the browser is on as ``server``'s user of ``role``."""
     from selenium.webdriver.common.by import By
 
-    driver.find_element(By.ID, "username").send_keys(server.user(role))
-    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    for field, value in (("username", server.user(role)), ("password", PASSWORD)):
+        box = driver.find_element(By.ID, field)
+        box.clear()  # after a failed login the page keeps the name typed
+        box.send_keys(value)
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     wait_for(lambda: "/login" not in driver.current_url, message="the login did not go through")
 
