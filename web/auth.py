@@ -248,6 +248,9 @@ def account():
     who = t("auth.signed_in_as", lang, name=principal.name, role=t(f"role.{principal.role}", lang))
     body = (f'<p>{escape(who)}</p>{alert}<form method="post" action="/account">'
             f'<input type="hidden" name="lang" value="{lang}">'
+            # for password managers: whose password this is (not read by the server)
+            f'<input type="text" name="username" value="{escape(principal.name)}" '
+            f'autocomplete="username" hidden aria-hidden="true">'
             + _field("current", t("auth.current_password", lang), "password", "current-password")
             + _field("new", t("auth.new_password", lang), "password", "new-password")
             + _field("again", t("auth.new_password_again", lang), "password", "new-password")
