@@ -511,6 +511,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "ingest.table.no_header": {"zh": "第一行须为列名", "en": "the first row must name the columns"},
     "ingest.table.no_rows": {"zh": "文件没有数据行", "en": "the file has no data rows"},
     "ingest.table.too_many_rows": {"zh": "文件超过 {max} 行，请拆分", "en": "the file has more than {max} rows; split it"},
+    "ingest.table.too_many_columns": {"zh": "文件列数超过 {max} 列，请只保留所需的列", "en": "the file has more than {max} columns; keep only the columns needed"},
     "ingest.upload.too_large": {"zh": "文件 {name} 超过 {mb} MiB", "en": "the file {name} is larger than {mb} MiB"},
     "ingest.upload.damaged": {"zh": "上传的文件 {name} 已损坏，请重新选择", "en": "the upload {name} is damaged; choose the file again"},
     "ingest.zip.damaged": {"zh": "{name} 不是可读的 zip 压缩包（{detail}）", "en": "{name} is not a readable zip archive ({detail})"},

@@ -153,8 +153,8 @@ def sign_in(driver, server: LiveServer, role: str = "admin") -> None:
     """Fill in the login page the browser is on as ``server``'s user of ``role``."""
     from selenium.webdriver.common.by import By
 
-    for field, value in (("username", server.user(role)), ("password", PASSWORD)):
-        box = driver.find_element(By.ID, field)
+    for name, value in (("username", server.user(role)), ("password", PASSWORD)):
+        box = driver.find_element(By.ID, name)
         box.clear()  # after a failed login the page keeps the name typed
         box.send_keys(value)
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()

@@ -747,3 +747,16 @@ def test_the_new_keys_read_differently_in_each_language():
                                                  "boundary.too_many", "boundary.choose"))]
     assert len(keys) > 20
     assert [k for k in keys if MESSAGES[k]["zh"] == MESSAGES[k]["en"]] == []
+
+
+def test_a_table_with_thousands_of_columns_is_refused_at_its_header():
+    from gridwatch.ingest.tables import MAX_COLUMNS
+
+    wide = ",".join(f"c{i}" for i in range(100_000)).encode() + b"\n" + b"1," * 99_999 + b"1\n"
+    with pytest.raises(TableError) as caught:
+        read_table("wide.csv", wide)
+    assert caught.value.catalogue_key == "ingest.table.too_many_columns"
+    narrow_header = b"grid_code,colour\n" + b"x," * (MAX_COLUMNS + 1) + b"x\n"
+    with pytest.raises(TableError):
+        read_table("ragged.csv", narrow_header)
+    both_languages(caught.value)
