@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: run test lint unit integration browser bench soak system-deps runtime-deps setup clean-store geo
+.PHONY: run serve test lint unit integration browser bench soak system-deps runtime-deps setup clean-store geo
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ runtime-deps:
 
 run: $(STAMP) runtime-deps
 	$(BIN)/python app.py --host $(HOST) --port $(PORT)
+
+# Several worker processes (gunicorn, gthread): WORKERS (default 2 x cores + 1), HOST, PORT;
+# see gunicorn.conf.py. On a store other than the embedded default, run
+# `$(BIN)/python -m gridwatch init-store` first (workers never migrate it).
+serve: $(STAMP) runtime-deps
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:server
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 from dash import Dash
 
@@ -11,14 +12,20 @@ import callbacks
 import web
 from callbacks.validation import check_ids, validation_layout
 from gridwatch.i18n import t
-from gridwatch.service import DataSource
+from gridwatch.logs import install_masking
+from gridwatch.service import DataSource, StoreNotReady
 from gridwatch.settings import Settings
 from layouts import shell
 from web import security
 
 
 def create_app(settings: Settings | None = None) -> Dash:
-    """Build the Dash app for ``settings`` (default: read from the environment)."""
+    """Build the Dash app for ``settings`` (default: read from the environment).
+
+    The store is prepared (``DataSource.prepare``: migrated, seeded when empty, first admin)
+    under the store's initialisation lock, so workers starting at once do it one at a time.
+    Under gunicorn each worker builds its own app (and opens its connections) after the fork.
+    """
     settings = settings or Settings.from_env()
     source = DataSource(settings)
     source.prepare()
@@ -42,8 +49,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--debug", action="store_true", default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    install_masking()
     settings = Settings.from_env_or_exit(host=args.host, port=args.port, debug=args.debug)
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except StoreNotReady as exc:
+        print(f"gridwatch: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
     if settings.debug:
         app.run(host=settings.host, port=settings.port, debug=True)
         return

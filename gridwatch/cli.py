@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from gridwatch.metrics import headline_figures
-from gridwatch.service import DataSource
+from gridwatch.service import DataSource, StoreNotReady, is_embedded_default
 from gridwatch.settings import Settings
+from gridwatch.store.db import data_version, safe_url
 
 
 def open_source(args) -> DataSource:
-    """The store of ``--database-url`` (or the settings), ready: migrated, seeded when empty
-    and seeding is on, and with a first ``admin`` (its password printed once) when it has no
-    users yet. Every command starts here, so any of them initialises a fresh store."""
+    """The store of ``--database-url`` (or the settings), ready. Every command starts here.
+
+    The embedded default store (SQLite under ``instance/``) is initialised as ``make run``
+    does: migrated, seeded when empty and seeding is on, and given a first ``admin`` (its
+    password printed once). Any other store must have been prepared by ``init-store``: if its
+    schema is missing or behind, the command ends (exit 2) with a message naming it.
+    """
     source = DataSource(Settings.from_env_or_exit(
         database_url=getattr(args, "database_url", None)))
-    source.prepare()
+    try:
+        source.open()
+    except StoreNotReady as exc:
+        print(f"gridwatch: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
     return source
 
 
@@ -30,10 +40,22 @@ def cli_actor() -> str:
 
 
 def init_store(args) -> int:
-    """Migrate the store; seed the demo history when it is empty (never overwrites)."""
-    source = open_source(args)
-    version = source.snapshot().version
-    print(f"store ready at {source.settings.database_url} (data version {version})")
+    """The deploy step: migrate the store, seed the demo history when asked (``--seed-demo``)
+    or when it is the embedded default store, empty and seeding is on, and create the first
+    admin (its password printed once). Never overwrites; safe to run twice and concurrently
+    (one process migrates, the others wait for it and find the store ready)."""
+    settings = Settings.from_env_or_exit(database_url=args.database_url)
+    source = DataSource(settings)
+    seed = bool(args.seed_demo) or (is_embedded_default(settings) and settings.seed_demo)
+    source.prepare(seed=seed)
+    done = source.prepared
+    steps = ["migrated the schema" if done.migrated else "schema already current"]
+    if done.seeded:
+        steps.append("seeded the demo history")
+    if done.password is not None:
+        steps.append("created the first admin (password above, shown once)")
+    print(f"store ready at {safe_url(settings.database_url)}: {'; '.join(steps)} "
+          f"(data version {data_version(source.engine)})", flush=True)
     return 0
 
 
@@ -44,8 +66,12 @@ def figures(args) -> int:
 
 
 def add_commands(sub) -> None:
-    p = sub.add_parser("init-store", help="create/migrate the store and seed it if empty")
+    p = sub.add_parser("init-store", help="the deploy step: create/migrate the store, create "
+                       "the first admin; seed the demo when asked (or embedded default, empty)")
     p.add_argument("--database-url")
+    p.add_argument("--seed-demo", action="store_true",
+                   help="seed the simulated demo history if the store is empty (always done "
+                        "on the embedded default store unless GRIDWATCH_SEED_DEMO=false)")
     p.set_defaults(func=init_store)
     p = sub.add_parser("figures", help="print the headline figures computed from the store")
     p.add_argument("--database-url")

@@ -12,16 +12,48 @@ import logging
 import sys
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from gridwatch.geo.layers import Region, load_region
 from gridwatch.settings import Settings
 from gridwatch.snapshot import Snapshot, read_snapshot, read_transaction, store_state
-from gridwatch.store.db import is_empty, make_engine, make_write_engine, migrate
+from gridwatch.store.db import (
+    init_lock,
+    is_empty,
+    make_engine,
+    make_write_engine,
+    migrate_locked,
+    safe_url,
+    schema_state,
+)
 from gridwatch.store.regions import active_version_file, region_path
 
 log = logging.getLogger(__name__)
+
+INIT_COMMAND = "python -m gridwatch init-store"
+
+
+class StoreNotReady(RuntimeError):
+    """The store's schema is missing or behind this code's migrations, and this process may
+    not migrate it (only ``init-store`` does, except on the embedded default store)."""
+
+
+def is_embedded_default(settings: Settings) -> bool:
+    """True when the store is the embedded default: the SQLite file under ``instance/`` that
+    ``Settings().database_url`` names (also when written as a relative path to the same file).
+    Only that store is migrated, seeded and given a first admin by any process that opens it;
+    any other store by ``init-store`` alone."""
+    default = make_url(Settings.model_fields["database_url"].default)
+    try:
+        url = make_url(settings.database_url)
+    except Exception:
+        return False
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return False
+    return Path(url.database).resolve() == Path(default.database).resolve()
 
 
 @dataclass
@@ -38,11 +70,13 @@ class DataSource:
     writer: Engine = field(init=False)
     _current: Snapshot | None = field(init=False, default=None, repr=False)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
+    prepared: Prepared | None = field(init=False, default=None, repr=False)
 
     def __post_init__(self) -> None:
-        self.engine = make_engine(self.settings.database_url)
+        pool = self.settings.db_pool_size
+        self.engine = make_engine(self.settings.database_url, pool)
         # On SQLite its transactions begin with BEGIN IMMEDIATE (the write lock up front).
-        self.writer = make_write_engine(self.settings.database_url)
+        self.writer = make_write_engine(self.settings.database_url, pool)
 
     def snapshot(self) -> Snapshot:
         """The store and region as of now, read in one transaction (cached per version)."""
@@ -73,25 +107,75 @@ class DataSource:
     def _region(self, region_file: str | None) -> Region:
         return load_region(region_path(self.settings, region_file))
 
-    def prepare(self) -> str | None:
-        """Migrate the schema; seed the demo history if the store is empty and seeding is on;
-        on a store without users, create ``admin`` and print its password once.
+    def prepare(self, seed: bool | None = None) -> str | None:
+        """The deploy step (``init-store``): migrate the schema; seed the demo history if the
+        store is empty and ``seed`` (default: the ``seed_demo`` setting) is on; on a store
+        without users, create ``admin`` and print its password once.
 
-        An existing store is never overwritten. Returns the new admin password, if one was
-        made (printed to standard output as well, where ``make run`` shows it).
+        Safe when several processes run it at once: the whole step holds the store's
+        initialisation lock (``gridwatch.store.db.init_lock``), so one migrates and seeds
+        and the others find it done. An existing store is never overwritten. Returns the new
+        admin password, if one was made (printed to standard error as well, where
+        ``make run`` shows it).
         """
-        migrate(self.engine)
-        if self.settings.seed_demo and is_empty(self.engine):
-            from gridwatch.simulate import seed_store
+        self.prepared = self._prepare(self.settings.seed_demo if seed is None else seed)
+        return self.prepared.password
 
-            log.info("seeding the demo store at %s", self.settings.database_url)
-            seed_store(self.writer, self.region())
-        from gridwatch.auth.accounts import ensure_first_admin
+    def _prepare(self, seed: bool) -> Prepared:
+        with init_lock(self.writer):
+            migrated = migrate_locked(self.engine)
+            seeded = False
+            if seed and is_empty(self.engine):
+                from gridwatch.simulate import seed_store
 
-        password = ensure_first_admin(self.writer)
+                log.info("seeding the demo store at %s", safe_url(self.settings.database_url))
+                seed_store(self.writer, self.region())
+                seeded = True
+            from gridwatch.auth.accounts import ensure_first_admin
+
+            password = ensure_first_admin(self.writer)
         if password is not None:
             print(first_admin_banner(password), file=sys.stderr, flush=True)
-        return password
+        return Prepared(migrated=migrated, seeded=seeded, password=password)
+
+    def open(self) -> None:
+        """Make the store ready for a server or command: the embedded default store is
+        prepared (``prepare``: migrated, seeded when empty, first admin) as ``make run``
+        always did; any other store must be current already (``init-store`` ran), else
+        ``StoreNotReady`` names the command. Never migrates a non-default store."""
+        if is_embedded_default(self.settings):
+            self.prepare()
+            return
+        self.check_schema()
+
+    def check_schema(self) -> None:
+        """Raise ``StoreNotReady`` unless the store's schema is at this code's head."""
+        try:
+            state = schema_state(self.engine)
+        except Exception as exc:  # unreachable server, bad credentials, not a database
+            raise StoreNotReady(
+                f"cannot read the store at {safe_url(self.settings.database_url)}: "
+                f"{type(exc).__name__}: {_first_line(exc)}") from None
+        if not state.up_to_date:
+            raise StoreNotReady(
+                f"the store at {safe_url(self.settings.database_url)} is not ready "
+                f"({state.describe()}): run `{INIT_COMMAND}` first (with the same "
+                f"GRIDWATCH_DATABASE_URL) to migrate it and create the first admin")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What ``DataSource.prepare`` did."""
+
+    migrated: bool
+    seeded: bool
+    password: str | None
+
+
+def _first_line(exc: BaseException) -> str:
+    from gridwatch.logs import mask_secrets
+
+    return mask_secrets(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
 
 
 def first_admin_banner(password: str) -> str:

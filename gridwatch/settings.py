@@ -66,6 +66,8 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     database_url: str = f"sqlite:///{REPO_ROOT / 'instance' / 'gridwatch.sqlite'}"
+    # Connections each engine of a process keeps to a server database (not SQLite).
+    db_pool_size: int = Field(5, ge=1, le=100)
     geo_path: Path = REPO_ROOT / "data" / "geo" / "kaihua.gpkg"
     tile_url: str = ""
     tile_attribution: str = ""
