@@ -30,7 +30,7 @@ from gridwatch.settings import Settings  # noqa: E402
 from gridwatch.store import models as m  # noqa: E402
 from gridwatch.store.writes import write_session  # noqa: E402
 from gridwatch.timeutil import local_to_utc  # noqa: E402
-from tests.browser.conftest import LiveServer, free_port  # noqa: E402
+from tests.browser.conftest import LiveServer, free_port, goto  # noqa: E402
 from tests.browser.driver import make_driver  # noqa: E402
 
 COLOURS = ("red", "orange", "yellow", "blue", "green")
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     base = local_to_utc(datetime(2020, 2, 29, 12, 0), "Asia/Shanghai")
     samples, writes = [], 0
     try:
-        driver.get(f"{server.url}/wall?rotate={args.rotate}")
+        goto(driver, server, f"/wall?rotate={args.rotate}")  # signs in when asked
         time.sleep(10)
         start = time.time()
         end = start + args.minutes * 60
