@@ -262,12 +262,17 @@ def account():
 
 @blueprint.get("/live")
 def live():
-    """The wall's live signal: data version and freshness, for a wall signed in or a kiosk."""
+    """The wall's live signal: data version and freshness, for a wall signed in or a kiosk.
+
+    Read from the store's version row, never a snapshot (``web.health.read_state``): a wall's
+    poll right after a write does not wait for the store to be read again. The wall reads
+    ``data_version``, ``stale`` and ``updated_at``; there is no ``latest_day`` here.
+    """
     if not allows(current_principal(), "wall"):
         return refuse_anonymous(403, "wall")
     from web.health import healthz
 
-    response = jsonify(healthz(data_source()))
+    response = jsonify(healthz(data_source(), latest_day=False))
     response.headers["Cache-Control"] = "no-store"
     return response
 

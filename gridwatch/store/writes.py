@@ -6,11 +6,14 @@
    ``BEGIN`` a transaction that reads, to find duplicates, and then writes must upgrade its
    lock, and SQLite answers "database is locked" at once when another writer got there first;
    an immediate one queues on the busy timeout instead), the data version's row ``FOR UPDATE``
-   elsewhere;
+   elsewhere (PostgreSQL: that row lock serialises writers; on a store never written, which
+   has no such row yet, an advisory transaction lock does, until the first bump commits it);
 2. lets the caller apply its change on ``w.session`` and record what it did with
    ``w.audit(entries)``;
 3. writes those audit rows and, when readers will see something new, bumps the data version
-   once, in the same transaction, so the dashboard notices on its next poll;
+   once, in the same transaction, so the dashboard notices on its next poll: one atomic
+   ``UPDATE … SET value = value + 1 … RETURNING value``, so the version moves exactly once per
+   committed write and never backwards, whatever the isolation level;
 4. commits, or rolls all of it back when the block raises.
 
 Nobody bumps the version by hand. API tokens (``gridwatch.auth.tokens``) are not data and are
@@ -19,6 +22,7 @@ written outside this path: creating one must not make every wall reload.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Iterable, Iterator
@@ -26,10 +30,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, Integer, Text, cast, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from gridwatch.store.models import AuditEntry, StoreMeta
+
+FIRST_WRITE_LOCK = int.from_bytes(
+    hashlib.sha256(b"gridwatch.store.writes.version").digest()[:8], "big", signed=True)
+"""PostgreSQL's advisory lock key for writers on a store without a version row (the same in
+every process; not the initialisation lock's, which a write may run under)."""
 
 
 def now_utc() -> datetime:
@@ -140,23 +149,55 @@ def _lock(session: Session) -> None:
             # deferred, before the first write): take the lock now instead.
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         return
-    session.execute(select(StoreMeta.key).where(StoreMeta.key == "version").with_for_update())
+    if _lock_version_row(session) is None:
+        # A store never written has no version row to lock (its absence says "never seeded",
+        # ``gridwatch.store.db.is_empty``, so it is not made up front): writers that find
+        # none queue on a transaction-level advisory lock instead, and look again once they
+        # hold it, when the first one may have committed the row.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FIRST_WRITE_LOCK})
+        _lock_version_row(session)
+
+
+def _lock_version_row(session: Session) -> str | None:
+    return session.execute(select(StoreMeta.key).where(StoreMeta.key == "version")
+                           .with_for_update()).scalar()
+
+
+def _ensure_version_row(session: Session) -> None:
+    """Insert ``version`` = 0 unless the row exists (one statement, no error on a race)."""
+    dialect = session.connection().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    else:  # pragma: no cover - the two supported stores
+        if session.get(StoreMeta, "version") is None:
+            session.add(StoreMeta(key="version", value="0"))
+            session.flush()
+        return
+    session.execute(upsert(StoreMeta).values(key="version", value="0")
+                    .on_conflict_do_nothing(index_elements=["key"]))
+
+
+_BUMP = (update(StoreMeta).where(StoreMeta.key == "version")
+         .values(value=cast(cast(StoreMeta.value, Integer) + 1, Text))
+         .returning(StoreMeta.value))
 
 
 def _bump_version(session: Session, now: datetime) -> int:
-    row = session.get(StoreMeta, "version")
-    if row is None:
-        row = StoreMeta(key="version", value="0")
-        session.add(row)
-    row.value = str(int(row.value) + 1)
-    stamp = session.get(StoreMeta, "updated_at")
-    value = now.isoformat(timespec="seconds")
-    if stamp is None:
-        session.add(StoreMeta(key="updated_at", value=value))
-    else:
-        stamp.value = value
-    session.flush()
-    return int(row.value)
+    """Add one to the data version in one atomic statement and return the new value."""
+    value = session.execute(_BUMP, execution_options={"synchronize_session": False}).scalar()
+    if value is None:  # a store never written (held: BEGIN IMMEDIATE, or the advisory lock)
+        _ensure_version_row(session)
+        value = session.execute(_BUMP, execution_options={"synchronize_session": False}
+                                ).scalar()
+    stamp = now.isoformat(timespec="seconds")
+    touched = session.execute(update(StoreMeta).where(StoreMeta.key == "updated_at")
+                              .values(value=stamp),
+                              execution_options={"synchronize_session": False}).rowcount
+    if not touched:
+        session.execute(insert(StoreMeta).values(key="updated_at", value=stamp))
+    return int(value)
 
 
 def dumps(value) -> str:
