@@ -17,7 +17,7 @@ from __future__ import annotations
 from flask import Flask
 
 from gridwatch.service import DataSource
-from web import admin, api, auth, boundary_upload, exports, geo, health
+from web import admin, api, auth, boundary_upload, exports, geo, health, metrics
 from web.context import attach, attached
 
 
@@ -29,5 +29,5 @@ def register(server: Flask, source: DataSource) -> None:
     server.config["MAX_CONTENT_LENGTH"] = source.settings.max_request_bytes  # web.security
     server.before_request(auth.guard)
     server.after_request(auth.private_cache)
-    for module in (auth, health, geo, api, exports, boundary_upload, admin):
+    for module in (auth, health, geo, api, exports, boundary_upload, admin, metrics):
         server.register_blueprint(module.blueprint)
