@@ -15,7 +15,7 @@ from gridwatch.service import DataSource
 from gridwatch.settings import Settings
 from gridwatch.store import models as m
 from gridwatch.store.db import data_version, make_engine, migrate
-from gridwatch.store.writes import write, write_session
+from gridwatch.store.writes import now_utc, write, write_session
 
 
 def test_migrations_build_exactly_the_models_schema(tmp_path):
@@ -121,6 +121,30 @@ def test_a_write_that_shows_nothing_new_keeps_the_version(fresh_source):
         pass
     assert data_version(fresh_source.engine) == before
     assert audit_rows(fresh_source.engine)[-1] == ("tester", "boundary.stage", "1")
+
+
+def test_the_first_write_of_a_store_makes_its_version_one_and_nothing_new_leaves_it_empty(
+        tmp_path):
+    from gridwatch.store.db import is_empty, make_write_engine
+
+    url = f"sqlite:///{tmp_path / 'never-written.sqlite'}"
+    engine, writer = make_engine(url), make_write_engine(url)
+    migrate(engine)
+    with write(writer, "tester"):  # shows nothing new: the store stays "never seeded"
+        pass
+    assert is_empty(engine) and data_version(engine) == 0
+    with write(writer, "tester") as w:
+        w.session.add(notice(104))
+        assert w.version() == 1 == w.version()  # once per transaction
+    with write(writer, "tester") as w:
+        w.touch()
+    assert not is_empty(engine) and data_version(engine) == 2
+    with engine.connect() as conn:
+        stamp = conn.execute(select(m.StoreMeta.value)
+                             .where(m.StoreMeta.key == "updated_at")).scalar()
+    assert datetime.fromisoformat(stamp) <= now_utc()
+    engine.dispose()
+    writer.dispose()
 
 
 @pytest.mark.parametrize("engine_of", [lambda s: s.writer, lambda s: s.engine])
