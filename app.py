@@ -22,13 +22,13 @@ from web import security
 def create_app(settings: Settings | None = None) -> Dash:
     """Build the Dash app for ``settings`` (default: read from the environment).
 
-    The store is prepared (``DataSource.prepare``: migrated, seeded when empty, first admin)
-    under the store's initialisation lock, so workers starting at once do it one at a time.
-    Under gunicorn each worker builds its own app (and opens its connections) after the fork.
+    Only the embedded default store is migrated and seeded here (``make run``); any other
+    store must be current already, else ``StoreNotReady`` (its message names ``init-store``).
+    Opens no connection it keeps: under gunicorn each worker builds its own app after the fork.
     """
     settings = settings or Settings.from_env()
     source = DataSource(settings)
-    source.prepare()
+    source.open()
     app = Dash(__name__, title=t("app.title", settings.default_language),
                serve_locally=True, update_title=None,
                compress=True)  # callback responses (tables, styles) travel compressed

@@ -158,6 +158,51 @@ def test_a_store_behind_the_code_is_refused_with_the_revisions_named(tmp_path, s
     assert "0003" in str(err.value)
 
 
+def test_a_server_refuses_a_store_before_init_store_and_starts_after(tmp_path):
+    url = f"sqlite:///{tmp_path / 'x.sqlite'}"
+    port = _free_port()
+    refused = subprocess.run([PYTHON, "app.py", "--port", str(port)], cwd=ROOT, env=_env(url),
+                             capture_output=True, text=True, timeout=120, check=False)
+    assert refused.returncode == 2, refused.stderr
+    assert NOT_READY in refused.stderr and "no schema yet" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+    # Every command says the same instead of a traceback (and does not migrate either).
+    figures = subprocess.run([PYTHON, "-m", "gridwatch", "figures"], cwd=ROOT, env=_env(url),
+                             capture_output=True, text=True, timeout=120, check=False)
+    assert figures.returncode == 2 and NOT_READY in figures.stderr
+    assert "Traceback" not in figures.stderr
+
+    code, _out, err = _finish(_init_store(url))
+    assert code == 0, err
+    server = subprocess.Popen([PYTHON, "app.py", "--port", str(port)], cwd=ROOT, env=_env(url),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_until_up(f"http://127.0.0.1:{port}", server)
+    finally:
+        _stop(server)
+        server.stderr.close()
+
+
+def test_create_app_checks_the_schema_revision_of_a_non_default_store(tmp_path, seeded_db):
+    from sqlalchemy import create_engine, text
+
+    from app import create_app
+    from gridwatch.service import StoreNotReady
+    from gridwatch.settings import Settings
+
+    path = tmp_path / "behind.sqlite"
+    path.write_bytes(seeded_db.read_bytes())
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:  # pretend the store was made by older code
+        conn.execute(text("UPDATE alembic_version SET version_num = '0003'"))
+    engine.dispose()
+    settings = Settings(database_url=f"sqlite:///{path}", geo_path=GEO)
+    with pytest.raises(StoreNotReady, match=re.escape(NOT_READY)) as err:
+        create_app(settings)
+    assert "0003" in str(err.value)
+
+
 def test_only_the_embedded_default_store_counts_as_embedded(tmp_path):
     from gridwatch.service import is_embedded_default
     from gridwatch.settings import REPO_ROOT, Settings

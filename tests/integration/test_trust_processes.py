@@ -64,15 +64,24 @@ def test_a_lockout_counted_by_one_process_holds_in_the_other(two_servers):
 
 def test_the_first_run_prints_an_admin_password_that_signs_in(tmp_path):
     import os
+    import subprocess
+    import sys
+
+    from tests.browser.conftest import ROOT
 
     db = tmp_path / "fresh.sqlite"
     env = {**os.environ, "GRIDWATCH_DATABASE_URL": f"sqlite:///{db}", "PYTHONUNBUFFERED": "1"}
+    # Not the embedded default store: init-store prepares it (a server never migrates it).
+    init = subprocess.run([sys.executable, "-m", "gridwatch", "init-store", "--seed-demo"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert init.returncode == 0, init.stderr[-2000:]
     server = LiveServer(free_port(), db, tmp_path / "fresh.log", env)
     server.start(timeout=180)
     try:
         log = server.log_path.read_text()
-        found = re.search(r"created the user 'admin' with the password\s+(\S+)", log)
-        assert found, log[-2000:]
+        found = re.search(r"created the user 'admin' with the password\s+(\S+)", init.stderr)
+        assert found, init.stderr[-2000:]
         assert log_in(server, "admin", found.group(1)) == 303
         assert log_in(server, "admin", "admin") == 401  # no default password
         server.stop()
