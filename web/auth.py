@@ -143,8 +143,13 @@ def _cookie_options() -> dict:
 
 
 def safe_next(value: str | None) -> str:
-    """Where to go after logging in: a path on this site, never another site."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+    """Where to go after logging in: a path on this site, never another site.
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash, so
+    ``/\t/evil.example`` would become ``//evil.example``: any whitespace, control character
+    or backslash, or a start that is not a single slash, gives the home page instead."""
+    if (not value or len(value) > 2048 or not value.startswith("/") or value.startswith("//")
+            or any(c.isspace() or ord(c) < 32 or c == "\\" for c in value)):
         return "/"
     return value
 

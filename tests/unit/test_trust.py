@@ -326,3 +326,13 @@ def test_the_wall_never_shows_a_leads_text(snap):
                                          lang)) for a in attention(snap, day))
         assert [text for text in texts if text in shown] == []
         assert ("返乡人员" if lang == "zh" else "returnee") in shown
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\t/evil.example",
+                                    "/\n/evil.example", "/\\evil.example", "\\\\evil.example",
+                                    "evil.example", "/ /evil.example", "/" + "a" * 3000])
+def test_after_login_the_browser_never_leaves_the_site(target):
+    from web.auth import safe_next
+
+    assert safe_next(target) == "/"
+    assert safe_next("/wall?lang=en") == "/wall?lang=en"
