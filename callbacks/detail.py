@@ -6,7 +6,7 @@ from dash import Dash, Input, Output, State, ctx, no_update
 
 from callbacks import bind
 from gridwatch.auth.audit import audit_personal_read
-from gridwatch.auth.policy import Principal, covers
+from gridwatch.auth.policy import Principal, allows, covers
 from gridwatch.filters import Filters
 from gridwatch.metrics import grid_detail
 from gridwatch.service import DataSource
@@ -54,7 +54,8 @@ def show_detail(source: DataSource, chosen: dict | None, filters: dict, version:
                             {"leads": len(detail.leads)})
     return {"panel": panel.detail_children(detail, source.settings.palette, lang,
                                            personal=personal,
-                                           threshold=source.settings.suppress_below),
+                                           threshold=source.settings.suppress_below,
+                                           records=allows(who, "records")),
             "filter_hidden": False, "close_hidden": False}
 
 

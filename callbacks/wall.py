@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 from dash import ClientsideFunction, Dash, Input, Output, State, no_update
 
 from callbacks import bind
+from gridwatch import visibility
+from gridwatch.auth.policy import ANONYMOUS
 from gridwatch.filters import Filters
 from gridwatch.i18n import duration, normalise_language, t
 from gridwatch.mapview import map_view
@@ -108,7 +110,9 @@ def refresh(source: DataSource, seen: dict, lang: str, now_ms: int | None = None
     styles = hideouts(view, lang, palette, wall=True,
                       highlights={str(c["k"]): {"until": c["until"], "dir": c["direction"]}
                                   for c in live})
-    k = compute_kpis(snap, Filters(as_of=day))
+    # a public screen: household-level totals as a role without that right sees them
+    k = visibility.kpis(compute_kpis(snap, Filters(as_of=day)), ANONYMOUS,
+                        source.settings.suppress_below)
     return {
         "styles": styles,
         "legend": legend_children(view, palette, lang),

@@ -338,6 +338,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "lead.category.fever": {"zh": "发热", "en": "fever"},
     "lead.category.gathering": {"zh": "聚集", "en": "gathering"},
     "lead.category.other": {"zh": "其他", "en": "other"},
+    "detail.lead_count": {"zh": "线索 {n} 条", "en": "{n} leads"},
     "detail.lead_text_hidden": {"zh": "（内容仅限辖区操作员查看）", "en": "(text for operators of this area only)"},
     "wall.completion": {"zh": "完成率", "en": "Completion"},
     # -- export messages --

@@ -20,7 +20,7 @@ def empty(lang: str) -> list:
 
 
 def detail_children(detail: GridDetail | None, palette: dict[str, str], lang: str, *,
-                    personal: bool, threshold: int) -> list:
+                    personal: bool, threshold: int, records: bool = True) -> list:
     """The panel for one grid (or the hint to pick one when ``detail`` is None).
 
     Without ``personal`` (the right to this grid's household-level data) leads show their
@@ -60,6 +60,11 @@ def detail_children(detail: GridDetail | None, palette: dict[str, str], lang: st
                       className="gw-tag gw-tag-" + ("task_done" if row.closed
                                                     else "task_overdue")),
         ]))
+    if not records:  # a viewer: how many leads (suppressed below the threshold), not which
+        shown = suppress_total(len(detail.leads), threshold)
+        leads = [html.Li(t("detail.lead_count", lang,
+                           n=f"{shown:,}" if isinstance(shown, int) else shown))] \
+            if len(detail.leads) else []
     none = [html.Li(t("detail.none", lang), className="gw-muted")]
     count = int(info["households"])
     shown = count if personal else suppress_total(count, threshold)
@@ -75,5 +80,6 @@ def detail_children(detail: GridDetail | None, palette: dict[str, str], lang: st
         html.H5(t("detail.tasks", lang)),
         html.Ul(tasks + more(len(detail.tasks) - LIMIT) or none, className="gw-list"),
         html.H5(t("detail.leads", lang)),
-        html.Ul(leads + more(len(detail.leads) - LIMIT) or none, className="gw-list"),
+        html.Ul(leads + (more(len(detail.leads) - LIMIT) if records else []) or none,
+                className="gw-list"),
     ]

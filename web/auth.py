@@ -211,6 +211,7 @@ def logout():
 @blueprint.get("/kiosk/<secret>")
 def kiosk(secret: str):
     source = data_source()
+    end_session(source.engine, request.cookies.get(COOKIE))  # whoever this browser was before
     cookie = exchange_kiosk_secret(source.engine, secret, client_address())
     lang = _lang()
     if cookie is None:
@@ -242,7 +243,7 @@ def account():
             try:
                 change_own_password(data_source().engine, principal.id,
                                     request.form.get("current", ""), new,
-                                    address=client_address())
+                                    address=client_address(), keep_session=principal.session)
                 message, ok = t("auth.password_changed", lang), True
             except AccountError as exc:
                 message = t("auth.password_short", lang) if "characters" in str(exc) \

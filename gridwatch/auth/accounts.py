@@ -215,8 +215,9 @@ def set_password(engine: Engine, name: str, password: str | None = None, *,
 
 
 def change_own_password(engine: Engine, user_id: int, current: str, new: str, *,
-                        address: str = "") -> None:
-    """A user changes their own password; ``AccountError`` when ``current`` is wrong."""
+                        address: str = "", keep_session: str | None = None) -> None:
+    """A user changes their own password; ``AccountError`` when ``current`` is wrong. Every
+    other session of the user ends (``keep_session``, the digest of the one asking, stays)."""
     _check_password(new)
     with Session(engine) as s:
         row = s.get(User, user_id)
@@ -227,6 +228,10 @@ def change_own_password(engine: Engine, user_id: int, current: str, new: str, *,
         row = w.session.get(User, user_id)
         row.password_hash = _hasher.hash(new)
         row.password_changed_at = w.ctx.now
+        for other in w.session.scalars(select(LoginSession).where(
+                LoginSession.user_id == user_id, LoginSession.ended_at.is_(None),
+                LoginSession.digest != (keep_session or ""))):
+            other.ended_at = w.ctx.now
         w.audit([{"action": "user.password", "entity": "user", "entity_key": name,
                   "after": {"by": "self"}}], visible=False)
 
@@ -259,6 +264,8 @@ def log_in(engine: Engine, name: str, password: str, address: str = "") -> Login
     with Session(engine) as s:
         row = s.scalars(select(User).where(User.name == name)).first() if name else None
         locked = row.locked_until if row is not None and row.locked_until else None
+        if row is None and _recent_failures(s, name, now) >= LOCKOUT_FAILURES:
+            locked = now + LOCKOUT_FOR  # an unknown name locks alike: answers tell nothing
         good = _verify(row.password_hash if row is not None else _DUMMY, password)
         usable = row is not None and row.disabled_at is None
         account = _account(row) if row is not None else None
@@ -277,22 +284,27 @@ def _audit_login(engine: Engine, name: str, action: str, address: str, after) ->
                   "after": after}], visible=False)
 
 
+def _recent_failures(session: Session, name: str, now: datetime) -> int:
+    return session.scalar(select(func.count()).select_from(LoginFailure).where(
+        LoginFailure.name == name, LoginFailure.at > now - LOCKOUT_WINDOW)) or 0
+
+
 def _count_failure(engine: Engine, name: str, address: str, *, disabled: bool) -> LoginResult:
     with write(engine, f"login:{name}"[:96], address=address) as w:
         now = w.ctx.now
         w.session.add(LoginFailure(name=name, at=now, address=(address or "")[:64]))
         w.session.flush()
-        recent = w.session.scalar(select(func.count()).select_from(LoginFailure).where(
-            LoginFailure.name == name, LoginFailure.at > now - LOCKOUT_WINDOW))
+        recent = _recent_failures(w.session, name, now)
         entries = [{"action": "login.failed", "entity": "user", "entity_key": name or "-",
                     "after": {"recent_failures": recent, "disabled": disabled or None}}]
         until = None
         if recent >= LOCKOUT_FAILURES:
             until = now + LOCKOUT_FOR
             row = w.session.scalars(select(User).where(User.name == name)).first()
-            if row is not None:
+            if row is not None:  # a user's lock is on its row; its count starts afresh after
                 row.locked_until = until
-            w.session.execute(delete(LoginFailure).where(LoginFailure.name == name))
+                w.session.execute(delete(LoginFailure).where(LoginFailure.name == name))
+            # an unknown name stays locked while its failures are within the window
             entries.append({"action": "login.lockout", "entity": "user",
                             "entity_key": name or "-", "after": {"until": until}})
         w.session.execute(delete(LoginFailure).where(LoginFailure.at < now - LOCKOUT_WINDOW))

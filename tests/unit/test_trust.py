@@ -21,6 +21,7 @@ from app import create_app
 from callbacks import REQUIRES
 from gridwatch.auth.accounts import create_user
 from gridwatch.auth.policy import ACTIONS, Scope
+from gridwatch.auth.policy import system as system_principal
 from gridwatch.auth.sessions import create_kiosk
 from gridwatch.service import DataSource
 from gridwatch.settings import Settings
@@ -336,3 +337,37 @@ def test_after_login_the_browser_never_leaves_the_site(target):
 
     assert safe_next(target) == "/"
     assert safe_next("/wall?lang=en") == "/wall?lang=en"
+
+
+def test_a_lockout_answers_alike_for_known_and_unknown_names(fresh_source):
+    from gridwatch.auth.accounts import LOCKOUT_FAILURES, log_in
+
+    create_user(fresh_source.writer, "known", "viewer", password=PASSWORD)
+    for name in ("known", "nosuchuser"):
+        answers = [log_in(fresh_source.writer, name, "wrong-password").locked_until is not None
+                   for _ in range(LOCKOUT_FAILURES + 2)]
+        assert answers == [False] * (LOCKOUT_FAILURES - 1) + [True] * 3, name
+
+
+def test_changing_ones_own_password_ends_ones_other_sessions(site):
+    first = site.client("analyst")
+    name = site.last
+    second = site.app.server.test_client()
+    second.post("/login", data={"username": name, "password": PASSWORD}, headers=ORIGIN)
+    assert second.get("/live").status_code == 200
+    answer = first.post("/account", data={"current": PASSWORD, "new": PASSWORD + "-2",
+                                           "again": PASSWORD + "-2"}, headers=ORIGIN)
+    assert answer.status_code == 200
+    assert first.get("/live").status_code == 200  # the session that changed it stays
+    assert second.get("/live").status_code == 401
+
+
+def test_a_viewer_sees_how_many_leads_a_grid_has_not_which(literal):
+    from callbacks.detail import show_detail
+    from gridwatch.filters import Filters
+    from tests.unit.literal import D2, G2
+
+    out = show_detail(literal, chosen={"code": G2}, filters=Filters(as_of=D2).to_dict(),
+                      version=None, lang="en", who=system_principal("viewer"))
+    text = str(out["panel"])
+    assert "<5 leads" in text and "L0003" not in text
