@@ -30,10 +30,9 @@ def everywhere(who: Principal) -> bool:
 def grid_rows(table: pd.DataFrame, who: Principal, threshold: int) -> disclosure.Suppressed:
     """Per-grid rows (with ``township_code``, ``village_code`` or not) with their personal
     counts suppressed where ``who`` may not see household-level data."""
-    places = table
     if "village_code" not in table and who.scope.kind == "village":
         raise ValueError("a village scope needs the rows' village_code")
-    protect = ~personal_mask(who, places)
+    protect = ~personal_mask(who, table)
     return disclosure.suppress(table, protect=protect, threshold=threshold)
 
 

@@ -31,8 +31,6 @@ from gridwatch.ingest.scope import (
     Where,
     check_scope,
     county_wide,
-    needs_places,
-    serving_places,
 )
 from gridwatch.ingest.store import Outcome, run_write
 from gridwatch.store import models as m
@@ -600,8 +598,8 @@ def submit(engine: Engine, ref: f.Reference, kind_name: str, body, principal: Pr
     idempotency_key : str, optional
         A replay with the same key returns the first answer and changes nothing.
     places : Places, optional
-        The region's places the scope is checked against (default: those of the serving
-        app's region; see ``scope.check_scope``).
+        The region's places the scope is checked against (``Places.of(region)``; without
+        them only what ``ref`` says of grids is known, so a narrower scope may be refused).
 
     Returns
     -------
@@ -616,9 +614,6 @@ def submit(engine: Engine, ref: f.Reference, kind_name: str, body, principal: Pr
     """
     kind = KINDS[kind_name]
     rows = validate(kind, body, ref)
-    if places is None and needs_places(kind.where, principal):
-        places = serving_places()  # read before the write lock is taken
-
     def apply(w: Write) -> Outcome:
         check_scope(kind.where, rows, principal, places, w.session, ref)
         return kind.apply(w, rows, ref)

@@ -100,19 +100,6 @@ def _places(region: Region) -> Places:
     )
 
 
-def serving_places() -> Places | None:
-    """The places of the region in force for the app serving the current request (the write
-    API's), or None outside a request."""
-    from flask import current_app, has_app_context
-
-    if not has_app_context():
-        return None
-    from web.context import KEY
-
-    source = current_app.extensions.get(KEY)
-    return None if source is None else Places.of(source.region())
-
-
 def unlimited(principal: Principal) -> bool:
     """Whether ``principal`` writes anywhere (an admin, or a writer of the whole county)."""
     return allows(principal, "write") and (principal.role == "admin"
@@ -169,8 +156,6 @@ def _refusals(where: Where, rows: list[dict], principal: Principal, places: Plac
             yield i, say("request.county_only", what=say(f"noun.{where.what}"),
                          code=where.code(row))
         return
-    if places is None:
-        places = serving_places()
     if places is None:
         places = Places.from_reference(ref) if ref is not None else Places({}, {})
     leads = _stored_leads(session, rows) if where.what == "lead" else {}

@@ -384,12 +384,12 @@ def test_the_audit_log_is_paged_newest_first(site, admin):
     assert "paging-119" in first and "paging-19<" not in first
     assert "<details>" in first  # a long before/after folded away
     assert t("admin.audit.older", "en") in first and t("admin.audit.newer", "en") not in first
-    second = text(admin.get("/admin/audit?page=2&lang=en"))
-    assert t("admin.audit.newer", "en") in second and "paging-19<" in second
+    page_two = text(admin.get("/admin/audit?page=2&lang=en"))
+    assert t("admin.audit.newer", "en") in page_two and "paging-19<" in page_two
     filtered = text(admin.get("/admin/audit?action=export&actor=system&page=2&lang=en"))
     assert len(re.findall(r"<tr><td>", filtered)) == 20
     assert "actor=system" in filtered  # the pager keeps the filters
-    times = re.findall(r"<tr><td>([^<]+)</td>", first + second)
+    times = re.findall(r"<tr><td>([^<]+)</td>", first + page_two)
     assert times == sorted(times, reverse=True)
     assert admin.get("/admin/audit?page=abc").status_code == 200
     last = admin.get("/admin/audit?page=99999&lang=en")
