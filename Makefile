@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: run serve test lint unit integration browser bench soak system-deps runtime-deps setup clean-store geo
+.PHONY: run serve test test-pg lint unit integration browser bench soak system-deps runtime-deps setup clean-store geo
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,13 +46,23 @@ integration: $(STAMP)
 browser: $(STAMP) system-deps
 	$(BIN)/python -m pytest tests/browser -q
 
-# The whole suite: lint, unit, integration and browser tests, in one pytest run after lint.
+# The whole suite: lint, unit, integration and browser tests on SQLite in one pytest run after
+# lint, then the PostgreSQL lane.
 test: $(STAMP) system-deps
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest tests -q
+	$(MAKE) --no-print-directory test-pg
 
+# The PostgreSQL lane: the tests marked `stores` (store, ingest, API, concurrency, deploy)
+# again, on a private throw-away PostgreSQL cluster (scripts/with-postgres.sh: a socket in a
+# temporary folder, no TCP port, stopped and deleted afterwards).
+test-pg: $(STAMP) system-deps
+	scripts/with-postgres.sh $(BIN)/python -m pytest tests -q -m stores
+
+# Every benchmark, or some: `make bench ONLY=load` (names: the modules in bench/, comma- or
+# space-separated).
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(ONLY)
 
 # The wall soak (issue 3): /wall with fast rotation and live writes, memory sampled each minute.
 MINUTES ?= 30

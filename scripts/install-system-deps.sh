@@ -1,14 +1,31 @@
 #!/usr/bin/env bash
 # Debian packages the project needs, installing only what is missing:
 #   runtime: CJK fonts (Chinese text in exported maps and PDFs)
-#   test:    the same plus Chromium + ChromeDriver (browser tests) and Node.js (the unit tests
-#            run assets/csv-safe.js against the server's formula rule)
-# Usage: scripts/install-system-deps.sh [runtime|test]   (default: test)
+#   test:    the same plus Chromium + ChromeDriver (browser tests), Node.js (the unit tests
+#            run assets/csv-safe.js against the server's formula rule) and PostgreSQL with
+#            PostGIS (the PostgreSQL lane, scripts/with-postgres.sh)
+#   postgres: PostgreSQL with PostGIS only (make bench's load run, backups on PostgreSQL)
+# Usage: scripts/install-system-deps.sh [runtime|test|postgres]   (default: test)
 set -euo pipefail
 what=${1:-test}
 missing=()
 # (no `grep -q`: it would stop reading early and, under pipefail, fail the pipeline)
-fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null || missing+=(fonts-noto-cjk)
+if [[ $what != postgres ]]; then
+  fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null || missing+=(fonts-noto-cjk)
+fi
+if [[ $what == test || $what == postgres ]]; then
+  # Debian's supported server (postgresql pulls in postgresql-NN) and PostGIS for that NN
+  pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  if [[ -z $pg_bin || ! -x $pg_bin/initdb || ! -x $pg_bin/pg_dump ]]; then
+    missing+=(postgresql postgresql-client)
+    major=$(apt-cache show postgresql 2>/dev/null | sed -n 's/^Depends: postgresql-\([0-9]*\).*/\1/p' | head -n 1)
+  else
+    major=$(basename "$(dirname "$pg_bin")")
+  fi
+  if [[ -n ${major:-} ]] && ! ls /usr/share/postgresql/"$major"/extension/postgis.control >/dev/null 2>&1; then
+    missing+=("postgresql-$major-postgis-3")
+  fi
+fi
 if [[ $what == test ]]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
@@ -29,4 +46,7 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" fontconfig
+extra=()
+[[ $what != postgres ]] && extra=(fontconfig)
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" "${extra[@]}"
+

@@ -87,8 +87,9 @@ def _wait_until_up(base: str, proc: subprocess.Popen, seconds: float = 120) -> N
 
 # --- init-store ---------------------------------------------------------------------------------
 
-def test_init_store_twice_and_concurrently_on_an_empty_sqlite_store(tmp_path):
-    url = f"sqlite:///{tmp_path / 'x.sqlite'}"
+@pytest.mark.stores
+def test_init_store_twice_and_concurrently_on_an_empty_store(stores):
+    url = stores.empty("init_twice")
     first, second = _init_store(url), _init_store(url)  # at once, on a store not there yet
     results = [_finish(first), _finish(second)]
     for code, out, err in results:
@@ -125,8 +126,9 @@ def test_init_store_prints_the_database_url_without_its_password():
 
 # --- commands on a store that init-store has not prepared ---------------------------------------
 
-def test_a_command_on_another_store_says_init_store_must_run_first(tmp_path):
-    url = f"sqlite:///{tmp_path / 'x.sqlite'}"
+@pytest.mark.stores
+def test_a_command_on_another_store_says_init_store_must_run_first(stores):
+    url = stores.empty("not_ready")
     figures = subprocess.run([PYTHON, "-m", "gridwatch", "figures"], cwd=ROOT, env=_env(url),
                              capture_output=True, text=True, timeout=120, check=False)
     assert figures.returncode == 2, figures.stderr
@@ -140,26 +142,27 @@ def test_a_command_on_another_store_says_init_store_must_run_first(tmp_path):
     assert figures.returncode == 0, figures.stderr
 
 
-def test_a_store_behind_the_code_is_refused_with_the_revisions_named(tmp_path, seeded_db):
+@pytest.mark.stores
+def test_a_store_behind_the_code_is_refused_with_the_revisions_named(stores):
     from sqlalchemy import create_engine, text
 
     from gridwatch.service import DataSource, StoreNotReady
     from gridwatch.settings import Settings
 
-    path = tmp_path / "behind.sqlite"
-    path.write_bytes(seeded_db.read_bytes())
-    engine = create_engine(f"sqlite:///{path}")
+    url = stores.seeded("behind")
+    engine = create_engine(url)
     with engine.begin() as conn:  # pretend the store was made by older code
         conn.execute(text("UPDATE alembic_version SET version_num = '0003'"))
     engine.dispose()
-    source = DataSource(Settings(database_url=f"sqlite:///{path}", geo_path=GEO))
+    source = DataSource(Settings(database_url=url, geo_path=GEO))
     with pytest.raises(StoreNotReady, match=re.escape(NOT_READY)) as err:
         source.open()
     assert "0003" in str(err.value)
 
 
-def test_a_server_refuses_a_store_before_init_store_and_starts_after(tmp_path):
-    url = f"sqlite:///{tmp_path / 'x.sqlite'}"
+@pytest.mark.stores
+def test_a_server_refuses_a_store_before_init_store_and_starts_after(stores):
+    url = stores.empty("refused")
     port = _free_port()
     refused = subprocess.run([PYTHON, "app.py", "--port", str(port)], cwd=ROOT, env=_env(url),
                              capture_output=True, text=True, timeout=120, check=False)
@@ -184,20 +187,20 @@ def test_a_server_refuses_a_store_before_init_store_and_starts_after(tmp_path):
         server.stderr.close()
 
 
-def test_create_app_checks_the_schema_revision_of_a_non_default_store(tmp_path, seeded_db):
+@pytest.mark.stores
+def test_create_app_checks_the_schema_revision_of_a_non_default_store(stores):
     from sqlalchemy import create_engine, text
 
     from app import create_app
     from gridwatch.service import StoreNotReady
     from gridwatch.settings import Settings
 
-    path = tmp_path / "behind.sqlite"
-    path.write_bytes(seeded_db.read_bytes())
-    engine = create_engine(f"sqlite:///{path}")
+    url = stores.seeded("behind")
+    engine = create_engine(url)
     with engine.begin() as conn:  # pretend the store was made by older code
         conn.execute(text("UPDATE alembic_version SET version_num = '0003'"))
     engine.dispose()
-    settings = Settings(database_url=f"sqlite:///{path}", geo_path=GEO)
+    settings = Settings(database_url=url, geo_path=GEO)
     with pytest.raises(StoreNotReady, match=re.escape(NOT_READY)) as err:
         create_app(settings)
     assert "0003" in str(err.value)
@@ -256,21 +259,69 @@ def test_the_masking_filter_covers_child_loggers_once_installed(capsys):
 
 # --- gunicorn, several workers ------------------------------------------------------------------
 
-def _served(log_path: Path) -> set[str]:
-    """The workers that answered a request, from the access log (gunicorn's %(p)s: "<pid>")."""
-    return set(re.findall(r"pid=<?(\d+)>", log_path.read_text()))
+def _wait(predicate, message: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except Exception:  # the page is still loading
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"timed out: {message}")
 
 
-def test_gunicorn_with_three_workers_serves_one_store(tmp_path):
-    url = f"sqlite:///{tmp_path / 'x.sqlite'}"
+def _risk_batch(colour: str, at: str) -> bytes:
+    return json.dumps({"items": [{"grid_code": GRID, "colour": colour, "observed_at": at,
+                                  "source": "deploy-test"}]}).encode()
+
+
+def _post(url: str, body: bytes, headers: dict) -> dict:
+    request = urllib.request.Request(url, data=body, method="POST",
+                                     headers={**headers, "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.status in (200, 201)
+        return json.loads(response.read())
+
+
+def _from_every_worker(base: str, auth: dict, log_path: Path, workers: set[str]) -> list:
+    """``(colour, version)`` pairs read until every worker has answered since now (the access
+    log names each request's worker); 30 at a time over new connections, at most 900."""
+    offset = len(log_path.read_text())
+
+    def one(_i):
+        grid = _get(f"{base}/api/v1/grids/{GRID}", auth)
+        health = _get(f"{base}/healthz")
+        assert grid[0] == 200 and health[0] == 200, (grid, health)
+        return json.loads(grid[1])["colour"], json.loads(health[1])["data_version"]
+
+    seen: list = []
+    with ThreadPoolExecutor(10) as pool:
+        while len(seen) < 900:
+            seen += pool.map(one, range(30))
+            served = set(re.findall(r"pid=<?(\d+)>", log_path.read_text()[offset:]))
+            if served >= workers:
+                break
+    assert served == workers, f"answered by {served}, workers {workers}"
+    return seen
+
+
+@pytest.mark.stores
+def test_gunicorn_with_three_workers_serves_one_store(stores, tmp_path):
+    """On a store just made by init-store (SQLite, and PostgreSQL in its lane): every worker
+    answers the same colour and version after each write, and a wall served by the workers
+    shows the write by itself."""
+    url = stores.empty("gunicorn")
     code, _out, err = _finish(_init_store(url))
     assert code == 0, err
 
+    from gridwatch.auth.sessions import create_kiosk
     from gridwatch.auth.tokens import create_token
     from gridwatch.store.db import make_engine
 
     engine = make_engine(url)
     _id, token = create_token(engine, "deploy-test", "admin")
+    _kiosk, secret = create_kiosk(engine, "deploy-wall")
     engine.dispose()
 
     port = _free_port()
@@ -281,6 +332,7 @@ def test_gunicorn_with_three_workers_serves_one_store(tmp_path):
             [str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:server"], cwd=ROOT,
             env=_env(url, WORKERS="3", HOST="127.0.0.1", PORT=str(port), ACCESS_LOG="-"),
             stdout=log_file, stderr=subprocess.STDOUT)
+    driver = None
     try:
         _wait_until_up(base, server, seconds=180)
         # Let all three workers finish booting (each builds its own app after the fork).
@@ -291,35 +343,37 @@ def test_gunicorn_with_three_workers_serves_one_store(tmp_path):
         workers = set(re.findall(r"Booting worker with pid: (\d+)", log_path.read_text()))
         assert len(workers) == 3
 
-        # /healthz from every worker: new connections, ten at a time, until the access log
-        # (which names each request's worker) shows all three, or 600 requests.
-        health: list[int] = []
-        with ThreadPoolExecutor(10) as pool:
-            while len(health) < 600:
-                health += pool.map(lambda _i: _get(f"{base}/healthz")[0], range(30))
-                if _served(log_path) >= workers:
-                    break
-        assert set(health) == {200}
-        assert _served(log_path) == workers
-
         auth = {"Authorization": f"Bearer {token}"}
-        before = json.loads(_get(f"{base}/api/v1/grids/{GRID}", auth)[1])
-        colour = "orange" if before.get("colour") == "red" else "red"
-        body = json.dumps({"items": [{"grid_code": GRID, "colour": colour,
-                                      "observed_at": "2020-02-29T20:00:00+08:00",
-                                      "source": "deploy-test"}]}).encode()
-        request = urllib.request.Request(
-            f"{base}/api/v1/risk-assessments", data=body, method="POST",
-            headers={**auth, "Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=60) as response:
-            assert response.status in (200, 201), response.read()
+        written = _post(f"{base}/api/v1/risk-assessments",
+                        _risk_batch("orange", "2020-02-29T20:00:00+08:00"), auth)
+        assert written["applied"] == 1
+        seen = _from_every_worker(base, auth, log_path, workers)
+        assert {colour for colour, _version in seen} == {"orange"}
+        versions = {version for _colour, version in seen}
+        assert len(versions) == 1
+        assert versions.pop().partition("-")[0] == str(written["data_version"])
 
-        with ThreadPoolExecutor(10) as pool:
-            reads = list(pool.map(lambda _i: _get(f"{base}/api/v1/grids/{GRID}", auth),
-                                  range(30)))
-        assert [status for status, _body in reads] == [200] * 30
-        assert {json.loads(data)["colour"] for _status, data in reads} == {colour}
+        # The wall, served by these workers, shows the next write by itself.
+        from gridwatch.settings import DEFAULT_PALETTE
+        from tests.browser.driver import make_driver
+        from tests.browser.test_wall import grid_colour_on_wall
+
+        driver = make_driver(1920, 1080)
+        driver.get(f"{base}/kiosk/{secret}")
+        assert driver.current_url.endswith("/wall")
+        orange, red = DEFAULT_PALETTE["orange"], DEFAULT_PALETTE["red"]
+        _wait(lambda: grid_colour_on_wall(driver, GRID) == orange, "the wall shows orange")
+        written = _post(f"{base}/api/v1/risk-assessments",
+                        _risk_batch("red", "2020-02-29T21:00:00+08:00"), auth)
+        assert written["applied"] == 1
+        _wait(lambda: grid_colour_on_wall(driver, GRID) == red, "the wall shows the write")
+        seen = _from_every_worker(base, auth, log_path, workers)
+        assert {colour for colour, _version in seen} == {"red"}
+        assert {version.partition("-")[0] for _colour, version in seen} == \
+            {str(written["data_version"])}
     finally:
+        if driver is not None:
+            driver.quit()
         _stop(server)
     text_log = log_path.read_text()
     assert "Traceback" not in text_log, text_log[-3000:]

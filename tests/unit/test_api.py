@@ -6,7 +6,6 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import shutil
 from dataclasses import dataclass
 from datetime import date
 
@@ -28,6 +27,8 @@ from gridwatch.store.db import data_version
 from layouts.map import layer_url
 from tests.conftest import GEO_PATH
 from web.api import MAX_API_BODY
+
+pytestmark = pytest.mark.stores
 
 GRID = "33082400100101"
 GRID2 = "33082400100102"
@@ -64,10 +65,8 @@ class Api:
 
 
 @pytest.fixture(scope="module")
-def api(seeded_db, tmp_path_factory) -> Api:
-    path = tmp_path_factory.mktemp("api") / "store.sqlite"
-    shutil.copy(seeded_db, path)
-    settings = Settings(database_url=f"sqlite:///{path}", geo_path=GEO_PATH)
+def api(stores) -> Api:
+    settings = Settings(database_url=stores.seeded("api"), geo_path=GEO_PATH)
     app = create_app(settings)
     source = DataSource(settings)
     _id, token = create_token(source.engine, "contract-tests", "admin")

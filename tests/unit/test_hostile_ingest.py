@@ -58,6 +58,8 @@ from layouts import boundaries as boundary_panel
 from layouts import upload as upload_page
 from tests.unit import literal
 
+pytestmark = pytest.mark.stores
+
 ROOT = Path(__file__).resolve().parents[2]
 GRID = "33082400100101"
 CSV_OK = (f"grid_code,colour,observed_at,source\n"

@@ -25,6 +25,8 @@ from gridwatch.ingest.jsonsafe import depth
 from gridwatch.ingest.tables import MAX_FILE_BYTES, TableError, read_table
 from gridwatch.store import models as m
 
+pytestmark = pytest.mark.stores
+
 ROOT = Path(__file__).resolve().parents[2]
 GRID = "33082400100101"
 HEADER = "grid_code,colour,observed_at,source\n"

@@ -4,11 +4,14 @@ import threading
 import time
 from datetime import datetime
 
+import pytest
 from sqlalchemy import func, select
 
 from gridwatch.snapshot import read_transaction, store_state
 from gridwatch.store import models as m
 from gridwatch.store.writes import write_session
+
+pytestmark = pytest.mark.stores
 
 GRID = "33082410600101"
 

@@ -16,17 +16,22 @@ from gridwatch.settings import Settings
 from gridwatch.store import models as m
 from gridwatch.store.db import data_version, make_engine, migrate
 from gridwatch.store.writes import now_utc, write, write_session
+from tests.conftest import sqlite_only
+
+pytestmark = pytest.mark.stores
 
 
-def test_migrations_build_exactly_the_models_schema(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'schema.sqlite'}")
+def test_migrations_build_exactly_the_models_schema(stores):
+    engine = make_engine(stores.empty("schema"))
     migrate(engine)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), m.Base.metadata)
     assert diff == []
     assert "alembic_version" in inspect(engine).get_table_names()
+    engine.dispose()
 
 
+@sqlite_only
 def test_sqlite_runs_in_wal_mode(source):
     with source.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -63,11 +68,13 @@ def test_prepare_never_overwrites_an_existing_store(fresh_source):
     assert "Keep" in titles
 
 
-def test_an_empty_store_is_left_empty_when_seeding_is_off(tmp_path):
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'empty.sqlite'}", seed_demo=False)
+def test_an_empty_store_is_left_empty_when_seeding_is_off(stores):
+    settings = Settings(database_url=stores.empty(), seed_demo=False)
     source = DataSource(settings)
     source.prepare()
     assert data_version(source.engine) == 0
+    source.engine.dispose()
+    source.writer.dispose()
 
 
 # --- the one write path -------------------------------------------------------------------------
@@ -124,10 +131,10 @@ def test_a_write_that_shows_nothing_new_keeps_the_version(fresh_source):
 
 
 def test_the_first_write_of_a_store_makes_its_version_one_and_nothing_new_leaves_it_empty(
-        tmp_path):
+        stores):
     from gridwatch.store.db import is_empty, make_write_engine
 
-    url = f"sqlite:///{tmp_path / 'never-written.sqlite'}"
+    url = stores.empty("never_written")
     engine, writer = make_engine(url), make_write_engine(url)
     migrate(engine)
     with write(writer, "tester"):  # shows nothing new: the store stays "never seeded"
@@ -147,6 +154,7 @@ def test_the_first_write_of_a_store_makes_its_version_one_and_nothing_new_leaves
     writer.dispose()
 
 
+@sqlite_only
 @pytest.mark.parametrize("engine_of", [lambda s: s.writer, lambda s: s.engine])
 def test_a_write_holds_the_write_lock_from_its_start(fresh_source, engine_of):
     path = make_url(fresh_source.settings.database_url).database

@@ -10,14 +10,13 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import threading
 from dataclasses import dataclass
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import event, func, select
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -32,6 +31,8 @@ from gridwatch.store import models as m
 from gridwatch.store.db import data_version
 from tests.conftest import GEO_PATH
 from web.context import data_source
+
+pytestmark = pytest.mark.stores
 
 GRID = "33082400100101"
 GRIDS = [f"330824001001{n:02d}" for n in range(1, 13)]
@@ -62,10 +63,8 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(seeded_db, tmp_path_factory) -> Site:
-    path = tmp_path_factory.mktemp("concurrency") / "store.sqlite"
-    shutil.copy(seeded_db, path)
-    app = create_app(Settings(database_url=f"sqlite:///{path}", geo_path=GEO_PATH))
+def site(stores) -> Site:
+    app = create_app(Settings(database_url=stores.seeded("concurrency"), geo_path=GEO_PATH))
     with app.server.app_context():
         source = data_source()
     _id, token = create_token(source.engine, "concurrency-tests", "admin")
@@ -82,18 +81,26 @@ def race(site):
     """Commit a row from another connection just before the batch's first insert (after its
     duplicate and idempotency checks): what a concurrent writer may do on PostgreSQL.
 
-    ``race(sql, params)``; the hook fires once, before the batch has written anything.
+    ``race(sql, params)`` (named parameters); the hook fires once, before the batch has
+    written anything. On PostgreSQL the other connection simply commits; on SQLite the batch's
+    transaction holds the write lock, so it lets go and takes it again afterwards.
     """
-    path = make_url(site.source.settings.database_url).database
+    url = site.source.settings.database_url
+    sqlite = make_url(url).get_backend_name() == "sqlite"
+    other_engine = None if sqlite else create_engine(url)
     armed: list = []
 
     def before(conn, cursor, statement, params, context, executemany):
         if not armed or not statement.lstrip().upper().startswith("INSERT INTO RISK_ASSESSMENTS"):
             return
         sql, values = armed.pop()
+        if not sqlite:
+            with other_engine.begin() as other:
+                other.execute(text(sql), values)
+            return
         raw = cursor.connection  # the write transaction holds SQLite's write lock: let go
         raw.execute("COMMIT")
-        other = sqlite3.connect(path, timeout=30, isolation_level=None)
+        other = sqlite3.connect(make_url(url).database, timeout=30, isolation_level=None)
         try:
             other.execute(sql, values)
         finally:
@@ -108,6 +115,8 @@ def race(site):
 
     yield arm
     event.remove(engine, "before_cursor_execute", before)
+    if other_engine is not None:
+        other_engine.dispose()
     assert not armed, "the race never happened"
 
 
@@ -115,8 +124,8 @@ def test_an_assessment_committed_between_the_check_and_the_insert_counts_as_a_du
         site, race):
     before = data_version(site.source.engine)
     race("INSERT INTO risk_assessments (grid_code, colour, observed_at, recorded_at, source)"
-         " VALUES (?, 'red', '2020-02-29 13:00:00.000000', '2020-03-01 00:00:00.000000', ?)",
-         (GRID, "race-natural"))
+         " VALUES (:grid, 'red', '2020-02-29 13:00:00.000000', '2020-03-01 00:00:00.000000',"
+         " :source)", {"grid": GRID, "source": "race-natural"})
     answer = site.post([risk("race-natural"), risk("race-natural", grid=GRIDS[1])])
     assert answer.status_code == 200, answer.json
     assert answer.json["applied"] == 1 and answer.json["duplicates"] == 1
@@ -129,10 +138,10 @@ def test_an_assessment_committed_between_the_check_and_the_insert_counts_as_a_du
 def test_a_replay_racing_its_first_answer_gets_the_stored_answer(site, race):
     first = {"applied": 1, "duplicates": 0, "stale": 0, "data_version": 999}
     race("INSERT INTO idempotency_keys (actor, key, endpoint, request_digest, status, response,"
-         " created_at) VALUES (?, 'race-key', 'risk-assessments', ?, 200, ?,"
+         " created_at) VALUES (:actor, 'race-key', 'risk-assessments', :digest, 200, :answer,"
          " '2020-03-01 00:00:00.000000')",
-         (_actor(site), ingest_store.request_digest(
-             "risk-assessments", {"items": [risk("race-key")]}), _json(first)))
+         {"actor": _actor(site), "digest": ingest_store.request_digest(
+             "risk-assessments", {"items": [risk("race-key")]}), "answer": _json(first)})
     answer = site.post([risk("race-key")], key="race-key")
     assert answer.status_code == 200, answer.json
     assert answer.json == {**first, "replayed": True}  # the stored answer

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import base64
-import shutil
 from dataclasses import dataclass
 
 import pytest
@@ -24,6 +23,8 @@ from gridwatch.settings import Settings
 from gridwatch.store import models as m
 from gridwatch.store.db import data_version
 from tests.conftest import GEO_PATH
+
+pytestmark = pytest.mark.stores
 
 
 @dataclass(frozen=True)
@@ -82,10 +83,8 @@ class Api:
 
 
 @pytest.fixture(scope="module")
-def api(seeded_db, tmp_path_factory) -> Api:
-    path = tmp_path_factory.mktemp("scope") / "store.sqlite"
-    shutil.copy(seeded_db, path)
-    settings = Settings(database_url=f"sqlite:///{path}", geo_path=GEO_PATH)
+def api(stores) -> Api:
+    settings = Settings(database_url=stores.seeded("scope"), geo_path=GEO_PATH)
     return Api(create_app(settings).server.test_client(), DataSource(settings))
 
 
