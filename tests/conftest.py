@@ -102,6 +102,8 @@ class Stores:
         """The seeded demo store every ``seeded()`` copies: a file (SQLite) or a database."""
         if self._template is None:
             url = self.empty("template")
+            if self.backend == "postgresql":
+                self._with_postgis(url)
             source = DataSource(Settings(database_url=url, geo_path=GEO_PATH))
             source.prepare(seed=True)
             source.engine.dispose()
@@ -116,6 +118,23 @@ class Stores:
             else:
                 self._template = url.rsplit("/", 1)[1].split("?", 1)[0]
         return self._template
+
+    @staticmethod
+    def _with_postgis(url: str) -> None:
+        """Deployments run on PostgreSQL with PostGIS: the demo template has the extension
+        (its ``spatial_ref_sys`` table beside ours), so every copy checks that the schema,
+        the writes and the backups live alongside it."""
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            available = conn.execute(text(
+                "SELECT count(*) FROM pg_available_extensions WHERE name = 'postgis'")).scalar()
+            if not available:
+                raise RuntimeError("PostGIS is not installed on the test server "
+                                   "(scripts/install-system-deps.sh postgres installs it)")
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        engine.dispose()
 
     def close(self) -> None:
         if self._admin is None:
