@@ -45,7 +45,7 @@ def run() -> None:
         source.prepare()
         source.snapshot()
         print(f"demo store seeded in {time.perf_counter() - start:.1f} s")
-        log = ExportLog(Path(folder) / "exports.jsonl")
+        log = ExportLog(source.engine)
         print(f"{'export':<18}{'cold s':>8}{'warm s':>8}{'size':>11}{'aim':>8}  verdict")
         for kind in ("png", "pdf", "pack"):
             m = measure(source, log, kind)

@@ -29,7 +29,7 @@ from gridwatch.store.db import (
     safe_url,
     schema_state,
 )
-from gridwatch.store.regions import active_version_file, region_path
+from gridwatch.store.regions import ActiveVersion, active_version, region_path
 
 log = logging.getLogger(__name__)
 
@@ -102,10 +102,11 @@ class DataSource:
     def region(self) -> Region:
         """The region in force now (for work that needs geography but no store data)."""
         with read_transaction(self.engine) as conn:
-            return self._region(active_version_file(conn))
+            return self._region(active_version(conn))
 
-    def _region(self, region_file: str | None) -> Region:
-        return load_region(region_path(self.settings, region_file))
+    def _region(self, version: ActiveVersion | None) -> Region:
+        # The version's bytes come from the store only when this host's cache file is absent.
+        return load_region(region_path(self.settings, version, self.engine))
 
     def prepare(self, seed: bool | None = None) -> str | None:
         """The deploy step (``init-store``): migrate the schema; seed the demo history if the

@@ -4,7 +4,8 @@ together.
 Every domain function (metrics, exports, the wall) takes a snapshot, so what a page or a file
 shows and the version it is labelled with can never come from two different moments. The
 tables and the version are read in one read transaction (SQLite: one deferred ``BEGIN`` in WAL
-mode; PostgreSQL: ``REPEATABLE READ``), together with the name of the active region file.
+mode; PostgreSQL: ``REPEATABLE READ``), together with the active boundary version's id and
+hash.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy import Connection, Engine, select
 
 from gridwatch.geo.layers import Region
 from gridwatch.store import models as m
-from gridwatch.store.regions import active_version_file
+from gridwatch.store.regions import ActiveVersion, active_version
 
 # The tables a snapshot holds, with the columns that are instants (stored as naive UTC).
 TABLES: dict[str, tuple[type, list[str]]] = {
@@ -135,10 +136,10 @@ def read_transaction(engine: Engine):
             conn.rollback()
 
 
-def store_state(conn: Connection) -> tuple[int, str | None]:
-    """The store's data version and the active region file's name, on ``conn``."""
+def store_state(conn: Connection) -> tuple[int, ActiveVersion | None]:
+    """The store's data version and the active boundary version (id and hash), on ``conn``."""
     value = conn.execute(select(m.StoreMeta.value).where(m.StoreMeta.key == "version")).scalar()
-    return int(value or 0), active_version_file(conn)
+    return int(value or 0), active_version(conn)
 
 
 def last_change(conn: Connection) -> datetime | None:
@@ -148,7 +149,8 @@ def last_change(conn: Connection) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def read_snapshot(engine: Engine, tz: str, region_for: Callable[[str | None], Region]
+def read_snapshot(engine: Engine, tz: str,
+                  region_for: Callable[[ActiveVersion | None], Region]
                   ) -> Snapshot:
     """Read every table, the data version and the active region in one read transaction.
 
@@ -159,8 +161,7 @@ def read_snapshot(engine: Engine, tz: str, region_for: Callable[[str | None], Re
     tz : str
         The county's time zone: stored UTC instants become naive local times in it.
     region_for : callable
-        Turns the active boundary version's file name (None: no version active) into the
-        region to use.
+        Turns the active boundary version (None: no version active) into the region to use.
     """
     frames = {}
     with read_transaction(engine) as conn:

@@ -22,7 +22,7 @@ from gridwatch.geo.layers import Region, load_region
 from gridwatch.service import DataSource
 from gridwatch.snapshot import read_transaction, version_string
 from gridwatch.store import models as m
-from gridwatch.store.regions import active_version_file, region_path
+from gridwatch.store.regions import active_version, region_path
 from web.context import data_source
 
 blueprint = Blueprint("health", __name__)
@@ -62,11 +62,11 @@ def read_state(source: DataSource, *, latest_day: bool = False) -> LiveState:
     with read_transaction(engine) as conn:
         meta = dict(conn.execute(select(m.StoreMeta.key, m.StoreMeta.value).where(
             m.StoreMeta.key.in_(("version", "updated_at")))).all())
-        region_file = active_version_file(conn)
+        region_version = active_version(conn)
         day = _latest_day(conn, source.settings.timezone) if latest_day else None
     updated = meta.get("updated_at")
     return LiveState(int(meta.get("version") or 0),
-                     load_region(region_path(source.settings, region_file)),
+                     load_region(region_path(source.settings, region_version, engine)),
                      datetime.fromisoformat(updated) if updated else None, day)
 
 

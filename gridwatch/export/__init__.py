@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pyogrio
 
-from gridwatch.export.ids import ExportLog, ExportRecord, export_id, log_path
+from gridwatch.export.ids import ExportLog, ExportRecord, export_id
 from gridwatch.export.options import (
     EXTENSIONS,
     KINDS,
@@ -89,14 +89,15 @@ def run_export(source: DataSource, request: ExportRequest, log: ExportLog | None
     """Produce the file for ``request`` from ``snap`` (default: ``source``'s current data).
 
     The file is stamped with the version of the data it was drawn from. The export is
-    recorded in the export log the first time; later calls with the same request on the same
-    data version reuse its generation time and give the same bytes.
+    recorded in the store's export log the first time (``log``, default: ``source``'s); later
+    calls with the same request on the same data version, on any host, reuse its generation
+    time and give the same bytes.
     """
     from gridwatch.export import pack, render, tables
 
     snap = snap or source.snapshot()
     version, region = snap.version, snap.region
-    log = log or ExportLog(log_path(source.settings))
+    log = log or ExportLog(source.engine)
     record = log.record(request, version, source.settings.timezone)
     stamp = Stamp(export_id=record.export_id, data_version=version,
                   generated=record.generated, synthetic=is_synthetic(region))
@@ -125,7 +126,7 @@ def replay(source: DataSource, eid: str, view: str,
     StaleExport
         The data changed since: the export cannot be reproduced.
     """
-    log = log or ExportLog(log_path(source.settings))
+    log = log or ExportLog(source.engine)
     record = log.find(eid)
     if record is None:
         raise UnknownExport(eid)

@@ -1,19 +1,23 @@
 """Boundary versions: stage an import as a region GeoPackage, activate it, switch back.
 
-Each version is a complete region file under ``<store folder>/regions/`` and a row in
-``boundary_versions``. Files are written once and never changed, so the region cache (keyed by
-path and modification time) stays valid. Staging and activating are writes on the one write
-path (``gridwatch.store.writes.write``): staging is audited but shows nothing new, so it leaves
-the data version alone; activation retires the active version, activates another and is
-audited as a visible change, which bumps the data version (the dashboard reloads on its next
-poll). With no active version the settings' region file is used.
+Each version is a row in ``boundary_versions`` holding its complete region GeoPackage
+(``content``, with its sha256), so every host of a deployment sees the same versions; a
+version's content is written once and never changed, and each process materialises the
+active one into a cache file named after its hash (``gridwatch.store.regions``). Staging and
+activating are writes on the one write path (``gridwatch.store.writes.write``): staging is
+audited but shows nothing new, so it leaves the data version alone; activation retires the
+active version, activates another and is audited as a visible change, which bumps the data
+version (the dashboard reloads on its next poll). With no active version the settings' region
+file is used.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -27,7 +31,6 @@ from gridwatch.ingest.boundaries import BoundaryImport
 from gridwatch.ingest.boundary_files import BoundaryError
 from gridwatch.settings import Settings
 from gridwatch.store import models as m
-from gridwatch.store.regions import regions_dir
 from gridwatch.store.writes import Write, write
 
 log = logging.getLogger(__name__)
@@ -62,6 +65,14 @@ def write_region(layers: dict[str, gpd.GeoDataFrame], path: Path, source: str) -
         tmp.unlink(missing_ok=True)
 
 
+def region_bytes(layers: dict[str, gpd.GeoDataFrame], source: str) -> bytes:
+    """A complete region GeoPackage (every layer of ``LAYERS``) as bytes."""
+    with tempfile.TemporaryDirectory(prefix="gridwatch-stage-") as folder:
+        path = Path(folder) / "region.gpkg"
+        write_region(layers, path, source)
+        return path.read_bytes()
+
+
 def _describe(row: m.BoundaryVersion) -> dict:
     report = json.loads(row.report)
     return {"id": row.id, "status": row.status, "created_at": row.created_at,
@@ -82,7 +93,7 @@ def stage(engine: Engine, settings: Settings, imported: BoundaryImport, actor: s
     engine : sqlalchemy.Engine
         The store's write engine (``DataSource.writer``).
     settings : Settings
-        Where the store lives (the version files go next to it).
+        The deployment's settings (unused since versions live in the store; kept for callers).
     imported : BoundaryImport
         A checked import without errors.
     actor : str
@@ -104,32 +115,27 @@ def stage(engine: Engine, settings: Settings, imported: BoundaryImport, actor: s
     if existing_id is not None:
         return activate_version(engine, settings, existing_id, actor) if activate else \
             version(engine, existing_id)
-    folder = regions_dir(settings)
-    folder.mkdir(parents=True, exist_ok=True)
     source = ", ".join(imported.sources)
+    content = region_bytes(imported.layers, source)
     file_name = f"{imported.sha256[:12]}-{uuid.uuid4().hex[:8]}.gpkg"
-    path = folder / file_name
-    write_region(imported.layers, path, source)
-    try:
-        with write(engine, actor) as w:
-            row = m.BoundaryVersion(created_at=w.ctx.now, created_by=actor[:96],
-                                    source_name=source, sha256=imported.sha256,
-                                    file_name=file_name, status="staged",
-                                    report=json.dumps(imported.report.to_dict(),
-                                                      ensure_ascii=False))
-            w.session.add(row)
-            w.session.flush()
-            # A staged version is not shown: audited, but the data version stays.
-            w.audit([{"action": "boundary.stage", "entity": ENTITY, "entity_key": row.id,
-                      "before": None, "after": {"source": source, "sha256": imported.sha256,
-                                                "counts": imported.report.counts}}],
-                    visible=False)
-            if activate:
-                _switch(w, row)
-            version_id = row.id
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
+    with write(engine, actor) as w:
+        row = m.BoundaryVersion(created_at=w.ctx.now, created_by=actor[:96],
+                                source_name=source, sha256=imported.sha256,
+                                file_name=file_name, status="staged",
+                                report=json.dumps(imported.report.to_dict(),
+                                                  ensure_ascii=False),
+                                content=content,
+                                content_sha256=hashlib.sha256(content).hexdigest())
+        w.session.add(row)
+        w.session.flush()
+        # A staged version is not shown: audited, but the data version stays.
+        w.audit([{"action": "boundary.stage", "entity": ENTITY, "entity_key": row.id,
+                  "before": None, "after": {"source": source, "sha256": imported.sha256,
+                                            "counts": imported.report.counts}}],
+                visible=False)
+        if activate:
+            _switch(w, row)
+        version_id = row.id
     return version(engine, version_id)
 
 
@@ -153,13 +159,15 @@ def activate_version(engine: Engine, settings: Settings, version_id: int, actor:
     Raises
     ------
     BoundaryError
-        When there is no such version or its file is missing.
+        When there is no such version or it has no content (a legacy file that was lost).
     """
     with write(engine, actor) as w:
         row = w.session.get(m.BoundaryVersion, version_id)
         if row is None:
             raise BoundaryError("no_version", id=version_id)
-        if not (regions_dir(settings) / row.file_name).exists():
+        has_content = w.session.scalar(select(m.BoundaryVersion.content.is_not(None))
+                                       .where(m.BoundaryVersion.id == version_id))
+        if not has_content:
             raise BoundaryError("version_file_missing", id=version_id, name=row.file_name)
         if row.status != "active":
             _switch(w, row)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -271,10 +272,14 @@ class AuditEntry(Base):
 # --- boundary versions ---------------------------------------------------------------------------
 
 class BoundaryVersion(Base):
-    """One imported set of boundaries: a complete region GeoPackage kept under the store's folder.
+    """One imported set of boundaries: a complete region GeoPackage, kept in ``content``.
 
     ``status`` is staged, active or retired; at most one version is active, and when none is the
-    region file from the settings is used.
+    region file from the settings is used. ``sha256`` identifies the imported source files (an
+    import of the same files reuses the version); ``content_sha256`` is the hash of the
+    GeoPackage bytes in ``content``, which each process materialises once into a cache file
+    named after it (``gridwatch.store.regions``). ``content`` is deferred: listing versions
+    never reads it. ``file_name`` is a label kept from when versions were files.
     """
 
     __tablename__ = "boundary_versions"
@@ -287,6 +292,29 @@ class BoundaryVersion(Base):
     status: Mapped[str] = mapped_column(String(8), index=True)
     activated_at: Mapped[datetime | None] = mapped_column(DateTime)
     report: Mapped[str] = mapped_column(Text)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    content_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+# --- exports -------------------------------------------------------------------------------------
+
+class ExportEntry(Base):
+    """One export ever produced (``gridwatch.export.ids.ExportLog``): the first record of an
+    ID wins, so the same request on the same data gives the same file on every host.
+
+    Not data: recording an export leaves the data version alone.
+    """
+
+    __tablename__ = "export_records"
+    export_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    data_version: Mapped[str] = mapped_column(String(64))
+    generated_at: Mapped[str] = mapped_column(String(40))
+    """ISO 8601 with the county's UTC offset, to the second (as the file is stamped)."""
+    request: Mapped[str] = mapped_column(Text)
+    """The canonical request (JSON)."""
+    query: Mapped[str] = mapped_column(Text)
+    """The /export query string that asks for this export again."""
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 # --- trust: accounts, sessions, kiosks, failed logins --------------------------------------------

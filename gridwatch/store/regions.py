@@ -1,52 +1,129 @@
 """Which region file is in force: the active boundary version's, or the settings' one.
 
+A boundary version's GeoPackage lives in the store (``boundary_versions.content``), so every
+host of a deployment sees the same versions. The region reader (``load_region``) reads files,
+so each process materialises the active version once into a cache file named after the
+content's sha256, under ``<temp dir>/gridwatch-regions-<uid>/`` (``tempfile.gettempdir()``:
+``TMPDIR`` moves it). The hot path (``active_version``, on every snapshot and poll) reads only
+the active version's id and hash; the bytes are read from the store only when the cache file
+is absent or fails its hash check.
+
 The read path needs only this lookup; staging and activating versions is the boundary import's
 business (``gridwatch.ingest.boundary_versions``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import stat
+import tempfile
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, inspect, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, inspect, select
 
-from gridwatch.settings import REPO_ROOT, Settings
+from gridwatch.settings import Settings
 from gridwatch.store import models as m
 
 log = logging.getLogger(__name__)
 
-
-def regions_dir(settings: Settings) -> Path:
-    """The folder holding boundary versions: ``regions/`` next to a SQLite store, else
-    ``instance/regions`` in the repository."""
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return Path(url.database).resolve().parent / "regions"
-    return REPO_ROOT / "instance" / "regions"
+_lock = threading.Lock()
+_verified: set[Path] = set()  # cache files this process wrote or checked against their hash
+_folders: dict[Path, Path] = {}  # cache folder -> the checked one to use (this process's own
+# when the shared one is not safely this user's)
 
 
-def active_version_file(conn: Connection) -> str | None:
-    """The file name of the active boundary version, or None (none active, or a store not yet
-    migrated to the versions table)."""
+@dataclass(frozen=True)
+class ActiveVersion:
+    """The active boundary version as the hot path sees it: its id and content hash."""
+
+    id: int
+    content_sha256: str | None  # None: the version has no content (its legacy file was lost)
+
+
+def active_version(conn: Connection) -> ActiveVersion | None:
+    """The active boundary version, or None (none active, or a store not yet migrated to the
+    versions table). Never reads the GeoPackage bytes."""
     if not inspect(conn).has_table(m.BoundaryVersion.__tablename__):
         return None
-    return conn.execute(select(m.BoundaryVersion.file_name)
-                        .where(m.BoundaryVersion.status == "active")).scalar()
+    row = conn.execute(select(m.BoundaryVersion.id, m.BoundaryVersion.content_sha256)
+                       .where(m.BoundaryVersion.status == "active")).first()
+    return None if row is None else ActiveVersion(row.id, row.content_sha256)
 
 
-def region_path(settings: Settings, file_name: str | None) -> Path:
-    """The region file for an active version's ``file_name`` (None: the settings' file).
+def cache_dir() -> Path:
+    """This process's folder of materialised versions: ``gridwatch-regions-<uid>`` in the
+    temporary folder, owned by this user and closed to others (if it is not, a private
+    folder of this process's own is used instead)."""
+    folder = Path(tempfile.gettempdir()) / f"gridwatch-regions-{os.getuid()}"
+    known = _folders.get(folder)
+    if known is not None and known.is_dir():  # checked already: one stat per call
+        return known
+    with _lock:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        info = folder.lstat()
+        if (stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
+                and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
+            _folders[folder] = folder
+            return folder
+        own = Path(tempfile.mkdtemp(prefix="gridwatch-regions-"))
+        log.warning("the region cache folder %s is not this user's alone; using %s", folder, own)
+        _folders[folder] = own
+        return own
 
-    A missing version file is logged and the settings' file is used, so the dashboard still
-    opens on known geography.
+
+def region_path(settings: Settings, version: ActiveVersion | None, engine: Engine) -> Path:
+    """The region file for the active ``version`` (None: the settings' file).
+
+    The version's content is read from ``engine`` only when its cache file is absent (or,
+    the first time this process uses it, does not match its hash) and is then written
+    atomically. A version without content, or with content that does not match its hash, is
+    logged and the settings' file is used, so the dashboard still opens on known geography.
     """
-    if file_name is None:
+    if version is None:
         return settings.geo_path
-    path = regions_dir(settings) / file_name
-    if not path.exists():
-        log.error("the active boundary version's file %s is missing; using %s", path,
+    if not version.content_sha256:
+        log.error("the active boundary version %s has no content in the store; using %s",
+                  version.id, settings.geo_path)
+        return settings.geo_path
+    path = cache_dir() / f"{version.content_sha256}.gpkg"
+    if path in _verified and path.is_file():
+        return path
+    if path.is_file() and _sha256_of(path) == version.content_sha256:
+        _verified.add(path)
+        return path
+    with engine.connect() as conn:
+        content = conn.execute(select(m.BoundaryVersion.content)
+                               .where(m.BoundaryVersion.id == version.id)).scalar()
+    if content is None or hashlib.sha256(content).hexdigest() != version.content_sha256:
+        log.error("the active boundary version %s's content is %s; using %s", version.id,
+                  "missing" if content is None else "corrupt (its sha256 does not match)",
                   settings.geo_path)
         return settings.geo_path
+    _write_atomically(path, content)
+    _verified.add(path)
     return path
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    """Write ``content`` to ``path`` through a temporary file beside it and ``os.replace``:
+    a reader (another worker on this host) sees the old file or the whole new one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".gpkg")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

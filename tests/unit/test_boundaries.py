@@ -4,6 +4,7 @@ upload route itself: tests/unit/test_boundary_upload.py)."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import sqlite3
@@ -32,7 +33,7 @@ from gridwatch.ingest.errors import LocalisedError
 from gridwatch.ingest.tables import read_table
 from gridwatch.store import models as m
 from gridwatch.store.db import data_version
-from gridwatch.store.regions import regions_dir
+from gridwatch.store.regions import cache_dir
 from tests.unit.test_ingest import understated
 
 IMPORTED = ("townships", "villages", "grids", "checkpoints")
@@ -316,7 +317,6 @@ def test_hostile_files_get_a_clear_error_and_change_nothing(case, hostile, fresh
     assert capsys.readouterr().err.startswith("error: ")
     assert data_version(fresh_source.engine) == before
     assert list_versions(fresh_source.engine) == []
-    assert not regions_dir(fresh_source.settings).exists()
 
 
 @pytest.mark.parametrize(("data", "reason"), [
@@ -359,7 +359,8 @@ def test_stage_activate_and_switch_back_with_an_audit_trail(fresh_source, round_
     assert active["status"] == "active"
     assert data_version(engine) == before + 1
     now = fresh_source.region()
-    assert now.path.parent == regions_dir(settings)
+    assert now.path.parent == cache_dir()  # the version's bytes, materialised from the store
+    assert now.path.name == f"{hashlib.sha256(now.path.read_bytes()).hexdigest()}.gpkg"
     assert now.fingerprint != region.fingerprint
     assert sorted(now.grids["code"]) == sorted(region.grids["code"])
     assert stage(engine, settings, round_trip, "someone-else")["id"] == staged["id"]  # same file

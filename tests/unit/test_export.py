@@ -33,6 +33,7 @@ from gridwatch.export.tables import neutralise, safe_csv
 from gridwatch.filters import Filters
 from gridwatch.geo.layers import METRIC_CRS
 from gridwatch.metrics import grid_status, grid_table, select_grids
+from gridwatch.store.db import make_engine, migrate
 from gridwatch.style import MUTED_FILL
 from web.exports import export_href
 
@@ -47,7 +48,12 @@ def request(kind: str, **kw) -> ExportRequest:
 
 @pytest.fixture(scope="module")
 def log(tmp_path_factory) -> ExportLog:
-    return ExportLog(tmp_path_factory.mktemp("exports") / "exports.jsonl")
+    """An export log in a store of its own (migrated, empty): the shared demo store stays
+    untouched."""
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('exports') / 'exports.sqlite'}")
+    migrate(engine)
+    yield ExportLog(engine)
+    engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -184,11 +190,10 @@ def test_replay_by_id_and_refusal_on_changed_data(source, log, pdf_map):
     assert replay(source, pdf_map.record.export_id, "full", log).content == pdf_map.content
     with pytest.raises(UnknownExport):
         replay(source, "000000000000", "full", log)
-    stale_log = ExportLog(log.path.with_name("stale.jsonl"))
-    stale_log.record(request("csv"), "0-old", "Asia/Shanghai")
+    log.record(request("csv"), "0-old", "Asia/Shanghai")
     eid = export_id(request("csv"), "0-old")
     with pytest.raises(StaleExport):
-        replay(source, eid, "full", stale_log)
+        replay(source, eid, "full", log)
 
 
 # --- the briefing pack -----------------------------------------------------------------------
