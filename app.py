@@ -12,7 +12,7 @@ import callbacks
 import web
 from callbacks.validation import check_ids, validation_layout
 from gridwatch.i18n import t
-from gridwatch.logs import install_masking
+from gridwatch.logs import configure_logging
 from gridwatch.service import DataSource, StoreNotReady
 from gridwatch.settings import Settings
 from layouts import shell
@@ -48,9 +48,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, help="port to listen on (default 8050)")
     parser.add_argument("--debug", action="store_true", default=None)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    install_masking()
+    configure_logging()  # masked from the first line on
     settings = Settings.from_env_or_exit(host=args.host, port=args.port, debug=args.debug)
+    configure_logging(settings.log_format)
     try:
         app = create_app(settings)
     except StoreNotReady as exc:

@@ -10,21 +10,19 @@ a store whose schema is missing or behind (``StoreNotReady``), and gunicorn then
 
 from __future__ import annotations
 
-import logging
 import sys
 
-from gridwatch.logs import install_masking
+from gridwatch.logs import configure_logging
 from gridwatch.service import StoreNotReady
 from gridwatch.settings import Settings
 
-if not logging.getLogger().handlers:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-install_masking()
+settings = Settings.from_env_or_exit()
+configure_logging(settings.log_format)
 
 from app import create_app  # noqa: E402 (after the masking filter: no early line unmasked)
 
 try:
-    server = create_app(Settings.from_env_or_exit()).server
+    server = create_app(settings).server
 except StoreNotReady as exc:
     print(f"gridwatch: {exc}", file=sys.stderr, flush=True)
     # gunicorn's exit code for a worker that cannot boot: the arbiter stops instead of

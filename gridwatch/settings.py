@@ -87,6 +87,8 @@ class Settings(BaseModel):
     max_request_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     max_upload_bytes: int = Field(100 * 1024 * 1024, ge=1024)
     retention_days: int = Field(0, ge=0)
+    # Log lines as text (make run) or one JSON object per line (a log collector).
+    log_format: Literal["text", "json"] = "text"
     host: str = "127.0.0.1"
     port: int = Field(8050, ge=1, le=65535)
     debug: bool = False

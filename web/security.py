@@ -72,10 +72,13 @@ import re
 import uuid
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, jsonify, request
+from flask import Flask, Response, abort, g, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from gridwatch.logs import REQUEST_ID
+
 log = logging.getLogger(__name__)
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,64}")
 
 EXTENSION = "gridwatch.security"
 
@@ -145,7 +148,10 @@ def install(app, settings) -> None:
     policy = _Policy(app, settings)
 
     def check_request():
-        """Body cap and same-origin check, before any other work on the request."""
+        """The request's ID, the body cap and the same-origin check, before any other work
+        on the request."""
+        g.gridwatch_request_id = request_id(request.headers.get("X-Request-Id"))
+        g.gridwatch_request_token = REQUEST_ID.set(g.gridwatch_request_id)
         cap = body_cap(settings, request.path)
         if cap != settings.max_request_bytes:
             request.max_content_length = cap
@@ -163,6 +169,8 @@ def install(app, settings) -> None:
 
     def add_headers(response: Response) -> Response:
         headers = response.headers
+        if "gridwatch_request_id" in g:
+            headers["X-Request-Id"] = g.gridwatch_request_id
         headers.setdefault("Content-Security-Policy", policy.header())
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")
@@ -172,6 +180,13 @@ def install(app, settings) -> None:
         return response
 
     server.after_request(add_headers)
+
+    def forget_request_id(_exc=None) -> None:
+        token = g.pop("gridwatch_request_token", None)
+        if token is not None:
+            REQUEST_ID.reset(token)
+
+    server.teardown_request(forget_request_id)
 
     def too_large(_exc):
         cap = request.max_content_length or settings.max_request_bytes
@@ -183,7 +198,7 @@ def install(app, settings) -> None:
                 isinstance(exc, InternalServerError) and exc.original_exception is not None):
             return exc  # 404, 405, ...: their own (traceback-free) answer
         original = getattr(exc, "original_exception", None) or exc
-        error_id = uuid.uuid4().hex[:12]
+        error_id = g.get("gridwatch_request_id") or uuid.uuid4().hex[:16]
         log.error("unexpected failure %s answering %s %s", error_id, request.method,
                   request.path, exc_info=original)
         response = _answer(500, f"internal error (error id {error_id}); it has been logged")
@@ -192,6 +207,14 @@ def install(app, settings) -> None:
 
     server.register_error_handler(413, too_large)
     server.register_error_handler(Exception, unexpected)
+
+
+def request_id(given: str | None) -> str:
+    """The request's ID: a proxy's ``X-Request-Id`` when it is short and plain, else a new one
+    (16 hex digits). It names the request in every log line and in the answer's header."""
+    if given and _REQUEST_ID.fullmatch(given):
+        return given
+    return uuid.uuid4().hex[:16]
 
 
 class _Policy:
