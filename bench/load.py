@@ -234,6 +234,7 @@ class Page:
         self.path = "/"
         self.pool: ThreadPoolExecutor | None = None
         self.timeout = SETUP_TIMEOUT
+        self.mounted: list[tuple[str, str]] = []  # what a new dcc.Location sets on mount
         self.rng = random.Random(label)
 
     # -- HTTP ------------------------------------------------------------------------------------
@@ -292,6 +293,7 @@ class Page:
                 self.props[(cid, "search")] = query
                 self.props[(cid, "href")] = self.base + self.path + query
                 self.props[(cid, "hash")] = ""
+                self.mounted += [(cid, "pathname"), (cid, "search"), (cid, "href"), (cid, "hash")]
         for value in props.values():
             if isinstance(value, (dict, list)):
                 self.register(value, query)
@@ -458,6 +460,7 @@ class Page:
                 self.by_input[prop].append(cb)
         self.register(layout)
         route = next(cb for cb in self.callbacks if cb.name == "route")
+        self.mounted = []
         self.fire(route, ["url.pathname"], "page")
         self.initial_callbacks()
         # The map reports its bounds once drawn (the leaflet component sets ``bounds``).
@@ -474,13 +477,17 @@ class Page:
         for another whose outputs are its inputs."""
         pending = [cb for cb in self.callbacks
                    if cb.name != "route" and not cb.prevent_initial and self.can_fire(cb)]
+        changed = set(self.mounted)  # what the renderer names in changedPropIds
         while pending:
             outputs = {id(cb): set(cb.outputs) for cb in pending}
             ready = [cb for cb in pending
                      if not any(set(cb.inputs) & outputs[id(o)] for o in pending if o is not cb)]
             ready = ready or pending  # a cycle: all at once
             pending = [cb for cb in pending if cb not in ready]
-            changes = self.run_level([(cb, []) for cb in ready], lambda cb: "page")
+            level = [(cb, [f"{i}.{p}" for i, p in cb.inputs if (i, p) in changed])
+                     for cb in ready]
+            changes = self.run_level(level, lambda cb: "page")
+            changed |= {p for p, _c in changes}
             # what they changed fires the ones not waiting anyway
             waiting = {id(cb) for cb in pending}
             changes = [(p, c) for p, c in changes
