@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "gridwatch.export.cli",
     "gridwatch.ingest.cli",
     "gridwatch.privacy_cli",
+    "gridwatch.store.backup_cli",
 )
 
 

@@ -1,0 +1,376 @@
+"""Backups and restores (issue 10): ``python -m gridwatch backup`` / ``restore`` on both stores.
+
+A seeded store backed up and restored into an empty one holds the same rows and figures; a
+backup taken while another thread writes is consistent; a restore refuses a store that holds
+data unless ``--replace``, and with it a server that had the old data cached sees the new; bad
+input is one ``error:`` line (exit 2) and never shows a password.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, inspect, select, text
+from sqlalchemy.pool import NullPool
+
+from gridwatch.metrics import headline_figures
+from gridwatch.store import backup as bk
+from gridwatch.store.models import RiskAssessment
+from gridwatch.store.writes import write
+from tests.conftest import dispose, source_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.stores]
+
+ROOT = Path(__file__).resolve().parents[2]
+GEO = ROOT / "data" / "geo" / "kaihua.gpkg"
+PYTHON = sys.executable
+GRID = "33082400100101"
+FAKE_PASSWORD = "s3cret-Backup-pw"
+UNREACHABLE = f"postgresql+psycopg://gridwatch:{FAKE_PASSWORD}@127.0.0.1:1/gridwatch"
+
+
+def _env(url: str) -> dict:
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith("GRIDWATCH_") and key not in ("DATABASE_URL", "WORKERS")}
+    return {**env, "PYTHONPATH": str(ROOT), "GRIDWATCH_DATABASE_URL": url,
+            "GRIDWATCH_SEED_DEMO": "false", "GRIDWATCH_GEO_PATH": str(GEO)}
+
+
+def _cli(url: str, *args: str) -> tuple[int, str, str]:
+    """The command in a subprocess with a clean environment (as an operator runs it)."""
+    done = subprocess.run([PYTHON, "-m", "gridwatch", *args], cwd=ROOT, env=_env(url),
+                          capture_output=True, text=True, timeout=300, check=False)
+    return done.returncode, done.stdout, done.stderr
+
+
+@pytest.fixture
+def run(monkeypatch, capsys):
+    """The command in this process (a subprocess costs seconds of imports): exit code, output
+    and errors, as ``_cli`` returns them."""
+    from gridwatch.__main__ import main
+
+    for key in [k for k in os.environ if k.startswith("GRIDWATCH_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("GRIDWATCH_SEED_DEMO", "false")
+    monkeypatch.setenv("GRIDWATCH_GEO_PATH", str(GEO))
+
+    def invoke(url: str, *args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        try:
+            code = main([*args, "--database-url", url])
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 2
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return invoke
+
+
+def _one_error_line(code: int, out: str, err: str) -> str:
+    assert code == 2, (code, out, err)
+    assert "Traceback" not in err and "Traceback" not in out
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    return lines[0]
+
+
+def _engine(url: str):
+    return create_engine(url, poolclass=NullPool)
+
+
+def _counts(url: str) -> dict[str, int]:
+    """Rows per table of ours (extension tables such as PostGIS's spatial_ref_sys left out)."""
+    engine = _engine(url)
+    try:
+        with engine.connect() as conn:
+            names = set(inspect(conn).get_table_names()) & bk.our_tables()
+            return {t: conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar()
+                    for t in sorted(names)}
+    finally:
+        engine.dispose()
+
+
+def _version(url: str) -> int:
+    engine = _engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text(
+                "SELECT value FROM store_meta WHERE key = 'version'")).scalar() or 0)
+    finally:
+        engine.dispose()
+
+
+_SERIAL = itertools.count()
+
+
+def _add_assessment(engine, source: str, colour: str = "red") -> None:
+    now = datetime(2026, 1, 5, 8, 0) + timedelta(seconds=next(_SERIAL))
+    with write(engine, "test:backup") as w:
+        w.session.add(RiskAssessment(grid_code=GRID, colour=colour, observed_at=now,
+                                     recorded_at=now, source=source, note=None))
+        w.session.flush()
+        w.audit([{"action": "test", "entity": "risk_assessment", "entity_key": source,
+                  "before": None, "after": colour}])
+
+
+def _assessments(url: str, source: str) -> int:
+    engine = _engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(RiskAssessment)
+                                .where(RiskAssessment.source == source)).scalar()
+    finally:
+        engine.dispose()
+
+
+def _suffix(stores) -> str:
+    return ".sqlite" if stores.backend == "sqlite" else ".dump"
+
+
+# --- the round trip -----------------------------------------------------------------------------
+
+def test_backup_of_a_seeded_store_restores_into_an_empty_one(stores, tmp_path, run):
+    src, dst = stores.seeded("bk_src"), stores.empty("bk_dst")
+    file = tmp_path / f"store{_suffix(stores)}"
+    code, out, err = _cli(src, "backup", "--output", str(file))
+    assert code == 0, err
+    assert f"written to {file}" in out and "data version" in out and "schema revision" in out
+    assert file.is_file() and not list(tmp_path.glob(".*.tmp"))  # the temp file moved in place
+    facts_version = _version(src)
+
+    code, out, err = _cli(dst, "restore", str(file))
+    assert code == 0, err
+    assert "restored" in out and "init-store" not in out  # the schema is current
+    assert _counts(dst) == _counts(src)
+    assert _version(dst) > facts_version  # above both the backup's and the (empty) target's
+
+    # A server (DataSource) opened on the restored store works, with the same figures.
+    original, restored = source_for(src), source_for(dst)
+    try:
+        restored.check_schema()
+        assert headline_figures(restored.snapshot()) == headline_figures(original.snapshot())
+    finally:
+        dispose(original)
+        dispose(restored)
+    code, out, err = run(dst, "figures")
+    assert code == 0 and out.lstrip().startswith("{"), err
+
+    # The same file again, into a store that now holds data: refused (see below), and a
+    # backup file is never overwritten without --force.
+    code, out, err = run(src, "backup", "--output", str(file))
+    assert "exists" in _one_error_line(code, out, err) and "--force" in err
+    code, out, err = run(src, "backup", "--output", str(file), "--force")
+    assert code == 0, err
+
+
+def test_a_backup_taken_while_another_thread_writes_is_consistent(stores, tmp_path):
+    url = stores.seeded("bk_busy")
+    source = source_for(url)
+    base_version, base_rows = _version(url), _assessments(url, "busy")
+    stop, errors = threading.Event(), []
+
+    def writer() -> None:
+        try:
+            while not stop.is_set():
+                _add_assessment(source.writer, "busy")
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    backups = []
+    try:
+        for n in range(3 if stores.backend == "sqlite" else 2):
+            path = tmp_path / f"busy{n}{_suffix(stores)}"
+            backups.append((path, bk.backup(url, path)))
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+        dispose(source)
+    assert not errors, errors
+    assert _version(url) > base_version  # the writer did write while the backups ran
+    for n, (path, done) in enumerate(backups):
+        # Each write adds one row and bumps the version once, in one transaction: in a
+        # consistent copy the two agree.
+        restored = stores.empty(f"bk_busy_r{n}")
+        bk.restore(restored, path)
+        added = _assessments(restored, "busy") - base_rows
+        assert done.version - base_version == added, (done.version, base_version, added)
+
+
+# --- refusing and replacing ---------------------------------------------------------------------
+
+def test_restore_refuses_a_store_with_data_and_replaces_it_with_replace(stores, tmp_path, run):
+    src, dst = stores.seeded("bk_new"), stores.seeded("bk_old")
+    writer = _engine(src)
+    _add_assessment(writer, "from-backup")
+    writer.dispose()
+    file = tmp_path / f"new{_suffix(stores)}"
+    bk.backup(src, file)
+
+    live = source_for(dst)
+    try:
+        _add_assessment(live.writer, "target-only", colour="green")
+        cached = live.snapshot()
+        # Both stores are at the same data version now: a restore that gave the backup's
+        # number back would leave the live server on its cache.
+        assert cached.store_version == _version(src)
+        before_counts, before_version = _counts(dst), _version(dst)
+
+        code, out, err = _cli(dst, "restore", str(file))
+        line = _one_error_line(code, out, err)
+        assert "holds data" in line and f"data version {before_version}" in line
+        assert "backup" in line and "--replace" in line
+        assert _counts(dst) == before_counts and _version(dst) == before_version
+        assert live.snapshot() is cached
+
+        code, out, err = run(dst, "restore", str(file), "--replace")
+        assert code == 0, err
+        assert _assessments(dst, "from-backup") == 1 and _assessments(dst, "target-only") == 0
+        assert _counts(dst) == _counts(src)
+        assert _version(dst) > before_version
+        fresh = live.snapshot()  # the server's cache notices the restore
+        assert fresh is not cached and fresh.store_version == _version(dst)
+        assert headline_figures(fresh) == headline_figures(_snapshot(src))
+        _add_assessment(live.writer, "after-restore")  # and the server writes on
+        assert live.snapshot().store_version == _version(dst)
+    finally:
+        dispose(live)
+
+
+def _snapshot(url: str):
+    source = source_for(url)
+    try:
+        return source.snapshot()
+    finally:
+        dispose(source)
+
+
+def test_a_store_behind_this_code_is_backed_up_and_restore_says_to_run_init_store(
+        stores, tmp_path, run):
+    url = stores.seeded("bk_behind")
+    engine = _engine(url)
+    heads = bk.code_heads()
+    older = bk._scripts().get_revision(heads[0]).down_revision
+    with engine.begin() as conn:  # as if this store were made by the previous release
+        conn.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": older})
+    engine.dispose()
+    file = tmp_path / f"behind{_suffix(stores)}"
+    code, out, err = run(url, "backup", "--output", str(file))
+    assert code == 0, err
+    assert f"schema revision {older}, behind" in out
+    target = stores.empty("bk_behind_r")
+    code, out, err = run(target, "restore", str(file))
+    assert code == 0, err
+    assert "python -m gridwatch init-store" in out and older in out
+
+
+def test_a_backup_from_an_unknown_schema_revision_is_refused(stores, tmp_path, run):
+    url = stores.seeded("bk_future")
+    engine = _engine(url)
+    with engine.begin() as conn:  # as if a newer gridwatch had migrated it
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    engine.dispose()
+    file = tmp_path / f"future{_suffix(stores)}"
+    bk.backup(url, file)  # a backup of any store works
+    target = stores.empty("bk_future_r")
+    line = _one_error_line(*run(target, "restore", str(file)))
+    assert "9999_future" in line and "does not know" in line
+    assert not _counts(target)  # nothing restored
+
+
+# --- bad input ----------------------------------------------------------------------------------
+
+def _garbage(tmp_path: Path) -> Path:
+    path = tmp_path / "garbage.bin"
+    path.write_bytes(b"this is not a backup\n" * 10)
+    return path
+
+
+def _other_kind(stores, tmp_path: Path) -> Path:
+    """A file of the other store's kind: a pg_dump header for SQLite, a SQLite file for
+    PostgreSQL."""
+    if stores.backend == "sqlite":
+        path = tmp_path / "other.dump"
+        path.write_bytes(b"PGDMP\x01\x0e\x00" + b"\x00" * 100)
+    else:
+        path = tmp_path / "other.sqlite"
+        with sqlite3.connect(path) as conn:
+            conn.execute("CREATE TABLE alembic_version (version_num TEXT)")
+    return path
+
+
+def _sqlite_not_ours(tmp_path: Path) -> Path:
+    path = tmp_path / "notours.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE something (x INTEGER)")
+    return path
+
+
+def test_bad_backup_files_are_one_error_line(stores, tmp_path, run):
+    target = stores.empty("bk_bad")
+    line = _one_error_line(*run(target, "restore", str(tmp_path / "missing.dump")))
+    assert "no such file" in line
+    line = _one_error_line(*_cli(target, "restore", str(_garbage(tmp_path))))
+    assert "not a gridwatch backup" in line
+    line = _one_error_line(*run(target, "restore", str(_other_kind(stores, tmp_path))))
+    assert "cross-engine restore is not supported" in line
+    assert "SQLite" in line and "PostgreSQL" in line
+    if stores.backend == "sqlite":
+        line = _one_error_line(*run(target, "restore", str(_sqlite_not_ours(tmp_path))))
+        assert "not a gridwatch backup" in line and "alembic_version" in line
+        unreadable = tmp_path / "locked.sqlite"
+        unreadable.write_bytes(b"SQLite format 3\x00" + b"\x00" * 200)
+        line = _one_error_line(*run(target, "restore", str(unreadable)))
+        assert "not a gridwatch backup" in line
+    else:
+        truncated = tmp_path / "truncated.dump"
+        truncated.write_bytes(b"PGDMP" + b"\x00" * 200)
+        line = _one_error_line(*run(target, "restore", str(truncated)))
+        assert "not a gridwatch backup" in line
+    line = _one_error_line(*run(target, "restore", str(tmp_path)))  # a folder
+    assert "not a file" in line
+    assert not _counts(target)  # nothing was written into the target
+
+
+def test_no_password_in_any_message(stores, tmp_path, run):
+    code, out, err = _cli(UNREACHABLE, "backup", "--output", str(tmp_path / "x.dump"))
+    line = _one_error_line(code, out, err)
+    assert FAKE_PASSWORD not in out + err
+    assert "gridwatch:***@" in line or "pg_dump not found" in line
+    assert not (tmp_path / "x.dump").exists()
+    file = tmp_path / f"seeded{_suffix(stores)}"
+    bk.backup(stores.seeded("bk_pw"), file)
+    code, out, err = run(UNREACHABLE, "restore", str(file), "--replace")
+    _one_error_line(code, out, err)
+    assert FAKE_PASSWORD not in out + err
+    if stores.backend == "postgresql":
+        assert "cannot read the store" in err and "gridwatch:***@" in err
+    else:
+        assert "cross-engine" in err
+
+
+def test_a_truncated_backup_changes_nothing(stores, tmp_path, run):
+    """A backup cut short (a full disk, a broken copy) is refused, or its restore rolls back:
+    the target keeps every row and its data version."""
+    file = tmp_path / f"whole{_suffix(stores)}"
+    bk.backup(stores.seeded("bk_cut"), file)
+    data = file.read_bytes()
+    # SQLite: half a database file. PostgreSQL: the archive without its last table's data,
+    # which pg_restore finds missing only as it writes the restore (its table of contents
+    # and the version rows read fine): psql rolls back.
+    cut = tmp_path / f"cut{_suffix(stores)}"
+    cut.write_bytes(data[:len(data) // 2] if stores.backend == "sqlite" else data[:-2000])
+    target = stores.seeded("bk_cut_target")
+    before_counts, before_version = _counts(target), _version(target)
+    line = _one_error_line(*run(target, "restore", str(cut), "--replace"))
+    assert "nothing changed" in line or "not a gridwatch backup" in line or "damaged" in line
+    assert _counts(target) == before_counts and _version(target) == before_version
