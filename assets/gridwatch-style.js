@@ -22,6 +22,20 @@ window.gridwatchStyle = {
     "opacity": 0.8,
     "weight": 0.5
   },
+  "hotspot": {
+    "haloOpacity": 0.55,
+    "orange": {
+      "halo": 10.0,
+      "haloWidth": 2.5,
+      "radius": 5.0
+    },
+    "red": {
+      "halo": 13.0,
+      "haloWidth": 3.5,
+      "radius": 6.5
+    },
+    "rim": "#ffffff"
+  },
   "levelDash": {
     "3": "6 4"
   },

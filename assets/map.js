@@ -160,6 +160,35 @@
         .bindTooltip(esc(name(p, "name", h.lang)), {direction: "top"});
     },
 
+    // A red or orange grid the filter keeps: a halo ring and a dot, in their own pane above
+    // every symbol and label, at least 2 x radius across however small the grid. Other grids
+    // get an empty group (nothing drawn). The marks never catch the mouse: the grid below
+    // them keeps its tooltip and click.
+    hotspotMarker: function (feature, latlng, context) {
+      const h = context.hideout || {};
+      const s = gridState(feature, h);
+      const hs = S().hotspot;
+      if (!s.inFilter || (s.colour !== "red" && s.colour !== "orange")) return L.layerGroup();
+      const size = hs[s.colour];
+      const scale = scaleOf(h);
+      const fill = (h.palette || {})[s.colour];
+      const map = context.map;
+      if (map && !map._gwHotspotRenderer) map._gwHotspotRenderer = L.svg({pane: "hotspots"});
+      const renderer = map ? map._gwHotspotRenderer : undefined;
+      const halo = L.circleMarker(latlng, {
+        pane: "hotspots", renderer: renderer, interactive: false, radius: size.halo * scale,
+        fill: false, color: fill, weight: size.haloWidth * scale, opacity: hs.haloOpacity,
+        className: "gw-hotspot-halo gw-hotspot-" + s.colour,
+      });
+      const dot = L.circleMarker(latlng, {
+        pane: "hotspots", renderer: renderer, interactive: false, radius: size.radius * scale,
+        fillColor: fill, fillOpacity: 1, color: hs.rim, weight: 2 * scale, opacity: 1,
+        className: "gw-hotspot gw-hotspot-" + s.colour,
+      });
+      dot.feature = feature;
+      return L.layerGroup([halo, dot]);
+    },
+
     townshipLabel: function (feature, latlng, context) {
       const h = context.hideout || {};
       const p = feature.properties;

@@ -23,7 +23,7 @@ def update_map(source: DataSource, filters: dict, version: str | None, detail: d
     styles = hideouts(view, lang, palette, (detail or {}).get("code"))
     return {"grids": styles["grids"], "townships": styles["townships"],
             "labels": styles["labels"], "checkpoints": styles["checkpoints"],
-            "legend": legend_children(view, palette, lang),
+            "hotspots": styles["hotspots"], "legend": legend_children(view, palette, lang),
             "as_of": t("app.as_of", lang, day=chosen.as_of.isoformat())}
 
 
@@ -33,6 +33,7 @@ def register(app: Dash, source: DataSource) -> None:
                  "townships": Output(ID.TOWNSHIPS, "hideout"),
                  "labels": Output(ID.TOWNSHIP_LABELS, "hideout"),
                  "checkpoints": Output(ID.CHECKPOINTS, "hideout"),
+                 "hotspots": Output(ID.HOTSPOTS, "hideout"),
                  "legend": Output(ID.LEGEND, "children"),
                  "as_of": Output(ID.AS_OF_LABEL, "children")},
          inputs={"filters": Input(ID.FILTERS, "data"), "version": Input(ID.VERSION, "data"),

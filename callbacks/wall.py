@@ -120,6 +120,7 @@ def refresh(source: DataSource, seen: dict, lang: str, now_ms: int | None = None
         "changes": wall.change_items(live, colour_changes(snap, day),
                                      region.names("grids", lang),
                                      region.names("townships", lang), palette, lang),
+        "alarm": wall.alarm(live, region.names("townships", lang), lang),
         "ticker": wall.ticker_items(latest_events(snap, day), lang,
                                     snap.region.names("townships", lang)),
         "as_of": t("wall.as_of", lang, day=day.isoformat(),
@@ -176,8 +177,10 @@ def refresh_wall(source: DataSource, health: dict | None, seen: dict | None,
         return dict.fromkeys(REFRESH_OUTPUTS, no_update)
     out = refresh(source, seen, lang)
     styles = out.pop("styles")
+    out["alarm"], out["alarm_hidden"] = out.pop("alarm")
     return {**out, "grids": styles["grids"], "townships": styles["townships"],
-            "labels": styles["labels"], "checkpoints": styles["checkpoints"]}
+            "labels": styles["labels"], "checkpoints": styles["checkpoints"],
+            "hotspots": styles["hotspots"]}
 
 
 def rotate_wall(source: DataSource, step: dict | None, config: dict, lang: str | None) -> dict:
@@ -198,9 +201,11 @@ REFRESH_OUTPUTS = {
     "grids": Output(ID.WALL_GRIDS, "hideout"), "townships": Output(ID.WALL_TOWNSHIPS, "hideout"),
     "labels": Output(ID.WALL_LABELS, "hideout"),
     "checkpoints": Output(ID.WALL_CHECKPOINTS, "hideout"),
+    "hotspots": Output(ID.WALL_HOTSPOTS, "hideout"),
     "legend": Output(ID.WALL_LEGEND, "children"), "kpis": Output(ID.WALL_KPIS, "children"),
     "changes": Output(ID.WALL_CHANGES, "children"), "ticker": Output(ID.WALL_TICKER, "children"),
     "as_of": Output(ID.WALL_AS_OF, "children"), "seen": Output(ID.WALL_SEEN, "data"),
+    "alarm": Output(ID.WALL_ALARM, "children"), "alarm_hidden": Output(ID.WALL_ALARM, "hidden"),
 }
 
 

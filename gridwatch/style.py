@@ -46,6 +46,15 @@ CHECKPOINT_RADIUS_SPAN = 12
 """A checkpoint's radius: min + span × √(its volume / the biggest volume shown)."""
 QUARANTINE_FILL = "#6a1b9a"
 
+HOTSPOT = {"red": {"radius": 6.5, "halo": 13.0, "haloWidth": 3.5},
+           "orange": {"radius": 5.0, "halo": 10.0, "haloWidth": 2.5}}
+"""The mark at every red and orange grid (screen pixels at 1080 lines; the wall scales them):
+a dot in the grid's colour with a white rim, inside a halo ring of the same colour. However
+small the grid, the dot is at least 2 × radius across, and it is drawn above every other
+symbol and label."""
+HOTSPOT_RIM = "#ffffff"
+HOTSPOT_HALO_OPACITY = 0.55
+
 TASK_COLOURS = {"on_time": "#43a047", "late": "#9ccc65", "open": "#90a4ae", "overdue": "#e53935"}
 """Task assignment states (see ``gridwatch.metrics.TASK_STATES``) in charts."""
 
@@ -78,6 +87,7 @@ def browser_constants() -> dict:
         "checkpoint": {"fillColor": CHECKPOINT_FILL, "minRadius": CHECKPOINT_MIN_RADIUS,
                        "span": CHECKPOINT_RADIUS_SPAN},
         "quarantine": QUARANTINE_FILL,
+        "hotspot": {**HOTSPOT, "rim": HOTSPOT_RIM, "haloOpacity": HOTSPOT_HALO_OPACITY},
     }
 
 

@@ -32,6 +32,7 @@ class ID(StrEnum):
     CHECKPOINTS = "layer-checkpoints"
     QUARANTINE = "layer-quarantine"
     TOWNSHIP_LABELS = "layer-township-labels"
+    HOTSPOTS = "layer-hotspots"
     LEGEND = "map-legend"
     # KPIs, charts, table, detail
     KPIS = "kpis"
@@ -81,6 +82,8 @@ class ID(StrEnum):
     WALL_CHECKPOINTS = "wall-layer-checkpoints"
     WALL_QUARANTINE = "wall-layer-quarantine"
     WALL_LABELS = "wall-layer-township-labels"
+    WALL_HOTSPOTS = "wall-layer-hotspots"
+    WALL_ALARM = "wall-alarm"
     # -- export ids --
     EXPORT_TITLE = "export-title"
     EXPORT_FORMAT = "export-format"

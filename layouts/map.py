@@ -40,6 +40,7 @@ class MapIds:
     checkpoints: str = ID.CHECKPOINTS
     quarantine: str = ID.QUARANTINE
     labels: str = ID.TOWNSHIP_LABELS
+    hotspots: str = ID.HOTSPOTS
 
 
 def county_map(region: Region, settings: Settings, lang: str, styles: Hideouts,
@@ -89,6 +90,11 @@ def county_map(region: Region, settings: Settings, lang: str, styles: Hideouts,
                               pointToLayer=fn("townshipLabel"), hideout=styles["labels"],
                               pane="labels"),
                    name=t("map.layer.labels", lang), checked=True),
+        # Above everything else: a red or orange grid is never hidden by a symbol or label.
+        dl.Overlay(dl.GeoJSON(id=ids.hotspots, url=layer_url(region, "grid_points"),
+                              pointToLayer=fn("hotspotMarker"), hideout=styles["hotspots"],
+                              interactive=False, pane="hotspots"),
+                   name=t("map.layer.hotspots", lang), checked=True),
     ]
     basemap = []
     if settings.tile_url:
@@ -97,7 +103,7 @@ def county_map(region: Region, settings: Settings, lang: str, styles: Hideouts,
                                 name=t("map.layer.basemap", lang), checked=True)]
     panes = [dl.Pane(name=name, style={"zIndex": z}) for name, z in
              (("neighbours", 380), ("grids", 400), ("townships", 410), ("county", 420),
-              ("points", 600), ("labels", 650))]
+              ("points", 600), ("labels", 650), ("hotspots", 690))]
     return dl.MapContainer(
         id=ids.map,
         bounds=region.bounds,
@@ -191,15 +197,27 @@ class QuarantineHideout(TypedDict):
     lang: str
 
 
+class HotspotHideout(TypedDict):
+    """The hotspot marks: a halo and a dot at every red and orange grid the filter keeps, the
+    same ``c`` string as the grids' (``GridHideout``), never its per-grid times."""
+
+    c: str
+    p: NotRequired[dict[str, str]]
+    palette: dict[str, str]
+    vscale: NotRequired[float]
+
+
 class Hideouts(TypedDict):
     grids: GridHideout
     townships: TownshipHideout
     labels: LabelHideout
     checkpoints: CheckpointHideout
+    hotspots: HotspotHideout
 
 
-WALL_SCALE = {"townships": 1.6, "checkpoints": 1.0}
-"""The wall grows township lines and checkpoint markers with its screen height."""
+WALL_SCALE = {"townships": 1.6, "checkpoints": 1.0, "hotspots": 1.5}
+"""The wall grows township lines, checkpoint markers and hotspot marks with its screen
+height."""
 
 
 def grid_code_string(view: MapView) -> str:
@@ -235,12 +253,14 @@ def hideouts(view: MapView, lang: str, palette: dict[str, str], selected_grid: s
         text={"vehicles": t("kpi.vehicles", lang), "people": t("kpi.people", lang)})
     if highlights is not None:
         grids["hl"] = highlights
+    hotspots = HotspotHideout(c=grids["c"], palette=palette)
     if wall:
         townships["vscale"] = WALL_SCALE["townships"]
         checkpoints["vscale"] = WALL_SCALE["checkpoints"]
+        hotspots["vscale"] = WALL_SCALE["hotspots"]
     return Hideouts(grids=grids, townships=townships,
                     labels=LabelHideout(lang=lang, selected=view.chosen_townships),
-                    checkpoints=checkpoints)
+                    checkpoints=checkpoints, hotspots=hotspots)
 
 
 def legend(view: MapView, palette: dict[str, str], lang: str, legend_id: str = ID.LEGEND,

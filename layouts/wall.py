@@ -17,7 +17,7 @@ from layouts.map import MapIds, county_map, hideouts, legend
 WALL_MAP = MapIds(map=ID.WALL_MAP, neighbours=ID.WALL_NEIGHBOURS, grids=ID.WALL_GRIDS,
                   townships=ID.WALL_TOWNSHIPS, county=ID.WALL_COUNTY,
                   checkpoints=ID.WALL_CHECKPOINTS, quarantine=ID.WALL_QUARANTINE,
-                  labels=ID.WALL_LABELS)
+                  labels=ID.WALL_LABELS, hotspots=ID.WALL_HOTSPOTS)
 VIEWS = ("checkpoints", "tasks", "focus")
 
 
@@ -42,6 +42,8 @@ def layout(region: Region, settings: Settings, lang: str, view: MapView, config:
         html.Div(id=ID.WALL_BANNER, className="wall-banner", hidden=True, role="alert"),
         html.Div(className="wall-body", children=[
             html.Div(className="wall-map", children=[
+                # The alarm state: over the map's top edge, never over a KPI tile.
+                html.Div(id=ID.WALL_ALARM, className="wall-alarm", hidden=True, role="alert"),
                 county_map(region, settings, lang,
                            hideouts(view, lang, settings.palette, wall=True), ids=WALL_MAP,
                            interactive=False),
@@ -116,6 +118,24 @@ def kpi_tiles(k, today: dict, palette: dict[str, str], lang: str) -> list:
                      className="wall-tile-note"),
         ]),
     ]
+
+
+def alarm(live: list[dict], towns: dict[str, str], lang: str) -> tuple[list, bool]:
+    """The alarm state: grids that turned red while the wall watched, still within their
+    highlight time, counted per township (most first). ``(children, hidden)``."""
+    red = [c for c in live if c["after"] == "red" and c["direction"] > 0]
+    if not red:
+        return [], True
+    per_town: dict[str, int] = {}
+    for c in red:
+        per_town[c["township_code"]] = per_town.get(c["township_code"], 0) + 1
+    ranked = sorted(per_town.items(), key=lambda item: (-item[1], item[0]))
+    places = t("wall.alarm.separator", lang).join(
+        t("wall.alarm.township", lang, township=towns.get(code, code), n=n)
+        for code, n in ranked)
+    return [html.Span("▲", className="wall-alarm-icon", **{"aria-hidden": "true"}),
+            html.B(t("wall.alarm.title", lang, n=len(red))),
+            html.Span(places, className="wall-alarm-places")], False
 
 
 def change_items(live: list[dict], today, names: dict[str, str], towns: dict[str, str],

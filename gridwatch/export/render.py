@@ -191,6 +191,7 @@ def projected(region: Region) -> dict[str, gpd.GeoDataFrame]:
     out = {name: region.layer(name).to_crs(METRIC_CRS)
            for name in ("county", "neighbours", "townships", "checkpoints", "quarantine_sites")}
     out["grids"] = region.grids.sort_values("code").reset_index(drop=True).to_crs(METRIC_CRS)
+    out["grid_points"] = out["grids"].representative_point()
     towns = out["townships"].sort_values("code").reset_index(drop=True)
     out["township_labels"] = gpd.GeoDataFrame(
         towns[["code", "name_zh", "name_en"]], geometry=towns.representative_point(),
@@ -281,6 +282,7 @@ def draw_map(ax, region: Region, view: MapView, palette: dict[str, str], extent,
         ax.text(p.x, p.y, row[f"name_{lang}"], fontsize=(8.2 if selected else 7.2) * fs,
                 fontweight="bold", color="#102027", ha="center", va="center", zorder=7,
                 path_effects=halo, clip_on=True)
+    hotspots(ax, layers["grid_points"], view, palette)
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
     ax.set_aspect("equal", adjustable="box")
@@ -290,6 +292,24 @@ def draw_map(ax, region: Region, view: MapView, palette: dict[str, str], extent,
         spine.set_linewidth(0.9)
         spine.set_color(INK)
         spine.set_zorder(10)
+
+
+def hotspots(ax, points: gpd.GeoSeries, view: MapView, palette: dict[str, str]) -> None:
+    """The marks at red and orange grids the filter keeps, as on screen (``style.HOTSPOT``):
+    a halo ring and a dot with a white rim, above every other symbol and label, red on top."""
+    for colour in ("orange", "red"):
+        at = [k for k, (c, kept) in enumerate(zip(view.colours, view.kept, strict=True))
+              if kept and c == colour]
+        if not at:
+            continue
+        size, pts = style.HOTSPOT[colour], points.iloc[at]
+        halo = size["halo"] * style.PRINT_SCALE
+        ax.scatter(pts.x, pts.y, s=(2 * halo) ** 2, facecolors="none",
+                   edgecolors=palette[colour], alpha=style.HOTSPOT_HALO_OPACITY,
+                   linewidths=size["haloWidth"] * style.PRINT_SCALE, zorder=7.6)
+        dot = size["radius"] * style.PRINT_SCALE
+        ax.scatter(pts.x, pts.y, s=(2 * dot) ** 2, c=palette[colour],
+                   edgecolors=style.HOTSPOT_RIM, linewidths=0.8, zorder=7.7)
 
 
 def _dms(value: float, positive: str, negative: str) -> str:

@@ -117,8 +117,9 @@ class EncodedLayer:
     raw_size: int
 
 
-BROWSER_LAYERS = (*LAYERS, "township_labels")
-"""Layers the browser can ask for: the region's layers plus township label points."""
+BROWSER_LAYERS = (*LAYERS, "township_labels", "grid_points")
+"""Layers the browser can ask for: the region's layers plus township label points and one
+point per grid (where a red or orange grid's hotspot mark is drawn)."""
 
 
 def browser_frame(region: Region, name: str) -> gpd.GeoDataFrame:
@@ -126,7 +127,8 @@ def browser_frame(region: Region, name: str) -> gpd.GeoDataFrame:
 
     Grids carry their village and township names and ``k``, their position in code order: the
     map's style function looks up a grid's colour by ``k`` in a compact string sent with each
-    recolour. ``township_labels`` holds one point per township, where its name is drawn.
+    recolour. ``township_labels`` holds one point per township, where its name is drawn;
+    ``grid_points`` one point per grid inside it (its representative point), with ``k``.
     """
     if name == "grids":
         table = region.grid_table.sort_values("code").reset_index(drop=True)
@@ -144,6 +146,13 @@ def browser_frame(region: Region, name: str) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame(
             table[columns].assign(k=range(len(table))), geometry=geometry, crs=region.grids.crs
         )
+    if name == "grid_points":
+        table = region.grid_table.sort_values("code").reset_index(drop=True)
+        shapes = region.grids.set_index("code").loc[table["code"], "geometry"]
+        points = gpd.GeoSeries(shapes.to_numpy(), crs=region.grids.crs).to_crs(METRIC_CRS)
+        return gpd.GeoDataFrame(
+            table[["code"]].assign(k=range(len(table))),
+            geometry=points.representative_point().to_crs(4326).to_numpy(), crs=4326)
     if name == "township_labels":
         towns = region.townships.sort_values("code").reset_index(drop=True)
         points = towns.to_crs(METRIC_CRS).representative_point().to_crs(4326)

@@ -159,3 +159,106 @@ def test_quiet_townships_are_skipped_by_the_rotation(live_server, browser):
     assert 1 <= total < 15, "only townships needing attention are shown"
     assert all(title.startswith("重点关注") for title in titles if title)
     assert console_errors(browser) == []
+
+
+# --- hotspots: every red and orange grid visible from across the room -------------------------
+
+HOTSPOT_MARKS = """
+const codes = arguments[0], map = window.gridwatchMap, out = {};
+const box = map.getContainer().getBoundingClientRect();
+map.eachLayer(l => {
+    const c = l.options && l.options.className;
+    if (!l.feature || !c || !c.startsWith('gw-hotspot ')) return;
+    const code = l.feature.properties.code;
+    if (!codes.includes(code)) return;
+    const p = map.latLngToContainerPoint(l.getLatLng());
+    out[code] = {x: box.left + p.x, y: box.top + p.y, r: l._radius, fill: l.options.fillColor,
+                 inside: p.x >= 0 && p.y >= 0 && p.x <= box.width && p.y <= box.height};
+});
+return out;
+"""
+
+# What the browser shows on top at points across each mark's dot (the marks do not catch the
+# mouse, so for this look only they are made to answer elementFromPoint): a hotspot mark, or
+# the name of whatever covers it.
+TOP_OF_MARKS = """
+const marks = arguments[0], covered = [];
+const paths = [...document.querySelectorAll('.leaflet-hotspots-pane path')];
+paths.forEach(p => p.style.pointerEvents = 'auto');
+for (const [code, m] of Object.entries(marks)) {
+    for (const [dx, dy] of [[0, 0], [0.7, 0], [-0.7, 0], [0, 0.7], [0, -0.7]]) {
+        const el = document.elementFromPoint(m.x + dx * m.r, m.y + dy * m.r);
+        const cls = el ? (el.getAttribute('class') || el.tagName) : 'nothing';
+        if (!cls.includes('gw-hotspot')) covered.push(code + ' under ' + cls);
+    }
+}
+paths.forEach(p => p.style.pointerEvents = '');
+return covered;
+"""
+
+
+def smallest_grids(region, n: int) -> list[str]:
+    from gridwatch.geo.layers import METRIC_CRS
+
+    grids = region.grids.to_crs(METRIC_CRS)
+    return grids.assign(area=grids.area).nsmallest(n, "area")["code"].tolist()
+
+
+def test_the_smallest_grids_turned_red_are_marked_above_everything_on_the_wall(own_server,
+                                                                                 region):
+    """Ten of the smallest grids (urban cells of a few hundred metres) turn red through the API;
+    at county zoom on a 1080p wall each carries a red mark at least 10 px across, and at every
+    point of it the mark is on top: no checkpoint, quarantine marker, label or legend over it."""
+    import json
+    import urllib.request
+
+    from gridwatch.auth.tokens import create_token
+    from gridwatch.settings import DEFAULT_PALETTE
+
+    codes = smallest_grids(region, 10)
+    engine = make_engine(f"sqlite:///{own_server.db_path}")
+    _id, token = create_token(engine, "hotspot-test", "admin")
+    engine.dispose()
+    items = [{"grid_code": code, "colour": "red", "observed_at": "2020-02-29T21:00:00+08:00",
+              "source": "hotspot-test"} for code in codes]
+    request = urllib.request.Request(
+        f"{own_server.url}/api/v1/risk-assessments", method="POST",
+        data=json.dumps({"items": items}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        assert json.load(answer)["applied"] == 10
+
+    driver = make_driver(1920, 1080)
+    try:
+        driver.get(own_server.kiosk_url("hotspot-wall"))
+        driver.get(f"{own_server.url}/wall?rotate=600")  # stay at county zoom
+        wait_for(lambda: len(driver.execute_script(HOTSPOT_MARKS, codes)) == 10, timeout=60,
+                 message="the ten red grids have no marks on the wall")
+        time.sleep(1.5)  # the view settles (fit to the county)
+        marks = driver.execute_script(HOTSPOT_MARKS, codes)
+        for code, mark in marks.items():
+            assert mark["inside"], f"{code} is off the map"
+            assert mark["fill"] == DEFAULT_PALETTE["red"], code
+            assert 2 * mark["r"] >= 10, f"{code}: a mark {2 * mark['r']:.1f} px across"
+        assert driver.execute_script(TOP_OF_MARKS, marks) == []
+        assert console_errors(driver) == []
+    finally:
+        driver.quit()
+
+
+def test_a_grid_turning_red_puts_the_wall_in_its_alarm_state(own_server, browser):
+    open_wall(browser, own_server, "?rotate=600")
+    alarm = browser.find_element(By.ID, "wall-alarm")
+    assert not alarm.is_displayed()
+    engine = make_engine(f"sqlite:///{own_server.db_path}")
+    code = green_grid(engine)
+    mark_red(engine, code, datetime(2020, 2, 29, 22, 40), "alarm-test")
+    engine.dispose()
+    wait_for(alarm.is_displayed, timeout=60, message="no alarm after a grid turned red")
+    assert "新增红色网格 1 个" in alarm.text
+    # The alarm never covers a KPI tile.
+    a = alarm.rect
+    for tile in browser.find_elements(By.CSS_SELECTOR, ".wall-tile"):
+        t = tile.rect
+        assert (a["x"] + a["width"] <= t["x"] or t["x"] + t["width"] <= a["x"]
+                or a["y"] + a["height"] <= t["y"] or t["y"] + t["height"] <= a["y"])

@@ -67,10 +67,16 @@ def hex_rgb(value: str) -> tuple[int, int, int]:
 
 # --- the map ---------------------------------------------------------------------------------
 
+MARK_REACH = 1500
+"""Metres around a red or orange grid's point that its printed mark (halo) may cover."""
+
+
 def clear_points(region, status, filters, labels,
                  per_colour: int = 3) -> list[tuple[str, object]]:
     """Per colour (and muted), grids whose representative point lies well away from every
-    line, marker and label drawn on top of the grid fills."""
+    line, marker and label drawn on top of the grid fills, and from the hotspot mark of any
+    red or orange grid that would be drawn over it (a red or orange grid's own dot has its own
+    colour; red marks lie above orange ones)."""
     grids = region.grids.set_index("code").sort_index().to_crs(METRIC_CRS)
     points = grids.representative_point()
     towns = region.townships.to_crs(METRIC_CRS)
@@ -79,6 +85,9 @@ def clear_points(region, status, filters, labels,
          *region.checkpoints.to_crs(METRIC_CRS).buffer(800),
          *region.quarantine_sites.to_crs(METRIC_CRS).buffer(700)], crs=METRIC_CRS).union_all()
     keep = select_grids(status, filters)
+    hot = {colour: points[status.index[keep & (status["colour"] == colour)]].buffer(
+        MARK_REACH).union_all() for colour in ("red", "orange")}
+    above = {"red": [], "orange": [hot["red"]]}
     picked = []
     for key in ("red", "orange", "yellow", "muted"):
         codes = status.index[~keep] if key == "muted" else status.index[
@@ -86,6 +95,8 @@ def clear_points(region, status, filters, labels,
         found = 0
         for code in codes:
             p = points[code]
+            if any(p.within(mark) for mark in above.get(key, hot.values())):
+                continue
             if not p.within(obstacles) and p.distance(grids.loc[code].geometry.boundary) > 120:
                 picked.append((key, code, p))
                 found += 1

@@ -68,6 +68,12 @@ def test_a_write_between_read_and_refresh_is_shown_on_the_next_poll(fresh_source
     assert [(c["code"], c["before"], c["after"]) for c in second["seen"]["live"]] == [
         (grid, "green", "red")]
     assert source.writes == 1, "no second write was needed"
+    # A grid turned red: the wall is in its alarm state, naming the township.
+    assert first["alarm_hidden"] is True and first["alarm"] == []
+    township = before.region.grids.set_index("code").loc[grid, "township_code"]
+    name = before.region.names("townships", "zh")[township]
+    assert second["alarm_hidden"] is False
+    assert _text(second["alarm"]) == f"▲新增红色网格 1 个{name} 1 个"
 
     # And it stays put until something else changes.
     third = refresh_wall(source, health={"version": after}, seen=second["seen"], lang="zh")
@@ -91,3 +97,27 @@ def test_the_wall_pulses_the_grids_that_changed_since_it_last_drew(literal, lsna
     assert [c["code"] for c in again["seen"]["live"]] == [G1, G5]
     later = refresh(literal, seen=out["seen"], lang="en", now_ms=1_000 + keep)
     assert later["seen"]["live"] == []
+
+
+def _text(children) -> str:
+    """The text of Dash components, depth first."""
+    if isinstance(children, str):
+        return children
+    if isinstance(children, list):
+        return "".join(_text(c) for c in children)
+    return _text(getattr(children, "children", None) or "")
+
+
+def test_the_alarm_counts_new_red_grids_per_township_until_their_time_is_up():
+    from layouts.wall import alarm
+
+    live = [{"code": "g1", "township_code": "A", "after": "red", "direction": 1},
+            {"code": "g2", "township_code": "B", "after": "red", "direction": 1},
+            {"code": "g3", "township_code": "B", "after": "red", "direction": 1},
+            {"code": "g4", "township_code": "A", "after": "orange", "direction": 1},
+            {"code": "g5", "township_code": "A", "after": "orange", "direction": -1}]
+    children, hidden = alarm(live, {"A": "Dongling", "B": "Xixi"}, "en")
+    assert not hidden
+    assert _text(children) == "▲3 grids turned redXixi 2 · Dongling 1"
+    assert alarm(live[3:], {}, "en") == ([], True)  # orange, or safer: no alarm
+    assert alarm([], {}, "zh") == ([], True)
