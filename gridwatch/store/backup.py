@@ -553,7 +553,8 @@ _TOC = re.compile(r"^\d+;\s+\d+\s+\d+\s+(?P<desc>TABLE DATA|SEQUENCE SET|SEQUENC
 def pg_toc(archive: Path) -> list[TocEntry]:
     pg_restore = find_tool("pg_restore")
     done = _run([pg_restore.path, "--list", str(archive)], dict(os.environ),
-                f"{NOT_OURS}: pg_restore cannot read {archive}")
+                f"cannot read the pg_dump archive {archive} (damaged, or made by a pg_dump "
+                f"newer than pg_restore {pg_restore.major})")
     entries = []
     for line in done.stdout.splitlines():
         found = _TOC.match(line)
@@ -590,7 +591,7 @@ def pg_archive_facts(archive: Path, toc: list[TocEntry] | None = None) -> StoreF
     for table in wanted:
         argv += ["--table", table]
     sql = _run([*argv, str(archive)], dict(os.environ),
-               f"{NOT_OURS}: pg_restore cannot read {archive}").stdout
+               f"cannot read the pg_dump archive {archive} (damaged?)").stdout
     revisions = tuple(sorted(r[0] for r in _copy_rows(sql, "alembic_version") if r))
     version = None
     for row in _copy_rows(sql, "store_meta"):

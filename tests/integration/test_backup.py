@@ -335,7 +335,7 @@ def test_bad_backup_files_are_one_error_line(stores, tmp_path, run):
         truncated = tmp_path / "truncated.dump"
         truncated.write_bytes(b"PGDMP" + b"\x00" * 200)
         line = _one_error_line(*run(target, "restore", str(truncated)))
-        assert "not a gridwatch backup" in line
+        assert "cannot read the pg_dump archive" in line
     line = _one_error_line(*run(target, "restore", str(tmp_path)))  # a folder
     assert "not a file" in line
     assert not _counts(target)  # nothing was written into the target
@@ -372,5 +372,27 @@ def test_a_truncated_backup_changes_nothing(stores, tmp_path, run):
     target = stores.seeded("bk_cut_target")
     before_counts, before_version = _counts(target), _version(target)
     line = _one_error_line(*run(target, "restore", str(cut), "--replace"))
-    assert "nothing changed" in line or "not a gridwatch backup" in line or "damaged" in line
+    assert any(words in line for words in (
+        "nothing changed", "not a gridwatch backup", "damaged", "cannot read"))
     assert _counts(target) == before_counts and _version(target) == before_version
+
+
+def test_the_postgresql_tools_get_the_password_in_their_environment_only():
+    args, env = bk.pg_arguments(
+        f"postgresql+psycopg://gw:{FAKE_PASSWORD}@db.example:6543/county?sslmode=require")
+    assert args == ["--host", "db.example", "--port", "6543", "--username", "gw",
+                    "--dbname", "county"]
+    assert env["PGPASSWORD"] == FAKE_PASSWORD and env["PGSSLMODE"] == "require"
+    args, _env = bk.pg_arguments("postgresql+psycopg://gw@/county?host=/run/pg")
+    assert args == ["--host", "/run/pg", "--username", "gw", "--dbname", "county"]
+
+
+def test_a_server_newer_than_pg_dump_is_named(stores, tmp_path, monkeypatch):
+    if stores.backend != "postgresql":
+        pytest.skip("needs a PostgreSQL server")
+    monkeypatch.setattr(bk, "find_tool", lambda name: bk.Tool(f"/old/bin/{name}", 9))
+    with pytest.raises(bk.BackupError) as caught:
+        bk.backup(stores.empty("bk_newer"), tmp_path / "x.dump")
+    message = str(caught.value)
+    assert "newer than the newest pg_dump found (9, /old/bin/pg_dump)" in message
+    assert not (tmp_path / "x.dump").exists()
