@@ -11,13 +11,12 @@ from gridwatch.i18n import t
 from gridwatch.ingest.batches import KINDS
 from gridwatch.ingest.errors import IngestError
 from gridwatch.ingest.tables import Table
+from gridwatch.ingest.templates import FORMATS, UPLOAD_KINDS
 from gridwatch.ingest.uploads import format_size, upload_limit_bytes
 from gridwatch.settings import Settings
 from layouts import boundaries
 from layouts.ids import ID
-
-UPLOAD_KINDS = ("risk-assessments", "checkpoint-counts")
-"""The batch kinds a file can hold."""
+from web.upload_templates import template_href
 
 PREVIEW_ROWS = 10
 """Rows of a valid file shown before commit."""
@@ -35,7 +34,29 @@ def columns_hint(kind: str, lang: str) -> str:
 
 def empty_report(kind: str, lang: str) -> list:
     return [html.P(t("upload.empty", lang), className="gw-muted"),
-            html.P(columns_hint(kind, lang), className="gw-muted")]
+            html.P(columns_hint(kind, lang), className="gw-muted"),
+            *([html.P(t("upload.colour_hint", lang), className="gw-muted")]
+              if "colour" in KINDS[kind].fields else [])]
+
+
+def templates(lang: str) -> html.Div:
+    """A CSV and an XLSX template link per kind (``web.upload_templates``, which asks
+    ``write`` of the caller as the page does)."""
+    return html.Div(className="gw-upload-templates", children=[
+        html.Span(t("upload.templates", lang), className="gw-upload-templates-title"),
+        html.Ul([html.Li(className="gw-upload-template", children=[
+            html.Span(t(f"upload.kind.{kind}", lang)),
+            html.Span(className="gw-upload-template-links", children=[
+                html.A(fmt.upper(), href=template_href(kind, fmt, lang), download="",
+                       className="gw-btn gw-btn-small", **{
+                           "data-kind": kind, "data-format": fmt,
+                           "aria-label": t("upload.template.link_label", lang,
+                                           kind=t(f"upload.kind.{kind}", lang),
+                                           fmt=fmt.upper())})
+                for fmt in FORMATS]),
+        ]) for kind in UPLOAD_KINDS]),
+        html.Small(t("upload.templates_hint", lang), className="gw-hint"),
+    ])
 
 
 def upload_report(table: Table, filename: str, error: IngestError | None, lang: str) -> list:
@@ -130,6 +151,7 @@ def layout(lang: str, lang_href: str, settings: Settings | None = None,
                                         for k in UPLOAD_KINDS]),
                 html.Small(t("upload.time_hint", lang), className="gw-hint"),
                 html.Small(t("upload.writer_hint", lang), className="gw-hint gw-upload-writer"),
+                templates(lang),
                 dcc.Upload(id=ID.UPLOAD_FILE, accept=".csv,.xlsx", multiple=False,
                            max_size=limit, className="gw-dropzone",
                            children=html.Div(t("upload.drop_limit", lang,

@@ -532,7 +532,7 @@ COUNT = Field(f.integer(0, 1_000_000))
 
 KINDS: dict[str, BatchKind] = {k.name: k for k in (
     BatchKind("risk-assessments", {
-        "grid_code": Field(f.code, ref="grid"), "colour": Field(f.choice(m.COLOURS)),
+        "grid_code": Field(f.code, ref="grid"), "colour": Field(f.colour),
         "observed_at": TS, "source": Field(f.text(64)), "note": Field(f.text(2000), False),
     }, _apply_risk, summary="Grid risk assessments (five-colour code)", where=GRID),
     BatchKind("control-levels", {

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from gridwatch.geo.layers import Region
 from gridwatch.ingest.errors import LocalisedError
+from gridwatch.store import models as m
 
 EARLIEST = datetime(2000, 1, 1)
 """Observations before this are taken for a typing or time zone mistake."""
@@ -97,6 +98,38 @@ def choice(options: Iterable) -> Callable:
 
     parse.schema = {"enum": list(options)}
     return parse
+
+
+COLOUR_NAMES: dict[str, tuple[str, str]] = dict(zip(m.COLOURS, (
+    ("红", "红色"), ("橙", "橙色"), ("黄", "黄色"), ("蓝", "蓝色"), ("绿", "绿色")), strict=True))
+"""The five-colour code: each stored key (English) and the Chinese names a person may write for
+it. English names are read in any case; every spelling may have spaces around it."""
+
+_COLOUR_BY_NAME = {name: key for key, names in COLOUR_NAMES.items()
+                   for name in (key, *names)}
+
+
+def colour_options() -> dict[str, str]:
+    """What ``colour`` accepts, as message values: the English keys, the one-character Chinese
+    names and the Chinese names with 色."""
+    return {"english": ", ".join(COLOUR_NAMES),
+            "chinese": "/".join(names[0] for names in COLOUR_NAMES.values()),
+            "chinese_full": "/".join(names[1] for names in COLOUR_NAMES.values())}
+
+
+def colour(value) -> str:
+    """A risk colour: red, orange, yellow, blue or green in any case, or its Chinese name (红 or
+    红色, ...); returned as the English key the store keeps."""
+    key = _COLOUR_BY_NAME.get(value.strip().lower()) if isinstance(value, str) else None
+    if key is None:
+        raise FieldError("field.not_colour", value=str(value)[:40], **colour_options())
+    return key
+
+
+colour.schema = {"type": "string", "enum": list(COLOUR_NAMES),
+                 "description": "red, orange, yellow, blue or green (any case), or in Chinese "
+                                "红/橙/黄/蓝/绿 or 红色/橙色/黄色/蓝色/绿色; stored as the English "
+                                "name"}
 
 
 def _integral_text(value: float) -> str | None:

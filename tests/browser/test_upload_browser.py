@@ -56,6 +56,12 @@ def sign_in_as(driver, server, name: str, password: str) -> None:
     wait_for(lambda: "/login" not in driver.current_url, message="signed in")
 
 
+FETCH_TEXT = """
+const done = arguments[arguments.length - 1];
+fetch(arguments[0]).then(r => r.text().then(text => done([r.status, text])));
+"""
+
+
 def grid_fill(driver, code: str):
     return driver.execute_script(FILL_OF_GRID.replace("arguments[0]", repr(code)))
 
@@ -82,6 +88,13 @@ def test_upload_a_csv_see_the_report_commit_and_see_the_map_change(upload_server
     browser.get(server.url + "/data?lang=en")
     wait_for(lambda: browser.find_element(By.ID, "upload-file"), message="upload page")
     assert browser.find_elements(By.ID, "upload-token") == []  # the signed-in user writes
+
+    # A CSV and an XLSX template per kind; the signed-in operator's browser gets them.
+    links = browser.find_elements(By.CSS_SELECTOR, ".gw-upload-template-links a")
+    assert [a.text for a in links] == ["CSV", "XLSX", "CSV", "XLSX"]
+    got = browser.execute_async_script(FETCH_TEXT, links[0].get_attribute("href"))
+    assert got[0] == 200 and got[1].startswith("grid_code,colour,observed_at,source,note")
+    assert f"\n{TOWNSHIP}" in got[1]  # example rows with the operator's own grids
 
     bomb = tmp_path / "bomb.xlsx"
     bomb.write_bytes(zipped({"xl/workbook.xml": b"<x/>",

@@ -195,8 +195,9 @@ def test_a_batch_with_one_bad_row_stores_nothing(api):
     response = api.post("risk-assessments", items)
     assert response.status_code == 422
     assert response.json["errors"] == [{"row": 3, "field": "colour", "reason":
-                                         "“purple” is not one of red, orange, yellow, blue, "
-                                         "green"}]
+                                         "“purple” is not one of the colours red, orange, "
+                                         "yellow, blue, green (any case), 红/橙/黄/蓝/绿 or "
+                                         "红色/橙色/黄色/蓝色/绿色"}]
     assert api.count(m.RiskAssessment) == rows
 
 
@@ -220,7 +221,8 @@ def test_reasons_are_in_chinese_when_accept_language_prefers_it(api):
         assert response.headers["Content-Language"] == "zh"
         assert response.json["errors"] == [
             {"row": 0, "field": "colour",
-             "reason": "“purple”不是可选值（red, orange, yellow, blue, green）之一"},
+             "reason": "“purple”不是可选颜色之一，应为 red, orange, yellow, blue, green"
+                       "（不区分大小写）、红/橙/黄/蓝/绿 或 红色/橙色/黄色/蓝色/绿色"},
             {"row": 1, "field": "grid_code", "reason": "网格编码“99999999999999”不存在"},
             {"row": 1, "field": "observed_at",
              "reason": "“2020-02-26T09:00:00”没有时区偏移，请加上，如 +08:00 或 Z"}], header
@@ -239,8 +241,9 @@ def test_reasons_stay_in_english_by_default(api):
         response = api.post("risk-assessments", [risk("purple")], headers=headers)
         assert response.status_code == 422
         assert response.headers["Content-Language"] == "en"
-        assert response.json["errors"][0]["reason"] == ("“purple” is not one of red, orange, "
-                                                         "yellow, blue, green")
+        assert response.json["errors"][0]["reason"] == (
+            "“purple” is not one of the colours red, orange, yellow, blue, green (any case), "
+            "红/橙/黄/蓝/绿 or 红色/橙色/黄色/蓝色/绿色")
         assert "Accept-Language" in response.headers["Vary"]
 
 

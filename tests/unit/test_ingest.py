@@ -206,7 +206,8 @@ def test_preview_reports_problems_in_the_pages_language(source):
     children, disabled = preview(source, "risk-assessments", "a.csv", data_url(csv), "zh")
     text = str(children)
     assert disabled
-    assert "“pink”不是可选值（red, orange, yellow, blue, green）之一" in text
+    assert ("“pink”不是可选颜色之一，应为 red, orange, yellow, blue, green（不区分大小写）、"
+            "红/橙/黄/蓝/绿 或 红色/橙色/黄色/蓝色/绿色") in text
     assert "“2020-02-01T08:00:00”没有时区偏移" in text
     assert "网格编码“99999999999999”不存在" in text
     assert "no time zone offset" not in text and "is not one of" not in text
