@@ -396,3 +396,28 @@ def test_a_server_newer_than_pg_dump_is_named(stores, tmp_path, monkeypatch):
     message = str(caught.value)
     assert "newer than the newest pg_dump found (9, /old/bin/pg_dump)" in message
     assert not (tmp_path / "x.dump").exists()
+
+
+def test_sqlite_restore_tries_again_when_a_write_slips_in(stores, tmp_path, monkeypatch):
+    """The target's version is read before the restore and again once the restore holds the
+    target's write lock; if a write came in between, the restore is abandoned (target
+    unchanged) and made again above the newer version."""
+    if stores.backend != "sqlite":
+        pytest.skip("the SQLite restore's lock check")
+    file = tmp_path / "b.sqlite"
+    bk.backup(stores.seeded("bk_slip_src"), file)
+    target = stores.seeded("bk_slip")
+    real = bk._read_version
+    calls = []
+
+    def read_version(path):
+        calls.append(path)
+        # The first read sees the store as it is; every later one as if a writer had
+        # committed ten more writes just after it.
+        return real(path) + (10 if len(calls) > 1 else 0)
+
+    monkeypatch.setattr(bk, "_read_version", read_version)
+    before = _version(target)
+    done = bk.restore(target, file, replace=True)
+    assert len(calls) == 4  # before, locked (moved: abandoned), before again, locked
+    assert done.version == _version(target) == before + 10 + 1
