@@ -742,6 +742,13 @@ def process_tree(root: int) -> list[int]:
     return found
 
 
+def machine_busy() -> float:
+    """CPU seconds the whole machine has been busy (all cores, ``/proc/stat``)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 class Sampler(threading.Thread):
     """CPU seconds and RSS of a server and its children, every second."""
 
@@ -772,6 +779,7 @@ class Sampler(threading.Thread):
         self.peak_total = max(self.peak_total, total)
 
     def begin(self) -> None:
+        self.machine = machine_busy()
         self.sample()
         self.measuring = True
         self.base = dict(self.last)
@@ -785,6 +793,7 @@ class Sampler(threading.Thread):
         """The end of the load window: CPU is counted up to here (RSS to the very end)."""
         self.sample()
         self.window = dict(self.last)
+        self.machine = machine_busy() - self.machine
 
     def cpu(self, pid: int) -> float:
         """CPU seconds of ``pid`` within the window."""
@@ -965,6 +974,20 @@ def postgres_store(folder: Path) -> Store:
 
 # --- one configuration --------------------------------------------------------------------------
 
+def postgres_sampler() -> Sampler | None:
+    """The private cluster's processes (``scripts/with-postgres.sh``), sampled like the
+    server's, when its postmaster can be found."""
+    folder = os.environ.get("GRIDWATCH_PG_HOST")
+    try:
+        pid = int((Path(folder) / "data" / "postmaster.pid").read_text().split()[0])
+    except (TypeError, OSError, ValueError, IndexError):
+        return None
+    sampler = Sampler(pid)
+    sampler.begin()
+    sampler.start()
+    return sampler
+
+
 def run_config(label: str, server_kind: str, store: Store, folder: Path,
                seconds: float) -> dict:
     from gridwatch.settings import Settings
@@ -977,7 +1000,7 @@ def run_config(label: str, server_kind: str, store: Store, folder: Path,
     stop = threading.Event()
     pages: list[Page] = []
     threads: list[threading.Thread] = []
-    sampler = None
+    sampler = database = None
     print(f"  {label}: starting {server_kind} on {store.kind} …", flush=True)
     try:
         t0 = time.perf_counter()
@@ -1022,6 +1045,7 @@ def run_config(label: str, server_kind: str, store: Store, folder: Path,
         sampler = Sampler(root)
         sampler.begin()
         sampler.start()
+        database = postgres_sampler() if store.kind == "postgresql" else None
         rec.active = True
         generator_cpu = time.process_time()
         started = time.perf_counter()
@@ -1042,6 +1066,8 @@ def run_config(label: str, server_kind: str, store: Store, folder: Path,
         stop.wait(seconds)
         stop.set()
         sampler.end_window()
+        if database is not None:
+            database.end_window()
         generator_cpu = time.process_time() - generator_cpu
         window = time.perf_counter() - started
         for t in threads:
@@ -1062,12 +1088,18 @@ def run_config(label: str, server_kind: str, store: Store, folder: Path,
         result = summarise(label, server_kind, store.kind, rec, window, procs,
                            sampler.peak_total, generator_cpu, alive)
         result["drain"] = drain
+        result["machine"] = sampler.machine
+        if database is not None:
+            database.stop_event.set()
+            result["database"] = {"cpu": sum(database.cpu(p) for p in database.last),
+                                  "rss": database.peak_total, "processes": len(database.last)}
         result["faults"], FAULTS[:] = list(FAULTS), []
         return result
     finally:
         stop.set()
-        if sampler is not None:
-            sampler.stop_event.set()
+        for each in (sampler, database):
+            if each is not None:
+                each.stop_event.set()
         for page in pages:
             page.close()
         server.stop()
@@ -1136,6 +1168,16 @@ def report(results: list[dict], seconds: float) -> None:
                       f"{total_cpu:.1f}", f"{res['peak_total']:.0f}", ""])
         lines.append(["", "load generator (this process)", "", "", "", "", "", "", "",
                       f"{res['generator_cpu']:.1f}", "", ""])
+        database = res.get("database")
+        if database:
+            lines.append(["", f"PostgreSQL cluster ({database['processes']} processes)", "", "",
+                          "", "", "", "", "", f"{database['cpu']:.1f}",
+                          f"{database['rss']:.0f}", ""])
+        if "machine" in res:
+            others = max(res["machine"] - total_cpu - res["generator_cpu"]
+                         - (database or {}).get("cpu", 0.0), 0.0)
+            lines.append(["", "other processes on the machine (not this run)", "", "", "", "",
+                          "", "", "", f"{others:.1f}", "", ""])
     widths = [max(len(h), *(len(r[i]) for r in lines)) for i, h in enumerate(head)]
     left = {0, 1, 11}
 
@@ -1179,8 +1221,10 @@ def report(results: list[dict], seconds: float) -> None:
             print(f"    e.g. {sample}")
         for fault in res.get("faults", []):
             print(f"    LOAD GENERATOR FAULT (not the server's):\n{fault}")
-    print("Latencies over every request, failed ones included (a timeout counts as 30 s); "
-          "CPU seconds within the load window, peak RSS to the end. "
+    print("Latencies over every request, failed ones included, from the moment the page "
+          "sends (a wait for one of its 6 connections included); a timeout is no connection "
+          "or no byte of the answer for 30 s. CPU seconds within the load window, peak RSS "
+          "to the end. "
           f"The load generator runs on the same {os.cpu_count()} cores as the server "
           "(its CPU above); HTTP clients replaying browser requests, not browsers.")
 
