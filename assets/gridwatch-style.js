@@ -44,6 +44,11 @@ window.gridwatchStyle = {
     "2": "#283593",
     "3": "#455a64"
   },
+  "levelStrokeDark": {
+    "1": "#f3e5f5",
+    "2": "#9fa8da",
+    "3": "#cfd8dc"
+  },
   "levelWidth": {
     "1": 3.2,
     "2": 2.2,

@@ -103,7 +103,7 @@
       const level = String((h.levels || {})[feature.properties.code]);
       const selected = (h.selected || []).indexOf(feature.properties.code) >= 0;
       return {
-        fill: false, color: st.levelStroke[level], opacity: 0.95,
+        fill: false, color: (h.dark ? st.levelStrokeDark : st.levelStroke)[level], opacity: 0.95,
         weight: st.levelWidth[level] * scaleOf(h) + (selected ? st.selectedTownshipExtra : 0),
         dashArray: st.levelDash[level] || null,
       };

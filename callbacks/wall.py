@@ -115,7 +115,7 @@ def refresh(source: DataSource, seen: dict, lang: str, now_ms: int | None = None
                         source.settings.suppress_below)
     return {
         "styles": styles,
-        "legend": legend_children(view, palette, lang),
+        "legend": legend_children(view, palette, lang, dark=True),
         "kpis": wall.kpi_tiles(k, tasks_on_day(snap, day), palette, lang),
         "changes": wall.change_items(live, colour_changes(snap, day),
                                      region.names("grids", lang),

@@ -30,6 +30,8 @@ SELECTED_EDGE_WIDTH = 3
 
 LEVEL_STROKE = {1: "#4a148c", 2: "#283593", 3: "#455a64"}
 """Township boundaries by control level (1 strictest)."""
+LEVEL_STROKE_DARK = {1: "#f3e5f5", 2: "#9fa8da", 3: "#cfd8dc"}
+"""The same on the wall's dark map, where the light theme's dark strokes vanish."""
 LEVEL_WIDTH = {1: 3.2, 2: 2.2, 3: 1.4}
 LEVEL_DASH = {3: (6, 4)}
 """Dash pattern (on, off) in pixels; levels not listed are solid."""
@@ -79,6 +81,7 @@ def browser_constants() -> dict:
                  "weight": GRID_EDGE_WIDTH, "opacity": GRID_EDGE_OPACITY},
         "selected": {"color": SELECTED_EDGE, "weight": SELECTED_EDGE_WIDTH},
         "levelStroke": {str(k): v for k, v in LEVEL_STROKE.items()},
+        "levelStrokeDark": {str(k): v for k, v in LEVEL_STROKE_DARK.items()},
         "levelWidth": {str(k): v for k, v in LEVEL_WIDTH.items()},
         "levelDash": {str(k): " ".join(str(x) for x in v) for k, v in LEVEL_DASH.items()},
         "selectedTownshipExtra": SELECTED_TOWNSHIP_EXTRA_WIDTH,

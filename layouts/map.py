@@ -164,6 +164,7 @@ class TownshipHideout(TypedDict):
     levels: dict[str, int]
     selected: list[str]
     vscale: NotRequired[float]
+    dark: NotRequired[bool]
 
 
 class LabelHideout(TypedDict):
@@ -256,6 +257,7 @@ def hideouts(view: MapView, lang: str, palette: dict[str, str], selected_grid: s
     hotspots = HotspotHideout(c=grids["c"], palette=palette)
     if wall:
         townships["vscale"] = WALL_SCALE["townships"]
+        townships["dark"] = True
         checkpoints["vscale"] = WALL_SCALE["checkpoints"]
         hotspots["vscale"] = WALL_SCALE["hotspots"]
     return Hideouts(grids=grids, townships=townships,
@@ -264,14 +266,17 @@ def hideouts(view: MapView, lang: str, palette: dict[str, str], selected_grid: s
 
 
 def legend(view: MapView, palette: dict[str, str], lang: str, legend_id: str = ID.LEGEND,
-           class_name: str = "gw-legend") -> html.Div:
+           class_name: str = "gw-legend", dark: bool = False) -> html.Div:
     """The map legend with the count per colour (updated by the callbacks)."""
-    return html.Div(legend_children(view, palette, lang), id=legend_id, className=class_name)
+    return html.Div(legend_children(view, palette, lang, dark), id=legend_id,
+                    className=class_name)
 
 
-def legend_children(view: MapView, palette: dict[str, str], lang: str) -> list:
+def legend_children(view: MapView, palette: dict[str, str], lang: str,
+                    dark: bool = False) -> list:
     """The legend's rows: grids per colour, grids outside the filter, the line and marker
-    keys."""
+    keys (``dark``: the wall's line colours)."""
+    strokes = style.LEVEL_STROKE_DARK if dark else style.LEVEL_STROKE
     counts, outside = view.counts, view.outside
     rows = [html.Div(t("map.legend.title", lang), className="gw-legend-title")]
     for colour in COLOURS:
@@ -291,7 +296,7 @@ def legend_children(view: MapView, palette: dict[str, str], lang: str) -> list:
     for level in CONTROL_LEVELS:
         rows.append(html.Div(className="gw-legend-row", children=[
             html.Span(className=f"gw-line gw-line-{level}",
-                      style={"borderTopColor": style.LEVEL_STROKE[level],
+                      style={"borderTopColor": strokes[level],
                              "borderTopStyle": "dashed" if level in style.LEVEL_DASH
                              else "solid"}),
             html.Span(t(f"level.{level}", lang)),

@@ -39,16 +39,21 @@ def layout(region: Region, settings: Settings, lang: str, view: MapView, config:
             html.Div(id=ID.WALL_AS_OF, className="wall-asof"),
             html.Div(id=ID.WALL_CLOCK, className="wall-clock"),
         ]),
-        html.Div(id=ID.WALL_BANNER, className="wall-banner", hidden=True, role="alert"),
         html.Div(className="wall-body", children=[
             html.Div(className="wall-map", children=[
-                # The alarm state: over the map's top edge, never over a KPI tile.
-                html.Div(id=ID.WALL_ALARM, className="wall-alarm", hidden=True, role="alert"),
+                # The health banner and the alarm state: stacked over the map's top edge,
+                # never over a KPI tile.
+                html.Div(className="wall-map-alerts", children=[
+                    html.Div(id=ID.WALL_BANNER, className="wall-banner", hidden=True,
+                             role="alert"),
+                    html.Div(id=ID.WALL_ALARM, className="wall-alarm", hidden=True,
+                             role="alert"),
+                ]),
                 county_map(region, settings, lang,
                            hideouts(view, lang, settings.palette, wall=True), ids=WALL_MAP,
                            interactive=False),
                 legend(view, settings.palette, lang, legend_id=ID.WALL_LEGEND,
-                       class_name="gw-legend wall-legend"),
+                       class_name="gw-legend wall-legend", dark=True),
             ]),
             html.Div(id=ID.WALL_KPIS, className="wall-kpis"),
             html.Section(className="wall-card wall-panel", children=[

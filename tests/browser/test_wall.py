@@ -135,6 +135,7 @@ def test_the_banner_shows_when_the_server_is_gone_and_clears_when_it_is_back(liv
     try:
         wait_for(banner.is_displayed, timeout=60, message="no banner after stopping")
         assert banner.text  # says since when
+        assert_covers_no_tile(browser, banner)
     finally:
         live_server.start()
     wait_for(lambda: not banner.is_displayed(), timeout=60, message="banner did not clear")
@@ -256,9 +257,15 @@ def test_a_grid_turning_red_puts_the_wall_in_its_alarm_state(own_server, browser
     engine.dispose()
     wait_for(alarm.is_displayed, timeout=60, message="no alarm after a grid turned red")
     assert "新增红色网格 1 个" in alarm.text
-    # The alarm never covers a KPI tile.
-    a = alarm.rect
-    for tile in browser.find_elements(By.CSS_SELECTOR, ".wall-tile"):
+    assert_covers_no_tile(browser, alarm)
+
+
+def assert_covers_no_tile(driver, element) -> None:
+    """``element`` overlaps none of the wall's KPI tiles."""
+    a = element.rect
+    assert a["width"] > 0 and a["height"] > 0
+    for tile in driver.find_elements(By.CSS_SELECTOR, ".wall-tile"):
         t = tile.rect
         assert (a["x"] + a["width"] <= t["x"] or t["x"] + t["width"] <= a["x"]
-                or a["y"] + a["height"] <= t["y"] or t["y"] + t["height"] <= a["y"])
+                or a["y"] + a["height"] <= t["y"] or t["y"] + t["height"] <= a["y"]), \
+            f"{element.get_attribute('id')} covers a KPI tile"
