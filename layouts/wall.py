@@ -110,9 +110,9 @@ def kpi_tiles(k, today: dict, palette: dict[str, str], lang: str) -> list:
         html.Div(className="wall-tile", **{"data-kpi": "checkpoints"}, children=[
             html.Div(t("wall.kpi.checkpoints", lang), className="wall-tile-label"),
             html.Div([html.B(f"{k.checkpoint_vehicles:,}", className="wall-figure"),
-                      html.Span(t("kpi.vehicles", lang))]),
+                      html.Span(t("kpi.vehicles", lang))], className="wall-figure-row"),
             html.Div([html.B(f"{k.checkpoint_people:,}", className="wall-figure"),
-                      html.Span(t("kpi.people", lang))]),
+                      html.Span(t("kpi.people", lang))], className="wall-figure-row"),
         ]),
         html.Div(className="wall-tile", **{"data-kpi": "leads"}, children=[
             html.Div(t("wall.kpi.leads", lang), className="wall-tile-label"),

@@ -25,7 +25,9 @@ const map = window.gridwatchMap;
 if (!map) return null;
 let fill = null;
 map.eachLayer(function (layer) {
-  if (layer.feature && layer.feature.properties.code === arguments[0]) {
+  // the grid's polygon (its hotspot mark is a point feature with the same code)
+  if (layer.feature && layer.feature.properties.code === arguments[0]
+      && layer.feature.geometry.type !== "Point") {
     fill = layer.options.fillColor;
   }
 }.bind(null));

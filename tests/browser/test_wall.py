@@ -77,7 +77,8 @@ def grid_colour_on_wall(driver, code: str) -> str | None:
     return driver.execute_script("""
         let found = null;
         window.gridwatchMap.eachLayer(l => {
-            if (l.feature && l.feature.properties.code === arguments[0] && l.options.fillColor)
+            if (l.feature && l.feature.properties.code === arguments[0] && l.options.fillColor
+                && l.feature.geometry.type !== 'Point')
                 found = l.options.fillColor;
         });
         return found;""", code)
