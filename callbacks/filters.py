@@ -14,6 +14,7 @@ from dash import Dash, Input, Output, State, ctx, no_update
 from callbacks import bind
 from gridwatch.filters import FilterProblem, Filters, ordered, parse_query
 from gridwatch.i18n import t
+from gridwatch.metrics import township_levels
 from gridwatch.service import DataSource
 from gridwatch.snapshot import Snapshot
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
@@ -133,14 +134,18 @@ def sync_filters(source: DataSource, search: str | None, levels: list | None,
                  reset: int | None, label_click: dict | None, bar_click: dict | None,
                  detail_filter: int | None, lang: str | None, detail_grid: dict | None) -> dict:
     """The URL, a control, a day button or a township click → filters, URL and controls."""
-    context = context_for(source.snapshot(), lang or source.settings.default_language)
+    snap = source.snapshot()
+    context = context_for(snap, lang or source.settings.default_language)
     trigger = ctx.triggered_id if ctx.triggered else None
     clicks = {ID.TOWNSHIP_LABELS: label_click, ID.TASK_CHART: bar_click,
               ID.DETAIL_FILTER: (detail_grid or {}).get("township_code")}
     filters, problems, from_url = sync(trigger, search, (levels, townships, colours, day),
                                        clicks, context)
     other = "en" if context.lang == "zh" else "zh"
-    return {"levels": list(filters.levels), "townships": list(filters.townships),
+    levels_on_day = township_levels(snap, filters.as_of).to_dict()
+    return {"township_options": analyst.township_options(
+                snap.region, context.lang, levels_on_day, filters.levels, filters.townships),
+            "levels": list(filters.levels), "townships": list(filters.townships),
             "colours": list(filters.colours), "day": filters.as_of.isoformat(),
             "search": no_update if from_url else url_search(filters, context),
             "filters": filters.to_dict(),
@@ -152,6 +157,7 @@ def sync_filters(source: DataSource, search: str | None, levels: list | None,
 def register(app: Dash, source: DataSource) -> None:
     bind(app, source, sync_filters,
          output={"levels": Output(ID.LEVEL, "value"), "townships": Output(ID.TOWNSHIP, "value"),
+                 "township_options": Output(ID.TOWNSHIP, "options"),
                  "colours": Output(ID.COLOUR, "value"), "day": Output(ID.DATE, "date"),
                  "search": Output(ID.PAGE_URL, "search"), "filters": Output(ID.FILTERS, "data"),
                  "problems": Output(ID.PROBLEMS, "children"),

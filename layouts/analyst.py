@@ -66,9 +66,25 @@ def chip_options(values, label) -> list[dict]:
     return [{"label": label(v), "value": v} for v in values]
 
 
+def township_options(region: Region, lang: str, levels: dict[str, int] | None = None,
+                     chosen_levels=(), selected=()) -> list[dict]:
+    """The township list: each township with its control level on the chosen day (``levels``),
+    only those at a chosen level when the level filter is set (a selected township stays, so
+    the choice is never lost silently)."""
+    options = []
+    for _, row in region.townships.sort_values("code").iterrows():
+        code, level = row["code"], (levels or {}).get(row["code"])
+        if chosen_levels and level not in chosen_levels and code not in selected:
+            continue
+        label = row[f"name_{lang}"]
+        if level is not None:
+            label = f"{label} · {t(f'level.{level}', lang)}"
+        options.append({"label": label, "value": code})
+    return options
+
+
 def filter_panel(region: Region, lang: str, filters: Filters, first: date,
                  last: date, palette: dict[str, str]) -> html.Aside:
-    townships = region.townships.sort_values("code")
     colour_options = [
         {"label": html.Span([html.Span(className="gw-swatch", style={"background": palette[c]}),
                              t(f"colour.{c}", lang)]), "value": c}
@@ -82,8 +98,7 @@ def filter_panel(region: Region, lang: str, filters: Filters, first: date,
                       value=list(filters.levels)),
         html.Label(t("filter.township", lang), htmlFor=ID.TOWNSHIP),
         dcc.Dropdown(id=ID.TOWNSHIP, multi=True, placeholder=t("filter.township_all", lang),
-                     options=[{"label": row[f"name_{lang}"], "value": row["code"]}
-                              for _, row in townships.iterrows()],
+                     options=township_options(region, lang),
                      value=list(filters.townships)),
         html.Label(t("filter.colour", lang), htmlFor=ID.COLOUR),
         dcc.Checklist(id=ID.COLOUR, className="gw-chips", inline=True,

@@ -47,3 +47,20 @@ def test_a_date_outside_the_data_is_reported():
 def test_dict_round_trip():
     f = Filters(levels=(3,), townships=("330824001",), colours=("blue",), as_of=LAST)
     assert Filters.from_dict(f.to_dict()) == f
+
+
+def test_the_township_list_follows_the_level_filter_and_keeps_a_chosen_township(snap):
+    from gridwatch.metrics import township_levels
+    from layouts.analyst import township_options
+
+    levels = township_levels(snap, snap.last_day).to_dict()
+    everyone = township_options(snap.region, "en", levels)
+    assert [o["value"] for o in everyone] == sorted(levels)
+    assert all(" · Level " in o["label"] for o in everyone)
+    level2 = sorted(code for code, level in levels.items() if level == 2)
+    other = next(code for code, level in sorted(levels.items()) if level != 2)
+    assert [o["value"] for o in township_options(snap.region, "en", levels, (2,))] == level2
+    # a township chosen before the level filter narrowed the list stays in it
+    kept = township_options(snap.region, "zh", levels, (2,), (other,))
+    assert {o["value"] for o in kept} == {*level2, other}
+    assert all(" · " in o["label"] and "管控" in o["label"] for o in kept)
