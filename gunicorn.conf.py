@@ -64,23 +64,29 @@ accesslog = os.environ.get("ACCESS_LOG") or None
 access_log_format = ('%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms pid=%(p)s '
                      'id=%({x-request-id}o)s')
 # GRIDWATCH_LOG_FORMAT=json: gunicorn's own lines (the master's too) as JSON lines as well.
-if os.environ.get("GRIDWATCH_LOG_FORMAT", "").strip().lower() == "json":
+# (gunicorn turns its access log on whenever logconfig_dict is given: it is configured here
+# only when asked, to the same place ACCESS_LOG names: "-" standard output, else a file.)
+if os.environ.get("GRIDWATCH_LOG_FORMAT", "") == "json":
+    # ("console" is the name gunicorn's default root logger uses: keep it defined.)
+    _handlers = {"error_console": {"class": "logging.StreamHandler", "formatter": "json",
+                                   "stream": "ext://sys.stderr"},
+                 "console": {"class": "logging.StreamHandler", "formatter": "json",
+                             "stream": "ext://sys.stdout"}}
+    _loggers = {"gunicorn.error": {"level": loglevel.upper(), "handlers": ["error_console"],
+                                   "propagate": False, "qualname": "gunicorn.error"}}
+    if accesslog and accesslog != "-":
+        _handlers["access"] = {"class": "logging.FileHandler", "formatter": "json",
+                               "filename": accesslog}
+    _loggers["gunicorn.access"] = {"level": "INFO", "propagate": False,
+                                   "handlers": (["console"] if accesslog == "-" else
+                                                ["access"] if accesslog else []),
+                                   "qualname": "gunicorn.access"}
     logconfig_dict = {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": "gridwatch.logs.JsonFormatter"}},
-        "handlers": {
-            "error_console": {"class": "logging.StreamHandler", "formatter": "json",
-                              "stream": "ext://sys.stderr"},
-            "console": {"class": "logging.StreamHandler", "formatter": "json",
-                        "stream": "ext://sys.stdout"},
-        },
-        "loggers": {
-            "gunicorn.error": {"level": loglevel.upper(), "handlers": ["error_console"],
-                               "propagate": False, "qualname": "gunicorn.error"},
-            "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False,
-                                "qualname": "gunicorn.access"},
-        },
+        "handlers": _handlers,
+        "loggers": _loggers,
     }
 # Behind a proxy on the same host: trust its X-Forwarded-* headers (FORWARDED_ALLOW_IPS).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")

@@ -86,7 +86,8 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "pid": record.process or os.getpid(),
-            "message": record.getMessage(),
+            # masked here as well: gunicorn's master formats its lines without our filter
+            "message": mask_secrets(record.getMessage()),
         }
         request_id = getattr(record, "request_id", None)
         if request_id:
@@ -94,9 +95,9 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
-            entry["exception"] = record.exc_text
+            entry["exception"] = mask_secrets(record.exc_text)
         if record.stack_info:
-            entry["stack"] = record.stack_info
+            entry["stack"] = mask_secrets(record.stack_info)
         return json.dumps(entry, ensure_ascii=False)
 
 

@@ -13,17 +13,21 @@ missing=()
 if [[ $what != postgres ]]; then
   fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null || missing+=(fonts-noto-cjk)
 fi
+postgis_after=0
+pg_major() {
+  basename "$(dirname "$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)")"
+}
+postgis_installed() {
+  ls /usr/share/postgresql/"$(pg_major)"/extension/postgis.control >/dev/null 2>&1
+}
 if [[ $what == test || $what == postgres ]]; then
   # Debian's supported server (postgresql pulls in postgresql-NN) and PostGIS for that NN
   pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
   if [[ -z $pg_bin || ! -x $pg_bin/initdb || ! -x $pg_bin/pg_dump ]]; then
     missing+=(postgresql postgresql-client)
-    major=$(apt-cache show postgresql 2>/dev/null | sed -n 's/^Depends: postgresql-\([0-9]*\).*/\1/p' | head -n 1)
-  else
-    major=$(basename "$(dirname "$pg_bin")")
-  fi
-  if [[ -n ${major:-} ]] && ! ls /usr/share/postgresql/"$major"/extension/postgis.control >/dev/null 2>&1; then
-    missing+=("postgresql-$major-postgis-3")
+    postgis_after=1  # its package names the server's major version: known once installed
+  elif ! postgis_installed; then
+    missing+=("postgresql-$(pg_major)-postgis-3")
   fi
 fi
 if [[ $what == test ]]; then
@@ -49,4 +53,7 @@ $SUDO apt-get update -q
 extra=()
 [[ $what != postgres ]] && extra=(fontconfig)
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" "${extra[@]}"
+if ((postgis_after)) && ! postgis_installed; then
+  $SUDO apt-get install -y -q --no-install-recommends "postgresql-$(pg_major)-postgis-3"
+fi
 

@@ -61,7 +61,9 @@ class Examples:
         any, so that the template's rows pass the writer's scope check as they are."""
 
         def mine(codes: dict, where: Callable) -> tuple[str, ...]:
-            ordered = sorted(codes)
+            # Only codes the importer accepts as they are and that no spreadsheet reads as a
+            # formula (a boundary file may name a grid "+HYPERLINK(...)" or "-A1").
+            ordered = [c for c in sorted(codes) if f.CODE.match(c) and c[0].isalnum()]
             return tuple([c for c in ordered if who is None or where(codes[c])] or ordered)
 
         grids = mine(places.grids, lambda tv: covers(who, "write", tv[0], tv[1]))

@@ -60,19 +60,31 @@ def cache_dir() -> Path:
     folder of this process's own is used instead)."""
     folder = Path(tempfile.gettempdir()) / f"gridwatch-regions-{os.getuid()}"
     known = _folders.get(folder)
-    if known is not None and known.is_dir():  # checked already: one stat per call
+    if known is not None and _private(known):  # checked already: one lstat per call
         return known
     with _lock:
-        folder.mkdir(mode=0o700, exist_ok=True)
-        info = folder.lstat()
-        if (stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
-                and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
+        try:
+            folder.mkdir(mode=0o700, exist_ok=True)
+            usable = _private(folder)
+        except OSError:  # a file or a dangling symlink of someone else's in its place
+            usable = False
+        if usable:
             _folders[folder] = folder
             return folder
         own = Path(tempfile.mkdtemp(prefix="gridwatch-regions-"))
         log.warning("the region cache folder %s is not this user's alone; using %s", folder, own)
         _folders[folder] = own
         return own
+
+
+def _private(folder: Path) -> bool:
+    """A real folder (not a symlink) of this user's, closed to everyone else."""
+    try:
+        info = folder.lstat()
+    except OSError:
+        return False
+    return (stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
+            and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH))
 
 
 def region_path(settings: Settings, version: ActiveVersion | None, engine: Engine) -> Path:

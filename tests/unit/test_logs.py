@@ -95,3 +95,21 @@ def test_an_unknown_log_format_is_a_settings_error():
 
     with pytest.raises(SettingsError, match="GRIDWATCH_LOG_FORMAT"):
         Settings.from_env({"GRIDWATCH_LOG_FORMAT": "xml"})
+
+
+def test_the_json_formatter_masks_by_itself():
+    """gunicorn's master formats its lines without the masking filter."""
+    import logging
+
+    from gridwatch.logs import JsonFormatter
+
+    try:
+        raise RuntimeError("connect postgresql://gw:s3cret@db/gw failed")
+    except RuntimeError:
+        import sys
+
+        record = logging.LogRecord("gunicorn.error", logging.ERROR, __file__, 1,
+                                   "token gw_abcdefghijklmnop", None, sys.exc_info())
+    line = JsonFormatter().format(record)
+    assert "s3cret" not in line and "abcdefghijklmnop" not in line
+    assert json.loads(line)["exception"].count("***") == 1

@@ -271,3 +271,19 @@ def test_a_region_cache_folder_open_to_others_is_not_used(tmp_path):
         own = cache_dir()
         assert own != shared and own.is_dir() and own.stat().st_mode & 0o077 == 0
         assert cache_dir() == own
+
+
+@pytest.mark.parametrize("squat", ["file", "dangling symlink", "symlink to a folder"])
+def test_a_file_or_symlink_in_the_cache_folders_place_is_not_used(tmp_path, squat):
+    with host(tmp_path):
+        name = tmp_path / f"gridwatch-regions-{os.getuid()}"
+        elsewhere = tmp_path / "elsewhere"
+        if squat == "file":
+            name.write_text("x")
+        elif squat == "dangling symlink":
+            name.symlink_to(tmp_path / "nowhere")
+        else:
+            elsewhere.mkdir(mode=0o700)
+            name.symlink_to(elsewhere)
+        own = cache_dir()
+        assert own not in (name, elsewhere) and own.is_dir() and not own.is_symlink()

@@ -312,3 +312,22 @@ def test_the_page_links_each_kinds_csv_and_xlsx_template_in_its_language(site, l
                                    for kind in UPLOAD_KINDS for fmt in FORMATS)
     client = signed_in(site, "operator")
     assert all(client.get(href).status_code == 200 for href in links)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_codes_a_spreadsheet_would_read_as_formulas_never_reach_a_template(fmt):
+    hostile = {"+HYPERLINK(x)": ("T", "V"), "=cmd|'/c calc'!A1": ("T", "V"),
+               "-A1": ("T", "V"), "@SUM(1)": ("T", "V"), "Z9": ("T", "V")}
+    places = Places(grids=hostile, checkpoints={"=1+1": "T", "CPX": "T"})
+    ex = Examples.for_writer(places, None, date(2020, 2, 1))
+    assert ex.grids == ("Z9",) and ex.checkpoints == ("CPX",)
+    for kind in UPLOAD_KINDS:
+        content = template_file(kind, fmt, "en", ex).content
+        if fmt == "csv":
+            cells = [c for row in csv.reader(io.StringIO(content.decode("utf-8-sig")))
+                     for c in row]
+        else:
+            book = load_workbook(io.BytesIO(content))
+            cells = [c.value for sheet in book for row in sheet.iter_rows() for c in row
+                     if isinstance(c.value, str)]
+        assert not [c for c in cells if c and c[0] in "=+-@"], kind
