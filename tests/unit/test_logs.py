@@ -112,4 +112,4 @@ def test_the_json_formatter_masks_by_itself():
                                    "token gw_abcdefghijklmnop", None, sys.exc_info())
     line = JsonFormatter().format(record)
     assert "s3cret" not in line and "abcdefghijklmnop" not in line
-    assert json.loads(line)["exception"].count("***") == 1
+    assert "gw:***@db" in json.loads(line)["exception"]
