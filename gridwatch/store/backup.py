@@ -6,13 +6,18 @@ SQLite
     file beside the output, switches the copy to a single self-contained file (journal mode
     DELETE) and moves it into place with ``os.replace``. ``restore`` copies the backup into a
     private temporary copy (checked: a SQLite database with our ``alembic_version``, a schema
-    revision this code knows), gives the copy a data version strictly greater than the target's,
+    revision this code knows, ``PRAGMA integrity_check`` clean, and every ``sqlite_master``
+    entry exactly what alembic builds at that revision: a trigger, view, index or table more,
+    or a definition changed, is refused and named; the backup is read with
+    ``trusted_schema=OFF``), gives the copy a data version strictly greater than the target's,
     and writes it into the live target file with the backup API. That is one write transaction
     on the target: servers that have it open keep reading the old state until it commits and
     then the restored one; SQLite keeps the WAL and ``-shm`` files consistent itself (no file is
-    swapped under a running server, so no server holds a stale inode). Writes committed while a
-    restore runs are lost (they wait for its lock, then land on the restored data or are
-    overwritten if they came just before): stop the ingest first.
+    swapped under a running server, so no server holds a stale inode). A target holding
+    anything not ours (another application's tables, views, triggers; tables without an
+    ``alembic_version``: not a gridwatch store) holds data: refused unless ``--replace``.
+    Writes committed while a restore runs are lost (they wait for its lock, then land on the
+    restored data or are overwritten if they came just before): stop the ingest first.
 
 PostgreSQL
     ``backup`` runs ``pg_dump --format=custom`` (the newest pg_dump found; a server newer than
@@ -82,16 +87,24 @@ class StoreFacts:
     version: int | None  # None: no data version recorded (never written)
     revisions: tuple[str, ...]
     rows: dict[str, int]
+    # Objects that are not ours (another application's tables, views, triggers...): a store
+    # holding any holds data, whatever our tables hold.
+    foreign: tuple[str, ...] = ()
+    has_alembic: bool = True  # False: tables but no alembic_version (not a gridwatch store)
 
     @property
     def holds_data(self) -> bool:
-        return self.version is not None or any(n for t, n in self.rows.items()
-                                               if t != "alembic_version")
+        return (self.version is not None or bool(self.foreign) or not self.has_alembic
+                or any(n for t, n in self.rows.items() if t != "alembic_version"))
 
     def describe_data(self) -> str:
         counts = ", ".join(f"{n} {t}" for t, n in sorted(self.rows.items())
                            if n and t not in ("alembic_version", "store_meta"))
-        return f"data version {self.version or 0}" + (f"; {counts}" if counts else "")
+        text_ = f"data version {self.version or 0}" + (f"; {counts}" if counts else "")
+        if self.foreign:
+            shown = ", ".join(self.foreign[:5]) + (", ..." if len(self.foreign) > 5 else "")
+            text_ += f"; objects not gridwatch's: {shown}"
+        return text_
 
 
 @dataclass(frozen=True)
@@ -224,8 +237,12 @@ def _sqlite_path(url: str) -> Path:
 
 
 def _sqlite_facts(conn: sqlite3.Connection) -> StoreFacts:
-    names = {row[0] for row in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    objects = conn.execute("SELECT type, name, tbl_name FROM sqlite_master "
+                           "WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'").fetchall()
+    names = {name for kind, name, _tbl in objects if kind == "table"}
+    ours = our_tables()
+    foreign = tuple(sorted(f"{kind} {name}" for kind, name, tbl in objects
+                           if tbl not in ours or (kind in ("table", "view") and name not in ours)))
     rows = {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
             for t in sorted(names & our_tables())}
     revisions: tuple[str, ...] = ()
@@ -236,12 +253,73 @@ def _sqlite_facts(conn: sqlite3.Connection) -> StoreFacts:
     if "store_meta" in names:
         row = conn.execute("SELECT value FROM store_meta WHERE key = 'version'").fetchone()
         version = int(row[0]) if row and row[0] is not None else None
-    return StoreFacts(version=version, revisions=revisions, rows=rows)
+    return StoreFacts(version=version, revisions=revisions, rows=rows, foreign=foreign,
+                      has_alembic="alembic_version" in names or not objects)
 
 
 def _sqlite_connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
     uri = f"file:{path}" + ("?mode=ro" if readonly else "")
-    return sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
+    conn = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
+    # A backup's schema is not trusted: no functions with side effects from its views or
+    # triggers (and it is compared with ours before anything writes through it).
+    conn.execute("PRAGMA trusted_schema=OFF")
+    return conn
+
+
+def _normalised_sql(sql: str | None) -> str:
+    return " ".join((sql or "").split())
+
+
+def _sqlite_schema(conn: sqlite3.Connection) -> set[tuple[str, str, str]]:
+    """Every entry of ``sqlite_master`` (type, name, SQL with whitespace normalised)."""
+    return {(kind, name, _normalised_sql(sql)) for kind, name, sql in conn.execute(
+        "SELECT type, name, sql FROM sqlite_master "
+        "WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")}
+
+
+_FRESH_SCHEMAS: dict[tuple[str, ...], frozenset[tuple[str, str, str]]] = {}
+
+
+def fresh_sqlite_schema(revisions: tuple[str, ...]) -> frozenset[tuple[str, str, str]]:
+    """The schema alembic builds for a new SQLite store at ``revisions`` (cached)."""
+    if revisions not in _FRESH_SCHEMAS:
+        from alembic import command
+
+        from gridwatch.store.db import alembic_config
+
+        with tempfile.TemporaryDirectory(prefix="gridwatch-schema-") as folder:
+            path = Path(folder) / "fresh.sqlite"
+            engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
+            try:
+                for revision in revisions:
+                    command.upgrade(alembic_config(engine), revision)
+            finally:
+                engine.dispose()
+            with contextlib.closing(_sqlite_connect(path)) as conn:
+                _FRESH_SCHEMAS[revisions] = frozenset(_sqlite_schema(conn))
+    return _FRESH_SCHEMAS[revisions]
+
+
+def _check_sqlite_schema(conn: sqlite3.Connection, revisions: tuple[str, ...],
+                         what: str) -> None:
+    """Refuse a backup whose schema is not exactly what alembic builds at its revision (a
+    trigger, view, index or table more, or a definition changed, would go into the store)."""
+    fresh = fresh_sqlite_schema(revisions)
+    found = _sqlite_schema(conn)
+    if found == fresh:
+        return
+    fresh_by = {(kind, name): sql for kind, name, sql in fresh}
+    found_by = {(kind, name): sql for kind, name, sql in found}
+    problems = []
+    for key in sorted(found_by.keys() - fresh_by.keys()):
+        problems.append(f"an extra {key[0]} {key[1]}")
+    for key in sorted(fresh_by.keys() - found_by.keys()):
+        problems.append(f"no {key[0]} {key[1]}")
+    for key in sorted(k for k in found_by.keys() & fresh_by.keys()
+                      if found_by[k] != fresh_by[k]):
+        problems.append(f"a different definition of {key[0]} {key[1]}")
+    raise BackupError(f"{NOT_OURS}: the schema of {what} is not gridwatch's at revision "
+                      f"{', '.join(revisions)}: {'; '.join(problems)}")
 
 
 def backup_sqlite(url: str, output: Path) -> Outcome:
@@ -316,9 +394,17 @@ def _prepare_sqlite_copy(backup: Path, tmp: Path) -> StoreFacts:
             try:
                 src.backup(dst)
                 dst.execute("PRAGMA journal_mode=DELETE")
-                check = dst.execute("PRAGMA quick_check").fetchone()[0]
+                check = dst.execute("PRAGMA integrity_check").fetchone()[0]
                 if check != "ok":
                     raise BackupError(f"{backup} is damaged: {check}")
+                kinds = dict(dst.execute("SELECT name, type FROM sqlite_master"))
+                if kinds.get("alembic_version") != "table":
+                    raise BackupError(f"{NOT_OURS}: {backup} is a SQLite database without "
+                                      f"gridwatch's alembic_version table")
+                revisions = tuple(sorted(r[0] for r in dst.execute(
+                    "SELECT version_num FROM alembic_version")))
+                check_revisions(revisions, str(backup))
+                _check_sqlite_schema(dst, revisions, str(backup))
                 facts = _sqlite_facts(dst)
             finally:
                 dst.close()
@@ -327,10 +413,6 @@ def _prepare_sqlite_copy(backup: Path, tmp: Path) -> StoreFacts:
     except sqlite3.Error as exc:
         raise BackupError(f"{NOT_OURS}: cannot read {backup} as SQLite: "
                           f"{_error_text(exc)}") from None
-    if "alembic_version" not in facts.rows:
-        raise BackupError(f"{NOT_OURS}: {backup} is a SQLite database without gridwatch's "
-                          f"alembic_version table")
-    check_revisions(facts.revisions, str(backup))
     return facts
 
 
@@ -390,6 +472,10 @@ def _write_sqlite(tmp: Path, target: Path, facts: StoreFacts) -> int | None:
 
 
 def _holds_data_message(url: str, facts: StoreFacts) -> str:
+    if not facts.has_alembic:
+        return (f"the target store at {safe_url(url)} holds tables but no alembic_version: "
+                f"it does not look like a gridwatch store ({facts.describe_data()}); restore "
+                f"with --replace only if it may be overwritten")
     return (f"the target store at {safe_url(url)} holds data ({facts.describe_data()}): "
             f"take a backup of it first (python -m gridwatch backup --output FILE), then "
             f"restore with --replace to overwrite it")

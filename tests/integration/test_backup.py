@@ -246,6 +246,21 @@ def test_restore_refuses_a_store_with_data_and_replaces_it_with_replace(stores, 
         dispose(live)
 
 
+def _migrated(stores, hint: str, revision: str = "head") -> str:
+    """A new store with the schema alembic builds at ``revision`` and no data."""
+    from alembic import command
+
+    from gridwatch.store.db import alembic_config
+
+    url = stores.empty(hint)
+    engine = _engine(url)
+    try:
+        command.upgrade(alembic_config(engine), revision)
+    finally:
+        engine.dispose()
+    return url
+
+
 def _snapshot(url: str):
     source = source_for(url)
     try:
@@ -256,13 +271,9 @@ def _snapshot(url: str):
 
 def test_a_store_behind_this_code_is_backed_up_and_restore_says_to_run_init_store(
         stores, tmp_path, run):
-    url = stores.seeded("bk_behind")
-    engine = _engine(url)
     heads = bk.code_heads()
     older = bk._scripts().get_revision(heads[0]).down_revision
-    with engine.begin() as conn:  # as if this store were made by the previous release
-        conn.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": older})
-    engine.dispose()
+    url = _migrated(stores, "bk_behind", older)  # as if made by the previous release
     file = tmp_path / f"behind{_suffix(stores)}"
     code, out, err = run(url, "backup", "--output", str(file))
     assert code == 0, err
@@ -421,3 +432,87 @@ def test_sqlite_restore_tries_again_when_a_write_slips_in(stores, tmp_path, monk
     done = bk.restore(target, file, replace=True)
     assert len(calls) == 4  # before, locked (moved: abandoned), before again, locked
     assert done.version == _version(target) == before + 10 + 1
+
+
+# --- what is not ours -------------------------------------------------------------------------
+
+def _foreign_rows(url: str) -> list:
+    engine = _engine(url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(text("SELECT x FROM other_app ORDER BY x")).scalars())
+    finally:
+        engine.dispose()
+
+
+def test_restore_refuses_a_database_that_is_not_a_gridwatch_store(stores, tmp_path, run):
+    """Another application's database (tables, no alembic_version) is refused unless
+    --replace, saying it does not look like a gridwatch store."""
+    file = tmp_path / f"seeded{_suffix(stores)}"
+    bk.backup(stores.seeded("bk_foreign_src"), file)
+    target = stores.empty("bk_foreign")
+    engine = _engine(target)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE other_app (x INTEGER)"))
+        conn.execute(text("INSERT INTO other_app VALUES (1), (2)"))
+    engine.dispose()
+    line = _one_error_line(*run(target, "restore", str(file)))
+    assert "does not look like a gridwatch store" in line and "--replace" in line
+    assert _foreign_rows(target) == [1, 2] and not _counts(target)
+    code, _out, err = run(target, "restore", str(file), "--replace")
+    assert code == 0, err
+    assert _counts(target)["alembic_version"] == 1
+
+
+def test_restore_refuses_a_gridwatch_store_with_another_applications_table(
+        stores, tmp_path, run):
+    """Our tables empty but a table not ours beside them: the store holds data."""
+    file = tmp_path / f"seeded{_suffix(stores)}"
+    bk.backup(stores.seeded("bk_beside_src"), file)
+    target = _migrated(stores, "bk_beside")
+    engine = _engine(target)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE other_app (x INTEGER)"))
+    engine.dispose()
+    line = _one_error_line(*run(target, "restore", str(file)))
+    assert "holds data" in line and "other_app" in line
+    assert _foreign_rows(target) == []
+
+
+def _crafted_sqlite_backup(stores, tmp_path: Path, name: str, sql: str) -> Path:
+    file = tmp_path / f"{name}.sqlite"
+    bk.backup(stores.seeded(f"bk_{name}_src"), file)
+    with sqlite3.connect(file) as conn:
+        conn.execute(sql)
+    return file
+
+
+@pytest.mark.parametrize(("name", "sql", "named"), [
+    ("trigger", "CREATE TRIGGER t AFTER UPDATE ON store_meta BEGIN "
+                "UPDATE users SET role = 'admin'; END", "an extra trigger t"),
+    ("view", "CREATE VIEW v AS SELECT * FROM users", "an extra view v"),
+])
+def test_a_sqlite_backup_with_a_schema_not_ours_is_refused(stores, tmp_path, run, name, sql,
+                                                          named):
+    if stores.backend != "sqlite":
+        pytest.skip("a SQLite backup's schema")
+    file = _crafted_sqlite_backup(stores, tmp_path, name, sql)
+    target = stores.seeded(f"bk_{name}")
+    before_counts, before_version = _counts(target), _version(target)
+    line = _one_error_line(*run(target, "restore", str(file), "--replace"))
+    assert "not a gridwatch backup" in line and named in line
+    assert _counts(target) == before_counts and _version(target) == before_version
+    with sqlite3.connect(target.removeprefix("sqlite:///")) as conn:
+        assert not conn.execute("SELECT name FROM sqlite_master "
+                                "WHERE type IN ('trigger', 'view')").fetchall()
+
+
+def test_a_sqlite_backup_with_a_table_definition_changed_is_refused(stores, tmp_path, run):
+    if stores.backend != "sqlite":
+        pytest.skip("a SQLite backup's schema")
+    file = _crafted_sqlite_backup(stores, tmp_path, "altered",
+                                  "ALTER TABLE users ADD COLUMN extra TEXT")
+    target = stores.empty("bk_altered")
+    line = _one_error_line(*run(target, "restore", str(file)))
+    assert "a different definition of table users" in line
+    assert not _counts(target)
