@@ -21,14 +21,26 @@ SQLite
 
 PostgreSQL
     ``backup`` runs ``pg_dump --format=custom`` (the newest pg_dump found; a server newer than
-    it is refused). ``restore`` has ``pg_restore --clean --if-exists --no-owner --exit-on-error``
-    write the restore's SQL and ``psql --single-transaction`` (``ON_ERROR_STOP``) run it, with
-    our own statements first and last in the same transaction: first the data version's row is
-    locked (writers wait, and fail once the restore commits) and its value kept; last, tables of
-    ours the backup lacks are dropped (a target at a newer schema) and the data version is set
-    above both the backup's and the target's old one. The last part is sent only once
-    pg_restore has read the whole archive; otherwise a failing statement makes psql roll back:
-    a restore changes everything or nothing. Readers see the old state until it commits.
+    it is refused). ``restore`` needs pg_restore and psql with the fix for CVE-2025-8714
+    (13.22, 14.19, 15.14, 16.10, 17.6 or later; older ones are refused). It accepts only the
+    archive entries a gridwatch dump makes (TABLE, TABLE DATA, SEQUENCE, SEQUENCE SET,
+    SEQUENCE OWNED BY, DEFAULT, CONSTRAINT, FK CONSTRAINT, INDEX), only for our tables, their
+    sequences and indexes, in the one schema of ``alembic_version``: anything else (a
+    FUNCTION, TRIGGER, RULE, ACL, another schema's object...) is refused, naming the first.
+    ``pg_restore --clean --if-exists --no-owner --no-privileges --exit-on-error`` writes the
+    restore's SQL and ``psql --single-transaction`` (``ON_ERROR_STOP``) runs it, with our own
+    statements in the same transaction. Right after the script's header (so that its
+    ``lock_timeout = 0`` is overridden): ``lock_timeout`` = ``LOCK_TIMEOUT`` (60 s), every
+    table of ours locked ACCESS EXCLUSIVE in a fixed order (``store_meta`` first: no deadlock
+    with a writer half way through), and the data version kept. Last, tables of ours the
+    backup lacks are dropped (a target at a newer schema) and the data version is set above
+    both the backup's and the target's old one. The last part is sent only once pg_restore
+    has read the whole archive; otherwise a failing statement makes psql roll back: a restore
+    changes everything or nothing. While a restore runs, readers and writers wait for it
+    (readers then see the restored state; writers fail, their tables replaced); a restore
+    that cannot get its locks within the timeout fails, naming the lock wait, and changes
+    nothing. A target holding a table, view or sequence in its schema that is not ours (an
+    extension's members, such as PostGIS's ``spatial_ref_sys``, aside) holds data.
     Extensions (PostGIS on deployments) are the database's own: a restore neither drops nor
     creates them, nor restores the rows of an extension's tables (``spatial_ref_sys``); a
     backup whose tables need an extension the target lacks fails whole, naming what is
@@ -487,16 +499,38 @@ def _holds_data_message(url: str, facts: StoreFacts) -> str:
 class Tool:
     path: str
     major: int
+    minor: int = 0
+    version: str = ""  # as the tool prints it
 
 
-def _tool_version(path: str) -> int | None:
+# The first releases with the fix for CVE-2025-8714 (a pg_dump archive's SQL running psql
+# meta-commands: ``\restrict``), per major version; majors after the newest listed have it.
+PATCHED = {13: 22, 14: 19, 15: 14, 16: 10, 17: 6}
+
+
+def _tool_version(path: str) -> tuple[int, int, str] | None:
     try:
         out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30,
                              check=False).stdout
     except (OSError, subprocess.SubprocessError):
         return None
-    found = re.search(r"\)\s*(\d+)(?:\.\d+)?", out) or re.search(r"(\d+)\.\d+", out)
-    return int(found.group(1)) if found else None
+    found = (re.search(r"\(PostgreSQL\)\s*(\d+)(?:\.(\d+))?", out)
+             or re.search(r"(\d+)\.(\d+)", out))
+    if not found:
+        return None
+    return int(found.group(1)), int(found.group(2) or 0), out.strip()
+
+
+def require_patched(tool: Tool) -> None:
+    """Refuse a pg_restore or psql without the CVE-2025-8714 fix."""
+    newest = max(PATCHED)
+    if tool.major > newest or tool.minor >= PATCHED.get(tool.major, 10**6):
+        return
+    needed = ", ".join(f"{major}.{minor}" for major, minor in sorted(PATCHED.items())
+                       if major >= 15)
+    raise BackupError(f"{tool.path} is {tool.version or tool.major}, without the fix for "
+                      f"CVE-2025-8714: a restore needs PostgreSQL client tools of at least "
+                      f"{needed} (or a later major version)")
 
 
 @functools.cache
@@ -510,9 +544,9 @@ def find_tool(name: str) -> Tool:
         candidates.insert(0, on_path)
     best: Tool | None = None
     for candidate in candidates:
-        major = _tool_version(candidate)
-        if major is not None and (best is None or major > best.major):
-            best = Tool(candidate, major)
+        found = _tool_version(candidate)
+        if found is not None and (best is None or found[:2] > (best.major, best.minor)):
+            best = Tool(candidate, *found)
     if best is None:
         raise BackupError(f"{name} not found (on PATH or in /usr/lib/postgresql/*/bin): "
                           f"install the PostgreSQL client tools")
@@ -565,6 +599,9 @@ def _pg_target_facts(engine: Engine) -> tuple[StoreFacts, int]:
         names = set(inspect(conn).get_table_names()) & our_tables()
         rows = {t: conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar()
                 for t in sorted(names)}
+        foreign = tuple(sorted(
+            f"{_RELKINDS.get(kind, 'relation')} {name}" for kind, name in conn.execute(
+                text(_FOREIGN_RELATIONS), {"ours": sorted(our_tables())}).all()))
         revisions: tuple[str, ...] = ()
         if "alembic_version" in names:
             revisions = tuple(sorted(conn.execute(
@@ -574,7 +611,30 @@ def _pg_target_facts(engine: Engine) -> tuple[StoreFacts, int]:
             value = conn.execute(text(
                 "SELECT value FROM store_meta WHERE key = 'version'")).scalar()
             version = None if value is None else int(value)
-    return StoreFacts(version=version, revisions=revisions, rows=rows), server
+    facts = StoreFacts(version=version, revisions=revisions, rows=rows, foreign=foreign,
+                       has_alembic="alembic_version" in names or not (names or foreign))
+    return facts, server
+
+
+_RELKINDS = {"r": "table", "p": "table", "v": "view", "m": "materialized view",
+             "f": "foreign table", "S": "sequence"}
+
+# Relations in the store's schema that are not ours: not our tables, not a sequence owned by
+# one of them, not an extension's member (PostGIS's spatial_ref_sys).
+_FOREIGN_RELATIONS = """
+SELECT c.relkind::text, c.relname FROM pg_class c
+WHERE c.relnamespace = current_schema()::regnamespace
+  AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+  AND NOT (c.relname = ANY(:ours) AND c.relkind IN ('r', 'p'))
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                  WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                    AND d.deptype = 'e')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d JOIN pg_class t ON t.oid = d.refobjid
+                  WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                    AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+                    AND c.relkind = 'S' AND t.relname = ANY(:ours))
+ORDER BY c.relname
+"""
 
 
 def _run(argv: list[str], env: dict[str, str], what: str) -> subprocess.CompletedProcess:
@@ -687,10 +747,36 @@ def pg_archive_facts(archive: Path, toc: list[TocEntry] | None = None) -> StoreF
                       rows={t: 0 for t in tables & our_tables()})
 
 
-def _restore_list(toc: list[TocEntry]) -> tuple[str, set[str]]:
-    """The archive's table of contents without extension objects (see the module text), and
-    the tables it restores."""
+# What a pg_dump of a gridwatch store lists (checked with ``pg_restore --list``), by the name
+# each entry gives: the table's (TABLE, TABLE DATA, DEFAULT, CONSTRAINT, FK CONSTRAINT: the
+# line then names the constraint), the sequence's, or the index's.
+_BY_TABLE = {"TABLE", "TABLE DATA", "DEFAULT", "CONSTRAINT", "FK CONSTRAINT"}
+_BY_SEQUENCE = {"SEQUENCE", "SEQUENCE SET", "SEQUENCE OWNED BY"}
+_BY_INDEX = {"INDEX"}
+_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def _our_indexes() -> set[str]:
+    return {index.name for table in Base.metadata.tables.values() for index in table.indexes
+            if index.name}
+
+
+def _our_sequence(name: str) -> bool:
+    return any(name.startswith(f"{table}_") and name.endswith("_seq")
+               for table in our_tables())
+
+
+def _restore_list(toc: list[TocEntry]) -> tuple[str, set[str], str]:
+    """The archive's table of contents for the restore, its tables and its schema. Extension
+    objects are left out (see the module text); anything else that is not one of the entries
+    a gridwatch dump makes, for our tables in the one schema, is refused and named."""
+    schemas = {e.schema for e in toc if e.desc == "TABLE" and e.name == "alembic_version"}
+    schema = next(iter(schemas), "public")
+    if len(schemas) > 1 or not _SCHEMA_NAME.fullmatch(schema):
+        raise BackupError(f"{NOT_OURS}: the archive's alembic_version is in schema(s) "
+                          f"{', '.join(sorted(schemas))}: not one plain schema name")
     tables = {(e.schema, e.name) for e in toc if e.desc == "TABLE"}
+    ours, indexes = our_tables(), _our_indexes()
     keep = []
     for entry in toc:
         if entry.desc == "EXTENSION":
@@ -699,8 +785,16 @@ def _restore_list(toc: list[TocEntry]) -> tuple[str, set[str]]:
             continue
         if entry.desc == "TABLE DATA" and (entry.schema, entry.name) not in tables:
             continue  # an extension's configuration table (spatial_ref_sys)
+        allowed = entry.schema == schema and (
+            (entry.desc in _BY_TABLE and entry.name in ours)
+            or (entry.desc in _BY_SEQUENCE and _our_sequence(entry.name))
+            or (entry.desc in _BY_INDEX and entry.name in indexes))
+        if not allowed:
+            shown = " ".join(entry.line.split()[3:]) or entry.line
+            raise BackupError(f"{NOT_OURS}: the archive holds an entry a gridwatch backup does "
+                              f"not: {shown}; nothing restored")
         keep.append(entry.line)
-    return "\n".join(keep) + "\n", {name for _schema, name in tables}
+    return "\n".join(keep) + "\n", {name for _schema, name in tables}, schema
 
 
 def restore_postgresql(url: str, archive: Path, replace: bool) -> Outcome:
@@ -711,15 +805,16 @@ def restore_postgresql(url: str, archive: Path, replace: bool) -> Outcome:
     if kind != "postgresql":
         raise BackupError(f"{NOT_OURS}: {archive} is neither a pg_dump archive nor a SQLite "
                           f"database")
+    for name in ("pg_restore", "psql"):
+        require_patched(find_tool(name))
     toc = pg_toc(archive)
     facts = pg_archive_facts(archive, toc)
     check_revisions(facts.revisions, str(archive))
+    listing, restored_tables, schema = _restore_list(toc)
     engine, before, _server = _reach(url)
     try:
         if before.holds_data and not replace:
             raise BackupError(_holds_data_message(url, before))
-        listing, restored_tables = _restore_list(toc)
-        schema = next(e.schema for e in toc if e.desc == "TABLE" and e.name == "alembic_version")
         dropped = tuple(sorted(set(before.rows) - restored_tables))
         _pg_restore_atomically(url, archive, listing, schema, dropped)
         after, _server = _pg_target_facts(engine)
@@ -738,16 +833,40 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _literal(value: str) -> str:
+    """A SQL string literal (standard_conforming_strings is on: only ' is special)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+LOCK_TIMEOUT = "60s"  # how long a restore waits for the store's tables before it fails
+
+
+def _lock_order() -> list[str]:
+    """Our tables in the order a restore locks them: store_meta first (writers start there),
+    then by name."""
+    return ["store_meta", *sorted(our_tables() - {"store_meta"})]
+
+
 def _prelude(schema: str) -> str:
-    """First in the restore's transaction: lock the data version's row (writers wait; they
-    fail once the restore commits, their table gone) and keep the value it had."""
+    """First in the restore's transaction, after the script's own settings: a lock timeout,
+    every table of ours locked ACCESS EXCLUSIVE in a fixed order (readers and writers wait:
+    no deadlock with a writer half way), then the data version kept."""
     meta = f"{_quote(schema)}.store_meta"
-    return f"""SET client_min_messages = warning;
+    names = ", ".join(_literal(t) for t in _lock_order())
+    return f"""
+SET lock_timeout = {_literal(LOCK_TIMEOUT)};
+SET client_min_messages = warning;
 CREATE TEMP TABLE gridwatch_restore_before (version bigint) ON COMMIT DROP;
 DO $gridwatch$
+DECLARE
+  name text;
 BEGIN
-  IF to_regclass('{meta}') IS NOT NULL THEN
-    PERFORM 1 FROM {meta} WHERE key = 'version' FOR UPDATE;
+  FOREACH name IN ARRAY ARRAY[{names}]::text[] LOOP
+    IF to_regclass(format('%I.%I', {_literal(schema)}, name)) IS NOT NULL THEN
+      EXECUTE format('LOCK TABLE %I.%I IN ACCESS EXCLUSIVE MODE', {_literal(schema)}, name);
+    END IF;
+  END LOOP;
+  IF to_regclass({_literal(meta)}) IS NOT NULL THEN
     INSERT INTO pg_temp.gridwatch_restore_before
       SELECT value::bigint FROM {meta} WHERE key = 'version';
   END IF;
@@ -770,7 +889,7 @@ DECLARE
   previous bigint;
 BEGIN
   SELECT max(version) INTO previous FROM pg_temp.gridwatch_restore_before;
-  IF to_regclass('{meta}') IS NULL THEN
+  IF to_regclass({_literal(meta)}) IS NULL THEN
     RETURN;
   END IF;
   SELECT value::bigint INTO restored FROM {meta} WHERE key = 'version';
@@ -790,31 +909,38 @@ ABORT = ("DO $gridwatch$ BEGIN RAISE EXCEPTION 'gridwatch: the backup could not 
 
 def _pg_restore_atomically(url: str, archive: Path, listing: str, schema: str,
                            dropped: tuple[str, ...]) -> None:
-    """``pg_restore --clean --if-exists --no-owner --exit-on-error`` writes the restore's SQL,
-    and ``psql --single-transaction`` (``ON_ERROR_STOP``) runs it between ``_prelude`` and
-    ``_postlude``: one transaction, the version bump inside it. The postlude is sent only
-    once pg_restore has ended well; otherwise a statement that fails, and psql rolls all back.
+    """``pg_restore --clean --if-exists --no-owner --no-privileges --exit-on-error`` writes the
+    restore's SQL, and ``psql --single-transaction`` (``ON_ERROR_STOP``) runs it with
+    ``_prelude`` after its header and ``_postlude`` last: one transaction, the version bump
+    inside it. The postlude is sent only once pg_restore has ended well; otherwise a
+    statement that fails, and psql rolls all back.
     """
     pg_restore, psql = find_tool("pg_restore"), find_tool("psql")
     args, env = pg_arguments(url)
     with tempfile.TemporaryDirectory(prefix="gridwatch-restore-") as folder:
         work = Path(folder)
         (work / "toc.list").write_text(listing)
-        (work / "prelude.sql").write_text(_prelude(schema))
         with open(work / "pg_restore.err", "w+") as producer_err, \
                 open(work / "psql.err", "w+") as consumer_err:
             producer = subprocess.Popen(
-                [pg_restore.path, "--clean", "--if-exists", "--no-owner", "--exit-on-error",
-                 "--use-list", str(work / "toc.list"), "--file=-", str(archive)],
+                [pg_restore.path, "--clean", "--if-exists", "--no-owner", "--no-privileges",
+                 "--exit-on-error", "--use-list", str(work / "toc.list"), "--file=-", str(archive)],
                 stdout=subprocess.PIPE, stderr=producer_err, env=dict(os.environ))
             consumer = subprocess.Popen(
                 [psql.path, "--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1",
-                 "--single-transaction", "--file", str(work / "prelude.sql"), "--file", "-",
-                 *args], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                stderr=consumer_err, env=env)
+                 "--single-transaction", "--file", "-", *args], stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL, stderr=consumer_err, env=env)
             try:
                 assert producer.stdout is not None and consumer.stdin is not None
                 try:
+                    # The script's header (its SETs, lock_timeout = 0 among them), then our
+                    # prelude, whose settings therefore win, then the rest.
+                    line = producer.stdout.readline()
+                    while line and _HEADER_LINE.match(line):
+                        consumer.stdin.write(line)
+                        line = producer.stdout.readline()
+                    consumer.stdin.write(_prelude(schema).encode())
+                    consumer.stdin.write(line)
                     shutil.copyfileobj(producer.stdout, consumer.stdin, 1 << 20)
                     read_well = producer.wait(timeout=TOOL_TIMEOUT) == 0
                     tail = _postlude(schema, dropped) if read_well else ABORT
@@ -837,7 +963,14 @@ def _pg_restore_atomically(url: str, archive: Path, listing: str, schema: str,
     if producer.returncode != 0 or consumer.returncode != 0:
         detail = next((p for p in problems if p), f"exit codes {producer.returncode}, "
                                                   f"{consumer.returncode}")
+        if "lock timeout" in detail:
+            detail += (f" (waited {LOCK_TIMEOUT} for a lock on the store's tables, held by "
+                       f"another session: stop the servers' writes and try again)")
         raise BackupError(f"restore into {safe_url(url)} failed, nothing changed: {detail}")
+
+
+# The lines pg_restore's script starts with: comments, \restrict, its SETs.
+_HEADER_LINE = re.compile(rb"^(\s*$|--|\\restrict |SET |SELECT pg_catalog\.set_config\()")
 
 
 def _tool_error(stderr: str) -> str:

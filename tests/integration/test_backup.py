@@ -516,3 +516,108 @@ def test_a_sqlite_backup_with_a_table_definition_changed_is_refused(stores, tmp_
     line = _one_error_line(*run(target, "restore", str(file)))
     assert "a different definition of table users" in line
     assert not _counts(target)
+
+
+def _pg_only(stores) -> None:
+    if stores.backend != "postgresql":
+        pytest.skip("PostgreSQL's restore")
+
+
+def test_a_pg_archive_with_a_function_and_trigger_is_refused(stores, tmp_path, run):
+    """A dump of a store someone added a function and a trigger to (on one of our tables):
+    the restore names the first entry a gridwatch dump does not make and changes nothing."""
+    _pg_only(stores)
+    src = stores.seeded("bk_evil_src")
+    engine = _engine(src)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE FUNCTION promote() RETURNS trigger LANGUAGE plpgsql AS "
+                          "$$ BEGIN UPDATE users SET role = 'admin'; RETURN NEW; END $$"))
+        conn.execute(text("CREATE TRIGGER t AFTER UPDATE ON store_meta "
+                          "FOR EACH ROW EXECUTE FUNCTION promote()"))
+    engine.dispose()
+    file = tmp_path / "evil.dump"
+    bk.backup(src, file)
+    target = stores.seeded("bk_evil")
+    before_counts, before_version = _counts(target), _version(target)
+    line = _one_error_line(*run(target, "restore", str(file), "--replace"))
+    assert "not a gridwatch backup" in line and "FUNCTION public promote()" in line
+    assert _counts(target) == before_counts and _version(target) == before_version
+    engine = _engine(target)
+    try:
+        with engine.connect() as conn:
+            assert not conn.execute(text(
+                "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal")).scalar()
+            assert not conn.execute(text(
+                "SELECT count(*) FROM pg_proc WHERE proname = 'promote'")).scalar()
+    finally:
+        engine.dispose()
+
+
+def test_the_restore_list_allows_only_what_a_gridwatch_dump_makes():
+    def entry(desc: str, name: str, schema: str = "public") -> bk.TocEntry:
+        return bk.TocEntry(f"1; 1259 1 {desc} {schema} {name} postgres", desc, schema, name)
+
+    good = [entry("TABLE", "alembic_version"), entry("TABLE", "users"),
+            entry("SEQUENCE", "users_id_seq"), entry("SEQUENCE OWNED BY", "users_id_seq"),
+            entry("DEFAULT", "users"), entry("TABLE DATA", "users"),
+            entry("SEQUENCE SET", "users_id_seq"), entry("INDEX", "ix_audit_at"),
+            entry("CONSTRAINT", "users"), entry("FK CONSTRAINT", "login_sessions"),
+            entry("TABLE DATA", "spatial_ref_sys"), entry("EXTENSION", "postgis", "-")]
+    listing, tables, schema = bk._restore_list(good)
+    assert schema == "public" and "users" in tables and "spatial_ref_sys" not in listing
+    for bad in (entry("TRIGGER", "users"), entry("RULE", "users"), entry("ACL", "users"),
+                entry("TABLE", "other_app"), entry("INDEX", "ix_whatever"),
+                entry("TABLE", "users", "elsewhere"), entry("VIEW", "v")):
+        with pytest.raises(bk.BackupError, match="not a gridwatch backup"):
+            bk._restore_list([*good, bad])
+    with pytest.raises(bk.BackupError, match="plain schema name"):
+        bk._restore_list([entry("TABLE", "alembic_version", "we'ird")])
+    assert bk._literal("we'ird") == "'we''ird'"
+
+
+@pytest.mark.parametrize(("version", "ok"), [
+    ((15, 13), False), ((15, 14), True), ((16, 9), False), ((16, 10), True),
+    ((17, 5), False), ((17, 6), True), ((18, 0), True), ((12, 22), False)])
+def test_restore_needs_client_tools_with_the_cve_2025_8714_fix(version, ok):
+    tool = bk.Tool("/x/bin/psql", *version, f"psql (PostgreSQL) {version[0]}.{version[1]}")
+    if ok:
+        bk.require_patched(tool)
+    else:
+        with pytest.raises(bk.BackupError, match="CVE-2025-8714") as caught:
+            bk.require_patched(tool)
+        assert f"{version[0]}.{version[1]}" in str(caught.value)
+
+
+def test_the_installed_tools_are_read_with_their_minor_version():
+    try:
+        bk.find_tool("psql")
+    except bk.BackupError:
+        pytest.skip("no psql installed")
+    found = bk._tool_version(bk.find_tool("psql").path)
+    assert found is not None and found[2].startswith("psql")
+    assert bk.find_tool("psql").minor == found[1]
+
+
+def test_a_pg_restore_behind_a_lock_fails_in_time_and_changes_nothing(
+        stores, tmp_path, monkeypatch, run):
+    """A session holding one of our tables: the restore waits LOCK_TIMEOUT (ours wins over
+    the script's lock_timeout = 0), then fails in one line naming the lock wait."""
+    _pg_only(stores)
+    file = tmp_path / "b.dump"
+    bk.backup(stores.seeded("bk_lock_src"), file)
+    target = stores.seeded("bk_lock")
+    before_counts, before_version = _counts(target), _version(target)
+    monkeypatch.setattr(bk, "LOCK_TIMEOUT", "1s")
+    engine = _engine(target)
+    try:
+        with engine.connect() as holder:
+            holder.execute(text("SELECT count(*) FROM users")).scalar()  # ACCESS SHARE, held
+            started = datetime.now()
+            line = _one_error_line(*run(target, "restore", str(file), "--replace"))
+            waited = (datetime.now() - started).total_seconds()
+            holder.rollback()
+    finally:
+        engine.dispose()
+    assert "lock timeout" in line and "nothing changed" in line, line
+    assert waited < 30, waited
+    assert _counts(target) == before_counts and _version(target) == before_version
