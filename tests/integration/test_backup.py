@@ -621,3 +621,79 @@ def test_a_pg_restore_behind_a_lock_fails_in_time_and_changes_nothing(
     assert "lock timeout" in line and "nothing changed" in line, line
     assert waited < 30, waited
     assert _counts(target) == before_counts and _version(target) == before_version
+
+
+def test_a_pg_restore_and_a_writer_half_way_do_not_deadlock(stores, tmp_path, run):
+    """A writer holding the data version's row (its first step) and then writing another
+    table while a restore starts: the restore waits for it (store_meta locked first), the
+    write commits, then the restore runs; neither fails."""
+    _pg_only(stores)
+    file = tmp_path / "b.dump"
+    bk.backup(stores.seeded("bk_dead_src"), file)
+    target = stores.seeded("bk_dead")
+    engine = _engine(target)
+    result: dict = {}
+    try:
+        with engine.connect() as writer:
+            writer.execute(text("SELECT value FROM store_meta WHERE key = 'version' "
+                                "FOR UPDATE")).scalar()
+            thread = threading.Thread(target=lambda: result.update(
+                done=bk.restore(target, file, replace=True)))
+            thread.start()
+            thread.join(timeout=3)  # the restore now waits for store_meta
+            assert thread.is_alive()
+            writer.execute(text("UPDATE users SET role = role"))
+            writer.commit()
+            thread.join(timeout=120)
+    finally:
+        engine.dispose()
+    assert not thread.is_alive() and "done" in result
+    assert result["done"].version is not None
+
+
+def test_a_writer_that_comes_during_a_pg_restore_waits_and_the_restore_succeeds(
+        stores, tmp_path):
+    """The restore holds store_meta (locked first) while it waits for another table; a writer
+    that starts then waits on store_meta instead of taking a lock the restore needs."""
+    _pg_only(stores)
+    file = tmp_path / "b.dump"
+    bk.backup(stores.seeded("bk_dead2_src"), file)
+    target = stores.seeded("bk_dead2")
+    engine = _engine(target)
+    result: dict = {}
+    writer_error: list = []
+
+    def restore() -> None:
+        try:
+            result["done"] = bk.restore(target, file, replace=True)
+        except Exception as exc:  # pragma: no cover - reported below
+            result["error"] = exc
+
+    def write_version() -> None:
+        try:
+            with engine.connect() as writer:
+                writer.execute(text("SET lock_timeout = '60s'"))
+                writer.execute(text("SELECT value FROM store_meta WHERE key = 'version' "
+                                    "FOR UPDATE")).all()
+                writer.rollback()
+        except Exception as exc:  # the table was replaced under it: fine, if no deadlock
+            writer_error.append(exc)
+
+    try:
+        with engine.connect() as holder:
+            holder.execute(text("SELECT count(*) FROM users")).scalar()  # the restore waits
+            restoring = threading.Thread(target=restore)
+            restoring.start()
+            restoring.join(timeout=3)
+            assert restoring.is_alive()
+            writing = threading.Thread(target=write_version)
+            writing.start()
+            writing.join(timeout=2)
+            assert writing.is_alive()  # waits for the restore's lock on store_meta
+            holder.rollback()
+            restoring.join(timeout=120)
+            writing.join(timeout=120)
+    finally:
+        engine.dispose()
+    assert "done" in result, result
+    assert not any("deadlock" in str(exc) for exc in writer_error), writer_error
