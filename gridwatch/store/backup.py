@@ -390,15 +390,22 @@ def restore_sqlite(url: str, backup: Path, replace: bool) -> Outcome:
                    revisions=after.revisions, heads=code_heads(), kind="sqlite")
 
 
+def _expect_kind(path: Path, kind: str) -> None:
+    """Refuse ``path`` unless it is a backup of ``kind`` ("sqlite" or "postgresql"): a backup
+    of the other kind is named as such (no cross-engine restore), anything else is not ours."""
+    found = file_kind(path)
+    if found == kind:
+        return
+    target = {"sqlite": "a SQLite", "postgresql": "a PostgreSQL"}[kind]
+    if found in KIND_NAMES:
+        raise BackupError(f"{path} is {KIND_NAMES[found]} but the target is {target} store: "
+                          f"{CROSS_ENGINE}")
+    raise BackupError(f"{NOT_OURS}: {path} is neither a SQLite database nor a pg_dump archive")
+
+
 def _prepare_sqlite_copy(backup: Path, tmp: Path) -> StoreFacts:
     """Copy the backup into ``tmp`` and check it is one of ours; its facts."""
-    kind = file_kind(backup)
-    if kind == "postgresql":
-        raise BackupError(f"{backup} is {KIND_NAMES['postgresql']} but the target is a SQLite "
-                          f"store: {CROSS_ENGINE}")
-    if kind != "sqlite":
-        raise BackupError(f"{NOT_OURS}: {backup} is neither a SQLite database nor a "
-                          f"pg_dump archive")
+    _expect_kind(backup, "sqlite")
     try:
         src = _sqlite_connect(backup, readonly=True)
         try:
@@ -798,13 +805,7 @@ def _restore_list(toc: list[TocEntry]) -> tuple[str, set[str], str]:
 
 
 def restore_postgresql(url: str, archive: Path, replace: bool) -> Outcome:
-    kind = file_kind(archive)
-    if kind == "sqlite":
-        raise BackupError(f"{archive} is {KIND_NAMES['sqlite']} but the target is a "
-                          f"PostgreSQL store: {CROSS_ENGINE}")
-    if kind != "postgresql":
-        raise BackupError(f"{NOT_OURS}: {archive} is neither a pg_dump archive nor a SQLite "
-                          f"database")
+    _expect_kind(archive, "postgresql")
     for name in ("pg_restore", "psql"):
         require_patched(find_tool(name))
     toc = pg_toc(archive)
