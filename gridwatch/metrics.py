@@ -86,7 +86,11 @@ def with_task_titles(assignments: pd.DataFrame, snap: Snapshot) -> pd.DataFrame:
 
 def township_levels(snap: Snapshot, day: date) -> pd.Series:
     """Each township's control level at the end of ``day`` (``DEFAULT_CONTROL_LEVEL`` where
-    none was ever set)."""
+    none was ever set); computed once per snapshot and day (callers do not change it)."""
+    return snap.memo(("township_levels", day), lambda: _township_levels(snap, day))
+
+
+def _township_levels(snap: Snapshot, day: date) -> pd.Series:
     lv = snap.levels[snap.levels["effective_at"] < cutoff(day)]
     current = lv.sort_values(["effective_at", "id"]).groupby("township_code")["level"].last()
     towns = snap.region.townships["code"]

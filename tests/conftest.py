@@ -147,6 +147,19 @@ class Stores:
         self._admin.dispose()
 
 
+def signed_in_client(app, writer, name: str, role: str, scope, password: str):
+    """A Flask test client of ``app`` signed in through ``/login`` as a new user ``name``
+    (made on ``writer``, the store's write engine)."""
+    from gridwatch.auth.accounts import create_user
+
+    create_user(writer, name, role, scope, password=password)
+    client = app.server.test_client()
+    answer = client.post("/login", data={"username": name, "password": password},
+                         headers={"Origin": "http://localhost"})
+    assert answer.status_code == 303, answer.data
+    return client
+
+
 def source_for(url: str, **settings) -> DataSource:
     """A DataSource on ``url`` with the shipped region (the tests' usual settings)."""
     return DataSource(Settings(database_url=url, geo_path=GEO_PATH, **settings))

@@ -342,17 +342,8 @@ def backup_sqlite(url: str, output: Path) -> Outcome:
         raise BackupError(f"{path} is not a SQLite database")
     with _temp_beside(output, ".tmp") as tmp:
         try:
-            src = _sqlite_connect(path)
-            try:
-                dst = _sqlite_connect(tmp)
-                try:
-                    src.backup(dst)  # every page in one step: one consistent read transaction
-                    dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
-                    facts = _sqlite_facts(dst)
-                finally:
-                    dst.close()
-            finally:
-                src.close()
+            with _sqlite_copy(path, tmp) as dst:
+                facts = _sqlite_facts(dst)
         except sqlite3.Error as exc:
             raise BackupError(f"cannot back up {path}: {_error_text(exc)}") from None
         os.replace(tmp, output)
@@ -403,32 +394,35 @@ def _expect_kind(path: Path, kind: str) -> None:
     raise BackupError(f"{NOT_OURS}: {path} is neither a SQLite database nor a pg_dump archive")
 
 
+@contextlib.contextmanager
+def _sqlite_copy(source: Path, target: Path, readonly: bool = False) -> Iterator:
+    """Copy ``source`` into ``target`` with the backup API (every page in one step: one
+    consistent read transaction) as one self-contained file (journal mode DELETE); yields
+    the copy's connection, both closed afterwards."""
+    with contextlib.closing(_sqlite_connect(source, readonly=readonly)) as src, \
+            contextlib.closing(_sqlite_connect(target)) as dst:
+        src.backup(dst)
+        dst.execute("PRAGMA journal_mode=DELETE")
+        yield dst
+
+
 def _prepare_sqlite_copy(backup: Path, tmp: Path) -> StoreFacts:
     """Copy the backup into ``tmp`` and check it is one of ours; its facts."""
     _expect_kind(backup, "sqlite")
     try:
-        src = _sqlite_connect(backup, readonly=True)
-        try:
-            dst = _sqlite_connect(tmp)
-            try:
-                src.backup(dst)
-                dst.execute("PRAGMA journal_mode=DELETE")
-                check = dst.execute("PRAGMA integrity_check").fetchone()[0]
-                if check != "ok":
-                    raise BackupError(f"{backup} is damaged: {check}")
-                kinds = dict(dst.execute("SELECT name, type FROM sqlite_master"))
-                if kinds.get("alembic_version") != "table":
-                    raise BackupError(f"{NOT_OURS}: {backup} is a SQLite database without "
-                                      f"gridwatch's alembic_version table")
-                revisions = tuple(sorted(r[0] for r in dst.execute(
-                    "SELECT version_num FROM alembic_version")))
-                check_revisions(revisions, str(backup))
-                _check_sqlite_schema(dst, revisions, str(backup))
-                facts = _sqlite_facts(dst)
-            finally:
-                dst.close()
-        finally:
-            src.close()
+        with _sqlite_copy(backup, tmp, readonly=True) as dst:
+            check = dst.execute("PRAGMA integrity_check").fetchone()[0]
+            if check != "ok":
+                raise BackupError(f"{backup} is damaged: {check}")
+            kinds = dict(dst.execute("SELECT name, type FROM sqlite_master"))
+            if kinds.get("alembic_version") != "table":
+                raise BackupError(f"{NOT_OURS}: {backup} is a SQLite database without "
+                                  f"gridwatch's alembic_version table")
+            revisions = tuple(sorted(r[0] for r in dst.execute(
+                "SELECT version_num FROM alembic_version")))
+            check_revisions(revisions, str(backup))
+            _check_sqlite_schema(dst, revisions, str(backup))
+            facts = _sqlite_facts(dst)
     except sqlite3.Error as exc:
         raise BackupError(f"{NOT_OURS}: cannot read {backup} as SQLite: "
                           f"{_error_text(exc)}") from None

@@ -85,6 +85,24 @@ def _wait_until_up(base: str, proc: subprocess.Popen, seconds: float = 120) -> N
     raise AssertionError(f"no answer from {base}/healthz in {seconds} s")
 
 
+def _figures(url: str) -> subprocess.CompletedProcess:
+    """``python -m gridwatch figures`` on ``url``: any command on a store, as a user runs it."""
+    return subprocess.run([PYTHON, "-m", "gridwatch", "figures"], cwd=ROOT, env=_env(url),
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def _store_behind(stores) -> str:
+    """A seeded store that says it was made by older code (schema revision 0003)."""
+    from sqlalchemy import create_engine, text
+
+    url = stores.seeded("behind")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0003'"))
+    engine.dispose()
+    return url
+
+
 # --- init-store ---------------------------------------------------------------------------------
 
 @pytest.mark.stores
@@ -129,31 +147,23 @@ def test_init_store_prints_the_database_url_without_its_password():
 @pytest.mark.stores
 def test_a_command_on_another_store_says_init_store_must_run_first(stores):
     url = stores.empty("not_ready")
-    figures = subprocess.run([PYTHON, "-m", "gridwatch", "figures"], cwd=ROOT, env=_env(url),
-                             capture_output=True, text=True, timeout=120, check=False)
+    figures = _figures(url)
     assert figures.returncode == 2, figures.stderr
     assert NOT_READY in figures.stderr and "no schema yet" in figures.stderr
     assert "Traceback" not in figures.stderr
 
     code, _out, err = _finish(_init_store(url))
     assert code == 0, err
-    figures = subprocess.run([PYTHON, "-m", "gridwatch", "figures"], cwd=ROOT, env=_env(url),
-                             capture_output=True, text=True, timeout=120, check=False)
+    figures = _figures(url)
     assert figures.returncode == 0, figures.stderr
 
 
 @pytest.mark.stores
 def test_a_store_behind_the_code_is_refused_with_the_revisions_named(stores):
-    from sqlalchemy import create_engine, text
-
     from gridwatch.service import DataSource, StoreNotReady
     from gridwatch.settings import Settings
 
-    url = stores.seeded("behind")
-    engine = create_engine(url)
-    with engine.begin() as conn:  # pretend the store was made by older code
-        conn.execute(text("UPDATE alembic_version SET version_num = '0003'"))
-    engine.dispose()
+    url = _store_behind(stores)
     source = DataSource(Settings(database_url=url, geo_path=GEO))
     with pytest.raises(StoreNotReady, match=re.escape(NOT_READY)) as err:
         source.open()
@@ -171,8 +181,7 @@ def test_a_server_refuses_a_store_before_init_store_and_starts_after(stores):
     assert "Traceback" not in refused.stderr
 
     # Every command says the same instead of a traceback (and does not migrate either).
-    figures = subprocess.run([PYTHON, "-m", "gridwatch", "figures"], cwd=ROOT, env=_env(url),
-                             capture_output=True, text=True, timeout=120, check=False)
+    figures = _figures(url)
     assert figures.returncode == 2 and NOT_READY in figures.stderr
     assert "Traceback" not in figures.stderr
 
@@ -189,17 +198,11 @@ def test_a_server_refuses_a_store_before_init_store_and_starts_after(stores):
 
 @pytest.mark.stores
 def test_create_app_checks_the_schema_revision_of_a_non_default_store(stores):
-    from sqlalchemy import create_engine, text
-
     from app import create_app
     from gridwatch.service import StoreNotReady
     from gridwatch.settings import Settings
 
-    url = stores.seeded("behind")
-    engine = create_engine(url)
-    with engine.begin() as conn:  # pretend the store was made by older code
-        conn.execute(text("UPDATE alembic_version SET version_num = '0003'"))
-    engine.dispose()
+    url = _store_behind(stores)
     settings = Settings(database_url=url, geo_path=GEO)
     with pytest.raises(StoreNotReady, match=re.escape(NOT_READY)) as err:
         create_app(settings)

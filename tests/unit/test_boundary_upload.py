@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 import web.boundary_upload as route
 from app import create_app
-from gridwatch.auth.accounts import create_user
 from gridwatch.auth.policy import Scope
 from gridwatch.auth.tokens import create_token
 from gridwatch.geo.layers import load_region
@@ -23,7 +22,7 @@ from gridwatch.service import DataSource
 from gridwatch.settings import Settings
 from gridwatch.store import models as m
 from gridwatch.store.db import data_version
-from tests.conftest import GEO_PATH
+from tests.conftest import GEO_PATH, signed_in_client
 
 ORIGIN = {"Origin": "http://localhost"}
 PASSWORD = "a-known-password-1"
@@ -34,12 +33,7 @@ MiB = 1024 * 1024
 def sign_in(app, source: DataSource, name: str, role: str):
     """A test client signed in as a new user ``name`` with ``role``."""
     scope = Scope("township", frozenset({"330824001"})) if role == "operator" else None
-    create_user(source.writer, name, role, scope, password=PASSWORD)
-    client = app.server.test_client()
-    answer = client.post("/login", data={"username": name, "password": PASSWORD},
-                         headers=ORIGIN)
-    assert answer.status_code == 303, answer.data
-    return client
+    return signed_in_client(app, source.writer, name, role, scope, PASSWORD)
 
 
 def post(client, files=(), query: str = "", **fields):

@@ -13,7 +13,6 @@ from openpyxl import load_workbook
 
 from app import create_app
 from callbacks.table_upload import preview_upload
-from gridwatch.auth.accounts import create_user
 from gridwatch.auth.policy import Principal, Scope
 from gridwatch.auth.sessions import create_kiosk
 from gridwatch.ingest import fields as f
@@ -28,7 +27,7 @@ from gridwatch.ingest.templates import (
     template_file,
 )
 from layouts import upload as page
-from tests.conftest import dispose, source_for
+from tests.conftest import dispose, signed_in_client, source_for
 from tests.unit.test_ingest import data_url
 
 pytestmark = pytest.mark.stores
@@ -219,12 +218,7 @@ def signed_in(site, role: str, scope: Scope | None = None):
     name = f"{role}-{next(NAMES)}"
     if role == "operator" and scope is None:
         scope = Scope()  # the county
-    create_user(source.writer, name, role, scope, password=PASSWORD)
-    client = app.server.test_client()
-    answer = client.post("/login", data={"username": name, "password": PASSWORD},
-                         headers=ORIGIN)
-    assert answer.status_code == 303, answer.data
-    return client
+    return signed_in_client(app, source.writer, name, role, scope, PASSWORD)
 
 
 def download(client, kind: str, fmt: str, lang: str):
