@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 from dash import Dash, Input, Output, State
 
 from callbacks import bind
 from gridwatch import style, visibility
 from gridwatch.auth.audit import audit_personal_read
 from gridwatch.auth.policy import Principal, allows
+from gridwatch.disclosure import PERSONAL_COUNTS
 from gridwatch.filters import Filters
 from gridwatch.i18n import t
-from gridwatch.metrics import grid_table
+from gridwatch.metrics import TASK_STATES, grid_figures, select_grids
 from gridwatch.service import DataSource
 from gridwatch.snapshot import Snapshot
+from gridwatch.store.models import COLOURS
 from layouts.ids import ID
 from web.auth import client_address
 
@@ -23,21 +27,40 @@ FIGURES = ("population", "households", "home_isolation", "arrivals_total", "open
 def table_rows(snap: Snapshot, filters: Filters, palette: dict[str, str], lang: str,
                who: Principal, threshold: int) -> list[dict]:
     """Rows for the table in ``lang``: names localised, colour and level as words, and the
-    household-level counts suppressed where ``who`` may not see them."""
-    rows = []
-    shaped = visibility.grid_rows(grid_table(snap, filters), who, threshold).table
-    for rec in shaped.to_dict("records"):
-        colour = rec["colour"] if isinstance(rec["colour"], str) else None  # NaN: never assessed
-        rows.append({
-            "code": rec["code"], "name": rec[f"name_{lang}"], "village": rec[f"village_{lang}"],
-            "township": rec[f"township_{lang}"], "township_code": rec["township_code"],
-            "level": rec["level"],
-            "colour": t(f"colour.{colour}", lang) if colour else t("colour.none", lang),
-            "colour_hex": palette.get(colour, style.UNMARKED),
-            "since": rec["since"] if isinstance(rec["since"], str) else "",
-            **{k: rec[k] for k in FIGURES},
-        })
-    return rows
+    household-level counts suppressed where ``who`` may not see them.
+
+    Every grid's row on the day is worded once per snapshot and language (raw figures, shared
+    by every caller); the filter picks rows, and suppression is applied afterwards to the rows
+    picked (the rows whose totals the page shows), per request."""
+    day = filters.as_of
+    figures = grid_figures(snap, day)
+    worded = snap.memo(("table_rows", day, lang, tuple(palette.items())),
+                       lambda: _worded_rows(figures, palette, lang), as_of=day)
+    keep = np.flatnonzero(select_grids(figures, filters).to_numpy())
+    if visibility.everywhere(who):
+        return [worded[i] for i in keep]
+    shaped = visibility.grid_rows(figures.iloc[keep].drop(columns=list(TASK_STATES)), who,
+                                  threshold).table
+    personal = [c for c in PERSONAL_COUNTS if c in FIGURES]
+    values = zip(*(shaped[c].tolist() for c in personal), strict=True)
+    return [{**worded[i], **dict(zip(personal, v, strict=True))}
+            for i, v in zip(keep, values, strict=True)]
+
+
+def _worded_rows(figures: pd.DataFrame, palette: dict[str, str], lang: str) -> list[dict]:
+    """Every grid's row of ``figures`` (``grid_figures``, same order), unsuppressed."""
+    colours = figures["colour"].where(figures["colour"].isin(COLOURS), None)
+    frame = pd.DataFrame({
+        "code": figures["code"], "name": figures[f"name_{lang}"],
+        "village": figures[f"village_{lang}"], "township": figures[f"township_{lang}"],
+        "township_code": figures["township_code"], "level": figures["level"],
+        "colour": colours.map({c: t(f"colour.{c}", lang) for c in COLOURS})
+        .fillna(t("colour.none", lang)),
+        "colour_hex": colours.map(palette).fillna(style.UNMARKED),
+        "since": figures["since"].fillna(""),
+        **{k: figures[k] for k in FIGURES},
+    })
+    return frame.to_dict("records")
 
 
 def update_table(source: DataSource, filters: dict, version: str | None, lang: str,

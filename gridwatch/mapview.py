@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from gridwatch.filters import Filters
 from gridwatch.metrics import (
     checkpoint_throughput_on,
+    colour_ranks,
     grid_status,
     select_grids,
     selected_townships,
@@ -47,6 +49,8 @@ class MapView:
     keeps; none when neither filter is set."""
     checkpoint_volumes: dict[str, tuple[int, int]]
     """Checkpoint code → (vehicles, people) on the day, for the checkpoints of ``townships``."""
+    since: list[str]
+    """Per grid: when its colour was first observed, ``MM-DD HH:MM`` (empty when never)."""
 
     @property
     def colours(self) -> pd.Series:
@@ -54,15 +58,22 @@ class MapView:
         return self.status["colour"]
 
     @property
+    def ranks(self) -> np.ndarray:
+        """Per grid: its colour's index in ``COLOURS`` (0 red … 4 green), -1 when never
+        assessed."""
+        return colour_ranks(self.status)
+
+    @property
     def counts(self) -> dict[str, int]:
         """Grids the filter keeps, per colour."""
-        counts = self.status.loc[self.kept, "colour"].value_counts()
-        return {c: int(counts.get(c, 0)) for c in COLOURS}
+        ranks = self.ranks[self.kept.to_numpy()]
+        found = np.bincount(ranks[ranks >= 0], minlength=len(COLOURS))
+        return {c: int(found[i]) for i, c in enumerate(COLOURS)}
 
     @property
     def unmarked(self) -> int:
         """Grids the filter keeps that were never assessed."""
-        return int(self.status.loc[self.kept, "colour"].isna().sum())
+        return int((self.ranks[self.kept.to_numpy()] < 0).sum())
 
     @property
     def outside(self) -> int:
@@ -88,9 +99,18 @@ def map_view(snap: Snapshot, filters: Filters) -> MapView:
     towns = selected_townships(snap.region, levels, filters)
     chosen = list(filters.townships) if filters.townships else (towns if filters.levels else [])
     throughput = checkpoint_throughput_on(snap, day)
-    in_towns = snap.region.checkpoints.set_index("code")["township_code"].isin(towns)
-    volumes = {code: (int(row.vehicles), int(row.people))
-               for code, row in throughput.iterrows() if in_towns.get(code, False)}
+    checkpoints = snap.region.checkpoints
+    shown = set(checkpoints.loc[checkpoints["township_code"].isin(towns), "code"])
+    volumes = {code: (int(v), int(p)) for code, v, p in zip(
+        throughput.index, throughput["vehicles"], throughput["people"], strict=True)
+        if code in shown}
     return MapView(day=day, status=status, kept=select_grids(status, filters),
                    levels={k: int(v) for k, v in levels.items()}, townships=towns,
-                   chosen_townships=chosen, checkpoint_volumes=volumes)
+                   chosen_townships=chosen, checkpoint_volumes=volumes,
+                   since=snap.memo(("since_texts", day), lambda: since_texts(status),
+                                   as_of=day))
+
+
+def since_texts(status: pd.DataFrame) -> list[str]:
+    """Per grid of ``status``: when its colour was first observed, ``MM-DD HH:MM``."""
+    return status["since"].dt.strftime("%m-%d %H:%M").fillna("").tolist()

@@ -87,7 +87,7 @@ def with_task_titles(assignments: pd.DataFrame, snap: Snapshot) -> pd.DataFrame:
 def township_levels(snap: Snapshot, day: date) -> pd.Series:
     """Each township's control level at the end of ``day`` (``DEFAULT_CONTROL_LEVEL`` where
     none was ever set); computed once per snapshot and day (callers do not change it)."""
-    return snap.memo(("township_levels", day), lambda: _township_levels(snap, day))
+    return snap.memo(("township_levels", day), lambda: _township_levels(snap, day), as_of=day)
 
 
 def _township_levels(snap: Snapshot, day: date) -> pd.Series:
@@ -128,7 +128,7 @@ def grid_status(snap: Snapshot, day: date) -> pd.DataFrame:
     time the current colour was first observed), ``previous_colour`` (end of the day before),
     ``township_code``, ``village_code``, ``level``.
     """
-    return snap.memo(("grid_status", day), lambda: _grid_status(snap, day))
+    return snap.memo(("grid_status", day), lambda: _grid_status(snap, day), as_of=day)
 
 
 def _grid_status(snap: Snapshot, day: date) -> pd.DataFrame:
@@ -154,16 +154,21 @@ def _grid_status(snap: Snapshot, day: date) -> pd.DataFrame:
     })
 
 
-def select_grids(status: pd.DataFrame, filters: Filters) -> pd.Series:
-    """A boolean mask over ``status`` rows: the grids the filters keep."""
-    keep = pd.Series(True, index=status.index)
-    if filters.levels:
-        keep &= status["level"].isin(filters.levels)
-    if filters.townships:
-        keep &= status["township_code"].isin(filters.townships)
-    if filters.colours:
-        keep &= status["colour"].isin(filters.colours)
-    return keep
+def colour_ranks(status: pd.DataFrame) -> np.ndarray:
+    """Per row of ``status`` (``grid_status``): its colour's index in ``COLOURS`` (0 red …
+    4 green), -1 when the grid was never assessed."""
+    return status["colour"].map(RANK).fillna(-1).astype(int).to_numpy()
+
+
+def select_grids(status: pd.DataFrame, filters: Filters, colour: str = "colour") -> pd.Series:
+    """A boolean mask over ``status`` rows: the grids the filters keep (the colour filter
+    applied to the ``colour`` column: ``previous_colour`` for the day before)."""
+    keep = np.ones(len(status), dtype=bool)
+    for column, chosen in (("level", filters.levels), ("township_code", filters.townships),
+                           (colour, filters.colours)):
+        if chosen:
+            keep &= status[column].isin(chosen).to_numpy()
+    return pd.Series(keep, index=status.index)
 
 
 def selected_townships(region: Region, levels: pd.Series, filters: Filters) -> list[str]:
@@ -206,29 +211,53 @@ def compute_kpis(snap: Snapshot, filters: Filters) -> Kpis:
     day = filters.as_of
     status = grid_status(snap, day)
     mask = select_grids(status, filters)
-    chosen = status[mask]
-    counts = chosen["colour"].value_counts()
-    prev_status = status.assign(colour=status["previous_colour"])
-    prev_mask = select_grids(prev_status, filters)
-    prev_counts = prev_status[prev_mask]["colour"].value_counts()
-    colour_counts = {c: int(counts.get(c, 0)) for c in COLOURS}
-    deltas = {c: colour_counts[c] - int(prev_counts.get(c, 0)) for c in COLOURS}
+    prev_mask = select_grids(status, filters, colour="previous_colour")
+
+    def per_colour(column: str, keep: pd.Series) -> np.ndarray:
+        ranks = status[column].map(RANK).to_numpy()[keep.to_numpy()]
+        return np.bincount(ranks[~np.isnan(ranks)].astype(int), minlength=len(COLOURS))
+
+    now, before = per_colour("colour", mask), per_colour("previous_colour", prev_mask)
+    colour_counts = {c: int(now[i]) for i, c in enumerate(COLOURS)}
+    deltas = {c: int(now[i] - before[i]) for i, c in enumerate(COLOURS)}
 
     levels = township_levels(snap, day)
     towns = selected_townships(snap.region, levels, filters)
-    level_counts = {lv: int((levels.reindex(towns) == lv).sum()) for lv in LEVELS}
+    chosen_levels = levels.reindex(towns).to_numpy()
+    level_counts = {lv: int((chosen_levels == lv).sum()) for lv in LEVELS}
 
-    grid_codes = set(chosen.index)
+    grid_codes = set(status.index[mask.to_numpy()])
     tasks = task_summary(snap, grid_codes, day)
     cp = checkpoint_day_totals(snap, towns, day)
     leads = lead_summary(snap, grid_codes, day)
-    rings = snap.rings[(snap.rings["day"] == day) & snap.rings["grid_code"].isin(grid_codes)]
+    figures = grid_figures(snap, day)
+    home_isolation = figures["home_isolation"].to_numpy()[
+        select_grids(figures, filters).to_numpy()].sum()
     return Kpis(
         day=day, colour_counts=colour_counts, colour_deltas=deltas, level_counts=level_counts,
         **tasks, checkpoint_vehicles=cp["vehicles"], checkpoint_people=cp["people"],
         checkpoint_flagged=cp["flagged"], **leads,
-        home_isolation=int(rings["home_isolation"].sum()), grids_selected=int(mask.sum()),
+        home_isolation=int(home_isolation), grids_selected=int(mask.sum()),
     )
+
+
+def assignments_at(snap: Snapshot, day: date) -> pd.DataFrame:
+    """The task assignments issued by the end of ``day``, each with its ``state`` (one of
+    ``TASK_STATES``) and whether it was ``done``, ``overdue`` and ``acked`` (acknowledged)
+    by then and issued on the day itself (``today``); cached per snapshot and day."""
+    return snap.memo(("assignments_at", day), lambda: _assignments_at(snap, day), as_of=day)
+
+
+def _assignments_at(snap: Snapshot, day: date) -> pd.DataFrame:
+    end = cutoff(day)
+    a = issued_by(snap.assignments, end)
+    return pd.DataFrame({
+        "task_id": a["task_id"], "grid_code": a["grid_code"],
+        "township_code": a["township_code"], "state": assignment_states(a, end),
+        "done": assignment_done(a, end), "overdue": assignment_overdue(a, end),
+        "acked": happened_by(a["acknowledged_at"], end),
+        "today": a["issued_at"] >= end - timedelta(days=1),
+    })
 
 
 def task_summary(snap: Snapshot, grid_codes: set[str], day: date) -> dict:
@@ -238,36 +267,26 @@ def task_summary(snap: Snapshot, grid_codes: set[str], day: date) -> dict:
     overdue when any of them is past due and not completed. The response rate is the share of
     assignments acknowledged.
     """
-    end = cutoff(day)
-    a = issued_by(snap.assignments, end)
+    a = assignments_at(snap, day)
     a = a[a["grid_code"].isin(grid_codes)]
-    done = assignment_done(a, end)
-    overdue = assignment_overdue(a, end)
-    acked = happened_by(a["acknowledged_at"], end)
-    per_task = pd.DataFrame({"task_id": a["task_id"], "done": done, "overdue": overdue})
-    by_task = per_task.groupby("task_id").agg(done=("done", "all"), overdue=("overdue", "any"))
-    today = a[a["issued_at"] >= end - timedelta(days=1)]["task_id"].nunique()
+    issued = a["task_id"].nunique()
     return {
-        "tasks_issued": len(by_task),
-        "tasks_completed": int(by_task["done"].sum()),
-        "tasks_overdue": int(by_task["overdue"].sum()),
-        "tasks_issued_today": int(today),
-        "response_rate": float(acked.mean()) if len(a) else None,
+        "tasks_issued": issued,
+        "tasks_completed": issued - a.loc[~a["done"], "task_id"].nunique(),
+        "tasks_overdue": a.loc[a["overdue"], "task_id"].nunique(),
+        "tasks_issued_today": a.loc[a["today"], "task_id"].nunique(),
+        "response_rate": float(a["acked"].mean()) if len(a) else None,
     }
 
 
 def lead_summary(snap: Snapshot, grid_codes: set[str], day: date) -> dict:
     """Open leads at the end of ``day``, the oldest one's age, and the median time to close
     of leads closed in the seven days up to ``day``."""
-    end = cutoff(day)
-    leads = snap.leads[snap.leads["grid_code"].isin(grid_codes)
-                       & (snap.leads["reported_at"] < end)]
-    closed_by_end = lead_closed(leads, end)
-    open_leads = leads[~closed_by_end]
-    recent = leads[closed_by_end & (leads["closed_at"] >= end - timedelta(days=7))]
-    minutes = (recent["closed_at"] - recent["reported_at"]).dt.total_seconds() / 60
-    oldest = (end - open_leads["reported_at"].min()).total_seconds() / 60 if len(open_leads) \
-        else None
+    leads = leads_at(snap, day)
+    leads = leads[leads["grid_code"].isin(grid_codes)]
+    open_leads = leads[leads["open"]]
+    minutes = leads["close_minutes"].dropna()
+    oldest = float(open_leads["age_minutes"].max()) if len(open_leads) else None
     return {
         "open_leads": len(open_leads),
         "oldest_open_lead_minutes": oldest,
@@ -275,42 +294,97 @@ def lead_summary(snap: Snapshot, grid_codes: set[str], day: date) -> dict:
     }
 
 
+def leads_at(snap: Snapshot, day: date) -> pd.DataFrame:
+    """The leads reported by the end of ``day``: whether each is still ``open`` then, its
+    ``age_minutes`` at the end of the day, and for one closed in the seven days up to it
+    ``close_minutes`` (report to close; missing otherwise); cached per snapshot and day."""
+    return snap.memo(("leads_at", day), lambda: _leads_at(snap, day), as_of=day)
+
+
+def _leads_at(snap: Snapshot, day: date) -> pd.DataFrame:
+    end = cutoff(day)
+    leads = snap.leads[snap.leads["reported_at"] < end]
+    closed = lead_closed(leads, end)
+    recent = closed & (leads["closed_at"] >= end - timedelta(days=7))
+    minutes = (leads["closed_at"] - leads["reported_at"]).dt.total_seconds() / 60
+    return pd.DataFrame({
+        "grid_code": leads["grid_code"], "open": ~closed,
+        "age_minutes": (end - leads["reported_at"]).dt.total_seconds() / 60,
+        "close_minutes": minutes.where(recent),
+    })
+
+
 def checkpoints_in(region: Region, townships: list[str]) -> list[str]:
     cps = region.checkpoints
     return sorted(cps.loc[cps["township_code"].isin(townships), "code"])
 
 
+CHECKPOINT_MEASURES = ("vehicles", "people", "qr_registrations", "flagged")
+
+
+def checkpoint_daily(snap: Snapshot) -> pd.DataFrame:
+    """Each measure (``CHECKPOINT_MEASURES``) per day and checkpoint: columns are (measure,
+    checkpoint code) for every checkpoint of the region, rows every day from the first to
+    the last (zero when a checkpoint reported nothing); cached per snapshot."""
+    return snap.memo(("checkpoint_daily",), lambda: _checkpoint_daily(snap))
+
+
+def _checkpoint_daily(snap: Snapshot) -> pd.DataFrame:
+    c = snap.checkpoint_counts
+    sums = c.assign(day=c["hour_start"].dt.date).groupby(["day", "checkpoint_code"])[
+        list(CHECKPOINT_MEASURES)].sum()
+    wide = sums.unstack("checkpoint_code")
+    codes = list(snap.region.checkpoints["code"])
+    columns = pd.MultiIndex.from_product([CHECKPOINT_MEASURES, codes])
+    days = pd.Index(_day_range(snap.first_day, snap.last_day), name="day")
+    return wide.reindex(index=days, columns=columns).fillna(0).astype(int)
+
+
+def _checkpoints_by_day(snap: Snapshot, codes: list[str], last: date) -> pd.DataFrame:
+    """Each measure per day up to ``last``, summed over the checkpoints ``codes``."""
+    daily = checkpoint_daily(snap)
+    upto = daily.index <= last
+    every = list(snap.region.checkpoints["code"])
+    cube = daily.to_numpy().reshape(len(daily), len(CHECKPOINT_MEASURES), len(every))
+    at = [every.index(c) for c in codes]
+    sums = cube[upto][:, :, at].sum(axis=2)
+    return pd.DataFrame(sums, index=daily.index[upto], columns=list(CHECKPOINT_MEASURES))
+
+
 def checkpoint_day_totals(snap: Snapshot, townships: list[str],
                           day: date) -> dict[str, int]:
     """Vehicles, people and flagged people at the townships' checkpoints on ``day``."""
-    c = snap.checkpoint_counts
-    end = cutoff(day)
-    rows = c[c["checkpoint_code"].isin(checkpoints_in(snap.region, townships))
-             & (c["hour_start"] >= end - timedelta(days=1)) & (c["hour_start"] < end)]
-    return {k: int(rows[k].sum()) for k in ("vehicles", "people", "flagged", "qr_registrations")}
+    rows = _checkpoints_on(snap, day)
+    sums = rows.loc[checkpoints_in(snap.region, townships)].sum()
+    return {k: int(sums[k]) for k in CHECKPOINT_MEASURES}
 
 
 def checkpoint_throughput_on(snap: Snapshot, day: date) -> pd.DataFrame:
     """Per checkpoint: vehicles and people on ``day`` (every checkpoint, zero when silent)."""
-    c = snap.checkpoint_counts
-    rows = c[(c["hour_start"] >= cutoff(day) - timedelta(days=1)) & (c["hour_start"] < cutoff(day))]
-    sums = rows.groupby("checkpoint_code")[["vehicles", "people", "flagged"]].sum()
-    return sums.reindex(snap.region.checkpoints["code"]).fillna(0).astype(int)
+    return _checkpoints_on(snap, day)[["vehicles", "people", "flagged"]]
+
+
+def _checkpoints_on(snap: Snapshot, day: date) -> pd.DataFrame:
+    """Every measure per checkpoint of the region on ``day`` (cached per snapshot and day)."""
+    def compute() -> pd.DataFrame:
+        daily = checkpoint_daily(snap)
+        codes = snap.region.checkpoints["code"]
+        if day not in daily.index:
+            return pd.DataFrame(0, index=codes, columns=list(CHECKPOINT_MEASURES))
+        row = daily.loc[day]
+        return pd.DataFrame({k: row[k].reindex(codes).to_numpy() for k in CHECKPOINT_MEASURES},
+                            index=codes)
+    return snap.memo(("checkpoints_on", day), compute, as_of=day)
 
 
 # --- chart series ------------------------------------------------------------------------------
 
 def task_completion_by_township(snap: Snapshot, filters: Filters) -> pd.DataFrame:
     """Per township: assignments completed on time, completed late, open, overdue (by as-of)."""
-    status = grid_status(snap, filters.as_of)
-    grid_codes = set(status.index[select_grids(status, filters)])
-    end = cutoff(filters.as_of)
-    a = issued_by(snap.assignments, end)
-    a = a[a["grid_code"].isin(grid_codes)]
-    table = pd.crosstab(a["township_code"], assignment_states(a, end))
-    towns = sorted(set(status.loc[list(grid_codes), "township_code"])) if grid_codes else []
-    table = table.reindex(index=towns, columns=list(TASK_STATES)).fillna(0)
-    return table.astype(int)
+    figures = grid_figures(snap, filters.as_of)
+    chosen = figures[select_grids(figures, filters)]
+    table = chosen.groupby("township_code")[list(TASK_STATES)].sum()
+    return table.sort_index().astype(int)
 
 
 def checkpoint_series(snap: Snapshot, filters: Filters,
@@ -321,12 +395,8 @@ def checkpoint_series(snap: Snapshot, filters: Filters,
     codes = checkpoints_in(snap.region, selected_townships(snap.region, levels, filters))
     if checkpoint:
         codes = [c for c in codes if c == checkpoint]
-    c = snap.checkpoint_counts
-    rows = c[c["checkpoint_code"].isin(codes) & (c["hour_start"] < cutoff(filters.as_of))]
-    days = pd.Index(_day_range(snap.first_day, filters.as_of), name="day")
-    daily = rows.assign(day=rows["hour_start"].dt.date).groupby("day")[
-        ["vehicles", "people", "qr_registrations", "flagged"]].sum()
-    return daily.reindex(days).fillna(0).astype(int)
+    series = _checkpoints_by_day(snap, codes, filters.as_of)
+    return series[["vehicles", "people", "qr_registrations", "flagged"]]
 
 
 def colour_composition(snap: Snapshot, filters: Filters) -> pd.DataFrame:
@@ -335,31 +405,49 @@ def colour_composition(snap: Snapshot, filters: Filters) -> pd.DataFrame:
     matrix = colour_matrix(snap)
     status = grid_status(snap, filters.as_of)
     spatial = select_grids(status, Filters(levels=filters.levels, townships=filters.townships))
-    sub = matrix.loc[status.index[spatial], [d for d in matrix.columns if d <= filters.as_of]]
+    rows = spatial.reindex(matrix.index, fill_value=False).to_numpy()
+    upto = matrix.columns <= filters.as_of
+    sub = matrix.to_numpy()[np.ix_(rows, upto)]
     counts = {c: (sub == i).sum(axis=0) for i, c in enumerate(COLOURS)
               if not filters.colours or c in filters.colours}
-    return pd.DataFrame(counts).rename_axis("day")
+    return pd.DataFrame(counts, index=matrix.columns[upto]).rename_axis("day")
 
 
 # --- the grid table and a grid's detail --------------------------------------------------------
 
 def grid_table(snap: Snapshot, filters: Filters) -> pd.DataFrame:
     """The filtered grids with their figures on the as-of day, most urgent first."""
-    day = filters.as_of
+    figures = grid_figures(snap, filters.as_of)
+    kept = figures[select_grids(figures, filters)]
+    return kept.drop(columns=list(TASK_STATES)).reset_index(drop=True)
+
+
+def grid_figures(snap: Snapshot, day: date) -> pd.DataFrame:
+    """Every grid's row of the grid table on ``day``, most urgent first (red before orange…,
+    then most overdue tasks, then code), with its assignments per state (``TASK_STATES``
+    columns); cached per snapshot and day, callers must not modify it."""
+    return snap.memo(("grid_figures", day), lambda: _grid_figures(snap, day), as_of=day)
+
+
+def _grid_figures(snap: Snapshot, day: date) -> pd.DataFrame:
     status = grid_status(snap, day)
-    status = status[select_grids(status, filters)]
-    info = snap.region.grid_table.set_index("code").loc[status.index]
+    codes = status.index
+    info = snap.region.grid_table.set_index("code").loc[codes]
     end = cutoff(day)
-    rings = snap.rings[snap.rings["day"] == day].set_index("grid_code")
+
+    def per_grid(values: pd.Series) -> pd.Series:
+        return values.reindex(codes).fillna(0).astype(int)
+
+    today = snap.rings[snap.rings["day"] == day]
     arrivals = snap.rings[snap.rings["day"] <= day].groupby("grid_code")[
         "arrivals_high_risk"].sum()
-    a = issued_by(snap.assignments, end)
-    open_tasks = a[~assignment_done(a, end)].groupby("grid_code").size()
-    overdue = a[assignment_overdue(a, end)].groupby("grid_code").size()
+    a = assignments_at(snap, day)
+    states = a.groupby(["grid_code", "state"]).size().unstack("state")
+    states = states.reindex(index=codes, columns=list(TASK_STATES)).fillna(0).astype(int)
     leads = snap.leads[snap.leads["reported_at"] < end]
     lead_open = open_leads_at(leads, end)
     table = pd.DataFrame({
-        "code": status.index,
+        "code": codes,
         "name_zh": info["name_zh"], "name_en": info["name_en"],
         "village_zh": info["village_zh"], "village_en": info["village_en"],
         "village_code": info["village_code"], "township_code": status["township_code"],
@@ -367,14 +455,13 @@ def grid_table(snap: Snapshot, filters: Filters) -> pd.DataFrame:
         "level": status["level"], "colour": status["colour"],
         "since": status["since"].dt.strftime("%Y-%m-%d %H:%M"),
         "population": info["population"].astype(int), "households": info["households"].astype(int),
-        "home_isolation": rings["home_isolation"].reindex(status.index).fillna(0).astype(int),
-        "arrivals_total": arrivals.reindex(status.index).fillna(0).astype(int),
-        "open_tasks": open_tasks.reindex(status.index).fillna(0).astype(int),
-        "overdue_tasks": overdue.reindex(status.index).fillna(0).astype(int),
-        "leads_total": leads.groupby("grid_code").size().reindex(status.index).fillna(0)
-        .astype(int),
-        "open_leads": lead_open.groupby("grid_code").size().reindex(status.index).fillna(0)
-        .astype(int),
+        "home_isolation": per_grid(today.groupby("grid_code")["home_isolation"].sum()),
+        "arrivals_total": per_grid(arrivals),
+        "open_tasks": states["open"] + states["overdue"],
+        "overdue_tasks": states["overdue"],
+        "leads_total": per_grid(leads.groupby("grid_code").size()),
+        "open_leads": per_grid(lead_open.groupby("grid_code").size()),
+        **{state: states[state] for state in TASK_STATES},
     })
     table = table.reset_index(drop=True)
     rank = table["colour"].map(RANK).fillna(9)

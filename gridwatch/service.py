@@ -19,7 +19,13 @@ from sqlalchemy.engine import make_url
 
 from gridwatch.geo.layers import Region, load_region
 from gridwatch.settings import Settings
-from gridwatch.snapshot import Snapshot, read_snapshot, read_transaction, store_state
+from gridwatch.snapshot import (
+    Snapshot,
+    carry_over,
+    read_snapshot,
+    read_transaction,
+    store_state,
+)
 from gridwatch.store.db import (
     init_lock,
     is_empty,
@@ -91,7 +97,10 @@ class DataSource:
                     version, region_file = store_state(conn)
                 region = self._region(region_file)
             if current is None or not self._is_current(current, version, region):
+                previous = current
                 current = read_snapshot(self.engine, self.settings.timezone, self._region)
+                if previous is not None:  # what the change cannot touch is not computed again
+                    carry_over(previous, current)
                 self._current = current
             return current
 

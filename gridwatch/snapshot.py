@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Hashable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from functools import cached_property
 
 import pandas as pd
@@ -40,7 +40,9 @@ TABLES: dict[str, tuple[type, list[str]]] = {
     "inspection_cases": (m.InspectionCase, ["opened_at"]),
 }
 
-MEMO_LIMIT = 64
+MEMO_LIMIT = 512
+"""Derived results kept per snapshot (the oldest go first): a handful per day of history
+(grid status, the grid figures, assignments, levels) for every day an analyst looks at."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,17 +74,24 @@ class Snapshot:
     derived: dict = field(default_factory=dict, repr=False)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _computing: dict = field(default_factory=dict, repr=False)
+    _as_of: dict = field(default_factory=dict, repr=False)  # memo key -> its as_of day
 
     @property
     def version(self) -> str:
         return version_string(self.store_version, self.region)
 
-    def memo(self, key: Hashable, compute: Callable):
+    def memo(self, key: Hashable, compute: Callable, as_of: date | None = None):
         """``compute()`` once per ``key`` for this snapshot (the newest results are kept).
 
         Keys are plain values (names, days, filters), never object identities. Concurrent
-        callers of the same key wait for one computation.
+        callers of the same key wait for one computation. ``as_of``: the result depends on
+        nothing but the region and the records of before the end of that day (every instant
+        it looks at is earlier), so a newer snapshot whose changes all come later keeps it
+        (``carry_over``) instead of computing it again.
         """
+        if as_of is not None:
+            with self.lock:
+                self._as_of[key] = as_of
         with self.lock:
             if key in self.derived:
                 return self.derived[key]
@@ -113,6 +122,75 @@ class Snapshot:
                                   self.leads["reported_at"], self.assignments["issued_at"])
                 if len(s)]
         return max(days).date() if days else date.today()
+
+
+def carry_over(old: Snapshot, new: Snapshot) -> int:
+    """Give ``new`` the results of ``old`` that the change between them cannot touch: those
+    memoised with an ``as_of`` day that ends before the earliest instant any added, removed
+    or changed record holds (see ``earliest_change``). Nothing when the region differs.
+    Returns how many results were kept."""
+    if old.region is not new.region:
+        return 0
+    earliest = earliest_change(old, new)
+    with old.lock:
+        kept = {key: old.derived[key] for key, day in old._as_of.items()
+                if key in old.derived
+                and (earliest is None or datetime.combine(day, time()) + ONE_DAY <= earliest)}
+    with new.lock:
+        for key, value in kept.items():
+            new.derived.setdefault(key, value)
+            new._as_of[key] = old._as_of[key]
+    return len(kept)
+
+
+ONE_DAY = timedelta(days=1)
+
+CHANGE_TIMES: dict[str, list[str]] = {
+    name: [*columns, *(["day"] if name == "rings" else [])]
+    for name, (_model, columns) in TABLES.items()}
+"""Per table, the columns that place a record in time (local): its instants, and the rings'
+day (a day's counts belong to its start)."""
+
+
+def earliest_change(old: Snapshot, new: Snapshot) -> datetime | None:
+    """The earliest instant (local) of any record added, removed or changed from ``old`` to
+    ``new``, or None when no table differs; ``datetime.min`` when a change cannot be placed
+    in time (a table without time columns).
+
+    A record added or removed counts with the earliest of its instants. A changed record
+    counts with the earliest old or new value of the instants that changed, or, when any of
+    its other fields changed, with the earliest of all its instants, old or new."""
+    found: list[datetime] = []
+    for name, columns in CHANGE_TIMES.items():
+        a, b = getattr(old, name), getattr(new, name)
+        if a.equals(b):
+            continue
+        if not columns:
+            return datetime.min
+        found.append(_earliest(a.set_index("id"), b.set_index("id"), columns))
+    return min(found) if found else None
+
+
+def _instants(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.to_datetime(frame[c]) for c in columns}, index=frame.index)
+
+
+def _earliest(a: pd.DataFrame, b: pd.DataFrame, columns: list[str]) -> datetime:
+    candidates = []
+    for frame, ids in ((b, b.index.difference(a.index)), (a, a.index.difference(b.index))):
+        if len(ids):
+            candidates.append(_instants(frame.loc[ids], columns).min().min())
+    common = a.index.intersection(b.index)
+    old, new = a.loc[common], b.loc[common, a.columns]
+    differ = ~((old == new) | (old.isna() & new.isna()))
+    other = differ[[c for c in a.columns if c not in columns]].any(axis=1)
+    placed = differ[columns].to_numpy() | other.to_numpy()[:, None]
+    if placed.any():
+        for times in (_instants(old, columns), _instants(new, columns)):
+            candidates.append(times.where(placed).min().min())
+    moments = [c for c in candidates if not pd.isna(c)]
+    # A change none of whose instants is known (all missing) cannot be placed: everything.
+    return min(moments).to_pydatetime() if moments else datetime.min
 
 
 def version_string(store_version: int, region: Region) -> str:

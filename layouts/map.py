@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import NotRequired, TypedDict
 
 import dash_leaflet as dl
-import pandas as pd
+import numpy as np
 from dash import html
 
 from gridwatch import style
@@ -14,7 +14,7 @@ from gridwatch.geo.layers import Region, encode_layer
 from gridwatch.i18n import t
 from gridwatch.mapview import MapView
 from gridwatch.settings import Settings
-from gridwatch.store.models import COLOUR_RANK, COLOURS, CONTROL_LEVELS
+from gridwatch.store.models import COLOURS, CONTROL_LEVELS
 from layouts.ids import ID
 
 
@@ -223,13 +223,10 @@ height."""
 
 def grid_code_string(view: MapView) -> str:
     """The grids' ``c`` string (see ``GridHideout``) for ``view``."""
-    chars = []
-    for colour, inside in zip(view.colours, view.kept, strict=True):
-        if colour not in COLOUR_RANK:
-            chars.append("-" if inside else ".")
-        else:
-            chars.append(chr((48 if inside else 97) + COLOUR_RANK[colour]))
-    return "".join(chars)
+    ranks, kept = view.ranks, view.kept.to_numpy()
+    chars = np.where(kept, ord("0") + ranks, ord("a") + ranks)
+    chars = np.where(ranks < 0, np.where(kept, ord("-"), ord(".")), chars)
+    return chars.astype(np.uint8).tobytes().decode("ascii")
 
 
 def hideouts(view: MapView, lang: str, palette: dict[str, str], selected_grid: str | None = None,
@@ -243,8 +240,7 @@ def hideouts(view: MapView, lang: str, palette: dict[str, str], selected_grid: s
     labels = {c: t(f"colour.{c}", lang) for c in COLOURS}
     labels["none"] = t("colour.none", lang)
     labels["since"] = t("map.tooltip.since", lang, since="{since}")
-    since = ["" if pd.isna(s) else s.strftime("%m-%d %H:%M") for s in view.status["since"]]
-    grids = GridHideout(lang=lang, c=grid_code_string(view), s=since, palette=palette,
+    grids = GridHideout(lang=lang, c=grid_code_string(view), s=view.since, palette=palette,
                         labels=labels, sel=selected_grid)
     townships = TownshipHideout(lang=lang, levels=view.levels,
                                 selected=view.chosen_townships)

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from gridwatch.auth.accounts import AccountError
@@ -70,27 +70,37 @@ def resolve(engine: Engine, cookie: str | None, lifetimes: Lifetimes) -> Princip
         return None
     key = digest(cookie)
     now = now_utc()
-    with Session(engine) as s:
-        row = s.get(LoginSession, key)
-        if row is None or row.ended_at is not None:
+    with engine.connect() as conn:  # one indexed read per request: sessions, kiosks, users
+        row = conn.execute(_RESOLVE, {"key": key}).first()
+    if row is None or row.ended_at is not None:
+        return None
+    if row.kiosk_id is not None:
+        if row.kiosk_name is None or row.revoked_at is not None:
             return None
-        if row.kiosk_id is not None:
-            kiosk = s.get(Kiosk, row.kiosk_id)
-            if kiosk is None or kiosk.revoked_at is not None:
-                return None
-            principal = Principal("kiosk", "viewer", COUNTY, kiosk.id, kiosk.name, key)
-        else:
-            if now - row.created_at > lifetimes.absolute or now - row.last_seen_at > lifetimes.idle:
-                return None
-            user = s.get(User, row.user_id) if row.user_id is not None else None
-            if user is None or user.disabled_at is not None:
-                return None
-            principal = Principal("user", user.role, Scope.parse(user.scope), user.id,
-                                  user.name, key)
-        stale = now - row.last_seen_at > TOUCH_EVERY
-    if stale:
+        principal = Principal("kiosk", "viewer", COUNTY, row.kiosk_id, row.kiosk_name, key)
+    else:
+        if now - row.created_at > lifetimes.absolute or now - row.last_seen_at > lifetimes.idle:
+            return None
+        if row.user_name is None or row.disabled_at is not None:
+            return None
+        principal = Principal("user", row.role, Scope.parse(row.scope), row.user_id,
+                              row.user_name, key)
+    if now - row.last_seen_at > TOUCH_EVERY:
         _touch(engine, key, now)
     return principal
+
+
+_RESOLVE = (
+    select(LoginSession.ended_at, LoginSession.created_at, LoginSession.last_seen_at,
+           LoginSession.kiosk_id, LoginSession.user_id, Kiosk.name.label("kiosk_name"),
+           Kiosk.revoked_at, User.name.label("user_name"), User.role, User.scope,
+           User.disabled_at)
+    .select_from(LoginSession)
+    .outerjoin(Kiosk, Kiosk.id == LoginSession.kiosk_id)
+    .outerjoin(User, User.id == LoginSession.user_id)
+    .where(LoginSession.digest == bindparam("key"))
+)
+"""A session with its kiosk or user, in one statement (compiled once, cached)."""
 
 
 def _touch(engine: Engine, key: str, now: datetime) -> None:

@@ -20,6 +20,7 @@ import os
 import stat
 import tempfile
 import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from gridwatch.store import models as m
 log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
+_have_versions: weakref.WeakSet[Engine] = weakref.WeakSet()  # engines whose store has the table
 _verified: set[Path] = set()  # cache files this process wrote or checked against their hash
 _folders: dict[Path, Path] = {}  # cache folder -> the checked one to use (this process's own
 # when the shared one is not safely this user's)
@@ -47,8 +49,10 @@ class ActiveVersion:
 def active_version(conn: Connection) -> ActiveVersion | None:
     """The active boundary version, or None (none active, or a store not yet migrated to the
     versions table). Never reads the GeoPackage bytes."""
-    if not inspect(conn).has_table(m.BoundaryVersion.__tablename__):
-        return None
+    if conn.engine not in _have_versions:  # once there, the table stays (no migration drops it)
+        if not inspect(conn).has_table(m.BoundaryVersion.__tablename__):
+            return None
+        _have_versions.add(conn.engine)
     row = conn.execute(select(m.BoundaryVersion.id, m.BoundaryVersion.content_sha256)
                        .where(m.BoundaryVersion.status == "active")).first()
     return None if row is None else ActiveVersion(row.id, row.content_sha256)

@@ -1,0 +1,134 @@
+"""A write costs what it touches: a new snapshot keeps the per-day results the change cannot
+reach (``gridwatch.snapshot.carry_over``), and what it keeps equals what it would compute."""
+
+import dataclasses
+import threading
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+import pytest
+from sqlalchemy import select, update
+
+from gridwatch.filters import Filters
+from gridwatch.mapview import map_view
+from gridwatch.metrics import (
+    compute_kpis,
+    grid_status,
+    grid_table,
+    task_completion_by_township,
+)
+from gridwatch.snapshot import earliest_change, read_snapshot
+from gridwatch.store import models as m
+from gridwatch.store.writes import write_session
+from gridwatch.timeutil import local_to_utc
+
+pytestmark = pytest.mark.stores
+
+TZ = "Asia/Shanghai"
+
+
+def days_of(snap) -> list[date]:
+    return [snap.first_day + timedelta(days=i)
+            for i in range((snap.last_day - snap.first_day).days + 1)]
+
+
+def figures(snap, day: date):
+    """What the analyst view shows for a day, for comparing two snapshots."""
+    f = Filters(as_of=day)
+    view = map_view(snap, f)
+    return (dataclasses.asdict(compute_kpis(snap, f)), grid_table(snap, f),
+            task_completion_by_township(snap, f), view.counts, view.since)
+
+
+def same(a, b) -> None:
+    for x, y in zip(a, b, strict=True):
+        if isinstance(x, pd.DataFrame):
+            pd.testing.assert_frame_equal(x, y)
+        else:
+            assert x == y
+
+
+def fresh_read(source):
+    """The store as a process that never held an older snapshot would read it."""
+    return read_snapshot(source.engine, source.settings.timezone, source._region)
+
+
+def without_memos(snap, **tables):
+    return dataclasses.replace(snap, derived={}, lock=threading.Lock(), _computing={},
+                               _as_of={}, **tables)
+
+
+def test_a_write_on_the_last_day_keeps_every_earlier_days_results(fresh_source):
+    before = fresh_source.snapshot()
+    days = days_of(before)
+    for day in days:
+        figures(before, day)
+    grid = before.region.grids["code"].iloc[0]
+    observed = local_to_utc(datetime(2020, 2, 29, 21, 0), TZ)
+    with write_session(fresh_source.engine) as s:
+        s.add(m.RiskAssessment(grid_code=grid, colour="red", observed_at=observed,
+                               recorded_at=observed, source="test"))
+    after = fresh_source.snapshot()
+    assert after is not before
+    kept = {key[1] for key in after.derived if key[0] == "grid_status"}
+    assert kept == set(days[:-1])  # the last day is computed again, no other
+    assert grid_status(after, days[-1]).loc[grid, "colour"] == "red"
+    reference = fresh_read(fresh_source)
+    for day in days:
+        same(figures(after, day), figures(reference, day))
+
+
+def test_a_change_back_in_time_drops_the_results_from_that_day_on(fresh_source):
+    before = fresh_source.snapshot()
+    days = days_of(before)
+    for day in days:
+        figures(before, day)
+    # An open assignment is completed, backdated to 2020-02-10 12:00 local.
+    with write_session(fresh_source.engine) as s:
+        target = s.execute(select(m.TaskAssignment.id)
+                           .where(m.TaskAssignment.issued_at < datetime(2020, 2, 9))
+                           .order_by(m.TaskAssignment.id)).scalars().first()
+        s.execute(update(m.TaskAssignment).where(m.TaskAssignment.id == target)
+                  .values(completed_at=None))
+    middle = fresh_source.snapshot()
+    for day in days:
+        figures(middle, day)
+    with write_session(fresh_source.engine) as s:
+        s.execute(update(m.TaskAssignment).where(m.TaskAssignment.id == target)
+                  .values(completed_at=local_to_utc(datetime(2020, 2, 10, 12), TZ)))
+    after = fresh_source.snapshot()
+    kept = {key[1] for key in after.derived if key[0] == "grid_figures"}
+    assert kept == {d for d in days if d < date(2020, 2, 10)}
+    reference = fresh_read(fresh_source)
+    for day in days:
+        same(figures(after, day), figures(reference, day))
+
+
+def test_the_earliest_change_is_where_a_record_was_added_removed_or_changed(snap):
+    assert earliest_change(snap, without_memos(snap)) is None
+    risk = snap.risk
+    added = pd.concat([risk, risk.iloc[[0]].assign(id=risk["id"].max() + 1,
+                                                   observed_at=datetime(2020, 2, 20, 8),
+                                                   recorded_at=datetime(2020, 2, 20, 9))])
+    assert earliest_change(snap, without_memos(snap, risk=added)) == datetime(2020, 2, 20, 8)
+    removed = risk[risk["id"] != risk["id"].iloc[-1]]
+    assert earliest_change(snap, without_memos(snap, risk=removed)) == min(
+        risk.iloc[-1][["observed_at", "recorded_at"]])
+    # A field that is not an instant changed: the record counts from its earliest instant.
+    lead = snap.leads.iloc[3]
+    leads = snap.leads.copy()
+    leads.loc[leads["id"] == lead["id"], "summary_zh"] = "改"
+    instants = lead[["reported_at", "acknowledged_at", "escalated_at", "dispatched_at",
+                     "closed_at"]].dropna()
+    assert earliest_change(snap, without_memos(snap, leads=leads)) == min(instants)
+    # Only an instant changed: the earlier of its old and new value.
+    leads = snap.leads.copy()
+    leads.loc[leads["id"] == lead["id"], "closed_at"] = datetime(2020, 3, 1, 9)
+    expected = min(v for v in (lead["closed_at"], datetime(2020, 3, 1, 9)) if not pd.isna(v))
+    assert earliest_change(snap, without_memos(snap, leads=leads)) == expected
+    # A ring count belongs to the start of its day.
+    rings = snap.rings.copy()
+    row = rings.index[5]
+    rings.loc[row, "home_isolation"] += 1
+    start = datetime.combine(rings.loc[row, "day"], datetime.min.time())
+    assert earliest_change(snap, without_memos(snap, rings=rings)) == start
