@@ -13,7 +13,7 @@ from gridwatch.auth.policy import Principal, allows
 from gridwatch.disclosure import PERSONAL_COUNTS
 from gridwatch.filters import Filters
 from gridwatch.i18n import t
-from gridwatch.metrics import TASK_STATES, grid_figures, select_grids
+from gridwatch.metrics import TASK_STATES, grid_figures, kept_grids
 from gridwatch.service import DataSource
 from gridwatch.snapshot import Snapshot
 from gridwatch.store.models import COLOURS
@@ -36,7 +36,7 @@ def table_rows(snap: Snapshot, filters: Filters, palette: dict[str, str], lang: 
     figures = grid_figures(snap, day)
     worded = snap.memo(("table_rows", day, lang, tuple(palette.items())),
                        lambda: _worded_rows(figures, palette, lang), as_of=day)
-    keep = np.flatnonzero(select_grids(figures, filters).to_numpy())
+    keep = np.flatnonzero(kept_grids(snap, filters, on="figures").to_numpy())
     if visibility.everywhere(who):
         return [worded[i] for i in keep]
     shaped = visibility.grid_rows(figures.iloc[keep].drop(columns=list(TASK_STATES)), who,

@@ -19,7 +19,7 @@ from gridwatch.metrics import (
     checkpoint_throughput_on,
     colour_ranks,
     grid_status,
-    select_grids,
+    kept_grids,
     selected_townships,
     township_levels,
 )
@@ -104,7 +104,7 @@ def map_view(snap: Snapshot, filters: Filters) -> MapView:
     volumes = {code: (int(v), int(p)) for code, v, p in zip(
         throughput.index, throughput["vehicles"], throughput["people"], strict=True)
         if code in shown}
-    return MapView(day=day, status=status, kept=select_grids(status, filters),
+    return MapView(day=day, status=status, kept=kept_grids(snap, filters),
                    levels={k: int(v) for k, v in levels.items()}, townships=towns,
                    chosen_townships=chosen, checkpoint_volumes=volumes,
                    since=snap.memo(("since_texts", day), lambda: since_texts(status),

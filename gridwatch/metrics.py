@@ -171,6 +171,18 @@ def select_grids(status: pd.DataFrame, filters: Filters, colour: str = "colour")
     return pd.Series(keep, index=status.index)
 
 
+def kept_grids(snap: Snapshot, filters: Filters, on: str = "status",
+               colour: str = "colour") -> pd.Series:
+    """``select_grids`` over the day's ``grid_status`` (``on="status"``, grid-code order) or
+    ``grid_figures`` (``on="figures"``, most urgent first), computed once per snapshot, day
+    and filter: every callback of one filter change asks for it."""
+    day = filters.as_of
+    key = ("kept", day, on, colour, filters.levels, filters.townships, filters.colours)
+    frame = grid_status if on == "status" else grid_figures
+    return snap.memo(key, lambda: select_grids(frame(snap, day), filters, colour=colour),
+                     as_of=day)
+
+
 def selected_townships(region: Region, levels: pd.Series, filters: Filters) -> list[str]:
     """Townships the township and level filters keep (the colour filter does not apply)."""
     codes = region.townships["code"]
@@ -210,8 +222,8 @@ def compute_kpis(snap: Snapshot, filters: Filters) -> Kpis:
     """All KPI figures for ``filters`` (its ``as_of`` day must be set)."""
     day = filters.as_of
     status = grid_status(snap, day)
-    mask = select_grids(status, filters)
-    prev_mask = select_grids(status, filters, colour="previous_colour")
+    mask = kept_grids(snap, filters)
+    prev_mask = kept_grids(snap, filters, colour="previous_colour")
 
     def per_colour(column: str, keep: pd.Series) -> np.ndarray:
         ranks = status[column].map(RANK).to_numpy()[keep.to_numpy()]
@@ -232,7 +244,7 @@ def compute_kpis(snap: Snapshot, filters: Filters) -> Kpis:
     leads = lead_summary(snap, grid_codes, day)
     figures = grid_figures(snap, day)
     home_isolation = figures["home_isolation"].to_numpy()[
-        select_grids(figures, filters).to_numpy()].sum()
+        kept_grids(snap, filters, on="figures").to_numpy()].sum()
     return Kpis(
         day=day, colour_counts=colour_counts, colour_deltas=deltas, level_counts=level_counts,
         **tasks, checkpoint_vehicles=cp["vehicles"], checkpoint_people=cp["people"],
@@ -382,7 +394,7 @@ def _checkpoints_on(snap: Snapshot, day: date) -> pd.DataFrame:
 def task_completion_by_township(snap: Snapshot, filters: Filters) -> pd.DataFrame:
     """Per township: assignments completed on time, completed late, open, overdue (by as-of)."""
     figures = grid_figures(snap, filters.as_of)
-    chosen = figures[select_grids(figures, filters)]
+    chosen = figures[kept_grids(snap, filters, on="figures")]
     table = chosen.groupby("township_code")[list(TASK_STATES)].sum()
     return table.sort_index().astype(int)
 
@@ -403,8 +415,8 @@ def colour_composition(snap: Snapshot, filters: Filters) -> pd.DataFrame:
     """Grids per colour per day up to the as-of day, for the grids the township and level
     filters keep (as of the as-of day); colours outside the colour filter are left out."""
     matrix = colour_matrix(snap)
-    status = grid_status(snap, filters.as_of)
-    spatial = select_grids(status, Filters(levels=filters.levels, townships=filters.townships))
+    spatial = kept_grids(snap, Filters(levels=filters.levels, townships=filters.townships,
+                                       as_of=filters.as_of))
     rows = spatial.reindex(matrix.index, fill_value=False).to_numpy()
     upto = matrix.columns <= filters.as_of
     sub = matrix.to_numpy()[np.ix_(rows, upto)]
@@ -418,7 +430,7 @@ def colour_composition(snap: Snapshot, filters: Filters) -> pd.DataFrame:
 def grid_table(snap: Snapshot, filters: Filters) -> pd.DataFrame:
     """The filtered grids with their figures on the as-of day, most urgent first."""
     figures = grid_figures(snap, filters.as_of)
-    kept = figures[select_grids(figures, filters)]
+    kept = figures[kept_grids(snap, filters, on="figures")]
     return kept.drop(columns=list(TASK_STATES)).reset_index(drop=True)
 
 

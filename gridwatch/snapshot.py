@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, select
 
 from gridwatch.geo.layers import Region
 from gridwatch.store import models as m
-from gridwatch.store.regions import ActiveVersion, active_version
+from gridwatch.store.regions import ActiveVersion, has_versions
 
 # The tables a snapshot holds, with the columns that are instants (stored as naive UTC).
 TABLES: dict[str, tuple[type, list[str]]] = {
@@ -40,9 +40,10 @@ TABLES: dict[str, tuple[type, list[str]]] = {
     "inspection_cases": (m.InspectionCase, ["opened_at"]),
 }
 
-MEMO_LIMIT = 512
-"""Derived results kept per snapshot (the oldest go first): a handful per day of history
-(grid status, the grid figures, assignments, levels) for every day an analyst looks at."""
+MEMO_LIMIT = 4096
+"""Derived results kept per snapshot (the least recently used go first): a handful per day of
+history (grid status, the grid figures, assignments, levels) for every day an analyst looks
+at, and one grid mask per filter in use."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,7 +95,9 @@ class Snapshot:
                 self._as_of[key] = as_of
         with self.lock:
             if key in self.derived:
-                return self.derived[key]
+                value = self.derived.pop(key)  # the least recently used go first
+                self.derived[key] = value
+                return value
             key_lock = self._computing.setdefault(key, threading.Lock())
         with key_lock:  # other keys are computed meanwhile; a memo may use another memo
             with self.lock:
@@ -215,9 +218,27 @@ def read_transaction(engine: Engine):
 
 
 def store_state(conn: Connection) -> tuple[int, ActiveVersion | None]:
-    """The store's data version and the active boundary version (id and hash), on ``conn``."""
-    value = conn.execute(select(m.StoreMeta.value).where(m.StoreMeta.key == "version")).scalar()
-    return int(value or 0), active_version(conn)
+    """The store's data version and the active boundary version (id and hash), on ``conn``:
+    one statement (built once) on a store with the versions table."""
+    if not has_versions(conn):
+        value = conn.execute(_VERSION).scalar()
+        return int(value or 0), None
+    row = conn.execute(_STATE).first()
+    version = int(row.version or 0) if row is not None else 0
+    active = None if row is None or row.id is None else ActiveVersion(row.id, row.sha)
+    return version, active
+
+
+def _active(column):
+    return (select(column).where(m.BoundaryVersion.status == "active")
+            .order_by(m.BoundaryVersion.id).limit(1).scalar_subquery())
+
+
+_VERSION_VALUE = (select(m.StoreMeta.value).where(m.StoreMeta.key == "version")
+                  .scalar_subquery())
+_VERSION = select(_VERSION_VALUE)
+_STATE = select(_VERSION_VALUE.label("version"), _active(m.BoundaryVersion.id).label("id"),
+                _active(m.BoundaryVersion.content_sha256).label("sha"))
 
 
 def last_change(conn: Connection) -> datetime | None:

@@ -49,13 +49,22 @@ class ActiveVersion:
 def active_version(conn: Connection) -> ActiveVersion | None:
     """The active boundary version, or None (none active, or a store not yet migrated to the
     versions table). Never reads the GeoPackage bytes."""
-    if conn.engine not in _have_versions:  # once there, the table stays (no migration drops it)
-        if not inspect(conn).has_table(m.BoundaryVersion.__tablename__):
-            return None
-        _have_versions.add(conn.engine)
+    if not has_versions(conn):
+        return None
     row = conn.execute(select(m.BoundaryVersion.id, m.BoundaryVersion.content_sha256)
                        .where(m.BoundaryVersion.status == "active")).first()
     return None if row is None else ActiveVersion(row.id, row.content_sha256)
+
+
+def has_versions(conn: Connection) -> bool:
+    """Whether the store has the boundary-versions table (asked of the database once per
+    engine: once there, the table stays, no migration drops it)."""
+    if conn.engine in _have_versions:
+        return True
+    if not inspect(conn).has_table(m.BoundaryVersion.__tablename__):
+        return False
+    _have_versions.add(conn.engine)
+    return True
 
 
 def cache_dir() -> Path:
