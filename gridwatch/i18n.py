@@ -264,7 +264,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "chart.colours.title": {"zh": "网格风险颜色构成变化", "en": "Grid risk colours over time"},
     "chart.empty": {"zh": "筛选范围内无数据", "en": "No data in the filter"},
     "chart.axis.day": {"zh": "日期", "en": "Day"},
-    "chart.axis.assignments": {"zh": "网格任务数", "en": "Grid assignments"},
     "chart.axis.inspected": {"zh": "车辆、人员（辆/人次）", "en": "Vehicles, people"},
     "chart.axis.flagged": {"zh": "重点人员（人）", "en": "Flagged people"},
     "chart.axis.grids": {"zh": "网格数", "en": "Grids"},

@@ -62,8 +62,11 @@ def task_completion(table: pd.DataFrame, names: dict[str, str], lang: str) -> di
             for state in TASK_STATES]
     return _figure(data, lang, table.empty, barmode="stack", hovermode="closest",
                    margin={"l": 96, "r": 16, "t": 28, "b": 44},
-                   xaxis=_axis(t("chart.axis.assignments", lang), rangemode="tozero"),
-                   yaxis={"autorange": "reversed", "automargin": True})
+                   # The unit is in the card's title; a title here would sit on the legend.
+                   xaxis={"gridcolor": GRID, "rangemode": "tozero", "automargin": True},
+                   # Every township named (plotly would skip every other one).
+                   yaxis={"autorange": "reversed", "automargin": True, "dtick": 1,
+                          "tickfont": {"size": 12}})
 
 
 def checkpoint_throughput(series: pd.DataFrame, lang: str) -> dict:
