@@ -54,9 +54,10 @@ def _worded_rows(figures: pd.DataFrame, palette: dict[str, str], lang: str) -> l
         "code": figures["code"], "name": figures[f"name_{lang}"],
         "village": figures[f"village_{lang}"], "township": figures[f"township_{lang}"],
         "township_code": figures["township_code"], "level": figures["level"],
-        "colour": colours.map({c: t(f"colour.{c}", lang) for c in COLOURS})
+        # object dtype first: a day without a single mark would map to floats (NaN)
+        "colour": colours.map({c: t(f"colour.{c}", lang) for c in COLOURS}).astype(object)
         .fillna(t("colour.none", lang)),
-        "colour_hex": colours.map(palette).fillna(style.UNMARKED),
+        "colour_hex": colours.map(palette).astype(object).fillna(style.UNMARKED),
         "since": figures["since"].fillna(""),
         **{k: figures[k] for k in FIGURES},
     })
