@@ -226,8 +226,8 @@ def compute_kpis(snap: Snapshot, filters: Filters) -> Kpis:
     prev_mask = kept_grids(snap, filters, colour="previous_colour")
 
     def per_colour(column: str, keep: pd.Series) -> np.ndarray:
-        ranks = status[column].map(RANK).to_numpy()[keep.to_numpy()]
-        return np.bincount(ranks[~np.isnan(ranks)].astype(int), minlength=len(COLOURS))
+        ranks = status[column].map(RANK).fillna(-1).astype(int).to_numpy()[keep.to_numpy()]
+        return np.bincount(ranks[ranks >= 0], minlength=len(COLOURS))
 
     now, before = per_colour("colour", mask), per_colour("previous_colour", prev_mask)
     colour_counts = {c: int(now[i]) for i, c in enumerate(COLOURS)}
@@ -360,7 +360,9 @@ def _checkpoints_by_day(snap: Snapshot, codes: list[str], last: date) -> pd.Data
     cube = daily.to_numpy().reshape(len(daily), len(CHECKPOINT_MEASURES), len(every))
     at = [every.index(c) for c in codes]
     sums = cube[upto][:, :, at].sum(axis=2)
-    return pd.DataFrame(sums, index=daily.index[upto], columns=list(CHECKPOINT_MEASURES))
+    days = pd.Index(_day_range(snap.first_day, last), name="day")  # zero past the data
+    return pd.DataFrame(sums, index=daily.index[upto], columns=list(CHECKPOINT_MEASURES)
+                        ).reindex(days, fill_value=0)
 
 
 def checkpoint_day_totals(snap: Snapshot, townships: list[str],

@@ -58,7 +58,8 @@ def active_version(conn: Connection) -> ActiveVersion | None:
 
 def has_versions(conn: Connection) -> bool:
     """Whether the store has the boundary-versions table (asked of the database once per
-    engine: once there, the table stays, no migration drops it)."""
+    engine: once there it stays; only a downgrade below 0003 or restoring a backup that old
+    removes it, and such a store cannot be read by this code until ``init-store`` anyway)."""
     if conn.engine in _have_versions:
         return True
     if not inspect(conn).has_table(m.BoundaryVersion.__tablename__):
