@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 
@@ -42,6 +43,15 @@ def create_app(settings: Settings | None = None) -> Dash:
     return app
 
 
+def freeze_startup_objects() -> None:
+    """Before serving: move everything built so far (the app, its layouts and callbacks, the
+    region) out of the garbage collector's sight. They live as long as the process, and a
+    full collection would otherwise walk all of them again and again (about a third of a
+    snapshot reload's time, and a share of every callback's)."""
+    gc.collect()
+    gc.freeze()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Serve the grid command dashboard.")
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
@@ -59,6 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     if settings.debug:
         app.run(host=settings.host, port=settings.port, debug=True)
         return
+    freeze_startup_objects()
     # A wall runs for days: a production WSGI server with a fixed pool of threads.
     from waitress import serve
 

@@ -1,6 +1,7 @@
 /*
  * The wall's browser side: a health check that never throws (so a dead server shows a banner,
- * not a broken page), the banner itself, the clock, and the pulse of grids that just changed.
+ * not a broken page), the banner itself, the clock, and the pulse of grids that just changed;
+ * and the analyst page's version poll, which reads the same live signal.
  */
 (function () {
   "use strict";
@@ -41,6 +42,31 @@
     }
     if (previous && JSON.stringify(previous) === JSON.stringify(next)) return nu();
     return next;
+  }
+
+  // The analyst page's poll: the store's version row (GET /live), never a snapshot, so a poll
+  // costs the server no callback; a new version sets the page's version store, which fires the
+  // panels. A failed poll changes nothing (the next one tries again).
+  async function pageVersion(_n, known) {
+    const none = [nu(), nu()];
+    let h;
+    try {
+      const ctrl = new AbortController();
+      const timer = setTimeout(() => ctrl.abort(), 10000);
+      const r = await fetch("/live", {cache: "no-store", signal: ctrl.signal});
+      clearTimeout(timer);
+      if (r.status === 401 || r.status === 403) {
+        if (window.gridwatchAccessEnded) window.gridwatchAccessEnded();
+        return none;
+      }
+      if (!r.ok) return none;
+      h = await r.json();
+    } catch (e) {
+      return none;
+    }
+    const version = h && h.data_version;
+    if (!version || version === known) return none;
+    return [version, "v" + version];
   }
 
   function fmt(ms, tz, withDate) {
@@ -102,7 +128,7 @@
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     gridwatchWall: {health: health, banner: banner, clock: clock, step: step,
-                    live: live,
+                    live: live, pageVersion: pageVersion,
                     regionWatch: function (version) {
                       reloadIfRegionChanged(version);
                       return nu();

@@ -86,10 +86,8 @@ BASELINE = "before issue 10: waitress 364 timeouts, p95 > 120 s; gunicorn x2 0 e
 
 NAMES = {  # a server callback's first output → its function's name (callbacks/*.py)
     "page.children": "route", "filter-level.value": "sync_filters",
-    "data-version.data": "poll_version", "layer-grids.hideout": "update_map",
-    "kpis.children": "update_kpis", "chart-tasks.figure": "update_task_chart",
-    "chart-checkpoints.figure": "update_checkpoint_chart",
-    "chart-colours.figure": "update_colour_chart", "grid-table.rowData": "update_table",
+    "layer-grids.hideout": "update_map",
+    "kpis.children": "update_panels",
     "grid-detail.children": "show_detail", "export-download.href": "export_links",
     "wall-layer-grids.hideout": "refresh_wall", "wall-panel-title.children": "rotate_wall",
 }
@@ -99,12 +97,10 @@ KINDS = [  # (key, label) in table order; "cb:<name>" rows are a filter change's
     ("rotate_wall", "wall: rotation callback"),
     ("filter_chain", "analyst: filter change, whole chain"),
     ("cb:sync_filters", "  · sync_filters"), ("cb:update_map", "  · update_map"),
-    ("cb:update_kpis", "  · update_kpis"), ("cb:update_task_chart", "  · update_task_chart"),
-    ("cb:update_checkpoint_chart", "  · update_checkpoint_chart"),
-    ("cb:update_colour_chart", "  · update_colour_chart"),
-    ("cb:update_table", "  · update_table"), ("cb:show_detail", "  · show_detail"),
+    ("cb:update_panels", "  · update_panels (KPIs, charts, table)"),
+    ("cb:show_detail", "  · show_detail"),
     ("cb:export_links", "  · export_links"),
-    ("poll_version", "analyst: version poll callback (2 s)"),
+    ("poll_version", "analyst: version poll (GET /live, 2 s)"),
     ("version_chain", "analyst: refresh after a new version"),
     ("write", "writer: risk batch (POST /api/v1)"),
 ]
@@ -412,6 +408,12 @@ class Page:
             h = values[0]
             out = NO_UPDATE if not h or not h.get("ok") else \
                 {"ok": True, "version": h["version"], "slot": h["slot"]}
+        elif fn == "gridwatchWall.pageVersion":
+            out = self.page_version(values[1])
+            if out is NO_UPDATE:
+                return []
+            return self.apply({cb.outputs[0][0]: {cb.outputs[0][1]: out},
+                               cb.outputs[1][0]: {cb.outputs[1][1]: f"v{out}"}})
         elif fn == "gridwatchWall.step":
             h = values[1]
             out = NO_UPDATE if h and not h.get("ok") else {"n": values[0] or 0, "h": 1080}
@@ -437,6 +439,17 @@ class Page:
                 nxt, sort_keys=True):
             return NO_UPDATE
         return nxt
+
+    def page_version(self, known):
+        """The analyst page's poll (``pageVersion``): ``/live``, and the version if it is new."""
+        try:
+            response = self.request("poll_version", "GET", "/live", answer=live_answer,
+                                    headers={"Accept": "*/*", "Cache-Control": "no-cache",
+                                             "Referer": self.base + self.path})
+        except Outcome:
+            return NO_UPDATE
+        version = response.answer.get("data_version")
+        return NO_UPDATE if not version or version == known else version
 
     # -- opening the page ------------------------------------------------------------------------
     def open(self, path: str) -> None:
@@ -644,7 +657,8 @@ def version_poll(page: Page) -> None:
     with page.lock:
         n = (page.props.get(("version-poll", "n_intervals")) or 0) + 1
         page.props[("version-poll", "n_intervals")] = n
-    poll = [cb for cb in page.by_input[("version-poll", "n_intervals")] if not cb.clientside]
+    poll = [cb for cb in page.by_input[("version-poll", "n_intervals")]
+            if cb.clientside == "gridwatchWall.pageVersion"]
     if not poll:
         return
     changes = page.fire(poll[0], ["version-poll.n_intervals"], "poll_version")
@@ -1245,7 +1259,7 @@ def load_seconds() -> float:
         raise SystemExit(f"GRIDWATCH_LOAD_SECONDS={raw!r} is not a number") from None
 
 
-def run_part(store_kind: str, seconds: float) -> list[dict]:
+def run_part(store_kind: str, seconds: float, server: str | None = None) -> list[dict]:
     folder = Path(tempfile.mkdtemp(prefix=f"gw-bench-load-{store_kind}-"))
     try:
         if store_kind == "sqlite":
@@ -1254,7 +1268,7 @@ def run_part(store_kind: str, seconds: float) -> list[dict]:
             store = postgres_store(folder)
         results = []
         for label, server_kind, kind in CONFIGS:
-            if kind == store_kind:
+            if kind == store_kind and server in (None, server_kind):
                 results.append(run_config(label, server_kind, store, folder, seconds))
         return results
     finally:
@@ -1299,13 +1313,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="The load run (bench.load).")
     parser.add_argument("--part", choices=("sqlite", "postgresql"),
                         help="run one store's configurations only")
+    parser.add_argument("--server", choices=("waitress", "gunicorn"),
+                        help="with --part: run that server's configuration only")
     parser.add_argument("--results", type=Path, help="write the results here as JSON")
     args = parser.parse_args(argv)
     if not args.part:
         run()
         return 0
     try:
-        results = run_part(args.part, load_seconds())
+        results = run_part(args.part, load_seconds(), args.server)
     except LoadAborted as exc:
         print(f"bench.load ABORTED: {exc}", file=sys.stderr, flush=True)
         return 3

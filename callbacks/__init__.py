@@ -32,17 +32,12 @@ log = logging.getLogger(__name__)
 REQUIRES: dict[str, str] = {
     # pages and the live signal: the router decides per page (a kiosk gets the wall only)
     "route": "wall",
-    "poll_version": "wall",
     "refresh_wall": "wall",
     "rotate_wall": "wall",
     # the analyst view
     "sync_filters": "view",
     "update_map": "view",
-    "update_kpis": "view",
-    "update_task_chart": "view",
-    "update_checkpoint_chart": "view",
-    "update_colour_chart": "view",
-    "update_table": "view",
+    "update_panels": "view",
     "choose_grid": "view",
     "show_detail": "view",
     # exports and downloads
@@ -114,7 +109,8 @@ def bind(app: Dash, source: DataSource, function: Callable, **spec) -> None:
         if wants_who:
             inputs["who"] = who
         try:
-            return function(source, **inputs)
+            with source.one_snapshot():  # one data version for the whole answer
+                return function(source, **inputs)
         except (TypeError, ValueError, KeyError, AttributeError, IndexError,
                 OverflowError) as exc:
             log.warning("callback %s refused input it could not use: %r", function.__name__,
@@ -162,16 +158,16 @@ def register(app: Dash, source: DataSource) -> None:
         detail,
         export,
         filters,
-        kpis,
         live,
         map,
+        panels,
         router,
         table,
         table_upload,
         wall,
     )
 
-    for module in (router, filters, map, kpis, charts, table, detail, live, wall, table_upload,
+    for module in (router, filters, map, panels, charts, table, detail, live, wall, table_upload,
                    boundary_import, export):
         module.register(app, source)
     guard_payloads(app)

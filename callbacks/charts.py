@@ -1,4 +1,5 @@
-"""The three charts and their data as CSV (formula-safe, as every CSV the app writes)."""
+"""The three charts (bound with the other panels, ``callbacks.panels``) and their data as CSV
+(formula-safe, as every CSV the app writes)."""
 
 from __future__ import annotations
 
@@ -70,15 +71,6 @@ def download_chart_csv(source: DataSource, tasks: int | None, checkpoints: int |
 
 
 def register(app: Dash, source: DataSource) -> None:
-    common = {"filters": Input(ID.FILTERS, "data"), "version": Input(ID.VERSION, "data"),
-              "lang": State(ID.LANG, "data")}
-    bind(app, source, update_task_chart, output={"figure": Output(ID.TASK_CHART, "figure")},
-         inputs=common)
-    bind(app, source, update_checkpoint_chart,
-         output={"figure": Output(ID.CHECKPOINT_CHART, "figure")},
-         inputs={**common, "checkpoint": Input(ID.CHECKPOINT_PICK, "value")})
-    bind(app, source, update_colour_chart, output={"figure": Output(ID.COLOUR_CHART, "figure")},
-         inputs=common)
     bind(app, source, download_chart_csv, output={"download": Output(ID.CHART_DOWNLOAD, "data")},
          inputs={"tasks": Input(ID.TASK_CSV, "n_clicks"),
                  "checkpoints": Input(ID.CHECKPOINT_CSV, "n_clicks"),

@@ -1,17 +1,14 @@
-"""KPI tiles follow the filters and the data."""
+"""KPI tiles follow the filters and the data (bound with the other panels,
+``callbacks.panels``)."""
 
 from __future__ import annotations
 
-from dash import Dash, Input, Output, State
-
-from callbacks import bind
 from gridwatch import visibility
 from gridwatch.auth.policy import Principal
 from gridwatch.filters import Filters
 from gridwatch.metrics import compute_kpis
 from gridwatch.service import DataSource
 from layouts import kpis
-from layouts.ids import ID
 
 
 def update_kpis(source: DataSource, filters: dict, version: str | None, lang: str,
@@ -21,8 +18,3 @@ def update_kpis(source: DataSource, filters: dict, version: str | None, lang: st
                               source.settings.suppress_below)
     return {"tiles": kpis.tiles(figures, source.settings.palette, lang)}
 
-
-def register(app: Dash, source: DataSource) -> None:
-    bind(app, source, update_kpis, output={"tiles": Output(ID.KPIS, "children")},
-         inputs={"filters": Input(ID.FILTERS, "data"), "version": Input(ID.VERSION, "data"),
-                 "lang": State(ID.LANG, "data")})

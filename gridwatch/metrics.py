@@ -219,7 +219,13 @@ class Kpis:
 
 
 def compute_kpis(snap: Snapshot, filters: Filters) -> Kpis:
-    """All KPI figures for ``filters`` (its ``as_of`` day must be set)."""
+    """All KPI figures for ``filters`` (its ``as_of`` day must be set), once per snapshot,
+    day and filter."""
+    key = ("kpis", filters.as_of, filters.levels, filters.townships, filters.colours)
+    return snap.memo(key, lambda: _compute_kpis(snap, filters), as_of=filters.as_of)
+
+
+def _compute_kpis(snap: Snapshot, filters: Filters) -> Kpis:
     day = filters.as_of
     status = grid_status(snap, day)
     mask = kept_grids(snap, filters)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,6 +77,7 @@ class DataSource:
     writer: Engine = field(init=False)
     _current: Snapshot | None = field(init=False, default=None, repr=False)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
+    _held: threading.local = field(init=False, default_factory=threading.local, repr=False)
     prepared: Prepared | None = field(init=False, default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -84,8 +86,32 @@ class DataSource:
         # On SQLite its transactions begin with BEGIN IMMEDIATE (the write lock up front).
         self.writer = make_write_engine(self.settings.database_url, pool)
 
+    @contextmanager
+    def one_snapshot(self):
+        """Within this block every ``snapshot()`` of this thread is the first one it took: a
+        request (``callbacks.bind``) reads the store's version once, and every panel it answers
+        shows the same data version."""
+        held = self._held
+        if getattr(held, "active", False):  # nested: the outer block holds it
+            yield
+            return
+        held.active, held.snapshot = True, None
+        try:
+            yield
+        finally:
+            held.active, held.snapshot = False, None
+
     def snapshot(self) -> Snapshot:
-        """The store and region as of now, read in one transaction (cached per version)."""
+        """The store and region as of now, read in one transaction (cached per version; one
+        per ``one_snapshot`` block)."""
+        held = self._held
+        if getattr(held, "active", False):
+            if held.snapshot is None:
+                held.snapshot = self._newest()
+            return held.snapshot
+        return self._newest()
+
+    def _newest(self) -> Snapshot:
         with read_transaction(self.engine) as conn:
             version, region_file = store_state(conn)
         region = self._region(region_file)
@@ -98,7 +124,8 @@ class DataSource:
                 region = self._region(region_file)
             if current is None or not self._is_current(current, version, region):
                 previous = current
-                current = read_snapshot(self.engine, self.settings.timezone, self._region)
+                current = read_snapshot(self.engine, self.settings.timezone, self._region,
+                                        previous)
                 if previous is not None:  # what the change cannot touch is not computed again
                     carry_over(previous, current)
                 self._current = current

@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from functools import cached_property
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, func, select
 
 from gridwatch.geo.layers import Region
 from gridwatch.store import models as m
@@ -39,6 +39,17 @@ TABLES: dict[str, tuple[type, list[str]]] = {
     "inspection_teams": (m.InspectionTeam, []),
     "inspection_cases": (m.InspectionCase, ["opened_at"]),
 }
+
+APPEND_ONLY = ("risk", "levels", "directives", "tasks", "checkpoint_counts", "rings",
+               "inspection_teams", "inspection_cases")
+"""The tables whose rows are only ever added, never changed or removed (the history: marks,
+level changes, orders, counts): a reload reads only their rows added since the snapshot it
+replaces (``read_snapshot``'s ``previous``). The others (task assignments, leads, red-proxy
+requests) change in place (acknowledged, closed, purged) and are read whole."""
+
+HISTORY_KEY = "history"
+"""The ``store_meta`` key that a restore sets to a new value: the history may have been
+replaced, so the next reload reads every table whole."""
 
 MEMO_LIMIT = 4096
 """Derived results kept per snapshot (the least recently used go first): a handful per day of
@@ -76,6 +87,7 @@ class Snapshot:
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _computing: dict = field(default_factory=dict, repr=False)
     _as_of: dict = field(default_factory=dict, repr=False)  # memo key -> its as_of day
+    history: str | None = field(default=None, repr=False)  # store_meta HISTORY_KEY
 
     @property
     def version(self) -> str:
@@ -166,7 +178,7 @@ def earliest_change(old: Snapshot, new: Snapshot) -> datetime | None:
     found: list[datetime] = []
     for name, columns in CHANGE_TIMES.items():
         a, b = getattr(old, name), getattr(new, name)
-        if a.equals(b):
+        if a is b or a.equals(b):
             continue
         if not columns:
             return datetime.min
@@ -249,8 +261,8 @@ def last_change(conn: Connection) -> datetime | None:
 
 
 def read_snapshot(engine: Engine, tz: str,
-                  region_for: Callable[[ActiveVersion | None], Region]
-                  ) -> Snapshot:
+                  region_for: Callable[[ActiveVersion | None], Region],
+                  previous: Snapshot | None = None) -> Snapshot:
     """Read every table, the data version and the active region in one read transaction.
 
     Parameters
@@ -261,18 +273,70 @@ def read_snapshot(engine: Engine, tz: str,
         The county's time zone: stored UTC instants become naive local times in it.
     region_for : callable
         Turns the active boundary version (None: no version active) into the region to use.
+    previous : Snapshot, optional
+        The snapshot this one replaces: of an ``APPEND_ONLY`` table only the rows added since
+        are read, and the rest taken from ``previous`` (a write costs what it wrote). A table
+        is read whole whenever that cannot be trusted: a restore since (``HISTORY_KEY``), a
+        row count that does not add up (a row removed, or an id given out of order by a
+        transaction that committed later), or column types that would differ.
     """
     frames = {}
     with read_transaction(engine) as conn:
         version, region_file = store_state(conn)
         updated_at = last_change(conn)
-        for name, (model, time_columns) in TABLES.items():
-            df = pd.read_sql(select(model.__table__).order_by(model.__table__.c.id), conn)
-            for col in time_columns:
-                df[col] = (pd.to_datetime(df[col]).dt.tz_localize("UTC").dt.tz_convert(tz)
-                           .dt.tz_localize(None))
-            frames[name] = df
-    frames["rings"]["day"] = pd.to_datetime(frames["rings"]["day"]).dt.date
-    frames["risk"] = frames["risk"].sort_values(["observed_at", "id"], kind="stable")
+        history = conn.execute(_HISTORY).scalar()
+        base = previous if previous is not None and previous.history == history else None
+        for name in TABLES:
+            frame = None
+            if base is not None and name in APPEND_ONLY:
+                frame = _appended(conn, name, getattr(base, name), tz)
+            frames[name] = frame if frame is not None else _read(conn, name, tz)
+    if base is None or frames["risk"] is not base.risk:
+        frames["risk"] = frames["risk"].sort_values(["observed_at", "id"], kind="stable")
     return Snapshot(store_version=version, region=region_for(region_file), updated_at=updated_at,
-                    **frames)
+                    history=history, **frames)
+
+
+_HISTORY = select(m.StoreMeta.value).where(m.StoreMeta.key == HISTORY_KEY)
+
+
+def _read(conn: Connection, name: str, tz: str, after: int | None = None) -> pd.DataFrame:
+    """Table ``name`` (its rows with an id above ``after``), times in local time, by id."""
+    model, time_columns = TABLES[name]
+    table = model.__table__
+    query = select(table).order_by(table.c.id)
+    if after is not None:
+        query = query.where(table.c.id > after)
+    df = pd.read_sql(query, conn)
+    for col in time_columns:
+        df[col] = (pd.to_datetime(df[col]).dt.tz_localize("UTC").dt.tz_convert(tz)
+                   .dt.tz_localize(None))
+    if name == "rings":
+        df["day"] = pd.to_datetime(df["day"]).dt.date
+    return df
+
+
+def _appended(conn: Connection, name: str, held: pd.DataFrame, tz: str) -> pd.DataFrame | None:
+    """``held`` (an append-only table as a previous snapshot holds it) with the rows added
+    since; None when the table must be read whole (its count, first or last id do not add
+    up)."""
+    table = TABLES[name][0].__table__
+    count, first, last = conn.execute(select(func.count(), func.min(table.c.id),
+                                             func.max(table.c.id))).one()
+    if len(held) == 0 or count < len(held):
+        return None
+    ids = held["id"]
+    if int(first) != int(ids.min()):  # a row removed (the history is not what it was)
+        return None
+    if count == len(held):
+        return held if int(last) == int(ids.max()) else None
+    if name == "risk":  # a snapshot holds the marks in time order; they were read by id
+        held = held.sort_values("id", kind="stable")
+    added = _read(conn, name, tz, after=int(ids.max()))
+    if len(held) + len(added) != count:
+        return None
+    added.index = pd.RangeIndex(len(held), count)
+    both = pd.concat([held, added])
+    if not both.dtypes.equals(held.dtypes):
+        return None
+    return both

@@ -155,6 +155,7 @@ def grid_table(lang: str, downloads: bool = True) -> html.Div:
         html.Div(className="gw-card-head", children=[
             html.H3(t("table.title", lang)),
             html.Span(id=ID.GRID_TABLE_COUNT, className="gw-muted"),
+            dcc.Store(id=ID.GRID_TABLE_DIGEST),
             *([html.Button(t("table.download", lang), id=ID.GRID_CSV,
                            className="gw-btn gw-btn-small")] if downloads else []),
         ]),
@@ -223,7 +224,7 @@ def layout(region: Region, settings: Settings, lang: str, filters: Filters, firs
                 grid_table(lang, downloads),
                 html.Footer(className="gw-footer", children=[
                     html.Span(t("app.demo_note", lang)),
-                    html.Span(id=ID.FOOTER_VERSION),
+                    html.Span(f"v{version}", id=ID.FOOTER_VERSION),
                 ]),
             ]),
         ]),

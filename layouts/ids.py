@@ -46,6 +46,7 @@ class ID(StrEnum):
     CHART_DOWNLOAD = "chart-download"
     GRID_TABLE = "grid-table"
     GRID_TABLE_COUNT = "grid-table-count"
+    GRID_TABLE_DIGEST = "grid-table-digest"  # which rows the table holds (not sent twice)
     GRID_CSV = "grid-table-csv"
     DETAIL = "grid-detail"
     DETAIL_GRID = "grid-detail-code"

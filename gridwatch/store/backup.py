@@ -5,17 +5,19 @@ SQLite
     transaction: a consistent state even while servers write, WAL included) into a temporary
     file beside the output, switches the copy to a single self-contained file (journal mode
     DELETE) and moves it into place with ``os.replace``. ``restore`` copies the backup into a
-    private temporary copy (checked: a SQLite database with our ``alembic_version``, a schema
-    revision this code knows, ``PRAGMA integrity_check`` clean, and every ``sqlite_master``
-    entry exactly what alembic builds at that revision: a trigger, view, index or table more,
-    or a definition changed, is refused and named; the backup is read with
-    ``trusted_schema=OFF``), gives the copy a data version strictly greater than the target's,
-    and writes it into the live target file with the backup API. That is one write transaction
-    on the target: servers that have it open keep reading the old state until it commits and
-    then the restored one; SQLite keeps the WAL and ``-shm`` files consistent itself (no file is
-    swapped under a running server, so no server holds a stale inode). A target holding
-    anything not ours (another application's tables, views, triggers; tables without an
-    ``alembic_version``: not a gridwatch store) holds data: refused unless ``--replace``.
+    private temporary copy (checked: a SQLite database with our ``alembic_version``, a
+    schema revision this code knows, ``PRAGMA integrity_check``
+    clean, and every ``sqlite_master`` entry exactly what alembic builds at that revision: a
+    trigger, view, index or table more, or a definition changed, is refused and named; the
+    backup is read with ``trusted_schema=OFF``), gives the copy a data version strictly greater
+    than the target's and a new history mark (``gridwatch.snapshot.HISTORY_KEY``: servers then
+    read every table whole, not only the rows added since their snapshot), and writes it into
+    the live target file with the backup API. That is one write transaction on the target:
+    servers that have it open keep reading the old state until it commits and then the restored
+    one; SQLite keeps the WAL and ``-shm`` files consistent itself (no file is swapped under a
+    running server, so no server holds a stale inode). A target holding anything not ours
+    (another application's tables, views, triggers; tables without an ``alembic_version``: not a
+    gridwatch store) holds data: refused unless ``--replace``.
     Writes committed while a restore runs are lost (they wait for its lock, then land on the
     restored data or are overwritten if they came just before): stop the ingest first.
 
@@ -33,8 +35,9 @@ PostgreSQL
     ``lock_timeout = 0`` is overridden): ``lock_timeout`` = ``LOCK_TIMEOUT`` (60 s), every
     table of ours locked ACCESS EXCLUSIVE in a fixed order (``store_meta`` first: no deadlock
     with a writer half way through), and the data version kept. Last, tables of ours the
-    backup lacks are dropped (a target at a newer schema) and the data version is set above
-    both the backup's and the target's old one. The last part is sent only once pg_restore
+    backup lacks are dropped (a target at a newer schema), the data version is set above
+    both the backup's and the target's old one, and the history mark is renewed. The last
+    part is sent only once pg_restore
     has read the whole archive; otherwise a failing statement makes psql roll back: a restore
     changes everything or nothing. While a restore runs, readers and writers wait for it
     (readers then see the restored state; writers fail, their tables replaced); a restore
@@ -63,6 +66,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -460,6 +464,10 @@ def _write_sqlite(tmp: Path, target: Path, facts: StoreFacts) -> int | None:
             new = max(facts.version or 0, old or 0) + 1
             copy.execute("INSERT INTO store_meta (key, value) VALUES ('version', ?) "
                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(new),))
+            # the history may be another one: servers read it whole (snapshot.HISTORY_KEY)
+            copy.execute("INSERT INTO store_meta (key, value) VALUES ('history', ?) "
+                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                         (uuid.uuid4().hex,))
         checked = False
 
         def progress(status: int, remaining: int, total: int) -> None:
@@ -891,6 +899,8 @@ BEGIN
   IF restored IS NOT NULL OR previous IS NOT NULL THEN
     INSERT INTO {meta} (key, value)
       VALUES ('version', (GREATEST(COALESCE(restored, 0), COALESCE(previous, 0)) + 1)::text)
+      ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+    INSERT INTO {meta} (key, value) VALUES ('history', gen_random_uuid()::text)
       ON CONFLICT (key) DO UPDATE SET value = excluded.value;
   END IF;
 END

@@ -5,14 +5,15 @@ import json
 from datetime import date
 
 import pytest
-from dash import html
+from dash import html, no_update
 
 from callbacks.detail import show_detail
 from callbacks.filters import FilterContext, context_for, summary, sync, url_search
 from callbacks.kpis import update_kpis
 from callbacks.map import update_map
+from callbacks.panels import update_panels
 from callbacks.router import render_page
-from callbacks.table import table_rows, update_table
+from callbacks.table import shown_rows, table_rows, update_table
 from gridwatch import style
 from gridwatch.auth.policy import Scope, system
 from gridwatch.filters import Filters
@@ -164,6 +165,37 @@ def test_table_rows_in_order_with_localised_words(literal, lsnap):
     out = update_table(literal, filters=Filters(levels=(3,), as_of=D2).to_dict(), version=None,
                        lang="en", who=system("analyst"))
     assert out["count"] == "2 grids" and len(out["rows"]) == 2
+
+
+def test_the_panels_send_the_tables_rows_only_when_the_page_lacks_them(literal):
+    """One callback answers the KPIs, the three charts and the table; rows the page already
+    holds (their digest) are not sent again, and a chosen checkpoint redraws its chart only."""
+    analyst = system("analyst")
+    levels3 = Filters(levels=(3,), as_of=D2).to_dict()
+    first = update_panels(literal, filters=levels3, version=None, checkpoint=None, lang="en",
+                          who=analyst, triggered=ID.FILTERS)
+    assert [r["code"] for r in first["rows"]] == [G4, G5] and first["count"] == "2 grids"
+    assert first["kpis"] and first["tasks"]["data"] and first["colours"]["data"]
+    again = update_panels(literal, filters=levels3, version=None, checkpoint=None, lang="en",
+                          who=analyst, shown=first["digest"], triggered=ID.VERSION)
+    assert again["rows"] is no_update and again["count"] is no_update
+    assert again["kpis"] and again["tasks"]["data"]  # the rest is answered as always
+    other = update_panels(literal, filters=Filters(as_of=D2).to_dict(), version=None,
+                          checkpoint=None, lang="en", who=analyst, shown=first["digest"],
+                          triggered=ID.FILTERS)
+    assert len(other["rows"]) == 5 and other["digest"] != first["digest"]
+    # another audience, other rows: an admin's are not suppressed
+    snap, all_days = literal.snapshot(), Filters(as_of=D2)
+    palette = literal.settings.palette
+    mine = shown_rows(snap, all_days, palette, "en", analyst, 5)
+    theirs = shown_rows(snap, all_days, palette, "en", ADMIN, 5)
+    assert mine[1] != theirs[1] and mine[0] != theirs[0]
+    assert mine[1] == other["digest"]
+    picked = update_panels(literal, filters=levels3, version=None, checkpoint=None, lang="en",
+                           who=analyst, triggered=ID.CHECKPOINT_PICK)
+    assert picked["checkpoints"]["data"]
+    assert all(picked[k] is no_update for k in ("kpis", "tasks", "colours", "rows", "count",
+                                                "digest"))
 
 
 def test_the_table_suppresses_household_counts_for_roles_without_the_right(lsnap):

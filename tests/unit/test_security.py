@@ -104,9 +104,9 @@ def assert_hardened(response) -> None:
 
 
 def callback_request(site: Site) -> dict:
-    """A real callback's request: the footer's data version, as the renderer sends it."""
+    """A real callback's request: the grid table's CSV button, as the renderer sends it."""
     deps = site.client().get("/_dash-dependencies", headers=site.bearer).json
-    dep = next(d for d in deps if "footer-version.children" in d["output"])
+    dep = next(d for d in deps if "grid-table.csvExportParams" in d["output"])
     outputs = [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True))
                for part in dep["output"].strip(".").split("...")]
     return {"output": dep["output"], "outputs": outputs,
@@ -135,7 +135,7 @@ def test_headers_on_a_callback(site):
     response = site.client().post("/_dash-update-component", json=callback_request(site),
                                   headers={**site.bearer, "Origin": OWN})
     assert response.status_code == 200, response.data[:300]
-    assert b"footer-version" in response.data
+    assert b"csvExportParams" in response.data
     assert_hardened(response)
 
 
@@ -336,7 +336,7 @@ def test_an_unexpected_error_answers_an_error_id_and_logs_the_traceback(site, ca
 
 
 def test_a_failing_callback_shows_no_traceback(site, monkeypatch):
-    # The footer callback, made to fail: Dash's dispatch lets the exception through to Flask.
+    # The CSV button's callback, made to fail: Dash's dispatch lets the exception through to Flask.
     body = callback_request(site)
 
     def broken(*_args, **_kwargs):
