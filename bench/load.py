@@ -17,7 +17,8 @@ A change of a property then fires the server callbacks that take it as an ``Inpu
 payload Dash's renderer builds (``output``, ``outputs``, ``inputs``/``state`` with the current
 values, ``changedPropIds``), concurrently as the renderer does, and their answers fire the next
 ones, to the end of the chain. The page's clientside callbacks (``assets/wall.js``) are done here
-in Python: the wall's health check (``GET /live``), the live signal and the rotation step. The
+in Python: the wall's health check (``GET /live``), the live signal and the rotation step, and
+the analyst page's version poll. The
 payload shapes were checked against ones recorded from headless Chromium.
 
 - 10 walls (kiosk links → session cookie): ``/live`` every ``wall_poll_seconds`` (1 s); the
@@ -25,10 +26,13 @@ payload shapes were checked against ones recorded from headless Chromium.
   the rotation callback every ``wall_rotate_seconds`` (20 s).
 - 50 analysts (users signed in through the ``/login`` form, ``Origin`` sent as a browser
   does): a filter change every 5 s ± 1 s (township, colour, control level, a day button or a
-  day picked), i.e. the filter callback and the 8 callbacks that follow the filters; the page's
-  own version poll every 2 s (``dcc.Interval``), and after a write the 7 callbacks a new data
-  version fires. Each analyst changes filters one at a time (the next change waits for the
-  previous chain), so an overloaded server sees fewer changes, not a pile-up.
+  day picked), i.e. the filter callback and the 3 callbacks that follow the filters (map,
+  panels, export links; the detail too while a grid is open, which these analysts never
+  have); the page's own version poll every 2 s (a ``dcc.Interval`` whose clientside callback,
+  ``pageVersion`` in ``assets/wall.js``, reads ``GET /live``), and after a write the 2
+  callbacks a new data version fires (map, panels). Each analyst changes filters one at a time
+  (the next change waits for the previous chain), so an overloaded server sees fewer changes,
+  not a pile-up.
 - 1 writer: an operator token POSTing a one-item risk-assessment batch every 10 s that turns a
   green grid red (on the latest day, so the walls and the analysts see a new version).
 
@@ -414,6 +418,10 @@ class Page:
                 return []
             return self.apply({cb.outputs[0][0]: {cb.outputs[0][1]: out},
                                cb.outputs[1][0]: {cb.outputs[1][1]: f"v{out}"}})
+        elif fn == "gridwatchAnalyst.detailContext":  # only while a grid is open
+            chosen = values[2]
+            out = {"filters": values[0], "version": values[1]} \
+                if isinstance(chosen, dict) and isinstance(chosen.get("code"), str) else NO_UPDATE
         elif fn == "gridwatchWall.step":
             h = values[1]
             out = NO_UPDATE if h and not h.get("ok") else {"n": values[0] or 0, "h": 1080}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dash import Dash, Input, Output, State, ctx, no_update
+from dash import ClientsideFunction, Dash, Input, Output, State, ctx, no_update
 
 from callbacks import bind
 from gridwatch.auth.audit import audit_personal_read
@@ -40,9 +40,10 @@ def choose_grid(source: DataSource, map_click: dict | None, cell_click: dict | N
 
 
 def show_detail(source: DataSource, chosen: dict | None, filters: dict, version: str | None,
-                lang: str, who: Principal) -> dict:
-    """The chosen grid, the filters' day or data change → the detail panel, with lead texts
-    and exact household counts only for a caller allowed them there (and that read audited)."""
+                lang: str, who: Principal, context: dict | None = None) -> dict:
+    """The chosen grid, or the filters' day or data while it is open (``context``) change →
+    the detail panel, with lead texts and exact household counts only for a caller allowed
+    them there (and that read audited)."""
     code = chosen.get("code") if isinstance(chosen, dict) else None
     if not isinstance(code, str):
         return {"panel": panel.empty(lang), "filter_hidden": True, "close_hidden": True}
@@ -69,5 +70,13 @@ def register(app: Dash, source: DataSource) -> None:
          output={"panel": Output(ID.DETAIL, "children"),
                  "filter_hidden": Output(ID.DETAIL_FILTER, "hidden"),
                  "close_hidden": Output(ID.DETAIL_CLOSE, "hidden")},
-         inputs={"chosen": Input(ID.DETAIL_GRID, "data"), "filters": Input(ID.FILTERS, "data"),
-                 "version": Input(ID.VERSION, "data"), "lang": State(ID.LANG, "data")})
+         inputs={"chosen": Input(ID.DETAIL_GRID, "data"),
+                 "context": Input(ID.DETAIL_CONTEXT, "data"),
+                 "filters": State(ID.FILTERS, "data"), "version": State(ID.VERSION, "data"),
+                 "lang": State(ID.LANG, "data")})
+    # The filters or the data change → the detail again, but only while a grid is open
+    # (assets/analyst.js): with none open the server hears nothing of it.
+    app.clientside_callback(ClientsideFunction("gridwatchAnalyst", "detailContext"),
+                            Output(ID.DETAIL_CONTEXT, "data"),
+                            Input(ID.FILTERS, "data"), Input(ID.VERSION, "data"),
+                            State(ID.DETAIL_GRID, "data"))

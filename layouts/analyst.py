@@ -180,6 +180,7 @@ def layout(region: Region, settings: Settings, lang: str, filters: Filters, firs
         html.Div(id=ID.PROBLEMS, className="gw-problems", role="alert"),
         dcc.Store(id=ID.FILTERS, data=filters.with_day(filters.as_of or last).to_dict()),
         dcc.Store(id=ID.DETAIL_GRID),
+        dcc.Store(id=ID.DETAIL_CONTEXT),
         dcc.Store(id=ID.VERSION, data=version),
         dcc.Interval(id=ID.VERSION_POLL, interval=2000),
         dcc.Download(id=ID.CHART_DOWNLOAD),

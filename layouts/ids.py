@@ -50,6 +50,7 @@ class ID(StrEnum):
     GRID_CSV = "grid-table-csv"
     DETAIL = "grid-detail"
     DETAIL_GRID = "grid-detail-code"
+    DETAIL_CONTEXT = "grid-detail-context"  # the filters and version, while a grid is open
     DETAIL_CLOSE = "grid-detail-close"
     DETAIL_FILTER = "grid-detail-filter"
     VERSION_POLL = "version-poll"

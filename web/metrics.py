@@ -103,11 +103,12 @@ def _count(response: Response) -> Response:
 
 @blueprint.record_once
 def _observe_snapshot_reloads(_state) -> None:
-    """Count the data source's full reads of the store.
+    """Count the data source's reloads of the store.
 
     ``DataSource.snapshot`` reads the store again through ``gridwatch.service.read_snapshot``
-    when the version or the region changed; that name is wrapped (once per process) so that
-    each reload is counted and timed. (A hook in ``gridwatch.service`` would say it better.)
+    (the rows added since, or every table whole) when the version or the region changed;
+    that name is wrapped (once per process) so that each reload is counted and timed. (A hook
+    in ``gridwatch.service`` would say it better.)
     """
     from gridwatch import service
 

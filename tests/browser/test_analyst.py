@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import geopandas as gpd
 import pytest
@@ -12,7 +12,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
 from gridwatch.filters import Filters
-from gridwatch.metrics import grid_status, select_grids, township_levels
+from gridwatch.metrics import grid_detail, grid_status, select_grids, township_levels
 from gridwatch.settings import DEFAULT_PALETTE
 from tests.browser.conftest import console_errors, goto, wait_for
 
@@ -190,8 +190,13 @@ def test_a_bad_link_says_what_was_wrong(browser, live_server):
 def test_clicking_a_grid_opens_its_detail(browser, live_server, source):
     open_view(browser, live_server, f"?date={DAY}")
     region = source.region()
-    status = grid_status(source.snapshot(), DAY)
-    code, _colour, lat, lon = sample_points(region, status[status["colour"] == "red"], 1)[0]
+    snap = source.snapshot()
+    status = grid_status(snap, DAY)
+    # a red grid marked on the day itself: the day before, its newest mark is an older one
+    newest = {c: grid_detail(snap, c, DAY).history["observed_at"].iloc[0]
+              for c in status.index[status["colour"] == "red"]}
+    marked = status.loc[[c for c, at in newest.items() if at.date() == DAY]]
+    code, _colour, lat, lon = sample_points(region, marked, 1)[0]
     x, y = browser.execute_script(
         "window.gridwatchMap.setView([arguments[0], arguments[1]], 14, {animate: false});"
         "const p = window.gridwatchMap.latLngToContainerPoint([arguments[0], arguments[1]]);"
@@ -204,6 +209,16 @@ def test_clicking_a_grid_opens_its_detail(browser, live_server, source):
     assert heading.get_attribute("data-grid") == code
     detail = browser.find_element(By.ID, "grid-detail").text
     assert "颜色变化" in detail and "红" in detail
+    assert newest[code].strftime("%m-%d %H:%M") in detail
+    # While it is open the detail follows the day (assets/analyst.js asks for it).
+    before = grid_detail(snap, code, DAY - timedelta(days=1)).history["observed_at"].iloc[0]
+    browser.find_element(By.ID, "filter-prev-day").click()
+    wait_for(lambda: before.strftime("%m-%d %H:%M") in browser.find_element(
+        By.CSS_SELECTOR, "#grid-detail li").text, message="the detail on the day before")
+    assert newest[code].strftime("%m-%d %H:%M") not in browser.find_element(
+        By.ID, "grid-detail").text
+    assert browser.find_element(By.CSS_SELECTOR, "#grid-detail h4").get_attribute(
+        "data-grid") == code
     assert console_errors(browser) == []
 
 
