@@ -112,7 +112,9 @@ def waitress_options(settings) -> dict:
         "max_request_body_size": largest_body(settings) + 1,
         "max_request_header_size": 64 * 1024,  # cookies and a long query fit easily
         "channel_timeout": 60,  # seconds a connection may sit idle (slow clients, keep-alive)
-        "connection_limit": 200,  # open connections at once (a wall keeps a few each)
+        # open connections at once: a browser keeps up to 6 (80 browsers); idle ones close
+        # after channel_timeout. Beyond it waitress stops accepting and browsers time out.
+        "connection_limit": 500,
         "cleanup_interval": 15,
         "threads": 8,  # a fixed pool: a wall runs for days
         "backlog": 256,
