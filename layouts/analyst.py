@@ -147,6 +147,9 @@ def grid_table(lang: str, downloads: bool = True) -> html.Div:
         if col in NUMERIC_COLUMNS:
             spec["type"] = "numericColumn"
             spec["filter"] = "agNumberColumnFilter"
+            # Counts may hold a suppression label ("<5"): AG Grid would type the column from
+            # its first row and show "Invalid Number" for the label.
+            spec["cellDataType"] = False
         if col == "colour":
             spec["cellStyle"] = {
                 "function": "({borderLeft: '8px solid ' + params.data.colour_hex})"}

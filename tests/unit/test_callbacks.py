@@ -19,6 +19,7 @@ from gridwatch.auth.policy import Scope, system
 from gridwatch.filters import Filters
 from gridwatch.geo.layers import encode_layer
 from gridwatch.mapview import map_view
+from layouts.analyst import grid_table
 from layouts.ids import ID
 from layouts.map import hideouts
 from tests.unit.literal import D2, D3, G1, G2, G3, G4, G5, A, B
@@ -219,6 +220,12 @@ def test_the_table_suppresses_household_counts_for_roles_without_the_right(lsnap
     for code, r in mixed.items():
         if r["township_code"] == A:
             assert r == full[code]  # its own township in full
+    # The grid does not type a column that can hold the label as a number (AG Grid would show
+    # "Invalid Number" where the first row held a number).
+    grid = find(grid_table("en"), lambda c: getattr(c, "id", None) == ID.GRID_TABLE)[0]
+    specs = {c["field"]: c for c in grid.columnDefs}
+    for col in ("home_isolation", "leads_total", "open_leads"):
+        assert specs[col]["cellDataType"] is False
 
 
 def test_a_never_assessed_grid_reads_unmarked_in_the_table(lsnap):
