@@ -22,14 +22,22 @@
     throw new Error("access ended");
   }
 
+  // The live signal (GET /live), given up after ``ms``.
+  async function fetchLive(ms) {
+    const ctrl = new AbortController();
+    const timer = setTimeout(() => ctrl.abort(), ms);
+    try {
+      return await fetch("/live", {cache: "no-store", signal: ctrl.signal});
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async function health(_n, previous) {
     const now = Date.now();
     let next;
     try {
-      const ctrl = new AbortController();
-      const timer = setTimeout(() => ctrl.abort(), 4000);
-      const r = await fetch("/live", {cache: "no-store", signal: ctrl.signal});
-      clearTimeout(timer);
+      const r = await fetchLive(4000);
       if (r.status === 401 || r.status === 403) return accessEnded();
       if (!r.ok) throw new Error("status " + r.status);
       const h = await r.json();
@@ -51,10 +59,7 @@
     const none = [nu(), nu()];
     let h;
     try {
-      const ctrl = new AbortController();
-      const timer = setTimeout(() => ctrl.abort(), 10000);
-      const r = await fetch("/live", {cache: "no-store", signal: ctrl.signal});
-      clearTimeout(timer);
+      const r = await fetchLive(10000);
       if (r.status === 401 || r.status === 403) {
         if (window.gridwatchAccessEnded) window.gridwatchAccessEnded();
         return none;

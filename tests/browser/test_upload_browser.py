@@ -80,6 +80,7 @@ def test_upload_a_csv_see_the_report_commit_and_see_the_map_change(upload_server
                                                                     tmp_path):
     server = upload_server
     red = DEFAULT_PALETTE["red"]
+    console_errors(browser)  # drop what pages of earlier tests logged (a server they left)
     sign_in_as(browser, server, USER, PASSWORD)
     browser.get(server.url + "/?lang=en")
     before = wait_for(lambda: grid_fill(browser, GRID), 30, message="grid drawn on the map")
