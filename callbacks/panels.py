@@ -10,6 +10,8 @@ its chart.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from dash import Dash, Input, Output, State, ctx, no_update
 
 from callbacks import bind
@@ -23,21 +25,32 @@ from layouts.ids import ID
 
 def update_panels(source: DataSource, filters: dict, version: str | None,
                   checkpoint: str | None, lang: str, who: Principal, shown: str | None = None,
-                  triggered: str | None = None) -> dict:
+                  triggered: Collection[str] | None = None) -> dict:
     """Filters or data change → every panel (the table's rows only if they differ from the
-    ones the page holds, ``shown``); the chosen checkpoint changes → its chart only
-    (``triggered``: the component that fired, when called outside a Dash request)."""
-    fired = triggered or (ctx.triggered_id if ctx.triggered else None)
+    ones the page holds, ``shown``); the chosen checkpoint alone changes → its chart only
+    (``triggered``: the properties that fired, ``"<id>.<property>"``, when called outside a
+    Dash request)."""
     common = {"filters": filters, "version": version, "lang": lang}
     answer = {"checkpoints": update_checkpoint_chart(source, checkpoint=checkpoint,
                                                      **common)["figure"]}
-    if fired == ID.CHECKPOINT_PICK:
+    if _only_the_checkpoint(triggered):
         return {"kpis": no_update, "tasks": no_update, "colours": no_update,
                 "rows": no_update, "count": no_update, "digest": no_update, **answer}
     table = update_table(source, who=who, shown=shown, **common)
     return {"kpis": update_kpis(source, who=who, **common)["tiles"],
             "tasks": update_task_chart(source, **common)["figure"],
             "colours": update_colour_chart(source, **common)["figure"], **table, **answer}
+
+
+PICKED = f"{ID.CHECKPOINT_PICK}.value"
+
+
+def _only_the_checkpoint(triggered: Collection[str] | None) -> bool:
+    """Whether the chosen checkpoint alone fired (the renderer merges a pick with a filter or
+    version change that came while the request waited, and names the pick first)."""
+    if triggered is None:
+        triggered = ctx.triggered_prop_ids if ctx.triggered else ()
+    return set(triggered) == {PICKED}
 
 
 def register(app: Dash, source: DataSource) -> None:

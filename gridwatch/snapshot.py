@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, func, select
 
@@ -336,7 +337,23 @@ def _appended(conn: Connection, name: str, held: pd.DataFrame, tz: str) -> pd.Da
     if len(held) + len(added) != count:
         return None
     added.index = pd.RangeIndex(len(held), count)
+    held, added = _text_types(held, added)
     both = pd.concat([held, added])
     if not both.dtypes.equals(held.dtypes):
         return None
     return both
+
+
+def _text_types(held: pd.DataFrame, added: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A text column reads as ``object`` while it holds no value at all and as ``str`` once it
+    holds one: the side without any value takes the other's type, as a whole read of both
+    would give it."""
+    for col in held.columns:
+        a, b = held[col].dtype, added[col].dtype
+        if a == b:
+            continue
+        if a == np.dtype(object) and isinstance(b, pd.StringDtype) and held[col].isna().all():
+            held = held.assign(**{col: held[col].astype(b)})
+        elif b == np.dtype(object) and isinstance(a, pd.StringDtype) and added[col].isna().all():
+            added = added.assign(**{col: added[col].astype(a)})
+    return held, added

@@ -150,6 +150,7 @@ def grid_table(lang: str, downloads: bool = True) -> html.Div:
             # Counts may hold a suppression label ("<5"): AG Grid would type the column from
             # its first row and show "Invalid Number" for the label.
             spec["cellDataType"] = False
+            spec["comparator"] = {"function": "countOrder"}  # "<5" between 0 and 5
         if col == "colour":
             spec["cellStyle"] = {
                 "function": "({borderLeft: '8px solid ' + params.data.colour_hex})"}

@@ -174,16 +174,16 @@ def test_the_panels_send_the_tables_rows_only_when_the_page_lacks_them(literal):
     analyst = system("analyst")
     levels3 = Filters(levels=(3,), as_of=D2).to_dict()
     first = update_panels(literal, filters=levels3, version=None, checkpoint=None, lang="en",
-                          who=analyst, triggered=ID.FILTERS)
+                          who=analyst, triggered={f"{ID.FILTERS}.data"})
     assert [r["code"] for r in first["rows"]] == [G4, G5] and first["count"] == "2 grids"
     assert first["kpis"] and first["tasks"]["data"] and first["colours"]["data"]
     again = update_panels(literal, filters=levels3, version=None, checkpoint=None, lang="en",
-                          who=analyst, shown=first["digest"], triggered=ID.VERSION)
+                          who=analyst, shown=first["digest"], triggered={f"{ID.VERSION}.data"})
     assert again["rows"] is no_update and again["count"] is no_update
     assert again["kpis"] and again["tasks"]["data"]  # the rest is answered as always
     other = update_panels(literal, filters=Filters(as_of=D2).to_dict(), version=None,
                           checkpoint=None, lang="en", who=analyst, shown=first["digest"],
-                          triggered=ID.FILTERS)
+                          triggered={f"{ID.FILTERS}.data"})
     assert len(other["rows"]) == 5 and other["digest"] != first["digest"]
     # another audience, other rows: an admin's are not suppressed
     snap, all_days = literal.snapshot(), Filters(as_of=D2)
@@ -192,11 +192,16 @@ def test_the_panels_send_the_tables_rows_only_when_the_page_lacks_them(literal):
     theirs = shown_rows(snap, all_days, palette, "en", ADMIN, 5)
     assert mine[1] != theirs[1] and mine[0] != theirs[0]
     assert mine[1] == other["digest"]
+    pick = f"{ID.CHECKPOINT_PICK}.value"
     picked = update_panels(literal, filters=levels3, version=None, checkpoint=None, lang="en",
-                           who=analyst, triggered=ID.CHECKPOINT_PICK)
+                           who=analyst, triggered={pick})
     assert picked["checkpoints"]["data"]
     assert all(picked[k] is no_update for k in ("kpis", "tasks", "colours", "rows", "count",
                                                 "digest"))
+    # a pick merged with a new version (the renderer names the pick first): everything
+    merged = update_panels(literal, filters=levels3, version=None, checkpoint=None, lang="en",
+                           who=analyst, triggered=[pick, f"{ID.VERSION}.data"])
+    assert merged["kpis"] and merged["rows"] and merged["tasks"]["data"]
 
 
 def test_the_table_suppresses_household_counts_for_roles_without_the_right(lsnap):
@@ -226,6 +231,7 @@ def test_the_table_suppresses_household_counts_for_roles_without_the_right(lsnap
     specs = {c["field"]: c for c in grid.columnDefs}
     for col in ("home_isolation", "leads_total", "open_leads"):
         assert specs[col]["cellDataType"] is False
+        assert specs[col]["comparator"] == {"function": "countOrder"}  # assets/analyst.js
 
 
 def test_a_never_assessed_grid_reads_unmarked_in_the_table(lsnap):

@@ -97,3 +97,33 @@ def test_one_request_sees_one_snapshot_even_across_a_write(fresh_source):
         assert fresh_source.snapshot() is first
     newer = fresh_source.snapshot()
     assert newer.store_version > first.store_version
+
+
+def test_a_text_column_takes_the_type_a_whole_read_gives_it(fresh_source, monkeypatch):
+    """A note column with no note at all reads as ``object``, with one as ``str``: the rows
+    added are merged with the type a whole read would give, and the first note does not make
+    every later write read the whole table again."""
+    from gridwatch import snapshot
+
+    assert read(fresh_source).risk["note"].isna().all()  # the demo store has no notes
+    grid = fresh_source.snapshot().region.grids["code"].iloc[1]
+
+    def mark(minute, note):
+        when = local_to_utc(datetime(2020, 2, 29, 22, minute), TZ)
+        with write_session(fresh_source.engine) as s:
+            s.add(m.RiskAssessment(grid_code=grid, colour="orange", observed_at=when,
+                                   recorded_at=when, source="test", note=note))
+
+    whole = []
+    real = snapshot._read
+    monkeypatch.setattr(snapshot, "_read", lambda conn, name, tz, after=None: (
+        whole.append(name) if after is None else None, real(conn, name, tz, after))[1])
+    before = read(fresh_source)
+    mark(1, "发热家庭")
+    with_note = read(fresh_source, before)
+    assert_same_tables(with_note, read(fresh_source))
+    whole.clear()
+    mark(2, None)
+    without = read(fresh_source, with_note)
+    assert "risk" not in whole  # only the added row was read
+    assert_same_tables(without, read(fresh_source))
