@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -26,6 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from gridwatch.snapshot import HISTORY_KEY
 from gridwatch.store import models as m
 from gridwatch.store.writes import dumps, now_utc, write
 from gridwatch.timeutil import start_of_day_utc, utc_to_local
@@ -151,6 +153,8 @@ def purge(engine: Engine, before: datetime, actor: str, *, dry_run: bool = False
                              m.ProxyRequest.purged_at.is_(None))
                       .values(**PROXY_TEXTS, **dict.fromkeys(PROXY_CLEARED), purged_at=now)
                       .execution_options(synchronize_session=False))
+            # red-proxy requests are otherwise only ever added: servers read them whole now
+            s.merge(m.StoreMeta(key=HISTORY_KEY, value=uuid.uuid4().hex))
         scrubbed = 0
         for row in _audit_rows(s, found["codes"]):
             new = _scrubbed(row)

@@ -41,16 +41,17 @@ TABLES: dict[str, tuple[type, list[str]]] = {
     "inspection_cases": (m.InspectionCase, ["opened_at"]),
 }
 
-APPEND_ONLY = ("risk", "levels", "directives", "tasks", "checkpoint_counts", "rings",
+APPEND_ONLY = ("risk", "levels", "directives", "tasks", "checkpoint_counts", "rings", "proxy",
                "inspection_teams", "inspection_cases")
 """The tables whose rows are only ever added, never changed or removed (the history: marks,
-level changes, orders, counts): a reload reads only their rows added since the snapshot it
-replaces (``read_snapshot``'s ``previous``). The others (task assignments, leads, red-proxy
-requests) change in place (acknowledged, closed, purged) and are read whole."""
+level changes, orders, counts, red-proxy requests): a reload reads only their rows added since
+the snapshot it replaces (``read_snapshot``'s ``previous``). The others (task assignments,
+leads) change in place (acknowledged, closed, purged) and are read whole. The one change to a
+red-proxy request, the retention purge (``gridwatch.privacy.purge``), renews the history mark."""
 
 HISTORY_KEY = "history"
-"""The ``store_meta`` key that a restore sets to a new value: the history may have been
-replaced, so the next reload reads every table whole."""
+"""The ``store_meta`` key that a restore (and a purge of red-proxy requests) sets to a new
+value: the history may have been replaced, so the next reload reads every table whole."""
 
 MEMO_LIMIT = 4096
 """Derived results kept per snapshot (the least recently used go first): a handful per day of
@@ -337,23 +338,31 @@ def _appended(conn: Connection, name: str, held: pd.DataFrame, tz: str) -> pd.Da
     if len(held) + len(added) != count:
         return None
     added.index = pd.RangeIndex(len(held), count)
-    held, added = _text_types(held, added)
+    held, added = _typed_alike(held, added)
     both = pd.concat([held, added])
     if not both.dtypes.equals(held.dtypes):
         return None
     return both
 
 
-def _text_types(held: pd.DataFrame, added: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A text column reads as ``object`` while it holds no value at all and as ``str`` once it
-    holds one: the side without any value takes the other's type, as a whole read of both
-    would give it."""
+def _typed_alike(held: pd.DataFrame, added: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A column that holds no value at all reads as ``object``; once it holds one, as text,
+    times or numbers. The part without any value takes the other part's type (floats for
+    whole numbers, which cannot be missing), as a whole read of both would give it."""
     for col in held.columns:
         a, b = held[col].dtype, added[col].dtype
         if a == b:
             continue
-        if a == np.dtype(object) and isinstance(b, pd.StringDtype) and held[col].isna().all():
-            held = held.assign(**{col: held[col].astype(b)})
-        elif b == np.dtype(object) and isinstance(a, pd.StringDtype) and added[col].isna().all():
-            added = added.assign(**{col: added[col].astype(a)})
+        if a == OBJECT and held[col].isna().all():
+            held = held.assign(**{col: held[col].astype(_with_nulls(b))})
+        elif b == OBJECT and added[col].isna().all():
+            added = added.assign(**{col: added[col].astype(_with_nulls(a))})
     return held, added
+
+
+OBJECT = np.dtype(object)
+
+
+def _with_nulls(dtype):
+    kind = getattr(dtype, "kind", None)
+    return np.dtype("float64") if kind is not None and kind in "iu" else dtype

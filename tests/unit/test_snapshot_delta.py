@@ -127,3 +127,23 @@ def test_a_text_column_takes_the_type_a_whole_read_gives_it(fresh_source, monkey
     without = read(fresh_source, with_note)
     assert "risk" not in whole  # only the added row was read
     assert_same_tables(without, read(fresh_source))
+
+
+def test_a_purge_of_red_proxy_requests_makes_the_next_reload_read_them_whole(fresh_source):
+    """Red-proxy requests are only ever added, except by the retention purge, which renews
+    the history mark: the next reload reads them (and everything) whole, and the reloads after
+    it read only what is added."""
+    from gridwatch.privacy import purge
+
+    before = read(fresh_source)
+    cutoff = before.proxy["requested_at"].sort_values().iloc[len(before.proxy) // 2]
+    result = purge(fresh_source.writer, cutoff.to_pydatetime(), "test")
+    assert result.proxy_requests > 0
+    after = read(fresh_source, before)
+    assert after.history != before.history and after.proxy is not before.proxy
+    assert after.proxy["purged_at"].notna().sum() == result.proxy_requests
+    assert_same_tables(after, read(fresh_source))
+    add_mark_and_count(fresh_source)
+    later = read(fresh_source, after)
+    assert later.proxy is after.proxy  # appended to (nothing new), not read again
+    assert_same_tables(later, read(fresh_source))
