@@ -44,11 +44,10 @@ def shown_rows(snap: Snapshot, filters: Filters, palette: dict[str, str], lang: 
     by every caller); the filter picks rows, and suppression is applied to the rows picked
     (the rows whose totals the page shows). The digest changes only when the rows do, so a
     page that already shows them is not sent them again (``update_table``)."""
-    day = filters.as_of
-    key = ("shown_rows", day, lang, tuple(palette.items()), filters.levels, filters.townships,
-           filters.colours, threshold, visibility.everywhere(who) or (who.role, who.scope))
+    key = ("shown_rows", filters, lang, tuple(palette.items()), threshold,
+           visibility.everywhere(who) or (who.role, who.scope))
     return snap.memo(key, lambda: _shown_rows(snap, filters, palette, lang, who, threshold),
-                     as_of=day)
+                     as_of=filters.as_of)
 
 
 def _shown_rows(snap: Snapshot, filters: Filters, palette: dict[str, str], lang: str,

@@ -177,7 +177,7 @@ def kept_grids(snap: Snapshot, filters: Filters, on: str = "status",
     ``grid_figures`` (``on="figures"``, most urgent first), computed once per snapshot, day
     and filter: every callback of one filter change asks for it."""
     day = filters.as_of
-    key = ("kept", day, on, colour, filters.levels, filters.townships, filters.colours)
+    key = ("kept", filters, on, colour)
     frame = grid_status if on == "status" else grid_figures
     return snap.memo(key, lambda: select_grids(frame(snap, day), filters, colour=colour),
                      as_of=day)
@@ -221,8 +221,8 @@ class Kpis:
 def compute_kpis(snap: Snapshot, filters: Filters) -> Kpis:
     """All KPI figures for ``filters`` (its ``as_of`` day must be set), once per snapshot,
     day and filter."""
-    key = ("kpis", filters.as_of, filters.levels, filters.townships, filters.colours)
-    return snap.memo(key, lambda: _compute_kpis(snap, filters), as_of=filters.as_of)
+    return snap.memo(("kpis", filters), lambda: _compute_kpis(snap, filters),
+                     as_of=filters.as_of)
 
 
 def _compute_kpis(snap: Snapshot, filters: Filters) -> Kpis:

@@ -77,6 +77,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
 from gridwatch.logs import mask_secrets
+from gridwatch.snapshot import HISTORY_KEY
 from gridwatch.store.db import safe_url
 from gridwatch.store.models import Base
 
@@ -464,10 +465,10 @@ def _write_sqlite(tmp: Path, target: Path, facts: StoreFacts) -> int | None:
             new = max(facts.version or 0, old or 0) + 1
             copy.execute("INSERT INTO store_meta (key, value) VALUES ('version', ?) "
                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(new),))
-            # the history may be another one: servers read it whole (snapshot.HISTORY_KEY)
-            copy.execute("INSERT INTO store_meta (key, value) VALUES ('history', ?) "
+            # the history may be another one: servers read it whole
+            copy.execute("INSERT INTO store_meta (key, value) VALUES (?, ?) "
                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                         (uuid.uuid4().hex,))
+                         (HISTORY_KEY, uuid.uuid4().hex))
         checked = False
 
         def progress(status: int, remaining: int, total: int) -> None:
@@ -900,7 +901,7 @@ BEGIN
     INSERT INTO {meta} (key, value)
       VALUES ('version', (GREATEST(COALESCE(restored, 0), COALESCE(previous, 0)) + 1)::text)
       ON CONFLICT (key) DO UPDATE SET value = excluded.value;
-    INSERT INTO {meta} (key, value) VALUES ('history', gen_random_uuid()::text)
+    INSERT INTO {meta} (key, value) VALUES ({_literal(HISTORY_KEY)}, gen_random_uuid()::text)
       ON CONFLICT (key) DO UPDATE SET value = excluded.value;
   END IF;
 END
