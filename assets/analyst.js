@@ -4,6 +4,8 @@
  * The grid detail follows the filters' day and the data version only while a grid is open:
  * with none open, a filter change or a new version asks nothing of the server for it.
  *
+ * A click on a lead register row opens that lead's timeline: the row's id is all it takes.
+ *
  * The grid table's count columns sort with their suppression labels in place: "<5" stands
  * for 1 to 4, so it sorts after 0 and before 5 (dash-ag-grid resolves the comparator
  * {"function": "countOrder"} against window.dashAgGridFunctions; layouts/analyst.py).
@@ -14,6 +16,11 @@
   function detailContext(filters, version, chosen) {
     if (!chosen || typeof chosen.code !== "string") return window.dash_clientside.no_update;
     return {filters: filters, version: version};
+  }
+
+  function chosenRow(cell) {
+    if (!cell || typeof cell.rowId !== "string") return window.dash_clientside.no_update;
+    return {code: cell.rowId};
   }
 
   function countRank(value) {
@@ -31,6 +38,6 @@
   };
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
-    gridwatchAnalyst: {detailContext: detailContext},
+    gridwatchAnalyst: {detailContext: detailContext, chosenRow: chosenRow},
   });
 })();

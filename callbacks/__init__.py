@@ -40,6 +40,7 @@ REQUIRES: dict[str, str] = {
     "update_panels": "view",
     "choose_grid": "view",
     "show_detail": "view",
+    "show_lead": "view",
     # exports and downloads
     "export_links": "export",
     "export_table": "export",
@@ -158,6 +159,7 @@ def register(app: Dash, source: DataSource) -> None:
         detail,
         export,
         filters,
+        leads,
         live,
         map,
         panels,
@@ -167,7 +169,7 @@ def register(app: Dash, source: DataSource) -> None:
         wall,
     )
 
-    for module in (router, filters, map, panels, charts, table, detail, live, wall, table_upload,
-                   boundary_import, export):
+    for module in (router, filters, map, panels, charts, table, detail, leads, live, wall,
+                   table_upload, boundary_import, export):
         module.register(app, source)
     guard_payloads(app)

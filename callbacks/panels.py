@@ -17,6 +17,7 @@ from dash import Dash, Input, Output, State, ctx, no_update
 from callbacks import bind
 from callbacks.charts import update_checkpoint_chart, update_colour_chart, update_task_chart
 from callbacks.kpis import update_kpis
+from callbacks.leads import lead_register
 from callbacks.table import update_table
 from gridwatch.auth.policy import Principal
 from gridwatch.service import DataSource
@@ -25,32 +26,41 @@ from layouts.ids import ID
 
 def update_panels(source: DataSource, filters: dict, version: str | None,
                   checkpoint: str | None, lang: str, who: Principal, shown: str | None = None,
-                  triggered: Collection[str] | None = None) -> dict:
+                  tick: int | None = None, triggered: Collection[str] | None = None) -> dict:
     """Filters or data change → every panel (the table's rows only if they differ from the
-    ones the page holds, ``shown``); the chosen checkpoint alone changes → its chart only
-    (``triggered``: the properties that fired, ``"<id>.<property>"``, when called outside a
-    Dash request)."""
+    ones the page holds, ``shown``); the chosen checkpoint alone changes → its chart only;
+    the lead clock alone ticks (``tick``, while the day runs) → the lead register only.
+    ``triggered``: the properties that fired, ``"<id>.<property>"``, when called outside a
+    Dash request."""
     common = {"filters": filters, "version": version, "lang": lang}
+    fired = _fired(triggered)
+    if fired == {TICKED}:
+        return {**dict.fromkeys(PANELS, no_update),
+                **lead_register(source, filters, lang, who)}
     answer = {"checkpoints": update_checkpoint_chart(source, checkpoint=checkpoint,
                                                      **common)["figure"]}
-    if _only_the_checkpoint(triggered):
-        return {"kpis": no_update, "tasks": no_update, "colours": no_update,
-                "rows": no_update, "count": no_update, "digest": no_update, **answer}
+    if fired == {PICKED}:
+        return {**dict.fromkeys(PANELS, no_update), **dict.fromkeys(LEAD_PANELS, no_update),
+                **answer}
     table = update_table(source, who=who, shown=shown, **common)
     return {"kpis": update_kpis(source, who=who, **common)["tiles"],
             "tasks": update_task_chart(source, **common)["figure"],
-            "colours": update_colour_chart(source, **common)["figure"], **table, **answer}
+            "colours": update_colour_chart(source, **common)["figure"], **table, **answer,
+            **lead_register(source, filters, lang, who)}
 
 
 PICKED = f"{ID.CHECKPOINT_PICK}.value"
+TICKED = f"{ID.LEAD_CLOCK}.n_intervals"
+PANELS = ("kpis", "tasks", "checkpoints", "colours", "rows", "count", "digest")
+LEAD_PANELS = ("lead_rows", "lead_count", "lead_as_of", "lead_clock_off")
 
 
-def _only_the_checkpoint(triggered: Collection[str] | None) -> bool:
-    """Whether the chosen checkpoint alone fired (the renderer merges a pick with a filter or
-    version change that came while the request waited, and names the pick first)."""
+def _fired(triggered: Collection[str] | None) -> set[str]:
+    """The properties that fired this answer (the renderer merges a pick or a tick with a
+    filter or version change that came while the request waited)."""
     if triggered is None:
         triggered = ctx.triggered_prop_ids if ctx.triggered else ()
-    return set(triggered) == {PICKED}
+    return set(triggered)
 
 
 def register(app: Dash, source: DataSource) -> None:
@@ -61,7 +71,12 @@ def register(app: Dash, source: DataSource) -> None:
                  "colours": Output(ID.COLOUR_CHART, "figure"),
                  "rows": Output(ID.GRID_TABLE, "rowData"),
                  "count": Output(ID.GRID_TABLE_COUNT, "children"),
-                 "digest": Output(ID.GRID_TABLE_DIGEST, "data")},
+                 "digest": Output(ID.GRID_TABLE_DIGEST, "data"),
+                 "lead_rows": Output(ID.LEAD_TABLE, "rowData"),
+                 "lead_count": Output(ID.LEAD_COUNT, "children"),
+                 "lead_as_of": Output(ID.LEAD_AS_OF, "children"),
+                 "lead_clock_off": Output(ID.LEAD_CLOCK, "disabled")},
          inputs={"filters": Input(ID.FILTERS, "data"), "version": Input(ID.VERSION, "data"),
                  "checkpoint": Input(ID.CHECKPOINT_PICK, "value"),
+                 "tick": Input(ID.LEAD_CLOCK, "n_intervals"),
                  "lang": State(ID.LANG, "data"), "shown": State(ID.GRID_TABLE_DIGEST, "data")})

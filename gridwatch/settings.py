@@ -79,6 +79,10 @@ class Settings(BaseModel):
     wall_highlight_seconds: int = Field(600, ge=0)
     wall_rotate_seconds: int = Field(20, ge=0)
     wall_poll_seconds: float = Field(1.0, gt=0, allow_inf_nan=False)
+    # A lead's service levels, in minutes after its report (issue 12, gridwatch.leads).
+    lead_sla_acknowledge_minutes: int = Field(5, ge=1)
+    lead_sla_dispatch_minutes: int = Field(15, ge=1)
+    lead_sla_close_minutes: int = Field(60, ge=1)
     # Trust: who may see what, and for how long (issue 9).
     suppress_below: int = Field(5, ge=1)
     session_idle_minutes: int = Field(60, ge=1)

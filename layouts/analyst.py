@@ -1,4 +1,5 @@
-"""The analyst view (``/``): filters, map, KPI tiles, charts, grid table and grid detail."""
+"""The analyst view (``/``): filters, map, KPI tiles, charts, lead register, grid table and
+grid detail."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from gridwatch.auth.policy import Principal, allows
 from gridwatch.filters import Filters
 from gridwatch.geo.layers import Region
 from gridwatch.i18n import t
+from gridwatch.leads import Sla
 from gridwatch.mapview import MapView
 from gridwatch.settings import Settings
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
+from layouts import leads
 from layouts.export import export_panel
 from layouts.ids import ID
 from layouts.map import county_map, hideouts, legend
@@ -225,6 +228,7 @@ def layout(region: Region, settings: Settings, lang: str, filters: Filters, firs
                     chart_card("chart.colours.title", ID.COLOUR_CHART, ID.COLOUR_CSV, lang,
                                downloads=downloads),
                 ]),
+                leads.card(lang, Sla.of(settings), allows(who, "records")),  # layouts/leads.py
                 *([export_panel(lang)] if downloads else []),  # layouts/export.py
                 grid_table(lang, downloads),
                 html.Footer(className="gw-footer", children=[

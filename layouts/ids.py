@@ -53,6 +53,13 @@ class ID(StrEnum):
     DETAIL_CONTEXT = "grid-detail-context"  # the filters and version, while a grid is open
     DETAIL_CLOSE = "grid-detail-close"
     DETAIL_FILTER = "grid-detail-filter"
+    LEAD_TABLE = "lead-table"  # the lead register
+    LEAD_COUNT = "lead-table-count"
+    LEAD_AS_OF = "lead-as-of"  # the instant the clocks show
+    LEAD_CLOCK = "lead-clock"  # ticks while the chosen day runs (the clocks run)
+    LEAD_TIMELINE = "lead-timeline"
+    LEAD_CHOSEN = "lead-chosen"  # {"code": ...} of the lead whose timeline is open
+    LEAD_CONTEXT = "lead-context"  # the filters and version, while a lead is open
     VERSION_POLL = "version-poll"
     VERSION = "data-version"
     FOOTER_VERSION = "footer-version"

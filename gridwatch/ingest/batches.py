@@ -39,7 +39,7 @@ from gridwatch.store.writes import Write
 MAX_ITEMS = 5000
 """The most rows one request may carry; larger sets are sent as several batches."""
 
-LEAD_STAGES = ("reported", "acknowledged", "escalated", "dispatched", "closed")
+LEAD_STAGES = m.LEAD_STAGES
 LEAD_CATEGORIES = ("returnee", "fever", "gathering", "other")
 TASK_SCOPES = ("county", "township", "grids")
 TASK_EVENTS = ("acknowledged", "completed")

@@ -36,6 +36,8 @@ COLOURS = ("red", "orange", "yellow", "blue", "green")
 """Risk colours from highest to lowest risk."""
 COLOUR_RANK = {colour: rank for rank, colour in enumerate(COLOURS)}
 """A colour's rank: 0 for red (highest risk) to 4 for green."""
+LEAD_STAGES = ("reported", "acknowledged", "escalated", "dispatched", "closed")
+"""A lead's stages in order; each but the first is a ``<stage>_at`` column of ``leads``."""
 
 CONTROL_LEVELS = (1, 2, 3)
 """Township control levels; level 1 is the strictest."""

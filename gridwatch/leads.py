@@ -1,0 +1,167 @@
+"""Leads against the clock (issue 12): each lead's stages, its service levels and the instant
+it is seen at.
+
+A grid worker reports a lead; the county centre acknowledges it, may escalate it, dispatches
+someone and closes it (the article's case: reported 12:36, closed 25 minutes later). Three of
+those steps have a service level, in minutes after the report (``Sla``, from the settings):
+acknowledge, dispatch (for a lead that was escalated or dispatched) and close.
+
+Every rule here takes an **instant**: what had happened by then counts, what came later has
+not happened yet. ``instant_for`` gives it: now while the chosen day runs, the day's end once
+it is over, so a demo store whose history ended in 2020 shows the clocks as they stood at the
+end of its last simulated day, not six years of waiting.
+
+Pure functions on pandas frames of the ``leads`` table (naive local times), no Dash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from gridwatch.metrics import cutoff
+from gridwatch.store import models as m
+
+STAGES = m.LEAD_STAGES
+"""A lead's stages in order; each but ``reported`` is a ``<stage>_at`` column, empty until
+it happens."""
+
+TIMED = ("acknowledged", "dispatched", "closed")
+"""The stages with a service level."""
+
+STATES = ("met", "late", "pending", "overdue")
+"""A timed stage at an instant: reached within its limit, reached after it, not reached and
+its limit still ahead, not reached and its limit passed. Missing (None): the stage does not
+apply (a lead never escalated nor dispatched needs no dispatch; a closed lead needs nothing
+more)."""
+
+
+@dataclass(frozen=True)
+class Sla:
+    """The service levels, in minutes after the report."""
+
+    acknowledge: float = 5
+    dispatch: float = 15
+    close: float = 60
+
+    @classmethod
+    def of(cls, settings) -> Sla:
+        return cls(settings.lead_sla_acknowledge_minutes, settings.lead_sla_dispatch_minutes,
+                   settings.lead_sla_close_minutes)
+
+    def limit(self, stage: str) -> float | None:
+        """The limit of a timed stage (``TIMED``), None for the others."""
+        return {"acknowledged": self.acknowledge, "dispatched": self.dispatch,
+                "closed": self.close}.get(stage)
+
+
+def local_now(tz: str) -> datetime:
+    """Now, as a naive local time in ``tz`` (how the snapshot's times are kept)."""
+    return datetime.now(ZoneInfo(tz)).replace(tzinfo=None, microsecond=0)
+
+
+def instant_for(day: date, now: datetime) -> datetime:
+    """The instant the rules see ``day`` at: ``now`` while the day runs, its end once it is
+    over (and for a day ahead of ``now``, ``now``: nothing later has happened)."""
+    return min(now, cutoff(day))
+
+
+def is_running(day: date, now: datetime) -> bool:
+    """Whether ``day`` has not ended at ``now``: its clocks run (a screen refreshes them)."""
+    return now < cutoff(day)
+
+
+def _reached(moments: pd.Series, instant: datetime) -> pd.Series:
+    return moments.notna() & (moments < instant)
+
+
+def clocks(leads: pd.DataFrame, instant: datetime, sla: Sla) -> pd.DataFrame:
+    """Each lead reported before ``instant`` as it stands then (same index as ``leads``).
+
+    Columns: ``stage`` (the latest stage reached), ``open`` (not closed), ``minutes`` (the
+    clock: report to close for a closed lead, report to ``instant`` for an open one, so it
+    runs while the lead is open and stops at its close), ``<stage>_state`` for each timed
+    stage (one of ``STATES`` or None), ``breached`` (any stage late or overdue) and
+    ``overdue`` (open with a limit passed: what needs someone now)."""
+    leads = leads[leads["reported_at"] < instant]
+    reported = leads["reported_at"]
+    reached = {s: _reached(leads[f"{s}_at"], instant) for s in STAGES[1:]}
+    closed = reached["closed"]
+    stage = pd.Series("reported", index=leads.index, dtype=object)
+    for s in STAGES[1:]:
+        stage = stage.where(~reached[s], s)
+    end = leads["closed_at"].where(closed, instant)
+    out = pd.DataFrame({"stage": stage, "open": ~closed,
+                        "minutes": (end - reported).dt.total_seconds() / 60}, index=leads.index)
+    applies = {"acknowledged": pd.Series(True, index=leads.index),
+               "dispatched": reached["escalated"] | reached["dispatched"],
+               "closed": pd.Series(True, index=leads.index)}
+    late_any = pd.Series(False, index=leads.index)
+    overdue_any = pd.Series(False, index=leads.index)
+    for s in TIMED:
+        due = reported + timedelta(minutes=sla.limit(s))
+        at = leads[f"{s}_at"]
+        done = reached[s]
+        # a stage never reached before the close no longer applies: nothing is waited for
+        waiting = ~done & ~closed & applies[s]
+        state = np.select([done & (at <= due), done, waiting & (instant > due), waiting],
+                          ["met", "late", "overdue", "pending"], None)
+        out[f"{s}_state"] = pd.Series(state, index=leads.index, dtype=object)
+        late_any |= out[f"{s}_state"] == "late"
+        overdue_any |= out[f"{s}_state"] == "overdue"
+    out["breached"] = late_any | overdue_any
+    out["overdue"] = overdue_any
+    return out
+
+
+def register(leads: pd.DataFrame, grid_codes, day: date, instant: datetime,
+             sla: Sla) -> pd.DataFrame:
+    """The lead register for ``day`` seen at ``instant``: the leads of ``grid_codes``
+    reported on the day or still open at ``instant``, with their ``clocks`` columns; overdue
+    ones first, then the other open ones by the longest clock, then the rest newest first."""
+    leads = leads[leads["grid_code"].isin(set(grid_codes))]
+    state = clocks(leads, instant, sla)
+    leads = leads.loc[state.index]
+    keep = state["open"] | (leads["reported_at"] >= datetime.combine(day, time()))
+    table = leads[keep].join(state[keep])
+    rank = np.select([table["overdue"], table["open"]], [0, 1], 2)
+    return (table.assign(_rank=rank, _clock=-table["minutes"].where(table["open"], 0),
+                         _newest=-table["reported_at"].astype("int64"))
+            .sort_values(["_rank", "_clock", "_newest", "code"])
+            .drop(columns=["_rank", "_clock", "_newest"]))
+
+
+@dataclass(frozen=True)
+class Step:
+    """One stage of a lead's timeline: when it happened (None: not by the instant), minutes
+    after the report, its limit (None: no service level) and its state (``STATES`` or None)."""
+
+    stage: str
+    at: datetime | None
+    minutes: float | None
+    limit: float | None
+    state: str | None
+
+
+def timeline(lead: pd.DataFrame, instant: datetime, sla: Sla) -> list[Step]:
+    """The stages of one lead (a one-row frame of the ``leads`` table) as they stand at
+    ``instant``; stages it skipped or that do not apply yet (an escalation that may never
+    come) are left out. Empty when it was reported after ``instant``."""
+    state = clocks(lead, instant, sla)
+    if state.empty:
+        return []
+    row, lead = state.iloc[0], lead.iloc[0]
+    steps = [Step("reported", lead["reported_at"], 0.0, None, None)]
+    for s in STAGES[1:]:
+        at = lead[f"{s}_at"]
+        happened = not pd.isna(at) and at < instant
+        timed = row.get(f"{s}_state")
+        if not happened and timed is None:
+            continue
+        minutes = (at - lead["reported_at"]).total_seconds() / 60 if happened else None
+        steps.append(Step(s, at if happened else None, minutes, sla.limit(s), timed))
+    return steps
