@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from dash import ClientsideFunction, Dash, Input, Output, State, ctx, no_update
 
 from callbacks import bind
+from gridwatch import leads
 from gridwatch.auth.audit import audit_personal_read
 from gridwatch.auth.policy import Principal, allows, covers
 from gridwatch.filters import Filters
@@ -40,14 +43,16 @@ def choose_grid(source: DataSource, map_click: dict | None, cell_click: dict | N
 
 
 def show_detail(source: DataSource, chosen: dict | None, filters: dict, version: str | None,
-                lang: str, who: Principal, context: dict | None = None) -> dict:
+                lang: str, who: Principal, context: dict | None = None,
+                now: datetime | None = None) -> dict:
     """The chosen grid, or the filters' day or data while it is open (``context``) change →
     the detail panel, with lead texts and exact household counts only for a caller allowed
     them there (and that read audited)."""
     code = chosen.get("code") if isinstance(chosen, dict) else None
     if not isinstance(code, str):
         return {"panel": panel.empty(lang), "filter_hidden": True, "close_hidden": True}
-    detail = grid_detail(source.snapshot(), code, Filters.from_dict(filters).as_of)
+    day = Filters.from_dict(filters).as_of
+    detail = grid_detail(source.snapshot(), code, day)
     personal = detail is not None and covers(who, "personal", detail.info["township_code"],
                                              detail.info["village_code"])
     if personal and not detail.leads.empty:
@@ -56,8 +61,17 @@ def show_detail(source: DataSource, chosen: dict | None, filters: dict, version:
     return {"panel": panel.detail_children(detail, source.settings.palette, lang,
                                            personal=personal,
                                            threshold=source.settings.suppress_below,
-                                           records=allows(who, "records")),
+                                           records=allows(who, "records"),
+                                           lead_clocks=_clocks(source, detail, day, now)),
             "filter_hidden": False, "close_hidden": False}
+
+
+def _clocks(source: DataSource, detail, day, now: datetime | None):
+    """The grid's leads at the day's instant (now while it runs): ``gridwatch.leads``."""
+    if detail is None:
+        return None
+    instant = leads.instant_for(day, now or leads.local_now(source.settings.timezone))
+    return leads.clocks(detail.leads, instant, leads.Sla.of(source.settings))
 
 
 def register(app: Dash, source: DataSource) -> None:

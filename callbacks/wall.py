@@ -12,10 +12,11 @@ from datetime import datetime
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 from dash import ClientsideFunction, Dash, Input, Output, State, no_update
 
 from callbacks import bind
-from gridwatch import visibility
+from gridwatch import leads, visibility
 from gridwatch.auth.policy import ANONYMOUS
 from gridwatch.filters import Filters
 from gridwatch.i18n import duration, normalise_language, t
@@ -121,13 +122,22 @@ def refresh(source: DataSource, seen: dict, lang: str, now_ms: int | None = None
                                      region.names("grids", lang),
                                      region.names("townships", lang), palette, lang),
         "alarm": wall.alarm(live, region.names("townships", lang), lang),
-        "ticker": wall.ticker_items(latest_events(snap, day), lang,
+        "ticker": wall.ticker_items(ticker_events(snap, source.settings), lang,
                                     snap.region.names("townships", lang)),
         "as_of": t("wall.as_of", lang, day=day.isoformat(),
                    updated=datetime.fromtimestamp(now_ms / 1000, ZoneInfo(
                        source.settings.timezone)).strftime("%H:%M:%S")),
         "seen": {"c": codes, "version": snap.version, "live": live, "filled": True},
     }
+
+
+def ticker_events(snap: Snapshot, settings) -> pd.DataFrame:
+    """The ticker's orders, notices and leads on the latest day, at its instant (now while
+    it runs): ``gridwatch.leads.ticker``."""
+    day = snap.last_day
+    instant = leads.instant_for(day, leads.local_now(settings.timezone))
+    events = latest_events(snap, day, limit=len(snap.directives) + len(snap.leads))
+    return leads.ticker(events, snap.leads, instant, leads.Sla.of(settings))
 
 
 def rotation_views(snap: Snapshot, views: list[str]) -> list[str]:

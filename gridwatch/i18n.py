@@ -341,6 +341,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "wall.ticker.order": {"zh": "指挥部令第{ref}号", "en": "Order No. {ref}"},
     "wall.ticker.notice": {"zh": "通告第{ref}号", "en": "Notice No. {ref}"},
     "wall.ticker.lead": {"zh": "线索 {ref}", "en": "Lead {ref}"},
+    "wall.ticker.alert": {"zh": "超时线索 {ref}", "en": "Overdue lead {ref}"},
     "wall.lead": {"zh": "{township} · {kind}", "en": "{kind} · {township}"},
     # the lead register and a lead's timeline (gridwatch.leads)
     "leads.title": {"zh": "线索督办", "en": "Leads against the clock"},

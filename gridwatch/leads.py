@@ -165,3 +165,29 @@ def timeline(lead: pd.DataFrame, instant: datetime, sla: Sla) -> list[Step]:
         minutes = (at - lead["reported_at"]).total_seconds() / 60 if happened else None
         steps.append(Step(s, at if happened else None, minutes, sla.limit(s), timed))
     return steps
+
+
+def ticker(events: pd.DataFrame, leads: pd.DataFrame, instant: datetime, sla: Sla,
+           limit: int = 12) -> pd.DataFrame:
+    """The wall ticker's items from ``events`` (``metrics.latest_events``, newest first):
+    orders and notices mixed with leads by priority and recency, never leads alone.
+
+    Open leads past a limit come first (the longest clock first), as alerts; then the
+    newest orders and notices (up to a third of ``limit``, whatever their age) and the
+    newest other leads, newest first, up to ``limit`` in all. Lead rows gain ``stage``,
+    ``minutes``, ``open`` and ``overdue`` (from ``clocks`` at ``instant``); the others hold
+    None there."""
+    state = clocks(leads, instant, sla)
+    state.index = leads.loc[state.index, "code"].to_numpy()
+    events = events[(events["kind"] != "lead") | events["ref"].isin(state.index)]
+    lead = events["kind"] == "lead"
+    joined = state.reindex(events["ref"].where(lead))
+    events = events.assign(stage=joined["stage"].to_numpy(), minutes=joined["minutes"].to_numpy(),
+                           open=joined["open"].to_numpy(), overdue=joined["overdue"].fillna(
+                               False).astype(bool).to_numpy())
+    alerts = events[events["overdue"]].sort_values("minutes", ascending=False,
+                                                   kind="stable").head(limit // 3)
+    directives = events[~lead].head(limit // 3)
+    others = events[lead & ~events["overdue"]].head(limit - len(alerts) - len(directives))
+    rest = pd.concat([directives, others]).sort_values("at", ascending=False, kind="stable")
+    return pd.concat([alerts, rest], ignore_index=True)

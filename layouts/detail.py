@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from dash import html
 
 from gridwatch.disclosure import suppress_total
-from gridwatch.i18n import MESSAGES, duration, t
+from gridwatch.i18n import MESSAGES, t
 from gridwatch.metrics import GridDetail
-from layouts.wall import lead_label
+from layouts.wall import clock_text, lead_label
 
 LIMIT = 12
 TAGS = {"on_time": "task_done", "late": "task_late", "overdue": "task_overdue",
@@ -20,8 +21,11 @@ def empty(lang: str) -> list:
 
 
 def detail_children(detail: GridDetail | None, palette: dict[str, str], lang: str, *,
-                    personal: bool, threshold: int, records: bool = True) -> list:
-    """The panel for one grid (or the hint to pick one when ``detail`` is None).
+                    personal: bool, threshold: int, records: bool = True,
+                    lead_clocks: pd.DataFrame | None = None) -> list:
+    """The panel for one grid (or the hint to pick one when ``detail`` is None); each lead
+    with its stage and clock from ``lead_clocks`` (``gridwatch.leads.clocks`` of
+    ``detail.leads`` at the instant shown), tagged overdue or late against its limits.
 
     Without ``personal`` (the right to this grid's household-level data) leads show their
     code and kind instead of their text, and the household count is suppressed below
@@ -48,17 +52,22 @@ def detail_children(detail: GridDetail | None, palette: dict[str, str], lang: st
                               html.Span(t(f"detail.{tag}", lang),
                                         className=f"gw-tag gw-tag-{tag}")]))
     leads = []
+    clocks = lead_clocks
     for row in detail.leads.head(LIMIT).itertuples():
-        age = (row.closed_at - row.reported_at).total_seconds() / 60 if row.closed else None
-        leads.append(html.Li([
+        if clocks is not None and row.Index in clocks.index:
+            c = clocks.loc[row.Index]
+            tag = "task_overdue" if c["overdue"] else "task_late" if c["breached"] \
+                else "task_done" if not c["open"] else "task_open"
+            status = (t(f"leads.stage.{c['stage']}", lang) + " · "
+                      + clock_text(bool(c["open"]), float(c["minutes"]), lang))
+        else:  # reported after the instant shown (a running day's later records)
+            tag, status = "task_open", t("detail.lead_open", lang)
+        leads.append(html.Li(**{"data-lead": row.code}, children=[
             html.Span(row.reported_at.strftime("%m-%d %H:%M")), " ",
             *([getattr(row, f"summary_{lang}")] if personal else [
                 html.Code(row.code), " ", lead_label(row.category, "", lang), " ",
                 html.Span(t("detail.lead_text_hidden", lang), className="gw-muted")]), " ",
-            html.Span(t("detail.lead_closed", lang, age=duration(age, lang)) if row.closed
-                      else t("detail.lead_open", lang),
-                      className="gw-tag gw-tag-" + ("task_done" if row.closed
-                                                    else "task_overdue")),
+            html.Span(status, className=f"gw-tag gw-tag-{tag}"),
         ]))
     if not records:  # a viewer: how many leads (suppressed below the threshold), not which
         shown = suppress_total(len(detail.leads), threshold)

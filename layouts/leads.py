@@ -16,7 +16,7 @@ from dash import dcc, html
 from gridwatch.i18n import duration, t
 from gridwatch.leads import TIMED, Sla, Step
 from layouts.ids import ID
-from layouts.wall import lead_label
+from layouts.wall import clock_text, lead_label
 
 LATE = "params.data.breached && !params.data.overdue"
 COLUMNS = ("code", "reported", "kind", "township", "grid", "stage", "clock", "sla")
@@ -72,11 +72,6 @@ def moment_text(instant: datetime) -> str:
 
 def instant_text(instant: datetime, running: bool, lang: str) -> str:
     return t("leads.as_of_live" if running else "leads.as_of", lang, at=moment_text(instant))
-
-
-def clock_text(open_: bool, minutes: float, lang: str) -> str:
-    return t("leads.clock.open" if open_ else "leads.clock.closed", lang,
-             age=duration(minutes, lang))
 
 
 def sla_text(row, lang: str) -> str:

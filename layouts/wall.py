@@ -186,17 +186,33 @@ def lead_label(category: str, township: str, lang: str) -> str:
     return t("wall.lead", lang, kind=kind, township=township) if township else kind
 
 
+def clock_text(open_: bool, minutes: float, lang: str) -> str:
+    """A lead's clock: running for so long, or closed after so long."""
+    return t("leads.clock.open" if open_ else "leads.clock.closed", lang,
+             age=duration(minutes, lang))
+
+
 def ticker_items(events, lang: str, townships: dict[str, str]) -> list:
-    """The ticker's items, twice over so the scroll loops without a jump. Orders and notices
-    show their titles (public by nature); leads only their kind and township."""
+    """The ticker's items (``gridwatch.leads.ticker``), twice over so the scroll loops
+    without a jump. Orders and notices show their titles (public by nature); leads their
+    kind, township, stage and clock, never their text; an overdue lead is an alert."""
     items = []
     for e in events.itertuples():
-        label = t(f"wall.ticker.{e.kind}", lang, ref=e.ref)
-        text = (lead_label(e.category, townships.get(e.township_code, ""), lang)
-                if e.kind == "lead" else getattr(e, f"title_{lang}"))
-        items.append(html.Span(className=f"wall-tick wall-tick-{e.kind}", children=[
-            html.B(f"【{label}】"), text,
-            html.Span(e.at.strftime(" %m-%d %H:%M"), className="wall-muted")]))
+        lead = e.kind == "lead"
+        alert = lead and bool(getattr(e, "overdue", False))
+        label = t("wall.ticker.alert" if alert else f"wall.ticker.{e.kind}", lang, ref=e.ref)
+        if lead:
+            text = lead_label(e.category, townships.get(e.township_code, ""), lang)
+            stage = getattr(e, "stage", None)
+            if isinstance(stage, str):
+                text += (" · " + t(f"leads.stage.{stage}", lang) + " · "
+                         + clock_text(bool(e.open), float(e.minutes), lang))
+        else:
+            text = getattr(e, f"title_{lang}")
+        items.append(html.Span(className=f"wall-tick wall-tick-{'alert' if alert else e.kind}",
+                               children=[html.B(f"【{label}】"), text,
+                                         html.Span(e.at.strftime(" %m-%d %H:%M"),
+                                                   className="wall-muted")]))
     return items + [html.Span(i.children, className=i.className) for i in items]
 
 

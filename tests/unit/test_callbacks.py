@@ -255,8 +255,13 @@ def test_show_detail_lists_history_tasks_and_leads_as_of_the_day(literal):
         "Red 02-02 07:00 · late-sync",  # observed earlier, recorded on D3: history only
         "Green 02-01 08:00 · initial marking",
         "T0001 Screen returnees done late",  # completed D2 12:00, due 10:00
-        "02-02 10:00 L0003 gathering (text for operators of this area only) open",
+        # Its stage and running clock at the end of D2, past the close limit: overdue.
+        "02-02 10:00 L0003 gathering (text for operators of this area only) acknowledged"
+        " · 14 h 0 min so far",
     ])
+    lead = find(out["panel"], lambda n: isinstance(n, html.Li)
+                and getattr(n, "data-lead", None) == "L0003")[0]
+    assert lead.children[-1].className == "gw-tag gw-tag-task_overdue"
     history = out["panel"][4]
     assert [words(li).split()[0] for li in history.children] == ["Blue", "Red", "Green"]
     assert words(out["panel"][0]) == "Dongling Village Grid 2"

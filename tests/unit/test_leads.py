@@ -197,3 +197,46 @@ def test_a_hostile_or_unknown_choice_shows_the_hint(source, request_context):
         out = show_lead(source, chosen=chosen, context=None, filters=filters, version=None,
                         lang="en", who=ANALYST)["timeline"]
         assert isinstance(out[0], html.P)
+
+
+# --- the wall ticker ---------------------------------------------------------------------------
+
+def ticker_of(lsnap, limit):
+    from gridwatch.metrics import cutoff, latest_events
+
+    day = date(2020, 2, 2)
+    events = latest_events(lsnap, day, limit=100)
+    return rules.ticker(events, lsnap.leads, cutoff(day), SLA, limit=limit)
+
+
+def test_the_ticker_puts_overdue_leads_first_and_never_crowds_out_orders_and_notices(lsnap):
+    # At the end of D2 L0003 (open since 10:00) and L0004 (since 20:00, closed on D3) are
+    # past the 60-minute close limit: alerts, the longest clock first. Then orders, notices
+    # and the other leads, newest first (latest_events' order: L0004, L0003, notice 1,
+    # L0002, L0001, order 1).
+    got = ticker_of(lsnap, 12)
+    assert list(zip(got["kind"], got["ref"], got["overdue"], strict=True)) == [
+        ("lead", "L0003", True), ("lead", "L0004", True), ("notice", "1", False),
+        ("lead", "L0002", False), ("lead", "L0001", False), ("order", "1", False)]
+    assert got.loc[0, "minutes"] == 14 * 60 and got.loc[1, "minutes"] == 4 * 60
+    assert got.loc[1, "stage"] == "acknowledged" and bool(got.loc[1, "open"])
+    assert got.loc[4, "stage"] == "closed" and got.loc[4, "minutes"] == 25
+    # Four places: a third for alerts, a third for orders and notices, the rest for leads.
+    short = ticker_of(lsnap, 4)
+    assert list(zip(short["kind"], short["ref"], strict=True)) == [
+        ("lead", "L0003"), ("notice", "1"), ("lead", "L0002"), ("lead", "L0001")]
+
+
+def test_the_wall_ticker_shows_an_overdue_lead_as_an_alert_with_its_clock(lsnap):
+    from layouts.wall import ticker_items
+
+    items = ticker_items(ticker_of(lsnap, 12), "en", lsnap.region.names("townships", "en"))
+    assert len(items) == 12  # twice over, so the scroll loops
+    first = items[0]
+    assert first.className == "wall-tick wall-tick-alert"
+    text = " ".join(str(c) if isinstance(c, str) else str(c.children) for c in first.children)
+    assert "Overdue lead L0003" in text and "14 h 0 min so far" in text
+    assert "acknowledged" in text.lower()
+    assert [i.className for i in items[:6]].count("wall-tick wall-tick-alert") == 2
+    shown = str(items)
+    assert [s for s in lsnap.leads["summary_en"] if s in shown] == []  # never the text

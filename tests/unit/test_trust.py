@@ -314,12 +314,16 @@ def test_the_last_enabled_admin_stays(fresh_source):
 def test_the_wall_never_shows_a_leads_text(snap):
     """The wall is a public screen: a lead is shown by its kind and township, never by its
     summary (which names families), whoever is signed in."""
+    from gridwatch import leads
     from gridwatch.metrics import attention, cutoff, latest_events
     from layouts.wall import focus_panel, ticker_items
 
     day = snap.last_day
     events = latest_events(snap, day, limit=200)
     assert (events["kind"] == "lead").sum() > 20
+    # as the wall shows them: with their stage and clock (gridwatch.leads.ticker)
+    events = leads.ticker(events, snap.leads, cutoff(day), leads.Sla(), limit=200)
+    assert events["stage"].notna().sum() > 20
     texts = set(snap.leads["summary_zh"]) | set(snap.leads["summary_en"])
     for lang in ("zh", "en"):
         shown = str(ticker_items(events, lang, snap.region.names("townships", lang)))
