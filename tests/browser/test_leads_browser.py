@@ -1,0 +1,116 @@
+"""The lead register and a lead's timeline in real headless Chromium: a lead reported and moved
+through its stages over the API shows up, follows its stages and stops its clock once closed;
+a viewer sees the stages and the clock but never the text."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from tests.browser.conftest import console_errors, goto, private_server_with_token, wait_for
+
+pytestmark = pytest.mark.browser
+
+CODE = "L9001"
+TEXT = "浏览器测试：一户四口自外地返回，孩子发热"
+
+
+@pytest.fixture(scope="module")
+def lead_server(seeded_db, tmp_path_factory):
+    server, token = private_server_with_token(seeded_db, tmp_path_factory.mktemp("leads"),
+                                              "lead-browser-test")
+    yield server, token
+    server.stop()
+
+
+def post(server, token: str, kind: str, items: list[dict]) -> dict:
+    request = urllib.request.Request(
+        f"{server.url}/api/v1/{kind}", method="POST", data=json.dumps({"items": items}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        return json.load(answer)
+
+
+def row_cells(browser) -> dict[str, str] | None:
+    """The register row of ``CODE``: its cells' text by column, or None while it is absent."""
+    return browser.execute_script("""
+        const row = document.querySelector(
+            '#lead-table .ag-center-cols-container [row-id="' + arguments[0] + '"]');
+        if (!row) return null;
+        const out = {};
+        for (const cell of row.querySelectorAll('[col-id]'))
+            out[cell.getAttribute('col-id')] = cell.innerText.trim();
+        out._class = Array.from(row.querySelectorAll('[col-id=code]')).map(
+            c => c.className).join(' ');
+        return out;""", CODE)
+
+
+def open_timeline(browser) -> None:
+    browser.find_element(By.CSS_SELECTOR,
+                         f'#lead-table .ag-center-cols-container [row-id="{CODE}"] '
+                         '[col-id=code]').click()
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR,
+                                           f'#lead-timeline h4[data-lead="{CODE}"]'),
+             timeout=20, message="the timeline did not open")
+
+
+def steps(browser) -> dict[str, str]:
+    return {li.get_attribute("data-stage"): li.get_attribute("data-state")
+            for li in browser.find_elements(By.CSS_SELECTOR, "#lead-timeline li.gw-step")}
+
+
+def test_a_lead_follows_its_stages_on_screen_and_its_clock_stops_when_closed(browser,
+                                                                             lead_server, region):
+    server, token = lead_server
+    grid = sorted(region.grids["code"])[0]
+    assert post(server, token, "leads", [{
+        "code": CODE, "grid_code": grid, "category": "fever", "summary_zh": TEXT,
+        "reported_at": "2020-02-29T20:00:00+08:00"}])["applied"] == 1
+    assert post(server, token, "lead-stages", [
+        {"lead_code": CODE, "stage": "acknowledged", "at": "2020-02-29T20:03:00+08:00"}],
+    )["applied"] == 1
+
+    console_errors(browser)
+    goto(browser, server, "/", "admin")
+    wait_for(lambda: row_cells(browser), timeout=40, message="the new lead is not in the register")
+    cells = row_cells(browser)
+    # At the end of the demo's last day (24:00) the lead has been open four hours: overdue.
+    assert cells["stage"] == "签收" and cells["clock"] == "已 4小时0分", cells
+    assert "gw-lead-overdue" in cells["_class"]
+    assert "2020-02-29 24:00" in browser.find_element(By.ID, "lead-as-of").text
+    open_timeline(browser)
+    # never escalated: no escalation or dispatch step awaited, only the close (overdue)
+    assert steps(browser) == {"reported": "", "acknowledged": "met", "closed": "overdue"}
+    assert TEXT in browser.find_element(By.ID, "lead-timeline").text  # an admin reads it
+
+    # The rest of its stages arrive: the open page follows (no reload), the clock stops at 30.
+    assert post(server, token, "lead-stages", [
+        {"lead_code": CODE, "stage": "escalated", "at": "2020-02-29T20:06:00+08:00"},
+        {"lead_code": CODE, "stage": "dispatched", "at": "2020-02-29T20:10:00+08:00"},
+        {"lead_code": CODE, "stage": "closed", "at": "2020-02-29T20:30:00+08:00",
+         "outcome": "送县人民医院"}])["applied"] == 3
+    wait_for(lambda: (row_cells(browser) or {}).get("stage") == "办结", timeout=30,
+             message="the register did not follow the new stages")
+    cells = row_cells(browser)
+    assert cells["clock"] == "用时 30分钟" and cells["sla"] == "全部按时", cells
+    assert "gw-lead-overdue" not in cells["_class"]
+    wait_for(lambda: steps(browser).get("closed") == "met", timeout=30,
+             message="the open timeline did not follow")
+    assert steps(browser) == {"reported": "", "acknowledged": "met", "escalated": "",
+                              "dispatched": "met", "closed": "met"}
+    assert "送县人民医院" in browser.find_element(By.ID, "lead-timeline").text
+    assert console_errors(browser) == []
+
+    # A viewer: the same stages and clock, no grid column, never the text.
+    browser.get(f"{server.url}/logout")
+    goto(browser, server, "/", "viewer")
+    wait_for(lambda: row_cells(browser), timeout=40, message="a viewer has no register")
+    cells = row_cells(browser)
+    assert cells["clock"] == "用时 30分钟" and "grid" not in cells
+    open_timeline(browser)
+    shown = browser.find_element(By.ID, "lead-timeline").text
+    assert TEXT not in shown and "送县人民医院" not in shown
+    assert TEXT not in browser.page_source
