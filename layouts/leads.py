@@ -20,6 +20,9 @@ from layouts.wall import clock_text, lead_label
 
 LATE = "params.data.breached && !params.data.overdue"
 COLUMNS = ("code", "reported", "kind", "township", "grid", "stage", "clock", "sla")
+# each column's least width (px) and share of the rest: nothing truncated at 1366 px wide
+WIDTHS = {"code": (78, 0.6), "reported": (110, 0.6), "kind": (86, 0.8), "township": (116, 1),
+          "grid": (120, 1.2), "stage": (112, 0.8), "clock": (140, 1), "sla": (186, 1.2)}
 
 
 def card(lang: str, sla: Sla, records: bool) -> html.Div:
@@ -29,6 +32,7 @@ def card(lang: str, sla: Sla, records: bool) -> html.Div:
         if col == "grid" and not records:
             continue
         spec = {"field": col, "headerName": t(f"leads.col.{col}", lang), "sortable": True,
+                "minWidth": WIDTHS[col][0], "flex": WIDTHS[col][1],
                 "resizable": True, "filter": col in ("kind", "township", "stage", "sla")}
         if col in ("code", "sla"):  # overdue: needs someone now; late: missed a limit
             name = "gw-lead" if col == "code" else "gw-lead-sla"
@@ -48,7 +52,6 @@ def card(lang: str, sla: Sla, records: bool) -> html.Div:
         dcc.Store(id=ID.LEAD_CONTEXT),
         html.Div(className="gw-leads-body", children=[
             dag.AgGrid(id=ID.LEAD_TABLE, columnDefs=columns, rowData=[],
-                       defaultColDef={"minWidth": 80, "flex": 1},
                        dashGridOptions={"animateRows": False, "rowHeight": 30,
                                         "localeText": {"noRowsToShow": t("leads.none", lang)}},
                        getRowId="params.data.code", style={"height": "320px"},
