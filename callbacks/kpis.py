@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from gridwatch import visibility
+from datetime import datetime
+
+from gridwatch import leads, visibility
 from gridwatch.auth.policy import Principal
 from gridwatch.filters import Filters
 from gridwatch.metrics import compute_kpis
@@ -12,9 +14,12 @@ from layouts import kpis
 
 
 def update_kpis(source: DataSource, filters: dict, version: str | None, lang: str,
-                who: Principal) -> dict:
-    """Filters or data change → the KPI tiles (household-level totals as ``who`` may see)."""
-    figures = visibility.kpis(compute_kpis(source.snapshot(), Filters.from_dict(filters)), who,
+                who: Principal, now: datetime | None = None) -> dict:
+    """Filters or data change → the KPI tiles (household-level totals as ``who`` may see),
+    the oldest open lead's age at the day's instant (``now`` while it runs)."""
+    f = Filters.from_dict(filters)
+    instant = leads.instant_for(f.as_of, now or leads.local_now(source.settings.timezone))
+    figures = visibility.kpis(leads.kpis_at(compute_kpis(source.snapshot(), f), instant), who,
                               source.settings.suppress_below)
     return {"tiles": kpis.tiles(figures, source.settings.palette, lang)}
 

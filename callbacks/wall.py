@@ -112,8 +112,9 @@ def refresh(source: DataSource, seen: dict, lang: str, now_ms: int | None = None
                       highlights={str(c["k"]): {"until": c["until"], "dir": c["direction"]}
                                   for c in live})
     # a public screen: household-level totals as a role without that right sees them
-    k = visibility.kpis(compute_kpis(snap, Filters(as_of=day)), ANONYMOUS,
-                        source.settings.suppress_below)
+    k = visibility.kpis(leads.kpis_at(compute_kpis(snap, Filters(as_of=day)), leads.instant_for(
+        day, leads.local_now(source.settings.timezone))), ANONYMOUS,
+        source.settings.suppress_below)
     return {
         "styles": styles,
         "legend": legend_children(view, palette, lang, dark=True),

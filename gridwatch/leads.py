@@ -16,14 +16,14 @@ Pure functions on pandas frames of the ``leads`` table (naive local times), no D
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
-from gridwatch.metrics import cutoff
+from gridwatch.metrics import Kpis, cutoff
 from gridwatch.store import models as m
 
 STAGES = m.LEAD_STAGES
@@ -68,6 +68,17 @@ def instant_for(day: date, now: datetime) -> datetime:
     """The instant the rules see ``day`` at: ``now`` while the day runs, its end once it is
     over (and for a day ahead of ``now``, ``now``: nothing later has happened)."""
     return min(now, cutoff(day))
+
+
+def kpis_at(k: Kpis, instant: datetime) -> Kpis:
+    """``k`` (figures at the end of ``k.day``) with the oldest open lead's age read at
+    ``instant`` instead: while the day runs, a lead reported at 09:00 is an hour old at 10:00,
+    not fifteen hours. (Nothing is recorded after now, so the open leads are the same.)"""
+    end = cutoff(k.day)
+    if k.oldest_open_lead_minutes is None or instant >= end:
+        return k
+    early = (end - instant).total_seconds() / 60
+    return replace(k, oldest_open_lead_minutes=max(0.0, k.oldest_open_lead_minutes - early))
 
 
 def is_running(day: date, now: datetime) -> bool:

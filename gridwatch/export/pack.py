@@ -34,6 +34,7 @@ from gridwatch.export.render import (
 )
 from gridwatch.filters import Filters
 from gridwatch.i18n import duration, t
+from gridwatch.leads import instant_for, kpis_at
 from gridwatch.metrics import (
     TASK_STATES,
     checkpoint_series,
@@ -129,7 +130,9 @@ def _signed(n: int) -> str:
 def kpi_page(ctx: PackContext, label: str) -> Page:
     """The key figures as tiles: colours with their change, then six figure tiles."""
     lang = ctx.lang
-    k = view_kpis(compute_kpis(ctx.snap, ctx.filters), ctx.request.view)
+    generated = ctx.stamp.generated.replace(tzinfo=None)  # the county's local time
+    k = view_kpis(kpis_at(compute_kpis(ctx.snap, ctx.filters),
+                          instant_for(ctx.filters.as_of, generated)), ctx.request.view)
     page = new_page(ctx, t("export.pack.kpis", lang), label)
     s = page.k
     bx, by, bw, bh = page.body

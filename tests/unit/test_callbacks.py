@@ -139,6 +139,21 @@ def test_update_kpis_shows_the_days_figures(literal):
     assert text_of(tiles[-1]).endswith(" 7")  # in home isolation on D2: 4 + 2 + 1
 
 
+def test_while_the_day_runs_the_oldest_lead_is_as_old_as_it_is_now(literal):
+    """At D2 12:00 L3 (reported 10:00) has been open two hours, not the fourteen it will
+    have been at midnight: the tiles read the clock at the day's instant."""
+    from datetime import datetime
+
+    def note(now):
+        tiles = update_kpis(literal, filters=Filters(as_of=D2).to_dict(), version=None,
+                            lang="en", who=system(), now=now)["tiles"]
+        lead = next(tile for tile in tiles if attr(tile, "data-kpi") == "leads")
+        return text_of(find(lead, lambda n: attr(n, "className") == "gw-tile-note"))
+
+    assert "oldest 2 h 0 min" in note(datetime(2020, 2, 2, 12, 0))
+    assert "oldest 14 h 0 min" in note(datetime(2020, 2, 3, 9, 0))  # the day is over
+
+
 def test_update_kpis_follows_the_filter(literal):
     tiles = update_kpis(literal, filters=Filters(townships=(A,), as_of=D3).to_dict(),
                         version=None, lang="en", who=system())["tiles"]

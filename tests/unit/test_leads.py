@@ -240,3 +240,14 @@ def test_the_wall_ticker_shows_an_overdue_lead_as_an_alert_with_its_clock(lsnap)
     assert [i.className for i in items[:6]].count("wall-tick wall-tick-alert") == 2
     shown = str(items)
     assert [s for s in lsnap.leads["summary_en"] if s in shown] == []  # never the text
+
+
+def test_kpis_read_the_oldest_open_lead_at_the_instant(lsnap):
+    from gridwatch.metrics import compute_kpis
+
+    k = compute_kpis(lsnap, Filters(as_of=DAY))
+    assert k.oldest_open_lead_minutes == 840  # L0003, open since 10:00, at midnight
+    assert rules.kpis_at(k, at("12:30")).oldest_open_lead_minutes == 150
+    assert rules.kpis_at(k, at("23:59", day=3)) is k  # the day is over: as it ended
+    none = compute_kpis(lsnap, Filters(as_of=date(2020, 2, 1), colours=("red",)))
+    assert rules.kpis_at(none, at("12:00", day=1)).oldest_open_lead_minutes is None
