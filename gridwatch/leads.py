@@ -202,3 +202,17 @@ def ticker(events: pd.DataFrame, leads: pd.DataFrame, instant: datetime, sla: Sl
     others = events[lead & ~events["overdue"]].head(limit - len(alerts) - len(directives))
     rest = pd.concat([directives, others]).sort_values("at", ascending=False, kind="stable")
     return pd.concat([alerts, rest], ignore_index=True)
+
+
+def service_record(lead: pd.DataFrame, instant: datetime, sla: Sla, tz: str) -> dict:
+    """One lead (a one-row frame of snapshot leads) against its limits at ``instant``, as the
+    API gives it: the instant, its stage, whether its clock runs and for how long, and each
+    timed stage's limit and state (met, late, pending, overdue; null where it does not
+    apply)."""
+    c = clocks(lead, instant, sla).iloc[0]
+    return {"as_of": instant.replace(tzinfo=ZoneInfo(tz)).isoformat(), "stage": c["stage"],
+            "open": bool(c["open"]), "minutes": round(float(c["minutes"]), 1),
+            "breached": bool(c["breached"]), "overdue": bool(c["overdue"]),
+            "stages": {s: {"limit_minutes": sla.limit(s),
+                           "state": c[f"{s}_state"] if isinstance(c[f"{s}_state"], str)
+                           else None} for s in TIMED}}

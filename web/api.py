@@ -16,6 +16,7 @@ import logging
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from gridwatch import leads
 from gridwatch.auth.audit import audit_personal_read
 from gridwatch.auth.policy import Principal, allows
 from gridwatch.ingest import read
@@ -193,6 +194,13 @@ def lead(code: str):
     who = principal_for(source, "records")
     answer = read.lead_state(source.engine, code, source.settings.timezone, who,
                              source.region())
+    if answer is not None:  # its clock at the instant the screens show (gridwatch.leads)
+        snap = source.snapshot()
+        row = snap.leads[snap.leads["code"] == code]
+        instant = leads.instant_for(snap.last_day, leads.local_now(source.settings.timezone))
+        answer["service"] = leads.service_record(
+            row, instant, leads.Sla.of(source.settings), source.settings.timezone) \
+            if len(row) and snap.last_day is not None else None
     if answer is not None and not answer["personal_fields_removed"]:
         audit_personal_read(source.writer, who, "lead", code, client_address())
     return found(answer, "lead", code)

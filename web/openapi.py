@@ -82,7 +82,8 @@ def openapi_document() -> dict:
         "/tasks/{code}": get("A special task and its state in every grid"),
         "/checkpoints/{code}/counts": get("A checkpoint's hourly counts, latest first",
                                           params=("from", "to")),
-        "/leads/{code}": get("A lead and its timeline", sensitive=True),
+        "/leads/{code}": get("A lead, its timeline and its clock against the service levels",
+                               sensitive=True),
         "/audit": get("The audit trail, newest first", sensitive=True,
                       params=("entity", "key", "limit")),
     }

@@ -488,6 +488,17 @@ def test_leads_report_and_stages(api):
     state = api.client.get("/api/v1/leads/L9001", headers=api.auth).json
     assert state["timeline"]["closed"] == "2020-02-29T20:25:00+08:00"
     assert state["summary_en"] == "村民发热" and state["outcome"] == "排除"
+    # its clock against the limits, read at the end of the store's last day (it is over;
+    # earlier tests here may have written a later day than the demo's)
+    from gridwatch.metrics import cutoff
+
+    end = cutoff(api.source.snapshot().last_day).isoformat() + "+08:00"
+    assert state["service"] == {
+        "as_of": end, "stage": "closed", "open": False,
+        "minutes": 25.0, "breached": False, "overdue": False,
+        "stages": {"acknowledged": {"limit_minutes": 5, "state": "met"},
+                   "dispatched": {"limit_minutes": 15, "state": None},  # closed undispatched
+                   "closed": {"limit_minutes": 60, "state": "met"}}}
     assert api.post("lead-stages", [{**stages[0], "lead_code": "L0"}]).status_code == 422
 
 
