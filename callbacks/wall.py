@@ -112,9 +112,12 @@ def refresh(source: DataSource, seen: dict, lang: str, now_ms: int | None = None
                       highlights={str(c["k"]): {"until": c["until"], "dir": c["direction"]}
                                   for c in live})
     # a public screen: household-level totals as a role without that right sees them
-    k = visibility.kpis(leads.kpis_at(compute_kpis(snap, Filters(as_of=day)), leads.instant_for(
-        day, leads.local_now(source.settings.timezone))), ANONYMOUS,
-        source.settings.suppress_below)
+    # the lead clocks' instant: now while the latest day runs, its end once it is over
+    tz = ZoneInfo(source.settings.timezone)
+    instant = leads.instant_for(day, datetime.fromtimestamp(now_ms / 1000, tz).replace(
+        tzinfo=None, microsecond=0))
+    k = visibility.kpis(leads.kpis_at(compute_kpis(snap, Filters(as_of=day)), instant),
+                        ANONYMOUS, source.settings.suppress_below)
     return {
         "styles": styles,
         "legend": legend_children(view, palette, lang, dark=True),
@@ -123,22 +126,19 @@ def refresh(source: DataSource, seen: dict, lang: str, now_ms: int | None = None
                                      region.names("grids", lang),
                                      region.names("townships", lang), palette, lang),
         "alarm": wall.alarm(live, region.names("townships", lang), lang),
-        "ticker": wall.ticker_items(ticker_events(snap, source.settings), lang,
-                                    snap.region.names("townships", lang)),
+        "ticker": wall.ticker_items(ticker_events(snap, instant, leads.Sla.of(source.settings)),
+                                    lang, snap.region.names("townships", lang)),
         "as_of": t("wall.as_of", lang, day=day.isoformat(),
-                   updated=datetime.fromtimestamp(now_ms / 1000, ZoneInfo(
-                       source.settings.timezone)).strftime("%H:%M:%S")),
+                   updated=datetime.fromtimestamp(now_ms / 1000, tz).strftime("%H:%M:%S")),
         "seen": {"c": codes, "version": snap.version, "live": live, "filled": True},
     }
 
 
-def ticker_events(snap: Snapshot, settings) -> pd.DataFrame:
-    """The ticker's orders, notices and leads on the latest day, at its instant (now while
-    it runs): ``gridwatch.leads.ticker``."""
-    day = snap.last_day
-    instant = leads.instant_for(day, leads.local_now(settings.timezone))
-    events = latest_events(snap, day, limit=len(snap.directives) + len(snap.leads))
-    return leads.ticker(events, snap.leads, instant, leads.Sla.of(settings))
+def ticker_events(snap: Snapshot, instant: datetime, sla: leads.Sla) -> pd.DataFrame:
+    """The ticker's orders, notices and leads on the latest day, their clocks at
+    ``instant``: ``gridwatch.leads.ticker``."""
+    events = latest_events(snap, snap.last_day, limit=len(snap.directives) + len(snap.leads))
+    return leads.ticker(events, snap.leads, instant, sla)
 
 
 def rotation_views(snap: Snapshot, views: list[str]) -> list[str]:
