@@ -70,7 +70,7 @@ def _clocks(source: DataSource, detail, day, now: datetime | None):
     """The grid's leads at the day's instant (now while it runs): ``gridwatch.leads``."""
     if detail is None:
         return None
-    instant = leads.instant_for(day, now or leads.local_now(source.settings.timezone))
+    instant = leads.instant_in(day, source.settings.timezone, now)
     return leads.clocks(detail.leads, instant, leads.Sla.of(source.settings))
 
 

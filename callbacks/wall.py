@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from urllib.parse import parse_qs
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 from dash import ClientsideFunction, Dash, Input, Output, State, no_update
@@ -113,9 +112,7 @@ def refresh(source: DataSource, seen: dict, lang: str, now_ms: int | None = None
                                   for c in live})
     # a public screen: household-level totals as a role without that right sees them
     # the lead clocks' instant: now while the latest day runs, its end once it is over
-    tz = ZoneInfo(source.settings.timezone)
-    instant = leads.instant_for(day, datetime.fromtimestamp(now_ms / 1000, tz).replace(
-        tzinfo=None, microsecond=0))
+    instant = leads.instant_for(day, leads.local_now(source.settings.timezone, now_ms))
     k = visibility.kpis(leads.kpis_at(compute_kpis(snap, Filters(as_of=day)), instant),
                         ANONYMOUS, source.settings.suppress_below)
     return {
@@ -129,7 +126,7 @@ def refresh(source: DataSource, seen: dict, lang: str, now_ms: int | None = None
         "ticker": wall.ticker_items(ticker_events(snap, instant, leads.Sla.of(source.settings)),
                                     lang, snap.region.names("townships", lang)),
         "as_of": t("wall.as_of", lang, day=day.isoformat(),
-                   updated=datetime.fromtimestamp(now_ms / 1000, tz).strftime("%H:%M:%S")),
+                   updated=leads.local_now(source.settings.timezone, now_ms).strftime("%H:%M:%S")),
         "seen": {"c": codes, "version": snap.version, "live": live, "filled": True},
     }
 

@@ -59,15 +59,23 @@ class Sla:
                 "closed": self.close}.get(stage)
 
 
-def local_now(tz: str) -> datetime:
-    """Now, as a naive local time in ``tz`` (how the snapshot's times are kept)."""
-    return datetime.now(ZoneInfo(tz)).replace(tzinfo=None, microsecond=0)
+def local_now(tz: str, epoch_ms: int | None = None) -> datetime:
+    """Now (or the moment ``epoch_ms``), as a naive local time in ``tz`` (how the snapshot's
+    times are kept)."""
+    moment = (datetime.now(ZoneInfo(tz)) if epoch_ms is None
+              else datetime.fromtimestamp(epoch_ms / 1000, ZoneInfo(tz)))
+    return moment.replace(tzinfo=None, microsecond=0)
 
 
 def instant_for(day: date, now: datetime) -> datetime:
     """The instant the rules see ``day`` at: ``now`` while the day runs, its end once it is
     over (and for a day ahead of ``now``, ``now``: nothing later has happened)."""
     return min(now, cutoff(day))
+
+
+def instant_in(day: date, tz: str, now: datetime | None = None) -> datetime:
+    """``instant_for`` with ``now`` read in the county's time zone ``tz`` unless given."""
+    return instant_for(day, now or local_now(tz))
 
 
 def kpis_at(k: Kpis, instant: datetime) -> Kpis:

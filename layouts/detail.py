@@ -52,10 +52,9 @@ def detail_children(detail: GridDetail | None, palette: dict[str, str], lang: st
                               html.Span(t(f"detail.{tag}", lang),
                                         className=f"gw-tag gw-tag-{tag}")]))
     leads = []
-    clocks = lead_clocks
     for row in detail.leads.head(LIMIT).itertuples():
-        if clocks is not None and row.Index in clocks.index:
-            c = clocks.loc[row.Index]
+        if lead_clocks is not None and row.Index in lead_clocks.index:
+            c = lead_clocks.loc[row.Index]
             tag = "task_overdue" if c["overdue"] else "task_late" if c["breached"] \
                 else "task_done" if not c["open"] else "task_open"
             status = (t(f"leads.stage.{c['stage']}", lang) + " · "

@@ -197,7 +197,7 @@ def lead(code: str):
     if answer is not None:  # its clock at the instant the screens show (gridwatch.leads)
         snap = source.snapshot()
         row = snap.leads[snap.leads["code"] == code]
-        instant = leads.instant_for(snap.last_day, leads.local_now(source.settings.timezone))
+        instant = leads.instant_in(snap.last_day, source.settings.timezone)
         answer["service"] = leads.service_record(
             row, instant, leads.Sla.of(source.settings), source.settings.timezone) \
             if len(row) and snap.last_day is not None else None
