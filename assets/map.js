@@ -138,16 +138,24 @@
       const figures = (h.v || {})[p.code] || [0, 0];
       const max = Math.max(h.max || 1, 1);
       const cp = S().checkpoint;
-      const radius = (cp.minRadius + cp.span * Math.sqrt((figures[0] + figures[1]) / max))
-        * scaleOf(h);
+      // an open alert (quiet, missed reports, over capacity) restyles the marker: h.a
+      const kind = (h.a || {})[p.code];
+      const alert = kind ? cp.alert[kind] : null;
+      let radius = cp.minRadius + cp.span * Math.sqrt((figures[0] + figures[1]) / max);
+      if (alert) radius = Math.max(radius, cp.alertMinRadius);
       const marker = L.circleMarker(latlng, {
-        pane: "points", renderer: pointRenderer(context.map), radius: radius,
-        fillColor: cp.fillColor, fillOpacity: 0.85, color: "#ffffff", weight: 1.5,
+        pane: "points", renderer: pointRenderer(context.map), radius: radius * scaleOf(h),
+        fillColor: alert ? alert.fillColor : cp.fillColor, fillOpacity: alert ? 0.95 : 0.85,
+        color: alert ? alert.color : "#ffffff", weight: (alert ? alert.weight : 1.5) * scaleOf(h),
+        dashArray: alert ? alert.dashArray : null,
       });
       const t = h.text || {};
-      marker.bindTooltip("<b>" + esc(name(p, "name", h.lang)) + "</b><br>" +
+      let tip = "<b>" + esc(name(p, "name", h.lang)) + "</b><br>" +
         esc(t.vehicles || "vehicles") + " " + figures[0] + " · " +
-        esc(t.people || "people") + " " + figures[1], {direction: "top"});
+        esc(t.people || "people") + " " + figures[1];
+      if (p.capacity > 0 && t.capacity) tip += "<br>" + esc(t.capacity.replace("{n}", p.capacity));
+      if (kind) tip += "<br><b class=\"gw-cp-alert-tip\">⚠ " + esc((t.alerts || {})[kind] || kind) + "</b>";
+      marker.bindTooltip(tip, {direction: "top"});
       return marker;
     },
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
-from dash import Dash
+from dash import Dash, ctx
 from flask import abort, request
 
 from gridwatch.auth.policy import allows
@@ -83,6 +83,15 @@ def _properties(spec: dict) -> dict[str, str]:
         for name, dep in (spec.get(group) or {}).items():
             found[name] = dep.component_property
     return found
+
+
+def fired_props(triggered: Collection[str] | None = None) -> set[str]:
+    """The properties that fired this answer, ``"<id>.<property>"`` (``triggered`` when
+    called outside a Dash request; none there otherwise). The renderer merges a pick or a
+    tick with a filter or version change that came while the request waited."""
+    if triggered is None:
+        triggered = ctx.triggered_prop_ids if request and ctx.triggered else ()
+    return set(triggered)
 
 
 def bind(app: Dash, source: DataSource, function: Callable, **spec) -> None:

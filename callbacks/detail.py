@@ -7,7 +7,7 @@ from datetime import datetime
 from dash import ClientsideFunction, Dash, Input, Output, State, ctx, no_update
 
 from callbacks import bind
-from gridwatch import leads
+from gridwatch import leads, timeutil
 from gridwatch.auth.audit import audit_personal_read
 from gridwatch.auth.policy import Principal, allows, covers
 from gridwatch.filters import Filters
@@ -70,7 +70,7 @@ def _clocks(source: DataSource, detail, day, now: datetime | None):
     """The grid's leads at the day's instant (now while it runs): ``gridwatch.leads``."""
     if detail is None:
         return None
-    instant = leads.instant_in(day, source.settings.timezone, now)
+    instant = timeutil.instant_in(day, source.settings.timezone, now)
     return leads.clocks(detail.leads, instant, leads.Sla.of(source.settings))
 
 

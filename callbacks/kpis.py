@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from gridwatch import leads, visibility
+from gridwatch import leads, timeutil, visibility
 from gridwatch.auth.policy import Principal
 from gridwatch.filters import Filters
 from gridwatch.metrics import compute_kpis
@@ -18,7 +18,7 @@ def update_kpis(source: DataSource, filters: dict, version: str | None, lang: st
     """Filters or data change → the KPI tiles (household-level totals as ``who`` may see),
     the oldest open lead's age at the day's instant (``now`` while it runs)."""
     f = Filters.from_dict(filters)
-    instant = leads.instant_in(f.as_of, source.settings.timezone, now)
+    instant = timeutil.instant_in(f.as_of, source.settings.timezone, now)
     figures = visibility.kpis(leads.kpis_at(compute_kpis(source.snapshot(), f), instant), who,
                               source.settings.suppress_below)
     return {"tiles": kpis.tiles(figures, source.settings.palette, lang)}

@@ -11,6 +11,7 @@ from dash import ClientsideFunction, Dash, Input, Output, State, html
 
 from callbacks import bind
 from gridwatch import leads as rules
+from gridwatch import timeutil
 from gridwatch.auth.audit import audit_personal_read
 from gridwatch.auth.policy import Principal, allows, covers
 from gridwatch.filters import Filters
@@ -23,8 +24,8 @@ from web.auth import client_address
 
 
 def _instant(source: DataSource, day, now: datetime | None) -> tuple[datetime, bool]:
-    now = now or rules.local_now(source.settings.timezone)
-    return rules.instant_for(day, now), rules.is_running(day, now)
+    now = now or timeutil.local_now(source.settings.timezone)
+    return timeutil.instant_for(day, now), timeutil.is_running(day, now)
 
 
 def lead_register(source: DataSource, filters: dict, lang: str, who: Principal,

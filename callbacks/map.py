@@ -2,29 +2,41 @@
 
 from __future__ import annotations
 
-from dash import Dash, Input, Output, State
+from collections.abc import Collection
 
-from callbacks import bind
+from dash import Dash, Input, Output, State, no_update
+
+from callbacks import bind, fired_props
 from gridwatch.filters import Filters
 from gridwatch.i18n import t
-from gridwatch.mapview import map_view
+from gridwatch.mapview import screen_view
 from gridwatch.service import DataSource
 from layouts.ids import ID
 from layouts.map import hideouts, legend_children
 
 
 def update_map(source: DataSource, filters: dict, version: str | None, detail: dict | None,
-               lang: str) -> dict:
-    """Filters, data or the chosen grid change → the layers' hideouts, legend and as-of label."""
+               lang: str, tick: int | None = None,
+               triggered: Collection[str] | None = None) -> dict:
+    """Filters, data or the chosen grid change → the layers' hideouts, legend and as-of label;
+    the clock alone ticks (while the day runs) → the checkpoints' alert states and the legend
+    only (alerts open and close with time). ``triggered``: as ``callbacks.fired_props``."""
     chosen = Filters.from_dict(filters)
     snap = source.snapshot()
-    view = map_view(snap, chosen)
+    view = screen_view(snap, chosen, source.settings)
     palette = source.settings.palette
     styles = hideouts(view, lang, palette, (detail or {}).get("code"))
+    if fired_props(triggered) == {TICKED}:
+        return {**dict.fromkeys(OUTPUTS, no_update), "checkpoints": styles["checkpoints"],
+                "legend": legend_children(view, palette, lang)}
     return {"grids": styles["grids"], "townships": styles["townships"],
             "labels": styles["labels"], "checkpoints": styles["checkpoints"],
             "hotspots": styles["hotspots"], "legend": legend_children(view, palette, lang),
             "as_of": t("app.as_of", lang, day=chosen.as_of.isoformat())}
+
+
+TICKED = f"{ID.LEAD_CLOCK}.n_intervals"
+OUTPUTS = ("grids", "townships", "labels", "checkpoints", "hotspots", "legend", "as_of")
 
 
 def register(app: Dash, source: DataSource) -> None:
@@ -37,4 +49,5 @@ def register(app: Dash, source: DataSource) -> None:
                  "legend": Output(ID.LEGEND, "children"),
                  "as_of": Output(ID.AS_OF_LABEL, "children")},
          inputs={"filters": Input(ID.FILTERS, "data"), "version": Input(ID.VERSION, "data"),
-                 "detail": Input(ID.DETAIL_GRID, "data"), "lang": State(ID.LANG, "data")})
+                 "detail": Input(ID.DETAIL_GRID, "data"),
+                 "tick": Input(ID.LEAD_CLOCK, "n_intervals"), "lang": State(ID.LANG, "data")})

@@ -1,4 +1,5 @@
-"""The analyst view's panels (KPI tiles, the three charts, the grid table) in one callback.
+"""The analyst view's panels (KPI tiles, the three charts, the grid table, the lead register,
+the checkpoint alerts) in one callback.
 
 A filter change or a new data version changes all of them at once, so they travel in one
 request and one answer: one session and version check, one snapshot, one dispatch, instead of
@@ -12,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from dash import Dash, Input, Output, State, ctx, no_update
+from dash import Dash, Input, Output, State, no_update
 
-from callbacks import bind
+from callbacks import bind, fired_props
+from callbacks.alerts import checkpoint_alerts
 from callbacks.charts import update_checkpoint_chart, update_colour_chart, update_task_chart
 from callbacks.kpis import update_kpis
 from callbacks.leads import lead_register
@@ -29,38 +31,34 @@ def update_panels(source: DataSource, filters: dict, version: str | None,
                   tick: int | None = None, triggered: Collection[str] | None = None) -> dict:
     """Filters or data change → every panel (the table's rows only if they differ from the
     ones the page holds, ``shown``); the chosen checkpoint alone changes → its chart only;
-    the lead clock alone ticks (``tick``, while the day runs) → the lead register only.
+    the clock alone ticks (``tick``, while the day runs) → the lead register and the checkpoint
+    alerts only.
     ``triggered``: the properties that fired, ``"<id>.<property>"``, when called outside a
     Dash request."""
     common = {"filters": filters, "version": version, "lang": lang}
-    fired = _fired(triggered)
+    fired = fired_props(triggered)
     if fired == {TICKED}:
         return {**dict.fromkeys(PANELS, no_update),
-                **lead_register(source, filters, lang, who)}
+                **lead_register(source, filters, lang, who),
+                **checkpoint_alerts(source, filters, lang)}
     answer = {"checkpoints": update_checkpoint_chart(source, checkpoint=checkpoint,
                                                      **common)["figure"]}
     if fired == {PICKED}:
         return {**dict.fromkeys(PANELS, no_update), **dict.fromkeys(LEAD_PANELS, no_update),
-                **answer}
+                **dict.fromkeys(ALERT_PANELS, no_update), **answer}
     table = update_table(source, who=who, shown=shown, **common)
     return {"kpis": update_kpis(source, who=who, **common)["tiles"],
             "tasks": update_task_chart(source, **common)["figure"],
             "colours": update_colour_chart(source, **common)["figure"], **table, **answer,
-            **lead_register(source, filters, lang, who)}
+            **lead_register(source, filters, lang, who),
+            **checkpoint_alerts(source, filters, lang)}
 
 
 PICKED = f"{ID.CHECKPOINT_PICK}.value"
 TICKED = f"{ID.LEAD_CLOCK}.n_intervals"
 PANELS = ("kpis", "tasks", "checkpoints", "colours", "rows", "count", "digest")
 LEAD_PANELS = ("lead_rows", "lead_count", "lead_as_of", "lead_clock_off")
-
-
-def _fired(triggered: Collection[str] | None) -> set[str]:
-    """The properties that fired this answer (the renderer merges a pick or a tick with a
-    filter or version change that came while the request waited)."""
-    if triggered is None:
-        triggered = ctx.triggered_prop_ids if ctx.triggered else ()
-    return set(triggered)
+ALERT_PANELS = ("alert_rows", "alert_count", "alert_as_of")
 
 
 def register(app: Dash, source: DataSource) -> None:
@@ -75,7 +73,10 @@ def register(app: Dash, source: DataSource) -> None:
                  "lead_rows": Output(ID.LEAD_TABLE, "rowData"),
                  "lead_count": Output(ID.LEAD_COUNT, "children"),
                  "lead_as_of": Output(ID.LEAD_AS_OF, "children"),
-                 "lead_clock_off": Output(ID.LEAD_CLOCK, "disabled")},
+                 "lead_clock_off": Output(ID.LEAD_CLOCK, "disabled"),
+                 "alert_rows": Output(ID.CHECKPOINT_ALERTS, "children"),
+                 "alert_count": Output(ID.CHECKPOINT_ALERT_COUNT, "children"),
+                 "alert_as_of": Output(ID.CHECKPOINT_ALERT_AS_OF, "children")},
          inputs={"filters": Input(ID.FILTERS, "data"), "version": Input(ID.VERSION, "data"),
                  "checkpoint": Input(ID.CHECKPOINT_PICK, "value"),
                  "tick": Input(ID.LEAD_CLOCK, "n_intervals"),

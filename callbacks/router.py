@@ -12,7 +12,7 @@ from callbacks import bind, wall
 from gridwatch.auth.policy import Principal, allows
 from gridwatch.filters import parse_query
 from gridwatch.i18n import normalise_language, t
-from gridwatch.mapview import map_view
+from gridwatch.mapview import screen_view
 from gridwatch.service import DataSource
 from layouts import analyst, shell, upload
 from layouts.ids import ID
@@ -40,7 +40,7 @@ def render_page(source: DataSource, pathname: str | None, search: str | None,
         filters = filters.with_day(filters.as_of or snap.last_day)
         return analyst.layout(region, source.settings, lang, filters, snap.first_day,
                               snap.last_day, "/" + filters.to_query(lang=other), snap.version,
-                              map_view(snap, filters), who), lang
+                              screen_view(snap, filters, source.settings), who), lang
     if path == "/wall":
         return wall.render(source, snap, search, lang), lang
     if path == "/data":

@@ -15,11 +15,11 @@ import pandas as pd
 from dash import ClientsideFunction, Dash, Input, Output, State, no_update
 
 from callbacks import bind
-from gridwatch import leads, visibility
+from gridwatch import checkpoints, leads, timeutil, visibility
 from gridwatch.auth.policy import ANONYMOUS
 from gridwatch.filters import Filters
 from gridwatch.i18n import duration, normalise_language, t
-from gridwatch.mapview import map_view
+from gridwatch.mapview import screen_view
 from gridwatch.metrics import (
     attention,
     checkpoint_series,
@@ -69,7 +69,7 @@ def wall_config(source: DataSource, search: str | None, lang: str) -> dict:
 def render(source: DataSource, snap: Snapshot, search: str | None, lang: str):
     """The wall page for the latest day of ``snap``."""
     config = wall_config(source, search, lang)
-    view = map_view(snap, Filters(as_of=snap.last_day))
+    view = screen_view(snap, Filters(as_of=snap.last_day), source.settings)
     seen = {"c": grid_code_string(view), "version": snap.version, "live": []}
     return wall.layout(snap.region, source.settings, lang, view, config, seen)
 
@@ -100,10 +100,11 @@ def refresh(source: DataSource, seen: dict, lang: str, now_ms: int | None = None
     snap = source.snapshot()
     day, region = snap.last_day, snap.region
     palette = source.settings.palette
-    view = map_view(snap, Filters(as_of=day))
+    now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+    now = timeutil.local_now(source.settings.timezone, now_ms)
+    view = screen_view(snap, Filters(as_of=day), source.settings, now)
     codes = grid_code_string(view)
     grids = region.grids.sort_values("code")
-    now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
     live = highlights(seen.get("c", ""), codes, seen.get("live", []),
                       grids["code"].tolist(), grids["township_code"].tolist(), now_ms,
                       source.settings.wall_highlight_seconds * 1000)
@@ -112,30 +113,41 @@ def refresh(source: DataSource, seen: dict, lang: str, now_ms: int | None = None
                                   for c in live})
     # a public screen: household-level totals as a role without that right sees them
     # the lead clocks' instant: now while the latest day runs, its end once it is over
-    instant = leads.instant_for(day, leads.local_now(source.settings.timezone, now_ms))
+    instant = timeutil.instant_for(day, now)
     k = visibility.kpis(leads.kpis_at(compute_kpis(snap, Filters(as_of=day)), instant),
                         ANONYMOUS, source.settings.suppress_below)
+    found = [a for a in checkpoints.on_snapshot(snap, day, instant,
+                                                checkpoints.Health.of(source.settings)) if a.open]
+    shown = found[:TICKER_ALERTS]
     return {
         "styles": styles,
         "legend": legend_children(view, palette, lang, dark=True),
-        "kpis": wall.kpi_tiles(k, tasks_on_day(snap, day), palette, lang),
+        "kpis": wall.kpi_tiles(k, tasks_on_day(snap, day), palette, lang, len(found)),
         "changes": wall.change_items(live, colour_changes(snap, day),
                                      region.names("grids", lang),
                                      region.names("townships", lang), palette, lang),
         "alarm": wall.alarm(live, region.names("townships", lang), lang),
-        "ticker": wall.ticker_items(ticker_events(snap, instant, leads.Sla.of(source.settings)),
-                                    lang, snap.region.names("townships", lang)),
+        "ticker": wall.ticker_items(
+            ticker_events(snap, instant, leads.Sla.of(source.settings), TICKER - len(shown)),
+            lang, region.names("townships", lang), shown, region.names("checkpoints", lang),
+            instant),
         "as_of": t("wall.as_of", lang, day=day.isoformat(),
-                   updated=leads.local_now(source.settings.timezone, now_ms).strftime("%H:%M:%S")),
+                   updated=now.strftime("%H:%M:%S")),
         "seen": {"c": codes, "version": snap.version, "live": live, "filled": True},
     }
 
 
-def ticker_events(snap: Snapshot, instant: datetime, sla: leads.Sla) -> pd.DataFrame:
+TICKER = 12
+"""Items on the ticker; open checkpoint alerts take up to ``TICKER_ALERTS`` of them first."""
+TICKER_ALERTS = TICKER // 4
+
+
+def ticker_events(snap: Snapshot, instant: datetime, sla: leads.Sla,
+                  limit: int = TICKER) -> pd.DataFrame:
     """The ticker's orders, notices and leads on the latest day, their clocks at
     ``instant``: ``gridwatch.leads.ticker``."""
     events = latest_events(snap, snap.last_day, limit=len(snap.directives) + len(snap.leads))
-    return leads.ticker(events, snap.leads, instant, sla)
+    return leads.ticker(events, snap.leads, instant, sla, limit)
 
 
 def rotation_views(snap: Snapshot, views: list[str]) -> list[str]:

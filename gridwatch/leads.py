@@ -7,9 +7,8 @@ those steps have a service level, in minutes after the report (``Sla``, from the
 acknowledge, dispatch (for a lead that was escalated or dispatched) and close.
 
 Every rule here takes an **instant**: what had happened by then counts, what came later has
-not happened yet. ``instant_for`` gives it: now while the chosen day runs, the day's end once
-it is over, so a demo store whose history ended in 2020 shows the clocks as they stood at the
-end of its last simulated day, not six years of waiting.
+not happened yet (``gridwatch.timeutil.instant_for``: now while the chosen day runs, the day's
+end once it is over).
 
 Pure functions on pandas frames of the ``leads`` table (naive local times), no Dash.
 """
@@ -23,8 +22,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from gridwatch.metrics import Kpis, cutoff
+from gridwatch.metrics import Kpis
 from gridwatch.store import models as m
+from gridwatch.timeutil import cutoff
 
 STAGES = m.LEAD_STAGES
 """A lead's stages in order; each but ``reported`` is a ``<stage>_at`` column, empty until
@@ -59,25 +59,6 @@ class Sla:
                 "closed": self.close}.get(stage)
 
 
-def local_now(tz: str, epoch_ms: int | None = None) -> datetime:
-    """Now (or the moment ``epoch_ms``), as a naive local time in ``tz`` (how the snapshot's
-    times are kept)."""
-    moment = (datetime.now(ZoneInfo(tz)) if epoch_ms is None
-              else datetime.fromtimestamp(epoch_ms / 1000, ZoneInfo(tz)))
-    return moment.replace(tzinfo=None, microsecond=0)
-
-
-def instant_for(day: date, now: datetime) -> datetime:
-    """The instant the rules see ``day`` at: ``now`` while the day runs, its end once it is
-    over (and for a day ahead of ``now``, ``now``: nothing later has happened)."""
-    return min(now, cutoff(day))
-
-
-def instant_in(day: date, tz: str, now: datetime | None = None) -> datetime:
-    """``instant_for`` with ``now`` read in the county's time zone ``tz`` unless given."""
-    return instant_for(day, now or local_now(tz))
-
-
 def kpis_at(k: Kpis, instant: datetime) -> Kpis:
     """``k`` (figures at the end of ``k.day``) with the oldest open lead's age read at
     ``instant`` instead: while the day runs, a lead reported at 09:00 is an hour old at 10:00,
@@ -87,11 +68,6 @@ def kpis_at(k: Kpis, instant: datetime) -> Kpis:
         return k
     early = (end - instant).total_seconds() / 60
     return replace(k, oldest_open_lead_minutes=max(0.0, k.oldest_open_lead_minutes - early))
-
-
-def is_running(day: date, now: datetime) -> bool:
-    """Whether ``day`` has not ended at ``now``: its clocks run (a screen refreshes them)."""
-    return now < cutoff(day)
 
 
 def _reached(moments: pd.Series, instant: datetime) -> pd.Series:

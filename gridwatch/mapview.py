@@ -1,19 +1,20 @@
 """What the map shows for one view: the one truth that the screen, the wall and print draw.
 
 ``map_view(snapshot, filters)`` decides every grid's colour and whether the filter keeps it,
-each township's control level and outline, and each checkpoint's volume. The analyst view and
-the wall turn a ``MapView`` into dash-leaflet hideouts (``layouts.map``); print turns it into
-fills (``gridwatch.export.render``). Neither decides anything of its own.
+each township's control level and outline, and each checkpoint's volume and alert state. The
+analyst view and the wall turn a ``MapView`` into dash-leaflet hideouts (``layouts.map``);
+print turns it into fills (``gridwatch.export.render``). Neither decides anything of its own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 
+from gridwatch import checkpoints as health
 from gridwatch.filters import Filters
 from gridwatch.metrics import (
     checkpoint_throughput_on,
@@ -25,6 +26,7 @@ from gridwatch.metrics import (
 )
 from gridwatch.snapshot import Snapshot
 from gridwatch.store.models import COLOURS
+from gridwatch.timeutil import cutoff, instant_in
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,6 +53,9 @@ class MapView:
     """Checkpoint code → (vehicles, people) on the day, for the checkpoints of ``townships``."""
     since: list[str]
     """Per grid: when its colour was first observed, ``MM-DD HH:MM`` (empty when never)."""
+    checkpoint_alerts: dict[str, str]
+    """Checkpoint code → the kind of its most urgent open alert at the view's instant
+    (``gridwatch.checkpoints``), for the checkpoints shown that have one."""
 
     @property
     def colours(self) -> pd.Series:
@@ -91,8 +96,11 @@ class MapView:
         return (vehicles + people) / self.biggest_volume
 
 
-def map_view(snap: Snapshot, filters: Filters) -> MapView:
-    """The map's state for ``filters`` (its ``as_of`` day must be set)."""
+def map_view(snap: Snapshot, filters: Filters, instant: datetime | None = None,
+             checks: health.Health | None = None) -> MapView:
+    """The map's state for ``filters`` (its ``as_of`` day must be set), checkpoint alerts at
+    ``instant`` (default: the day's end) under the thresholds ``checks`` (default: the
+    defaults; screens pass the settings')."""
     day = filters.as_of
     status = grid_status(snap, day)
     levels = township_levels(snap, day)
@@ -104,11 +112,21 @@ def map_view(snap: Snapshot, filters: Filters) -> MapView:
     volumes = {code: (int(v), int(p)) for code, v, p in zip(
         throughput.index, throughput["vehicles"], throughput["people"], strict=True)
         if code in shown}
+    found = health.on_snapshot(snap, day, instant or cutoff(day), checks or health.Health())
+    alerts = {code: kind for code, kind in health.states(found).items() if code in shown}
     return MapView(day=day, status=status, kept=kept_grids(snap, filters),
                    levels={k: int(v) for k, v in levels.items()}, townships=towns,
                    chosen_townships=chosen, checkpoint_volumes=volumes,
+                   checkpoint_alerts=alerts,
                    since=snap.memo(("since_texts", day), lambda: since_texts(status),
                                    as_of=day))
+
+
+def screen_view(snap: Snapshot, filters: Filters, settings, now: datetime | None = None) -> MapView:
+    """``map_view`` as a screen (or a print made at ``now``) shows it: checkpoint alerts at the
+    day's instant (now while the day runs, its end once over) under the settings' thresholds."""
+    return map_view(snap, filters, instant_in(filters.as_of, settings.timezone, now),
+                    health.Health.of(settings))
 
 
 def since_texts(status: pd.DataFrame) -> list[str]:

@@ -9,7 +9,7 @@ colour is on a day) is one function below that every consumer calls.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -18,15 +18,11 @@ from gridwatch.filters import Filters
 from gridwatch.geo.layers import Region
 from gridwatch.snapshot import Snapshot
 from gridwatch.store import models as m
+from gridwatch.timeutil import cutoff
 
 COLOURS = m.COLOURS
 LEVELS = m.CONTROL_LEVELS
 RANK = m.COLOUR_RANK
-
-
-def cutoff(day: date) -> datetime:
-    """The first instant after ``day`` (local): records before it count as of ``day``."""
-    return datetime.combine(day + timedelta(days=1), time())
 
 
 # --- the state of tasks and leads at an instant ----------------------------------------------

@@ -83,6 +83,11 @@ class Settings(BaseModel):
     lead_sla_acknowledge_minutes: int = Field(5, ge=1)
     lead_sla_dispatch_minutes: int = Field(15, ge=1)
     lead_sla_close_minutes: int = Field(60, ge=1)
+    # Checkpoint health (issue 12, gridwatch.checkpoints): an hour's count is due this long
+    # after the hour; this many overdue in a row is "quiet"; over this share of capacity alerts.
+    checkpoint_report_grace_minutes: int = Field(30, ge=0, le=24 * 60)
+    checkpoint_quiet_hours: int = Field(3, ge=1, le=72)
+    checkpoint_capacity_percent: int = Field(100, ge=1, le=1000)
     # Trust: who may see what, and for how long (issue 9).
     suppress_below: int = Field(5, ge=1)
     session_idle_minutes: int = Field(60, ge=1)

@@ -504,8 +504,27 @@ def _traffic_factor(day: date) -> float:
     return min(0.25 + 0.035 * (day - date(2020, 2, 17)).days, 0.7)
 
 
+OUTAGES = (
+    (6, date(2020, 1, 28), 2, 4),
+    (15, date(2020, 2, 5), 14, 1),
+    (2, date(2020, 2, 12), 9, 5),
+    (23, date(2020, 2, 20), 20, 2),
+    (13, date(2020, 2, 29), 11, 1),
+    (8, date(2020, 2, 29), 19, 5),
+)
+"""Hours a checkpoint sent no count (its staff away, the link down): (index among the
+checkpoints by code, modulo their number; day; first hour; hours). A silence of three hours or
+more shows as a quiet checkpoint, a shorter one as missed reports; the last day ends with one
+of each still open (``gridwatch.checkpoints``). Dropped after the counts are drawn, so the
+random stream and every other count stay as they were."""
+
+
 def _checkpoints(rng, region: Region, out: DemoData) -> None:
     checkpoints = region.checkpoints.sort_values("code")
+    codes = list(checkpoints["code"])
+    silent = {(codes[i % len(codes)], day, hour)
+              for i, day, first, hours in OUTAGES for hour in range(first, first + hours)
+              } if codes else set()
     for _, cp in checkpoints.iterrows():
         base = BASE_VEHICLES.get(cp["kind"], 500) * float(rng.uniform(0.7, 1.3))
         for day in DAYS:
@@ -518,12 +537,14 @@ def _checkpoints(rng, region: Region, out: DemoData) -> None:
             for hour in range(24):
                 vehicles = int(expected[hour])
                 people = int(rng.binomial(vehicles * 3, 0.6)) if vehicles else 0
-                out.checkpoint_counts.append({
+                row = {
                     "checkpoint_code": cp["code"], "hour_start": _utc(day, hour),
                     "vehicles": vehicles, "people": people,
                     "qr_registrations": int(rng.binomial(people, qr_share)) if people else 0,
                     "flagged": int(rng.binomial(people, flag_rate)) if people else 0,
-                })
+                }
+                if (cp["code"], day, hour) not in silent:
+                    out.checkpoint_counts.append(row)
 
 
 # --- six rings ---------------------------------------------------------------------------------

@@ -46,6 +46,17 @@ CHECKPOINT_FILL = "#263238"
 CHECKPOINT_MIN_RADIUS = 4
 CHECKPOINT_RADIUS_SPAN = 12
 """A checkpoint's radius: min + span × √(its volume / the biggest volume shown)."""
+CHECKPOINT_ALERT = {
+    "quiet": {"fillColor": "#ffffff", "color": "#263238", "weight": 2.5, "dashArray": "3 2"},
+    "missed": {"fillColor": "#263238", "color": "#ffab00", "weight": 3.0, "dashArray": None},
+    "over_capacity": {"fillColor": "#d81b60", "color": "#ffffff", "weight": 2.0,
+                      "dashArray": None},
+}
+"""A checkpoint with an open alert (``gridwatch.checkpoints``), by its most urgent kind: gone
+quiet is hollow with a dashed ring (nothing comes from it), missed reports keep the fill with
+an amber ring, over capacity is filled magenta (no risk colour is magenta). Its radius is at
+least ``CHECKPOINT_ALERT_MIN_RADIUS`` however little it inspected."""
+CHECKPOINT_ALERT_MIN_RADIUS = 7
 QUARANTINE_FILL = "#6a1b9a"
 
 HOTSPOT = {"red": {"radius": 6.5, "halo": 13.0, "haloWidth": 3.5},
@@ -88,7 +99,8 @@ def browser_constants() -> dict:
         "county": {"color": COUNTY_STROKE, "weight": COUNTY_WIDTH},
         "neighbour": {"fillColor": NEIGHBOUR_FILL, "color": NEIGHBOUR_EDGE},
         "checkpoint": {"fillColor": CHECKPOINT_FILL, "minRadius": CHECKPOINT_MIN_RADIUS,
-                       "span": CHECKPOINT_RADIUS_SPAN},
+                       "span": CHECKPOINT_RADIUS_SPAN, "alert": CHECKPOINT_ALERT,
+                       "alertMinRadius": CHECKPOINT_ALERT_MIN_RADIUS},
         "quarantine": QUARANTINE_FILL,
         "hotspot": {**HOTSPOT, "rim": HOTSPOT_RIM, "haloOpacity": HOTSPOT_HALO_OPACITY},
     }

@@ -9,6 +9,7 @@ import dash_ag_grid as dag
 from dash import dcc, html
 
 from gridwatch.auth.policy import Principal, allows
+from gridwatch.checkpoints import Health
 from gridwatch.filters import Filters
 from gridwatch.geo.layers import Region
 from gridwatch.i18n import t
@@ -16,7 +17,7 @@ from gridwatch.leads import Sla
 from gridwatch.mapview import MapView
 from gridwatch.settings import Settings
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
-from layouts import leads
+from layouts import alerts, leads
 from layouts.export import export_panel
 from layouts.ids import ID
 from layouts.map import county_map, hideouts, legend
@@ -228,6 +229,7 @@ def layout(region: Region, settings: Settings, lang: str, filters: Filters, firs
                     chart_card("chart.colours.title", ID.COLOUR_CHART, ID.COLOUR_CSV, lang,
                                downloads=downloads),
                 ]),
+                alerts.card(lang, Health.of(settings)),  # layouts/alerts.py
                 leads.card(lang, Sla.of(settings), allows(who, "records")),  # layouts/leads.py
                 *([export_panel(lang)] if downloads else []),  # layouts/export.py
                 grid_table(lang, downloads),

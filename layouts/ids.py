@@ -60,6 +60,9 @@ class ID(StrEnum):
     LEAD_TIMELINE = "lead-timeline"
     LEAD_CHOSEN = "lead-chosen"  # {"code": ...} of the lead whose timeline is open
     LEAD_CONTEXT = "lead-context"  # the filters and version, while a lead is open
+    CHECKPOINT_ALERTS = "checkpoint-alerts"  # the alert list (gridwatch.checkpoints)
+    CHECKPOINT_ALERT_COUNT = "checkpoint-alert-count"
+    CHECKPOINT_ALERT_AS_OF = "checkpoint-alert-as-of"
     VERSION_POLL = "version-poll"
     VERSION = "data-version"
     FOOTER_VERSION = "footer-version"

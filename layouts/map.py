@@ -9,6 +9,7 @@ import dash_leaflet as dl
 import numpy as np
 from dash import html
 
+from gridwatch import checkpoints as health
 from gridwatch import style
 from gridwatch.geo.layers import Region, encode_layer
 from gridwatch.i18n import t
@@ -173,10 +174,14 @@ class LabelHideout(TypedDict):
 
 
 class CheckpointHideout(TypedDict):
+    """Per checkpoint code: ``v`` its vehicles and people on the day, ``a`` the kind of its most
+    urgent open alert (``gridwatch.checkpoints``; checkpoints without one are left out)."""
+
     lang: str
     v: dict[str, list[int]]
     max: int
-    text: dict[str, str]
+    a: dict[str, str]
+    text: dict
     vscale: NotRequired[float]
 
 
@@ -246,8 +251,10 @@ def hideouts(view: MapView, lang: str, palette: dict[str, str], selected_grid: s
                                 selected=view.chosen_townships)
     checkpoints = CheckpointHideout(
         lang=lang, v={code: list(v) for code, v in view.checkpoint_volumes.items()},
-        max=view.biggest_volume,
-        text={"vehicles": t("kpi.vehicles", lang), "people": t("kpi.people", lang)})
+        max=view.biggest_volume, a=dict(view.checkpoint_alerts),
+        text={"vehicles": t("kpi.vehicles", lang), "people": t("kpi.people", lang),
+              "capacity": t("checkpoint.capacity", lang, n="{n}"),
+              "alerts": {k: t(f"checkpoint.alert.{k}", lang) for k in health.KINDS}})
     if highlights is not None:
         grids["hl"] = highlights
     hotspots = HotspotHideout(c=grids["c"], palette=palette)
@@ -299,6 +306,18 @@ def legend_children(view: MapView, palette: dict[str, str], lang: str,
         ]))
     rows.append(html.Div(className="gw-legend-row", children=[
         html.Span(className="gw-dot"), html.Span(t("map.legend.checkpoint", lang))]))
+    alerted = list(view.checkpoint_alerts.values())
+    for kind in health.KINDS:  # only the alert kinds open now, with how many checkpoints
+        if kind in alerted:
+            look = style.CHECKPOINT_ALERT[kind]
+            rows.append(html.Div(className="gw-legend-row gw-legend-alert",
+                                 **{"data-alert": kind}, children=[
+                html.Span(className="gw-dot gw-dot-alert",
+                          style={"background": look["fillColor"],
+                                 "borderColor": look["color"],
+                                 "borderStyle": "dashed" if look["dashArray"] else "solid"}),
+                html.Span(t(f"checkpoint.alert.{kind}", lang)),
+                html.B(str(alerted.count(kind)))]))
     rows.append(html.Div(className="gw-legend-row", children=[
         html.Span("隔", className="gw-quarantine-key"),
         html.Span(t("map.legend.quarantine", lang))]))

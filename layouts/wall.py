@@ -5,6 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from dash import dcc, html
 
+from gridwatch.checkpoints import detail as alert_detail
 from gridwatch.geo.layers import Region
 from gridwatch.i18n import MESSAGES, duration, t
 from gridwatch.mapview import MapView
@@ -76,8 +77,10 @@ def layout(region: Region, settings: Settings, lang: str, view: MapView, config:
 
 # --- pieces the callbacks fill in --------------------------------------------------------------
 
-def kpi_tiles(k, today: dict, palette: dict[str, str], lang: str) -> list:
-    """The wall's KPI tiles from ``Kpis`` ``k`` and ``tasks_on_day`` figures ``today``."""
+def kpi_tiles(k, today: dict, palette: dict[str, str], lang: str,
+              checkpoint_alerts: int = 0) -> list:
+    """The wall's KPI tiles from ``Kpis`` ``k`` and ``tasks_on_day`` figures ``today``;
+    ``checkpoint_alerts``: the checkpoints' open alerts."""
 
     def delta(n: int) -> html.Span:
         cls = "up" if n > 0 else "down" if n < 0 else "flat"
@@ -113,6 +116,9 @@ def kpi_tiles(k, today: dict, palette: dict[str, str], lang: str) -> list:
                       html.Span(t("kpi.vehicles", lang))], className="wall-figure-row"),
             html.Div([html.B(f"{k.checkpoint_people:,}", className="wall-figure"),
                       html.Span(t("kpi.people", lang))], className="wall-figure-row"),
+            html.Div(t("wall.kpi.checkpoint_alerts", lang, n=checkpoint_alerts),
+                     className="wall-tile-note" + (" wall-alert" if checkpoint_alerts else ""),
+                     **{"data-alerts": str(checkpoint_alerts)}),
         ]),
         html.Div(className="wall-tile", **{"data-kpi": "leads"}, children=[
             html.Div(t("wall.kpi.leads", lang), className="wall-tile-label"),
@@ -192,11 +198,22 @@ def clock_text(open_: bool, minutes: float, lang: str) -> str:
              age=duration(minutes, lang))
 
 
-def ticker_items(events, lang: str, townships: dict[str, str]) -> list:
+def ticker_items(events, lang: str, townships: dict[str, str], alerts=(),
+                 checkpoints: dict[str, str] | None = None, instant=None) -> list:
     """The ticker's items (``gridwatch.leads.ticker``), twice over so the scroll loops
-    without a jump. Orders and notices show their titles (public by nature); leads their
-    kind, township, stage and clock, never their text; an overdue lead is an alert."""
+    without a jump. Open checkpoint ``alerts`` (``gridwatch.checkpoints``, named from
+    ``checkpoints``, read at ``instant``) come first; then orders and notices with their
+    titles (public by nature); leads with their kind, township, stage and clock, never their
+    text; an overdue lead is an alert."""
     items = []
+    for a in alerts:
+        label = t("wall.ticker.checkpoint", lang, kind=t(f"checkpoint.alert.{a.kind}", lang))
+        items.append(html.Span(className=f"wall-tick wall-tick-alert wall-tick-cp-{a.kind}",
+                               children=[html.B(f"【{label}】"),
+                                         (checkpoints or {}).get(a.checkpoint, a.checkpoint),
+                                         " · " + alert_detail(a, instant, lang),
+                                         html.Span(a.opened_at.strftime(" %m-%d %H:%M"),
+                                                   className="wall-muted")]))
     for e in events.itertuples():
         lead = e.kind == "lead"
         alert = lead and bool(getattr(e, "overdue", False))

@@ -16,7 +16,7 @@ import logging
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from gridwatch import leads
+from gridwatch import checkpoints, leads, timeutil
 from gridwatch.auth.audit import audit_personal_read
 from gridwatch.auth.policy import Principal, allows
 from gridwatch.ingest import read
@@ -178,6 +178,38 @@ def task(code: str):
     return found(read.task_state(source.engine, code, source.settings.timezone), "task", code)
 
 
+def _checkpoint_records(source: DataSource, codes: list[str] | None = None) -> list[dict]:
+    """The checkpoints (all, or ``codes``) with their open alerts at the instant the screens
+    show for the store's latest day (``gridwatch.checkpoints``)."""
+    snap = source.snapshot()
+    points = snap.region.checkpoints
+    if codes is not None:
+        points = points[points["code"].isin(codes)]
+    tz = source.settings.timezone
+    day = snap.last_day
+    if day is None:
+        instant, found = timeutil.local_now(tz), []
+    else:
+        instant = timeutil.instant_in(day, tz)
+        found = checkpoints.on_snapshot(snap, day, instant, checkpoints.Health.of(source.settings))
+    return [checkpoints.record(row, found, instant, tz) for _, row in points.iterrows()]
+
+
+@blueprint.get("/checkpoints")
+def checkpoint_list():
+    source = data_source()
+    principal_for(source, "view")
+    return jsonify({"items": _checkpoint_records(source)})
+
+
+@blueprint.get("/checkpoints/<code>")
+def checkpoint(code: str):
+    source = data_source()
+    principal_for(source, "view")
+    records = _checkpoint_records(source, [code])
+    return found(records[0] if records else None, "checkpoint", code)
+
+
 @blueprint.get("/checkpoints/<code>/counts")
 def checkpoint_counts(code: str):
     source = data_source()
@@ -197,7 +229,7 @@ def lead(code: str):
     if answer is not None:  # its clock at the instant the screens show (gridwatch.leads)
         snap = source.snapshot()
         row = snap.leads[snap.leads["code"] == code]
-        instant = leads.instant_in(snap.last_day, source.settings.timezone)
+        instant = timeutil.instant_in(snap.last_day, source.settings.timezone)
         answer["service"] = leads.service_record(
             row, instant, leads.Sla.of(source.settings), source.settings.timezone) \
             if len(row) and snap.last_day is not None else None

@@ -80,6 +80,9 @@ def openapi_document() -> dict:
         "/townships/{code}": get("A township's current control level and its history"),
         "/directives": get("Orders and notices, newest first", params=("kind",)),
         "/tasks/{code}": get("A special task and its state in every grid"),
+        "/checkpoints": get("Every checkpoint with its capacity and its open alerts (quiet, "
+                            "missed reports, over capacity)"),
+        "/checkpoints/{code}": get("A checkpoint, its capacity and its open alerts"),
         "/checkpoints/{code}/counts": get("A checkpoint's hourly counts, latest first",
                                           params=("from", "to")),
         "/leads/{code}": get("A lead, its timeline and its clock against the service levels",

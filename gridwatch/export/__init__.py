@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyogrio
 
+from gridwatch.checkpoints import Health
 from gridwatch.export.ids import ExportLog, ExportRecord, export_id
 from gridwatch.export.options import (
     EXTENSIONS,
@@ -102,10 +103,11 @@ def run_export(source: DataSource, request: ExportRequest, log: ExportLog | None
     stamp = Stamp(export_id=record.export_id, data_version=version,
                   generated=record.generated, synthetic=is_synthetic(region))
     palette = source.settings.palette
+    checks = Health.of(source.settings)
     if request.kind in MAP_KINDS:
-        content = render.render_map(snap, request, palette, stamp)
+        content = render.render_map(snap, request, palette, stamp, checks)
     elif request.kind == "pack":
-        content = pack.render_pack(snap, request, palette, stamp)
+        content = pack.render_pack(snap, request, palette, stamp, checks)
     else:
         content = tables.render_data(snap, request, stamp)
     return ExportResult(content=content, filename=filename_for(request, record.export_id),

@@ -1,7 +1,8 @@
 """The briefing pack: one multi-page PDF with the map, the figures, the charts and the tables.
 
 Pages, in order: the map; the key figures; task completion and checkpoint throughput; the red
-and orange grids; the overdue tasks; what changed since the comparison day. Long tables run
+and orange grids; the overdue tasks; the checkpoint alerts; what changed since the comparison
+day. Long tables run
 on over a few pages and then say how many rows were left out (the CSV download has them all).
 Every page has the same header (the filters, the data day) and footer (export ID, page).
 """
@@ -10,13 +11,16 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.dates import DateFormatter
 from matplotlib.patches import FancyBboxPatch
 
+from gridwatch.checkpoints import Health, on_snapshot
+from gridwatch.checkpoints import detail as alert_detail
+from gridwatch.checkpoints import state_text as alert_state
 from gridwatch.export import tables
 from gridwatch.export.fonts import print_style, truetype_text
 from gridwatch.export.options import ExportRequest
@@ -30,16 +34,20 @@ from gridwatch.export.render import (
     generated_text,
     map_page,
     metadata,
+    print_instant,
     wrap,
 )
 from gridwatch.filters import Filters
 from gridwatch.i18n import duration, t
-from gridwatch.leads import instant_for, kpis_at
+from gridwatch.leads import kpis_at
 from gridwatch.metrics import (
     TASK_STATES,
     checkpoint_series,
+    checkpoints_in,
     compute_kpis,
+    selected_townships,
     task_completion_by_township,
+    township_levels,
 )
 from gridwatch.snapshot import Snapshot
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
@@ -56,6 +64,7 @@ class PackContext:
     request: ExportRequest
     palette: dict[str, str]
     stamp: Stamp
+    checks: Health = field(default_factory=Health)
 
     @property
     def lang(self) -> str:
@@ -70,7 +79,7 @@ PageMaker = Callable[[str], Page]
 
 
 def render_pack(snap: Snapshot, request: ExportRequest, palette: dict[str, str],
-                stamp: Stamp) -> bytes:
+                stamp: Stamp, checks: Health | None = None) -> bytes:
     """The briefing pack for ``request`` as PDF bytes.
 
     Parameters
@@ -84,17 +93,21 @@ def render_pack(snap: Snapshot, request: ExportRequest, palette: dict[str, str],
         Colour name to hex, as on screen.
     stamp : Stamp
         Export ID, data version and generation time (footer and PDF metadata).
+    checks : Health, optional
+        The checkpoint-alert thresholds (the settings'); default: the defaults.
     """
-    ctx = PackContext(snap, request, palette, stamp)
+    ctx = PackContext(snap, request, palette, stamp, checks or Health())
     lang = request.lang
     with print_style(stamp.export_id):
         makers: list[PageMaker] = [
-            lambda label: map_page(snap, request, palette, stamp, label).page,
+            lambda label: map_page(snap, request, palette, stamp, label, ctx.checks).page,
             lambda label: kpi_page(ctx, label),
             lambda label: chart_page(ctx, label),
         ]
         makers += table_pages(ctx, t("export.pack.red_orange", lang), *red_orange_rows(ctx))
         makers += table_pages(ctx, t("export.pack.overdue", lang), *overdue_rows(ctx))
+        makers += table_pages(ctx, t("export.pack.checkpoint_alerts", lang),
+                              *checkpoint_alert_rows(ctx))
         makers += change_pages(ctx)
         total = len(makers)
         buffer = io.BytesIO()
@@ -130,9 +143,8 @@ def _signed(n: int) -> str:
 def kpi_page(ctx: PackContext, label: str) -> Page:
     """The key figures as tiles: colours with their change, then six figure tiles."""
     lang = ctx.lang
-    generated = ctx.stamp.generated.replace(tzinfo=None)  # the county's local time
     k = view_kpis(kpis_at(compute_kpis(ctx.snap, ctx.filters),
-                          instant_for(ctx.filters.as_of, generated)), ctx.request.view)
+                          print_instant(ctx.stamp, ctx.filters.as_of)), ctx.request.view)
     page = new_page(ctx, t("export.pack.kpis", lang), label)
     s = page.k
     bx, by, bw, bh = page.body
@@ -317,6 +329,28 @@ def overdue_rows(ctx: PackContext) -> tuple[list[Column], list[list]]:
              r["due_at"].strftime("%m-%d %H:%M"), r["grids_overdue"],
              sep.join(names.get(c, c) for c in r["townships"])]
             for r in table.to_dict("records")]
+    return columns, rows
+
+
+def checkpoint_alert_rows(ctx: PackContext) -> tuple[list[Column], list[list]]:
+    """The day's checkpoint alerts of the filters' townships at the instant the pack was made
+    (``gridwatch.checkpoints``): open first, as the analyst view lists them."""
+    lang, snap = ctx.lang, ctx.snap
+    day = ctx.filters.as_of
+    instant = print_instant(ctx.stamp, day)
+    towns = selected_townships(snap.region, township_levels(snap, day), ctx.filters)
+    shown = set(checkpoints_in(snap.region, towns))
+    found = [a for a in on_snapshot(snap, day, instant, ctx.checks) if a.checkpoint in shown]
+    names = snap.region.names("checkpoints", lang)
+    town_names = snap.region.names("townships", lang)
+    town_of = dict(zip(snap.region.checkpoints["code"], snap.region.checkpoints["township_code"],
+                       strict=True))
+    columns = [(t(f"alerts.col.{c}", lang), width, "left") for c, width in (
+        ("alert", 1.0), ("checkpoint", 2.6), ("township", 1.2), ("detail", 3.2),
+        ("opened", 1.0), ("state", 1.6))]
+    rows = [[t(f"checkpoint.alert.{a.kind}", lang), names.get(a.checkpoint, a.checkpoint),
+             town_names.get(town_of.get(a.checkpoint, ""), ""), alert_detail(a, instant, lang),
+             a.opened_at.strftime("%m-%d %H:%M"), alert_state(a, instant, lang)] for a in found]
     return columns, rows
 
 

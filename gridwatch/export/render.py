@@ -34,6 +34,7 @@ from pyproj import Transformer
 from shapely.geometry import box
 
 from gridwatch import style
+from gridwatch.checkpoints import Health
 from gridwatch.export.fonts import print_style, truetype_text
 from gridwatch.export.options import PAPERS_MM, ExportRequest
 from gridwatch.filters import Filters
@@ -42,6 +43,7 @@ from gridwatch.i18n import t
 from gridwatch.mapview import MapView, map_view
 from gridwatch.snapshot import Snapshot
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
+from gridwatch.timeutil import instant_for
 
 INK = "#263238"
 GREY = "#607d8b"
@@ -263,9 +265,18 @@ def draw_map(ax, region: Region, view: MapView, palette: dict[str, str], extent,
     cps = layers["checkpoints"]
     radius = np.array([style.checkpoint_radius(view.checkpoint_share(code))
                        for code in cps["code"]]) * style.PRINT_SCALE
-    ax.scatter(cps.geometry.x, cps.geometry.y, s=(2 * radius) ** 2, c=style.CHECKPOINT_FILL,
-               alpha=0.9,
-               edgecolors="white", linewidths=0.7, zorder=6)
+    alerted = cps["code"].map(view.checkpoint_alerts)
+    calm = alerted.isna().to_numpy()
+    ax.scatter(cps.geometry.x[calm], cps.geometry.y[calm], s=(2 * radius[calm]) ** 2,
+               c=style.CHECKPOINT_FILL, alpha=0.9, edgecolors="white", linewidths=0.7, zorder=6)
+    for kind, look in style.CHECKPOINT_ALERT.items():  # an open alert restyles the marker
+        mine = (alerted == kind).to_numpy()
+        if mine.any():
+            r = np.maximum(radius[mine], style.CHECKPOINT_ALERT_MIN_RADIUS * style.PRINT_SCALE)
+            ax.scatter(cps.geometry.x[mine], cps.geometry.y[mine], s=(2 * r) ** 2,
+                       c=look["fillColor"], edgecolors=look["color"],
+                       linewidths=look["weight"] * style.PRINT_SCALE,
+                       linestyle="--" if look["dashArray"] else "-", zorder=6.2)
     sites = layers["quarantine_sites"]
     ax.scatter(sites.geometry.x, sites.geometry.y, s=(7 * fs) ** 2, marker="s",
                c=style.QUARANTINE_FILL,
@@ -477,6 +488,9 @@ def legend(page: Page, view: MapView, palette: dict[str, str], lang: str, rect) 
         rows.append(("line", level, t(f"level.{level}", lang)))
     rows.append(("county", t("map.layer.county", lang)))
     rows.append(("checkpoint", t("map.legend.checkpoint", lang)))
+    kinds = list(view.checkpoint_alerts.values())
+    rows += [("cp_alert", kind, t(f"checkpoint.alert.{kind}", lang), kinds.count(kind))
+             for kind in style.CHECKPOINT_ALERT if kind in kinds]
     rows.append(("quarantine", t("map.legend.quarantine", lang)))
     step = min(4.6 * k, (h - 4 * k) / len(rows))
     cy = y + h - 2.2 * k - step / 2
@@ -511,6 +525,15 @@ def legend(page: Page, view: MapView, palette: dict[str, str], lang: str, rect) 
                                                transform=page.mm, facecolor=style.CHECKPOINT_FILL,
                                                edgecolor="white", linewidth=0.4))
             page.text(tx, cy, row[1], 7, va="center")
+        elif kind == "cp_alert":
+            look = style.CHECKPOINT_ALERT[row[1]]
+            page.fig.add_artist(Circle((sx + sw / 2, cy), 1.3 * k, transform=page.mm,
+                                       facecolor=look["fillColor"], edgecolor=look["color"],
+                                       linewidth=0.8,
+                                       linestyle="--" if look["dashArray"] else "-"))
+            page.text(tx, cy, row[2], 7, va="center")
+            page.text(x + w - 3.5 * k, cy, f"{row[3]:,}", 7, va="center", ha="right",
+                      fontweight="bold")
         elif kind == "quarantine":
             side = sh * 1.05
             page.rect(sx + sw / 2 - side / 2, cy - side / 2, side, side,
@@ -571,14 +594,21 @@ def generated_text(stamp: Stamp, lang: str) -> str:
 
 
 def map_page(snap: Snapshot, request: ExportRequest, palette: dict[str, str],
-             stamp: Stamp, page_label: str = "") -> MapPage:
-    """Lay out one map page for ``request`` (the figure is not saved)."""
+             stamp: Stamp, page_label: str = "", checks: Health | None = None) -> MapPage:
+    """Lay out one map page for ``request`` (the figure is not saved); checkpoint alerts
+    under the thresholds ``checks`` at the instant the export was made."""
     with print_style(stamp.export_id):
-        return _map_page(snap, request, palette, stamp, page_label)
+        return _map_page(snap, request, palette, stamp, page_label, checks or Health())
+
+
+def print_instant(stamp: Stamp, day) -> datetime:
+    """The instant an export shows ``day`` at: its generation time (the county's local time)
+    while the day ran, the day's end once over; the same for every replay of the export."""
+    return instant_for(day, stamp.generated.replace(tzinfo=None))
 
 
 def _map_page(snap: Snapshot, request: ExportRequest, palette: dict[str, str],
-              stamp: Stamp, page_label: str) -> MapPage:
+              stamp: Stamp, page_label: str, checks: Health) -> MapPage:
     # Text takes its font when created: everything is drawn inside ``print_style``.
     lang = request.lang
     page = Page(request.paper, request.orientation)
@@ -605,7 +635,7 @@ def _map_page(snap: Snapshot, request: ExportRequest, palette: dict[str, str],
     aspect = map_box[2] / map_box[3]
     region = snap.region
     extent = map_extent(region, request.bbox, aspect)
-    view = map_view(snap, request.filters)
+    view = map_view(snap, request.filters, print_instant(stamp, request.as_of), checks)
     title = request.title or default_title(lang)
     pages = page_label or t("export.page", lang, page=1, pages=1)
     page.frame(title, describe_filters(request.filters, region, lang, request.bbox is not None),
@@ -638,7 +668,7 @@ def notes(page: Page, stamp: Stamp, lang: str, rect, muted: bool) -> None:
 
 
 def render_map(snap: Snapshot, request: ExportRequest, palette: dict[str, str],
-               stamp: Stamp) -> bytes:
+               stamp: Stamp, checks: Health | None = None) -> bytes:
     """The map for ``request`` as PNG (300 dpi), PDF or SVG bytes.
 
     Parameters
@@ -652,8 +682,10 @@ def render_map(snap: Snapshot, request: ExportRequest, palette: dict[str, str],
     stamp : Stamp
         The export's ID, data version and generation time, printed in the footer and written
         into the file's metadata.
+    checks : Health, optional
+        The checkpoint-alert thresholds (the settings'); default: the defaults.
     """
-    drawn = map_page(snap, request, palette, stamp)
+    drawn = map_page(snap, request, palette, stamp, checks=checks)
     title = request.title or default_title(request.lang)
     subject = describe_filters(request.filters, snap.region, request.lang,
                                request.bbox is not None)

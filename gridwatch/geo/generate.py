@@ -812,7 +812,7 @@ def _build(source_dir: Path, seed: int) -> dict[str, gpd.GeoDataFrame]:
             ],
         ),
         "checkpoints": frame_of(
-            checkpoints, ["code", "name_zh", "name_en", "township_code", "kind"]
+            checkpoints, ["code", "name_zh", "name_en", "township_code", "kind", "capacity"]
         ),
         "quarantine_sites": frame_of(
             sites, ["code", "name_zh", "name_en", "township_code", "capacity"]
@@ -821,7 +821,8 @@ def _build(source_dir: Path, seed: int) -> dict[str, gpd.GeoDataFrame]:
     for name in ("grids",):
         for col in ("population", "households"):
             layers[name][col] = layers[name][col].astype("int64")
-    layers["quarantine_sites"]["capacity"] = layers["quarantine_sites"]["capacity"].astype("int64")
+    for name in ("checkpoints", "quarantine_sites"):
+        layers[name]["capacity"] = layers[name]["capacity"].astype("int64")
     return layers
 
 
@@ -847,6 +848,10 @@ _BORDER_CHECKPOINTS = {
     "Chun'an County": 3,
     "Changshan County": 2,
 }
+CHECKPOINT_CAPACITY = {"provincial_border": 140, "county_border": 110, "expressway_exit": 180,
+                       "town_entrance": 55}
+"""People a checkpoint of each kind can inspect in an hour (its lanes and staff): the
+``capacity`` of the checkpoints layer, which the health alerts compare the hourly counts with."""
 _EXPRESSWAY_SEATS = ("Qinyang Subdistrict", "Huabu Town", "Majin Town")
 _ENTRANCE_SEATS = ("Cuntou Town", "Chihuai Town", "Suzhuang Town")
 
@@ -881,6 +886,7 @@ def _checkpoints(
                 "name_en": en_fmt.format(town=short_en, no=no),
                 "township_code": tws.code[t],
                 "kind": kind,
+                "capacity": CHECKPOINT_CAPACITY[kind],
                 "geometry": point,
             }
         )

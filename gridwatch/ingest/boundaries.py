@@ -79,7 +79,7 @@ _ALIASES = {
     "kind": ("kind", "type", "类型"),
     "province_zh": ("province_zh", "province", "省"),
     "province_en": ("province_en",),
-    "capacity": ("capacity", "rooms", "房间数"),
+    "capacity": ("capacity", "rooms", "房间数", "容量", "通行能力", "people_per_hour"),
 }
 
 
@@ -99,7 +99,8 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
               _col("village_code", True, "code"), _col("township_code", False, "code"),
               _col("population", False, "int"), _col("households", False, "int")),
     "checkpoints": (_col("code", True, "code"), _col("name_zh", True), _col("name_en", False),
-                    _col("township_code", False, "code"), _col("kind", False)),
+                    _col("township_code", False, "code"), _col("kind", False),
+                    _col("capacity", False, "int")),
     "quarantine_sites": (_col("code", True, "code"), _col("name_zh", True),
                          _col("name_en", False), _col("township_code", False, "code"),
                          _col("capacity", False, "int")),
@@ -463,6 +464,8 @@ def normalise_columns(layer: str, gdf: gpd.GeoDataFrame, report: Report,
                 out[column.name] = [0] * len(gdf)
                 if layer == "grids":
                     report.add("warning", "column_defaulted", layer, column=column.name, value=0)
+                elif layer == "checkpoints":
+                    report.add("info", "checkpoint_capacity_missing", layer)
             elif column.name == "name_en":
                 out[column.name] = list(out["name_zh"])
             else:

@@ -87,9 +87,9 @@ def region_layers() -> dict[str, gpd.GeoDataFrame]:
         ], [*strips(W, MID, 3), *strips(MID, E, 2)]),
         "checkpoints": layer([
             {"code": "CP01", "name_zh": "东岭卡口", "name_en": "Dongling Checkpoint",
-             "township_code": A, "kind": "town_entrance"},
+             "township_code": A, "kind": "town_entrance", "capacity": 30},
             {"code": "CP02", "name_zh": "西溪卡口", "name_en": "Xixi Checkpoint",
-             "township_code": B, "kind": "county_border"},
+             "township_code": B, "kind": "county_border", "capacity": 60},
         ], [Point(118.41, 29.12), Point(118.49, 29.13)]),
         "quarantine_sites": layer([
             {"code": "QS01", "name_zh": "东岭宾馆", "name_en": "Dongling Hotel",

@@ -224,6 +224,29 @@ def test_missing_columns_are_named_with_what_the_file_has(region, tmp_path):
     assert "no township_code column" in text and "code, name_zh, name_en" in text
 
 
+def test_checkpoint_capacity_is_read_under_its_chinese_name_and_its_absence_is_said(region,
+                                                                                  tmp_path):
+    layers = layers_of(region)
+    cps = layers["checkpoints"].rename(columns={"capacity": "通行能力"})
+    cps.loc[cps.index[0], "通行能力"] = 77
+    layers["checkpoints"] = cps
+    result = import_boundaries([("b.gpkg", gpkg_bytes(layers, tmp_path))], region)
+    assert result.report.ok
+    got = result.layers["checkpoints"].set_index("code")["capacity"]
+    assert got.iloc[0] == 77 and got.to_dict() == {**region.checkpoints.set_index("code")[
+        "capacity"].to_dict(), cps["code"].iloc[0]: 77}
+    assert not any(i.key == "checkpoint_capacity_missing" for i in result.report.issues)
+    layers["checkpoints"] = cps.drop(columns=["通行能力"])
+    bare = import_boundaries([("b.gpkg", gpkg_bytes(layers, tmp_path, "c.gpkg"))], region)
+    assert bare.report.ok and (bare.layers["checkpoints"]["capacity"] == 0).all()
+    [said] = [i for i in bare.report.issues if i.key == "checkpoint_capacity_missing"]
+    assert said.level == "info" and "no over-capacity alerts" in said.message("en")
+    layers["checkpoints"] = cps.assign(通行能力=-5)
+    bad = import_boundaries([("b.gpkg", gpkg_bytes(layers, tmp_path, "d.gpkg"))], region)
+    assert any(i.key == "bad_number" and i.params.get("column") == "capacity"
+               for i in bad.report.errors)
+
+
 def test_a_missing_layer_is_an_error(region, tmp_path):
     layers = layers_of(region)
     del layers["grids"]

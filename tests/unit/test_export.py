@@ -223,6 +223,22 @@ def test_briefing_pack_has_every_section_in_chinese(source, log):
     assert red["code"].iloc[0] in everything  # the most urgent red grid is listed
 
 
+def test_briefing_pack_lists_the_checkpoint_alerts_and_the_map_marks_them(source, log):
+    last = date(2020, 2, 29)
+    result = run_export(source, request("pack", filters=Filters(as_of=last)), log)
+    texts = [p.extract_text() for p in PdfReader(io.BytesIO(result.content)).pages]
+    (page,) = [p for p in texts if "· 卡口告警" in p]
+    names = source.snapshot().region.names("checkpoints", "zh")
+    for text in ("断报", names["CP09"], "19:00 起无报数（4 小时）", "漏报", names["CP14"],
+                 "缺 11:00 时段报数", "未解除"):
+        assert text in page, text
+    assert "断报" in texts[0] and "漏报" in texts[0]  # the map's legend keys the marked ones
+    calm = run_export(source, request("pack", lang="en", filters=Filters(as_of=DAY)), log)
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(calm.content)).pages]
+    (page,) = [p for p in pages if "· Checkpoint alerts" in p]
+    assert "Quiet" not in pages[0]
+
+
 def test_briefing_pack_follows_the_language(source, log):
     north = Filters(townships=("330824109", "330824208"), as_of=DAY)
     result = run_export(source, request("pack", lang="en", filters=north,

@@ -36,7 +36,7 @@ COLUMNS = {
         "population",
         "households",
     ],
-    "checkpoints": ["code", "name_zh", "name_en", "township_code", "kind"],
+    "checkpoints": ["code", "name_zh", "name_en", "township_code", "kind", "capacity"],
     "quarantine_sites": ["code", "name_zh", "name_en", "township_code", "capacity"],
 }
 CHECKPOINT_KINDS = {"provincial_border", "county_border", "expressway_exit", "town_entrance"}
@@ -213,6 +213,7 @@ def _inside_own_township(points: gpd.GeoDataFrame, townships: gpd.GeoDataFrame) 
 
 def test_checkpoints_lie_in_their_township_and_the_county(region):
     cps, county = region["checkpoints"], region["county"].geometry.iloc[0]
+    assert (cps.capacity > 0).all()  # people per hour: what over-capacity alerts compare with
     assert set(cps.kind) <= CHECKPOINT_KINDS
     assert cps.code.tolist() == [f"CP{i:02d}" for i in range(1, len(cps) + 1)]
     assert cps.geometry.within(county).all()

@@ -9,6 +9,7 @@ from dash import html
 
 from callbacks.leads import lead_register, show_lead
 from gridwatch import leads as rules
+from gridwatch import timeutil
 from gridwatch.auth.policy import COUNTY, Principal, system
 from gridwatch.filters import Filters
 
@@ -84,11 +85,11 @@ def test_what_happens_after_the_instant_has_not_happened_yet():
 
 def test_the_instant_is_now_while_the_day_runs_and_its_end_once_over():
     now = datetime(2020, 2, 2, 15, 30)
-    assert rules.instant_for(DAY, now) == now and rules.is_running(DAY, now)
-    assert rules.instant_for(date(2020, 2, 1), now) == datetime(2020, 2, 2)
-    assert not rules.is_running(date(2020, 2, 1), now)
+    assert timeutil.instant_for(DAY, now) == now and timeutil.is_running(DAY, now)
+    assert timeutil.instant_for(date(2020, 2, 1), now) == datetime(2020, 2, 2)
+    assert not timeutil.is_running(date(2020, 2, 1), now)
     # a demo history that ended years ago: its last day seen at that day's end
-    assert rules.instant_for(DAY, datetime(2026, 12, 1, 9)) == datetime(2020, 2, 3)
+    assert timeutil.instant_for(DAY, datetime(2026, 12, 1, 9)) == datetime(2020, 2, 3)
 
 
 def test_the_register_puts_overdue_leads_first_then_open_ones_then_the_closed():
@@ -129,7 +130,7 @@ def test_the_articles_case_opens_as_a_25_minute_timeline(source):
     snap = source.snapshot()
     lead = snap.leads[snap.leads["summary_zh"].str.contains("一家四口从重庆返村")]
     assert len(lead) == 1
-    steps = rules.timeline(lead, rules.instant_for(snap.last_day, datetime(2026, 1, 1)),
+    steps = rules.timeline(lead, timeutil.instant_for(snap.last_day, datetime(2026, 1, 1)),
                            rules.Sla.of(source.settings))
     assert [s.stage for s in steps] == list(rules.STAGES)
     assert steps[-1].minutes == 25.0 and all(s.state in (None, "met") for s in steps)
