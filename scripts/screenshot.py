@@ -1,7 +1,7 @@
 """Take a screenshot of a page in headless Chromium: used for the README and for checking UI.
 
     python scripts/screenshot.py URL OUT.png [--size 1920x1080] [--wait CSS] [--delay S]
-                                 [--login NAME:PASSWORD]
+                                 [--login NAME:PASSWORD] [--full | --element CSS]
 
 With ``--login`` the browser signs in first when the page sends it to ``/login``; a kiosk link
 (``/kiosk/...``) signs in by itself.
@@ -28,6 +28,8 @@ def main() -> None:
     p.add_argument("--delay", type=float, default=3.0)
     p.add_argument("--full", action="store_true", help="capture the whole page height")
     p.add_argument("--login", help="NAME:PASSWORD to sign in with when asked")
+    p.add_argument("--element", help="capture only the first element matching this CSS "
+                                     "selector, scrolled into view, at the window's size")
     args = p.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     driver = make_driver(width, height)
@@ -49,7 +51,13 @@ def main() -> None:
             total = driver.execute_script("return document.documentElement.scrollHeight")
             set_viewport(driver, width, total)
             time.sleep(1)
-        driver.save_screenshot(args.out)
+        if args.element:
+            found = driver.find_element("css selector", args.element)
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", found)
+            time.sleep(0.5)
+            found.screenshot(args.out)
+        else:
+            driver.save_screenshot(args.out)
         for entry in driver.get_log("browser"):
             print(entry["level"], entry["message"][:300])
     finally:
