@@ -4,7 +4,9 @@
  * The grid detail follows the filters' day and the data version only while a grid is open:
  * with none open, a filter change or a new version asks nothing of the server for it.
  *
- * A click on a lead register row opens that lead's timeline: the row's id is all it takes.
+ * A click on a lead register row opens that lead's timeline, one on the register of orders and
+ * notices opens that one: the row's id is all it takes. The register's search box filters its
+ * rows in the browser.
  *
  * The grid table's count columns sort with their suppression labels in place: "<5" stands
  * for 1 to 4, so it sorts after 0 and before 5 (dash-ag-grid resolves the comparator
@@ -23,6 +25,12 @@
     return {code: cell.rowId};
   }
 
+  // The register's search box filters its rows in the browser (AG Grid's quick filter).
+  function quickFilter(text) {
+    return new window.dash_clientside.Patch()
+      .assign(["quickFilterText"], typeof text === "string" ? text : "").build();
+  }
+
   function countRank(value) {
     if (typeof value === "number") return value;
     if (typeof value === "string" && value.startsWith("<")) {
@@ -38,6 +46,7 @@
   };
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
-    gridwatchAnalyst: {detailContext: detailContext, chosenRow: chosenRow},
+    gridwatchAnalyst: {detailContext: detailContext, chosenRow: chosenRow,
+                       quickFilter: quickFilter},
   });
 })();

@@ -41,6 +41,7 @@ REQUIRES: dict[str, str] = {
     "choose_grid": "view",
     "show_detail": "view",
     "show_lead": "view",
+    "show_directive": "view",
     # exports and downloads
     "export_links": "export",
     "export_table": "export",
@@ -165,6 +166,7 @@ def register(app: Dash, source: DataSource) -> None:
     from callbacks import (
         boundary_import,
         charts,
+        command,
         detail,
         export,
         filters,
@@ -178,7 +180,8 @@ def register(app: Dash, source: DataSource) -> None:
         wall,
     )
 
-    for module in (router, filters, map, panels, charts, table, detail, leads, live, wall,
+    for module in (router, filters, map, panels, charts, table, detail, leads, command, live,
+                   wall,
                    table_upload, boundary_import, export):
         module.register(app, source)
     guard_payloads(app)

@@ -1,5 +1,5 @@
 """The analyst view's panels (KPI tiles, the three charts, the grid table, the lead register,
-the checkpoint alerts) in one callback.
+the checkpoint alerts, the orders and notices, the article's figures) in one callback.
 
 A filter change or a new data version changes all of them at once, so they travel in one
 request and one answer: one session and version check, one snapshot, one dispatch, instead of
@@ -18,6 +18,7 @@ from dash import Dash, Input, Output, State, no_update
 from callbacks import bind, fired_props
 from callbacks.alerts import checkpoint_alerts
 from callbacks.charts import update_checkpoint_chart, update_colour_chart, update_task_chart
+from callbacks.command import command_panels
 from callbacks.kpis import update_kpis
 from callbacks.leads import lead_register
 from callbacks.table import update_table
@@ -51,12 +52,13 @@ def update_panels(source: DataSource, filters: dict, version: str | None,
             "tasks": update_task_chart(source, **common)["figure"],
             "colours": update_colour_chart(source, **common)["figure"], **table, **answer,
             **lead_register(source, filters, lang, who),
-            **checkpoint_alerts(source, filters, lang)}
+            **checkpoint_alerts(source, filters, lang), **command_panels(source, filters, lang)}
 
 
 PICKED = f"{ID.CHECKPOINT_PICK}.value"
 TICKED = f"{ID.LEAD_CLOCK}.n_intervals"
-PANELS = ("kpis", "tasks", "checkpoints", "colours", "rows", "count", "digest")
+PANELS = ("kpis", "tasks", "checkpoints", "colours", "rows", "count", "digest",
+          "directive_rows", "directive_count", "figures")
 LEAD_PANELS = ("lead_rows", "lead_count", "lead_as_of", "lead_clock_off")
 ALERT_PANELS = ("alert_rows", "alert_count", "alert_as_of")
 
@@ -76,7 +78,10 @@ def register(app: Dash, source: DataSource) -> None:
                  "lead_clock_off": Output(ID.LEAD_CLOCK, "disabled"),
                  "alert_rows": Output(ID.CHECKPOINT_ALERTS, "children"),
                  "alert_count": Output(ID.CHECKPOINT_ALERT_COUNT, "children"),
-                 "alert_as_of": Output(ID.CHECKPOINT_ALERT_AS_OF, "children")},
+                 "alert_as_of": Output(ID.CHECKPOINT_ALERT_AS_OF, "children"),
+                 "directive_rows": Output(ID.DIRECTIVE_TABLE, "rowData"),
+                 "directive_count": Output(ID.DIRECTIVE_COUNT, "children"),
+                 "figures": Output(ID.FIGURES, "children")},
          inputs={"filters": Input(ID.FILTERS, "data"), "version": Input(ID.VERSION, "data"),
                  "checkpoint": Input(ID.CHECKPOINT_PICK, "value"),
                  "tick": Input(ID.LEAD_CLOCK, "n_intervals"),

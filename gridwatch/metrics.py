@@ -520,29 +520,38 @@ def grid_detail(snap: Snapshot, code: str, day: date) -> GridDetail | None:
 
 # --- the article's figures ---------------------------------------------------------------------
 
-def headline_figures(snap: Snapshot) -> dict[str, int | float]:
-    """The figures the article reports, computed from the data.
+def headline_figures(snap: Snapshot, instant: datetime | None = None) -> dict[str, int | float]:
+    """The figures the article reports, computed from the data: of the whole history, or of
+    what had happened by ``instant`` (a task counts as completed once every grid of it has
+    completed it; a case as publicised when it was opened by then and is marked so).
 
     Platform events are every task assignment, lead and red-proxy request that went through
     the platform.
     """
-    a = snap.assignments
-    d = snap.directives
-    cases = snap.inspection_cases
-    complete = a["completed_at"].notna().groupby(a["task_id"]).all()
+    def by(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+        return frame if instant is None else frame[frame[column] < instant]
+
+    def happened(moments: pd.Series) -> pd.Series:
+        return moments.notna() if instant is None else moments.notna() & (moments < instant)
+
+    a = by(snap.assignments, "issued_at")
+    d = by(snap.directives, "issued_at")
+    cases = by(snap.inspection_cases, "opened_at")
+    proxy = by(snap.proxy, "requested_at")
+    complete = happened(a["completed_at"]).groupby(a["task_id"]).all()
+    publicised = cases["publicised"].astype(bool)
     return {
         "townships": len(snap.region.townships), "villages": len(snap.region.villages),
         "grids": len(snap.region.grids),
         "orders": int((d["kind"] == "order").sum()), "notices": int((d["kind"] == "notice").sum()),
-        "tasks": len(snap.tasks), "tasks_completed": int(complete.sum()),
-        "platform_events": len(a) + len(snap.leads) + len(snap.proxy),
-        "grid_response_rate": float(a["acknowledged_at"].notna().mean()) if len(a) else 0.0,
-        "proxy_home_visits": int(snap.proxy["delivered_at"].notna().sum()),
+        "tasks": len(by(snap.tasks, "issued_at")), "tasks_completed": int(complete.sum()),
+        "platform_events": len(a) + len(by(snap.leads, "reported_at")) + len(proxy),
+        "grid_response_rate": float(happened(a["acknowledged_at"]).mean()) if len(a) else 0.0,
+        "proxy_home_visits": int(happened(proxy["delivered_at"]).sum()),
         "inspection_teams": len(snap.inspection_teams),
         "failure_cases": len(cases), "failure_people": int(cases["people_involved"].sum()),
-        "publicised_cases": int(cases["publicised"].sum()),
-        "publicised_people": int(cases.loc[cases["publicised"].astype(bool),
-                                           "people_involved"].sum()),
+        "publicised_cases": int(publicised.sum()),
+        "publicised_people": int(cases.loc[publicised, "people_involved"].sum()),
     }
 
 

@@ -63,6 +63,12 @@ class ID(StrEnum):
     CHECKPOINT_ALERTS = "checkpoint-alerts"  # the alert list (gridwatch.checkpoints)
     CHECKPOINT_ALERT_COUNT = "checkpoint-alert-count"
     CHECKPOINT_ALERT_AS_OF = "checkpoint-alert-as-of"
+    DIRECTIVE_TABLE = "directive-table"  # the register of orders and notices
+    DIRECTIVE_COUNT = "directive-count"
+    DIRECTIVE_SEARCH = "directive-search"
+    DIRECTIVE_CHOSEN = "directive-chosen"  # {"code": ref} of the one whose detail is open
+    DIRECTIVE_DETAIL = "directive-detail"
+    FIGURES = "headline-figures"  # the article's figures up to the day's instant
     VERSION_POLL = "version-poll"
     VERSION = "data-version"
     FOOTER_VERSION = "footer-version"

@@ -1,0 +1,49 @@
+"""The register of orders and notices and the article's figures in real headless Chromium:
+the search box narrows the rows in the browser, a click opens one with its day's tasks."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from tests.browser.conftest import console_errors, goto, wait_for
+
+pytestmark = pytest.mark.browser
+
+
+def shown_rows(browser) -> list[str]:
+    return [r.get_attribute("row-id") for r in browser.find_elements(
+        By.CSS_SELECTOR, "#directive-table .ag-center-cols-container .ag-row")]
+
+
+def test_search_narrows_the_register_and_a_click_opens_an_order(browser, live_server):
+    console_errors(browser)
+    goto(browser, live_server, "/?date=2020-02-29", "viewer")
+    wait_for(lambda: len(shown_rows(browser)) >= 8, timeout=40,
+             message="the register did not fill")
+    assert shown_rows(browser)[0] == "order-17"
+    figures = browser.find_element(By.ID, "headline-figures").text
+    for text in ("17", "18", "320", "100%", "11,307", "6,239", "31", "42 件 69 人"):
+        assert text in figures, text
+    count = browser.find_element(By.ID, "directive-count").text
+    assert count == "指挥部令 17 道、通告 18 份（截至 2020-02-29 24:00）"
+
+    search = browser.find_element(By.ID, "directive-search")
+    search.send_keys("卡口")
+    wait_for(lambda: set(shown_rows(browser)) == {"order-3", "order-9", "order-16"}, timeout=15,
+             message=f"the search did not narrow the rows: {shown_rows(browser)}")
+    cell = browser.find_element(
+        By.CSS_SELECTOR, '#directive-table [row-id="order-9"] [col-id=label]')
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
+    cell.click()
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR,
+                                           '#directive-detail h4[data-directive="order-9"]'),
+             timeout=20, message="the order did not open")
+    detail = browser.find_element(By.ID, "directive-detail").text
+    assert "关于省界卡口二十四小时值守的命令" in detail and "发布，已" in detail
+    search.send_keys(Keys.CONTROL, "a")
+    search.send_keys(Keys.BACKSPACE)  # as a user empties it (clear() fires no input event)
+    wait_for(lambda: len(shown_rows(browser)) >= 8, timeout=15,
+             message="clearing the search did not bring the rows back")
+    assert console_errors(browser) == []
