@@ -7,7 +7,7 @@ from datetime import datetime
 from dash import ClientsideFunction, Dash, Input, Output, State, ctx, no_update
 
 from callbacks import bind
-from gridwatch import leads, timeutil
+from gridwatch import leads, proxy, timeutil
 from gridwatch.auth.audit import audit_personal_read
 from gridwatch.auth.policy import Principal, allows, covers
 from gridwatch.filters import Filters
@@ -62,7 +62,8 @@ def show_detail(source: DataSource, chosen: dict | None, filters: dict, version:
                                            personal=personal,
                                            threshold=source.settings.suppress_below,
                                            records=allows(who, "records"),
-                                           lead_clocks=_clocks(source, detail, day, now)),
+                                           lead_clocks=_clocks(source, detail, day, now),
+                                           proxy=_proxy(source, detail, day, now)),
             "filter_hidden": False, "close_hidden": False}
 
 
@@ -72,6 +73,14 @@ def _clocks(source: DataSource, detail, day, now: datetime | None):
         return None
     instant = timeutil.instant_in(day, source.settings.timezone, now)
     return leads.clocks(detail.leads, instant, leads.Sla.of(source.settings))
+
+
+def _proxy(source: DataSource, detail, day, now: datetime | None) -> dict | None:
+    """The grid's red-proxy figures at the day's instant: ``gridwatch.proxy``."""
+    if detail is None:
+        return None
+    instant = timeutil.instant_in(day, source.settings.timezone, now)
+    return proxy.for_grid(source.snapshot().proxy, detail.code, day, instant)
 
 
 def register(app: Dash, source: DataSource) -> None:

@@ -1,5 +1,6 @@
 """The analyst view's panels (KPI tiles, the three charts, the grid table, the lead register,
-the checkpoint alerts, the orders and notices, the article's figures) in one callback.
+the checkpoint alerts, the red proxy, the orders and notices, the article's figures) in one
+callback.
 
 A filter change or a new data version changes all of them at once, so they travel in one
 request and one answer: one session and version check, one snapshot, one dispatch, instead of
@@ -21,6 +22,7 @@ from callbacks.charts import update_checkpoint_chart, update_colour_chart, updat
 from callbacks.command import command_panels
 from callbacks.kpis import update_kpis
 from callbacks.leads import lead_register
+from callbacks.proxy import proxy_panel
 from callbacks.table import update_table
 from gridwatch.auth.policy import Principal
 from gridwatch.service import DataSource
@@ -32,8 +34,8 @@ def update_panels(source: DataSource, filters: dict, version: str | None,
                   tick: int | None = None, triggered: Collection[str] | None = None) -> dict:
     """Filters or data change → every panel (the table's rows only if they differ from the
     ones the page holds, ``shown``); the chosen checkpoint alone changes → its chart only;
-    the clock alone ticks (``tick``, while the day runs) → the lead register and the checkpoint
-    alerts only.
+    the clock alone ticks (``tick``, while the day runs) → the lead register, the checkpoint
+    alerts and the red proxy only.
     ``triggered``: the properties that fired, ``"<id>.<property>"``, when called outside a
     Dash request."""
     common = {"filters": filters, "version": version, "lang": lang}
@@ -41,7 +43,8 @@ def update_panels(source: DataSource, filters: dict, version: str | None,
     if fired == {TICKED}:
         return {**dict.fromkeys(PANELS, no_update),
                 **lead_register(source, filters, lang, who),
-                **checkpoint_alerts(source, filters, lang)}
+                **checkpoint_alerts(source, filters, lang),
+                **proxy_panel(source, filters, lang, who)}
     answer = {"checkpoints": update_checkpoint_chart(source, checkpoint=checkpoint,
                                                      **common)["figure"]}
     if fired == {PICKED}:
@@ -52,7 +55,8 @@ def update_panels(source: DataSource, filters: dict, version: str | None,
             "tasks": update_task_chart(source, **common)["figure"],
             "colours": update_colour_chart(source, **common)["figure"], **table, **answer,
             **lead_register(source, filters, lang, who),
-            **checkpoint_alerts(source, filters, lang), **command_panels(source, filters, lang)}
+            **checkpoint_alerts(source, filters, lang), **command_panels(source, filters, lang),
+            **proxy_panel(source, filters, lang, who)}
 
 
 PICKED = f"{ID.CHECKPOINT_PICK}.value"
@@ -60,7 +64,8 @@ TICKED = f"{ID.LEAD_CLOCK}.n_intervals"
 PANELS = ("kpis", "tasks", "checkpoints", "colours", "rows", "count", "digest",
           "directive_rows", "directive_count", "figures")
 LEAD_PANELS = ("lead_rows", "lead_count", "lead_as_of", "lead_clock_off")
-ALERT_PANELS = ("alert_rows", "alert_count", "alert_as_of")
+ALERT_PANELS = ("alert_rows", "alert_count", "alert_as_of", "proxy", "proxy_as_of")
+"""What follows the clock: the checkpoint alerts and the red proxy."""
 
 
 def register(app: Dash, source: DataSource) -> None:
@@ -81,7 +86,9 @@ def register(app: Dash, source: DataSource) -> None:
                  "alert_as_of": Output(ID.CHECKPOINT_ALERT_AS_OF, "children"),
                  "directive_rows": Output(ID.DIRECTIVE_TABLE, "rowData"),
                  "directive_count": Output(ID.DIRECTIVE_COUNT, "children"),
-                 "figures": Output(ID.FIGURES, "children")},
+                 "figures": Output(ID.FIGURES, "children"),
+                 "proxy": Output(ID.PROXY, "children"),
+                 "proxy_as_of": Output(ID.PROXY_AS_OF, "children")},
          inputs={"filters": Input(ID.FILTERS, "data"), "version": Input(ID.VERSION, "data"),
                  "checkpoint": Input(ID.CHECKPOINT_PICK, "value"),
                  "tick": Input(ID.LEAD_CLOCK, "n_intervals"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 
 from gridwatch import disclosure
@@ -104,3 +105,47 @@ def view_kpis(figures: Kpis, view: str) -> Kpis:
     return replace(figures, **{name: disclosure.suppress_total(getattr(figures, name),
                                                                 parsed[1])
                                for name in SUPPRESSED_KPIS})
+
+
+# --- the red proxy (gridwatch.proxy) -----------------------------------------------------------
+
+def _proxy_shaped(towns: pd.DataFrame, figures: dict, protect: np.ndarray | None,
+                  threshold: int) -> tuple[pd.DataFrame, dict]:
+    """Township rows and totals of ``gridwatch.proxy`` with the ``protect``ed townships'
+    counts suppressed below ``threshold`` (complements chosen so that the totals give none
+    away), and each total below it (or one the rows cannot protect) suppressed too; the
+    oldest wait goes with a suppressed pending count."""
+    from gridwatch.proxy import COUNTS
+
+    shaped = disclosure.suppress(towns.assign(county="all"), protect=protect,
+                                 threshold=threshold, columns=COUNTS, group="county")
+    hidden = {c for _, c in shaped.hidden_totals}
+    out = dict(figures)
+    for name in COUNTS:
+        out[name] = (disclosure.label(threshold) if name in hidden and figures[name]
+                     else disclosure.suppress_total(figures[name], threshold))
+    if not isinstance(out["pending"], int):
+        out["oldest_pending_hours"] = None
+    return shaped.table.drop(columns="county"), out
+
+
+def proxy_for(who: Principal, towns: pd.DataFrame, figures: dict,
+              threshold: int) -> tuple[pd.DataFrame, dict]:
+    """``gridwatch.proxy.by_township`` rows (``code`` is the township) and ``figures`` as
+    ``who`` may see them: exact in the townships of ``who``'s household-level right, exact
+    totals only for who may see them everywhere."""
+    if everywhere(who):
+        return towns, figures
+    protect = ~personal_mask(who, towns.rename(columns={"code": "township_code"})).to_numpy()
+    return _proxy_shaped(towns, figures, protect, threshold)
+
+
+def proxy_for_view(view: str, towns: pd.DataFrame, figures: dict) -> tuple[pd.DataFrame, dict]:
+    """The same for an export drawn for ``view`` (``view_of``)."""
+    parsed = parse_view(view)
+    if parsed is None:
+        return towns, figures
+    scope, threshold = parsed
+    places = towns.rename(columns={"code": "township_code"})
+    protect = None if scope is None else ~scope.mask(places).to_numpy()
+    return _proxy_shaped(towns, figures, protect, threshold)

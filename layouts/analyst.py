@@ -17,7 +17,7 @@ from gridwatch.leads import Sla
 from gridwatch.mapview import MapView
 from gridwatch.settings import Settings
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
-from layouts import alerts, command, leads
+from layouts import alerts, command, leads, proxy
 from layouts.export import export_panel
 from layouts.ids import ID
 from layouts.map import county_map, hideouts, legend
@@ -229,7 +229,10 @@ def layout(region: Region, settings: Settings, lang: str, filters: Filters, firs
                     chart_card("chart.colours.title", ID.COLOUR_CHART, ID.COLOUR_CSV, lang,
                                downloads=downloads),
                 ]),
-                alerts.card(lang, Health.of(settings)),  # layouts/alerts.py
+                html.Div(className="gw-pair", children=[
+                    alerts.card(lang, Health.of(settings)),  # layouts/alerts.py
+                    proxy.card(lang),  # layouts/proxy.py
+                ]),
                 command.card(lang),  # layouts/command.py: orders and notices, the figures
                 leads.card(lang, Sla.of(settings), allows(who, "records")),  # layouts/leads.py
                 *([export_panel(lang)] if downloads else []),  # layouts/export.py

@@ -8,6 +8,8 @@ from dash import html
 from gridwatch.disclosure import suppress_total
 from gridwatch.i18n import MESSAGES, t
 from gridwatch.metrics import GridDetail
+from gridwatch.proxy import COUNTS
+from gridwatch.visibility import count_text
 from layouts.wall import clock_text, lead_label
 
 LIMIT = 12
@@ -22,14 +24,17 @@ def empty(lang: str) -> list:
 
 def detail_children(detail: GridDetail | None, palette: dict[str, str], lang: str, *,
                     personal: bool, threshold: int, records: bool = True,
-                    lead_clocks: pd.DataFrame | None = None) -> list:
+                    lead_clocks: pd.DataFrame | None = None,
+                    proxy: dict | None = None) -> list:
     """The panel for one grid (or the hint to pick one when ``detail`` is None); each lead
     with its stage and clock from ``lead_clocks`` (``gridwatch.leads.clocks`` of
     ``detail.leads`` at the instant shown), tagged overdue or late against its limits.
 
+    ``proxy``: the grid's red-proxy figures (``gridwatch.proxy.for_grid``) at that instant.
+
     Without ``personal`` (the right to this grid's household-level data) leads show their
-    code and kind instead of their text, and the household count is suppressed below
-    ``threshold``.
+    code and kind instead of their text, and the household and red-proxy counts are
+    suppressed below ``threshold``.
     """
     if detail is None:
         return empty(lang)
@@ -77,12 +82,20 @@ def detail_children(detail: GridDetail | None, palette: dict[str, str], lang: st
     count = int(info["households"])
     shown = count if personal else suppress_total(count, threshold)
     households = f"{shown:,}" if isinstance(shown, int) else shown
+    red = []
+    if proxy is not None:
+        c = {k: count_text(v if personal else suppress_total(v, threshold))
+             for k, v in proxy.items() if k in COUNTS}
+        red = [html.Div(t("detail.proxy", lang, r=c["requests_today"], d=c["delivered_today"],
+                          p=c["pending"], v=c["visits_total"]),
+                        className="gw-muted gw-detail-proxy")]
     return [
         html.H4(info[f"name_{lang}"], **{"data-grid": detail.code}),
         html.Div(f"{info[f'village_{lang}']} · {info[f'township_{lang}']} · {detail.code}",
                  className="gw-muted"),
         html.Div(t("detail.population", lang, p=f"{int(info['population']):,}",
                    h=households), className="gw-muted"),
+        *red,
         html.H5(t("detail.history", lang)),
         html.Ul(history + more(len(detail.history) - LIMIT) or none, className="gw-list"),
         html.H5(t("detail.tasks", lang)),

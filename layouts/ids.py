@@ -69,6 +69,8 @@ class ID(StrEnum):
     DIRECTIVE_CHOSEN = "directive-chosen"  # {"code": ref} of the one whose detail is open
     DIRECTIVE_DETAIL = "directive-detail"
     FIGURES = "headline-figures"  # the article's figures up to the day's instant
+    PROXY = "proxy-panel"  # the red proxy's figures and townships (gridwatch.proxy)
+    PROXY_AS_OF = "proxy-as-of"
     VERSION_POLL = "version-poll"
     VERSION = "data-version"
     FOOTER_VERSION = "footer-version"

@@ -1,8 +1,8 @@
 """The briefing pack: one multi-page PDF with the map, the figures, the charts and the tables.
 
 Pages, in order: the map; the key figures; task completion and checkpoint throughput; the red
-and orange grids; the overdue tasks; the checkpoint alerts; what changed since the comparison
-day. Long tables run
+and orange grids; the overdue tasks; the checkpoint alerts; the red proxy; what changed since
+the comparison day. Long tables run
 on over a few pages and then say how many rows were left out (the CSV download has them all).
 Every page has the same header (the filters, the data day) and footer (export ID, page).
 """
@@ -18,6 +18,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.dates import DateFormatter
 from matplotlib.patches import FancyBboxPatch
 
+from gridwatch import proxy
 from gridwatch.checkpoints import Health, on_snapshot
 from gridwatch.checkpoints import detail as alert_detail
 from gridwatch.checkpoints import state_text as alert_state
@@ -45,6 +46,7 @@ from gridwatch.metrics import (
     checkpoint_series,
     checkpoints_in,
     compute_kpis,
+    kept_grids,
     selected_townships,
     task_completion_by_township,
     township_levels,
@@ -52,7 +54,7 @@ from gridwatch.metrics import (
 from gridwatch.snapshot import Snapshot
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
 from gridwatch.style import LEVEL_STROKE, TASK_COLOURS
-from gridwatch.visibility import count_text, view_kpis
+from gridwatch.visibility import count_text, proxy_for_view, view_kpis
 
 MAX_TABLE_PAGES = 3
 ROW_MM = 6.2
@@ -108,6 +110,7 @@ def render_pack(snap: Snapshot, request: ExportRequest, palette: dict[str, str],
         makers += table_pages(ctx, t("export.pack.overdue", lang), *overdue_rows(ctx))
         makers += table_pages(ctx, t("export.pack.checkpoint_alerts", lang),
                               *checkpoint_alert_rows(ctx))
+        makers += table_pages(ctx, t("export.pack.proxy", lang), *proxy_rows(ctx))
         makers += change_pages(ctx)
         total = len(makers)
         buffer = io.BytesIO()
@@ -351,6 +354,34 @@ def checkpoint_alert_rows(ctx: PackContext) -> tuple[list[Column], list[list]]:
     rows = [[t(f"checkpoint.alert.{a.kind}", lang), names.get(a.checkpoint, a.checkpoint),
              town_names.get(town_of.get(a.checkpoint, ""), ""), alert_detail(a, instant, lang),
              a.opened_at.strftime("%m-%d %H:%M"), alert_state(a, instant, lang)] for a in found]
+    return columns, rows
+
+
+def proxy_rows(ctx: PackContext) -> tuple[list[Column], list[list]]:
+    """The red proxy per township of the filters' grids at the instant the pack was made, the
+    total first; household counts as the export's view may see them."""
+    lang, snap = ctx.lang, ctx.snap
+    day = ctx.filters.as_of
+    instant = print_instant(ctx.stamp, day)
+    kept = kept_grids(snap, ctx.filters)
+    codes = kept.index[kept.to_numpy()]
+    towns, total = proxy_for_view(
+        ctx.request.view, proxy.by_township(snap.proxy, snap.region.grid_table, codes, day,
+                                            instant),
+        proxy.figures(snap.proxy, codes, day, instant))
+    names = snap.region.names("townships", lang)
+
+    def wait(hours) -> str:
+        return "—" if hours is None or pd.isna(hours) else duration(float(hours) * 60, lang)
+
+    columns = [(t("proxy.col.township", lang), 1.6, "left"),
+               *[(t(f"proxy.{c}", lang), 1.0, "right") for c in proxy.COUNTS],
+               (t("proxy.col.oldest", lang), 1.2, "right")]
+    rows = [[t("export.total", lang), *[count_text(total[c]) for c in proxy.COUNTS],
+             wait(total["oldest_pending_hours"])]]
+    rows += [[names.get(r["code"], r["code"]), *[count_text(r[c]) for c in proxy.COUNTS],
+              wait(r["oldest_pending_hours"] if isinstance(r["pending"], int) else None)]
+             for _, r in towns.iterrows()]
     return columns, rows
 
 

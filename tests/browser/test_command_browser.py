@@ -1,5 +1,6 @@
-"""The register of orders and notices and the article's figures in real headless Chromium:
-the search box narrows the rows in the browser, a click opens one with its day's tasks."""
+"""The register of orders and notices, the article's figures and the red proxy in real headless
+Chromium, as a viewer: the search box narrows the rows in the browser, a click opens one with
+its day's tasks; small household counts of the red proxy are suppressed."""
 
 from __future__ import annotations
 
@@ -26,6 +27,11 @@ def test_search_narrows_the_register_and_a_click_opens_an_order(browser, live_se
     figures = browser.find_element(By.ID, "headline-figures").text
     for text in ("17", "18", "320", "100%", "11,307", "6,239", "31", "42 件 69 人"):
         assert text in figures, text
+    # the red proxy beside the alerts: a viewer gets small household counts suppressed
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#proxy-panel table"), timeout=20,
+             message="no red-proxy table")
+    red = browser.find_element(By.ID, "proxy-panel").text
+    assert "累计上门" in red and "<5" in red and "户数过少" in red
     count = browser.find_element(By.ID, "directive-count").text
     assert count == "指挥部令 17 道、通告 18 份（截至 2020-02-29 24:00）"
 

@@ -239,6 +239,19 @@ def test_briefing_pack_lists_the_checkpoint_alerts_and_the_map_marks_them(source
     assert "Quiet" not in pages[0]
 
 
+def test_briefing_pack_has_the_red_proxy_per_township_shaped_for_its_view(source, log):
+    day = Filters(as_of=date(2020, 2, 10))
+    full = run_export(source, request("pack", filters=day), log)
+    (page,) = [p.extract_text() for p in PdfReader(io.BytesIO(full.content)).pages
+               if "· 红色代办" in p.extract_text()]
+    for text in ("合计", "当日申请", "累计上门", "芹阳办事处", "249"):
+        assert text in page, text
+    none = run_export(source, request("pack", filters=day, view="none<5"), log)
+    (page,) = [p.extract_text() for p in PdfReader(io.BytesIO(none.content)).pages
+               if "· 红色代办" in p.extract_text()]
+    assert "<5" in page and "芹阳办事处" in page
+
+
 def test_briefing_pack_follows_the_language(source, log):
     north = Filters(townships=("330824109", "330824208"), as_of=DAY)
     result = run_export(source, request("pack", lang="en", filters=north,
