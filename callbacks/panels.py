@@ -1,6 +1,6 @@
 """The analyst view's panels (KPI tiles, the three charts, the grid table, the lead register,
-the checkpoint alerts, the red proxy, the orders and notices, the article's figures) in one
-callback.
+the checkpoint alerts, the red proxy, the orders and notices, the article's figures, the
+inspections) in one callback.
 
 A filter change or a new data version changes all of them at once, so they travel in one
 request and one answer: one session and version check, one snapshot, one dispatch, instead of
@@ -20,6 +20,7 @@ from callbacks import bind, fired_props
 from callbacks.alerts import checkpoint_alerts
 from callbacks.charts import update_checkpoint_chart, update_colour_chart, update_task_chart
 from callbacks.command import command_panels
+from callbacks.inspection import inspection_panel
 from callbacks.kpis import update_kpis
 from callbacks.leads import lead_register
 from callbacks.proxy import proxy_panel
@@ -56,13 +57,14 @@ def update_panels(source: DataSource, filters: dict, version: str | None,
             "colours": update_colour_chart(source, **common)["figure"], **table, **answer,
             **lead_register(source, filters, lang, who),
             **checkpoint_alerts(source, filters, lang), **command_panels(source, filters, lang),
-            **proxy_panel(source, filters, lang, who)}
+            **proxy_panel(source, filters, lang, who),
+            **inspection_panel(source, filters, lang, who)}
 
 
 PICKED = f"{ID.CHECKPOINT_PICK}.value"
 TICKED = f"{ID.LEAD_CLOCK}.n_intervals"
 PANELS = ("kpis", "tasks", "checkpoints", "colours", "rows", "count", "digest",
-          "directive_rows", "directive_count", "figures")
+          "directive_rows", "directive_count", "figures", "inspection", "inspection_as_of")
 LEAD_PANELS = ("lead_rows", "lead_count", "lead_as_of", "lead_clock_off")
 ALERT_PANELS = ("alert_rows", "alert_count", "alert_as_of", "proxy", "proxy_as_of")
 """What follows the clock: the checkpoint alerts and the red proxy."""
@@ -88,7 +90,9 @@ def register(app: Dash, source: DataSource) -> None:
                  "directive_count": Output(ID.DIRECTIVE_COUNT, "children"),
                  "figures": Output(ID.FIGURES, "children"),
                  "proxy": Output(ID.PROXY, "children"),
-                 "proxy_as_of": Output(ID.PROXY_AS_OF, "children")},
+                 "proxy_as_of": Output(ID.PROXY_AS_OF, "children"),
+                 "inspection": Output(ID.INSPECTION, "children"),
+                 "inspection_as_of": Output(ID.INSPECTION_AS_OF, "children")},
          inputs={"filters": Input(ID.FILTERS, "data"), "version": Input(ID.VERSION, "data"),
                  "checkpoint": Input(ID.CHECKPOINT_PICK, "value"),
                  "tick": Input(ID.LEAD_CLOCK, "n_intervals"),

@@ -18,6 +18,7 @@ simulated value.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -166,7 +167,7 @@ def simulate(region: Region, seed: int = DEFAULT_SEED) -> DemoData:
     _checkpoints(rng, region, out)
     _rings(rng, grids, arrivals, home_iso, central, out)
     _proxy(rng, grids, home_iso, households, out, arrived)
-    _inspection(rng, townships, out)
+    _inspection(rng, townships, out, seed)
     assert len(out.risk_assessments) > 0 and n_grids == len(grids)
     return out
 
@@ -598,8 +599,27 @@ def _proxy(rng, grids, home_iso, households, out: DemoData, arrived: list[str]) 
 
 # --- inspection --------------------------------------------------------------------------------
 
-def _inspection(rng, townships, out: DemoData) -> None:
-    """31 teams; 42 cases involving 69 people, of which 18 cases (33 people) were publicised."""
+NAMES_STREAM = 0x4E4D  # "NM": the spawn key of the inspected people's names
+SURNAMES = "汪余方程徐王李张刘陈杨黄吴周郑叶姜邵毛胡"
+GIVEN = "建国华明军伟芳丽红英平志强林海金根水松文斌春兰"
+
+
+def _names(seed: int, sizes: list[int]) -> list[list[str]]:
+    """Made-up names for the people of each case (``sizes``: how many each), from their own
+    random stream (drawing them changes nothing else): a surname and one or two given
+    characters."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(NAMES_STREAM,)))
+
+    def one() -> str:
+        given = rng.integers(len(GIVEN), size=int(rng.integers(1, 3)))
+        return SURNAMES[int(rng.integers(len(SURNAMES)))] + "".join(GIVEN[int(i)] for i in given)
+
+    return [[one() for _ in range(n)] for n in sizes]
+
+
+def _inspection(rng, townships, out: DemoData, seed: int = DEFAULT_SEED) -> None:
+    """31 teams; 42 cases involving 69 people, of which 18 cases (33 people) were publicised.
+    Each case has its kind and the (made-up) names of its people."""
     out.inspection_teams = [
         {"code": f"IT{i:02d}", "name_zh": f"第{i}纠察队", "name_en": f"Inspection team {i}"}
         for i in range(1, 32)
@@ -614,13 +634,16 @@ def _inspection(rng, townships, out: DemoData) -> None:
                ("未按要求开展入户排查", "Door-to-door screening not done as ordered"),
                ("聚集性活动劝阻不力", "Gathering not stopped"),
                ("信息上报迟报漏报", "Late or missing reports")]
+    names = _names(seed, [people[k] for k in order])
     for n, k in enumerate(order):
-        zh, en = reasons[int(rng.integers(len(reasons)))]
+        reason = int(rng.integers(len(reasons)))
+        zh, en = reasons[reason]
         out.inspection_cases.append({
             "team_index": int(rng.integers(31)), "township_code": towns[int(rng.integers(15))],
             "opened_at": _utc(DAYS[int(days[n])], float(rng.uniform(9, 18))),
             "people_involved": people[k], "publicised": publicised[k],
-            "summary_zh": zh, "summary_en": en,
+            "summary_zh": zh, "summary_en": en, "kind": m.INSPECTION_KINDS[reason],
+            "people_names": json.dumps(names[n], ensure_ascii=False),
         })
 
 

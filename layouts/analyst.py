@@ -17,7 +17,7 @@ from gridwatch.leads import Sla
 from gridwatch.mapview import MapView
 from gridwatch.settings import Settings
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
-from layouts import alerts, command, leads, proxy
+from layouts import alerts, command, inspection, leads, proxy
 from layouts.export import export_panel
 from layouts.ids import ID
 from layouts.map import county_map, hideouts, legend
@@ -235,6 +235,7 @@ def layout(region: Region, settings: Settings, lang: str, filters: Filters, firs
                 ]),
                 command.card(lang),  # layouts/command.py: orders and notices, the figures
                 leads.card(lang, Sla.of(settings), allows(who, "records")),  # layouts/leads.py
+                inspection.card(lang),  # layouts/inspection.py
                 *([export_panel(lang)] if downloads else []),  # layouts/export.py
                 grid_table(lang, downloads),
                 html.Footer(className="gw-footer", children=[

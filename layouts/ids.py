@@ -71,6 +71,8 @@ class ID(StrEnum):
     FIGURES = "headline-figures"  # the article's figures up to the day's instant
     PROXY = "proxy-panel"  # the red proxy's figures and townships (gridwatch.proxy)
     PROXY_AS_OF = "proxy-as-of"
+    INSPECTION = "inspection-panel"  # the inspection teams' findings (gridwatch.inspection)
+    INSPECTION_AS_OF = "inspection-as-of"
     VERSION_POLL = "version-poll"
     VERSION = "data-version"
     FOOTER_VERSION = "footer-version"

@@ -1,8 +1,8 @@
 """The briefing pack: one multi-page PDF with the map, the figures, the charts and the tables.
 
 Pages, in order: the map; the key figures; task completion and checkpoint throughput; the red
-and orange grids; the overdue tasks; the checkpoint alerts; the red proxy; what changed since
-the comparison day. Long tables run
+and orange grids; the overdue tasks; the checkpoint alerts; the red proxy; the inspections;
+what changed since the comparison day. Long tables run
 on over a few pages and then say how many rows were left out (the CSV download has them all).
 Every page has the same header (the filters, the data day) and footer (export ID, page).
 """
@@ -18,7 +18,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.dates import DateFormatter
 from matplotlib.patches import FancyBboxPatch
 
-from gridwatch import proxy
+from gridwatch import inspection, proxy
 from gridwatch.checkpoints import Health, on_snapshot
 from gridwatch.checkpoints import detail as alert_detail
 from gridwatch.checkpoints import state_text as alert_state
@@ -111,6 +111,7 @@ def render_pack(snap: Snapshot, request: ExportRequest, palette: dict[str, str],
         makers += table_pages(ctx, t("export.pack.checkpoint_alerts", lang),
                               *checkpoint_alert_rows(ctx))
         makers += table_pages(ctx, t("export.pack.proxy", lang), *proxy_rows(ctx))
+        makers += table_pages(ctx, t("export.pack.inspection", lang), *inspection_rows(ctx))
         makers += change_pages(ctx)
         total = len(makers)
         buffer = io.BytesIO()
@@ -382,6 +383,25 @@ def proxy_rows(ctx: PackContext) -> tuple[list[Column], list[list]]:
     rows += [[names.get(r["code"], r["code"]), *[count_text(r[c]) for c in proxy.COUNTS],
               wait(r["oldest_pending_hours"] if isinstance(r["pending"], int) else None)]
              for _, r in towns.iterrows()]
+    return columns, rows
+
+
+def inspection_rows(ctx: PackContext) -> tuple[list[Column], list[list]]:
+    """The inspection teams' findings in the filters' townships up to the instant the pack was
+    made, newest first. A printed briefing travels: it never names the people involved."""
+    lang, snap = ctx.lang, ctx.snap
+    day = ctx.filters.as_of
+    towns = selected_townships(snap.region, township_levels(snap, day), ctx.filters)
+    found = inspection.cases(snap, print_instant(ctx.stamp, day), towns)
+    names = snap.region.names("townships", lang)
+    columns = [(t(f"inspection.col.{c}", lang), w, a) for c, w, a in (
+        ("opened", 0.9, "left"), ("township", 1.4, "left"), ("kind", 2.2, "left"),
+        ("team", 1.4, "left"), ("people", 0.8, "right"), ("publicised", 1.0, "left"))]
+    rows = [[r["opened_at"].strftime("%m-%d"), names.get(r["township_code"], ""),
+             t(f"inspection.kind.{r['kind']}", lang), r[f"team_{lang}"] or "",
+             str(r["people_involved"]),
+             t("inspection.yes" if r["publicised"] else "inspection.no", lang)]
+            for _, r in found.iterrows()]
     return columns, rows
 
 

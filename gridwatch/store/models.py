@@ -215,6 +215,15 @@ class InspectionCase(Base):
     publicised: Mapped[bool] = mapped_column(Boolean)
     summary_zh: Mapped[str] = mapped_column(Text)
     summary_en: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str | None] = mapped_column(String(32))  # one of INSPECTION_KINDS, or none
+    people_names: Mapped[str | None] = mapped_column(Text)
+    """The people involved, a JSON array of names: household-level data (only roles with the
+    right to the case's township see them)."""
+
+
+INSPECTION_KINDS = ("checkpoint_absent", "isolation", "screening", "gathering", "reporting")
+"""What an inspection case found: checkpoint staff absent, home isolation not enforced,
+door-to-door screening not done, a gathering not stopped, reports late or missing."""
 
 
 # --- ingest: tokens, idempotency keys, audit -----------------------------------------------------

@@ -1,8 +1,11 @@
 """The register of orders and notices, the article's figures and the red proxy in real headless
 Chromium, as a viewer: the search box narrows the rows in the browser, a click opens one with
-its day's tasks; small household counts of the red proxy are suppressed."""
+its day's tasks; small household counts of the red proxy are suppressed; the inspections name
+nobody."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -18,7 +21,7 @@ def shown_rows(browser) -> list[str]:
         By.CSS_SELECTOR, "#directive-table .ag-center-cols-container .ag-row")]
 
 
-def test_search_narrows_the_register_and_a_click_opens_an_order(browser, live_server):
+def test_search_narrows_the_register_and_a_click_opens_an_order(browser, live_server, snap):
     console_errors(browser)
     goto(browser, live_server, "/?date=2020-02-29", "viewer")
     wait_for(lambda: len(shown_rows(browser)) >= 8, timeout=40,
@@ -32,6 +35,12 @@ def test_search_narrows_the_register_and_a_click_opens_an_order(browser, live_se
              message="no red-proxy table")
     red = browser.find_element(By.ID, "proxy-panel").text
     assert "累计上门" in red and "<5" in red and "户数过少" in red
+    # the inspections: every figure, no name anywhere in the page for a viewer
+    inspected = browser.find_element(By.ID, "inspection-panel").text
+    assert "18 件 33 人" in inspected and "无权查看" in inspected
+    names = {n for value in snap.inspection_cases["people_names"].dropna()
+             for n in json.loads(value)}
+    assert names and not any(n in browser.page_source for n in names)
     count = browser.find_element(By.ID, "directive-count").text
     assert count == "指挥部令 17 道、通告 18 份（截至 2020-02-29 24:00）"
 

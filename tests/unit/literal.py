@@ -183,8 +183,10 @@ INSPECTION_TEAMS = [  # id, code, name_zh, name_en
     (1, "IT01", "第1纠察队", "Inspection team 1"),
 ]
 
-INSPECTION_CASES = [  # id, team_id, township, opened_at, people, publicised, summary_zh, en
-    (1, 1, B, "02-02 16:00", 2, True, "聚集性活动劝阻不力", "Gathering not stopped"),
+INSPECTION_CASES = [  # id, team_id, township, opened_at, people, publicised, summary_zh, en,
+    #                   kind, people_names
+    (1, 1, B, "02-02 16:00", 2, True, "聚集性活动劝阻不力", "Gathering not stopped",
+     "gathering", '["王建国", "李芳"]'),
 ]
 # fmt: on
 

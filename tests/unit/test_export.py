@@ -252,6 +252,21 @@ def test_briefing_pack_has_the_red_proxy_per_township_shaped_for_its_view(source
     assert "<5" in page and "芹阳办事处" in page
 
 
+def test_briefing_pack_lists_the_inspections_and_never_names_anyone(source, log):
+    from gridwatch.inspection import cases
+    from gridwatch.timeutil import cutoff
+
+    last = date(2020, 2, 29)
+    result = run_export(source, request("pack", filters=Filters(as_of=last)), log)
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(result.content)).pages]
+    page = "\n".join(p for p in pages if "· 纠察督导" in p)
+    assert "聚集活动劝阻不力" in page and "已通报" in page and "第30纠察队" in page
+    snap = source.snapshot()
+    found = cases(snap, cutoff(last), snap.region.townships["code"])
+    names = {n for group in found["names"] for n in group}
+    assert names and not any(n in "\n".join(pages) for n in names)
+
+
 def test_briefing_pack_follows_the_language(source, log):
     north = Filters(townships=("330824109", "330824208"), as_of=DAY)
     result = run_export(source, request("pack", lang="en", filters=north,
