@@ -21,8 +21,7 @@ def checkpoint_alerts(source: DataSource, filters: dict, lang: str,
     chosen = Filters.from_dict(filters)
     snap = source.snapshot()
     day = chosen.as_of
-    now = now or timeutil.local_now(source.settings.timezone)
-    instant = timeutil.instant_for(day, now)
+    instant, running = timeutil.day_instant(day, source.settings.timezone, now)
     region = snap.region
     towns = selected_townships(region, township_levels(snap, day), chosen)
     shown = set(checkpoints_in(region, towns))
@@ -36,4 +35,4 @@ def checkpoint_alerts(source: DataSource, filters: dict, lang: str,
                                               strict=True)), lang),
             "alert_count": t("alerts.count", lang, open=sum(a.open for a in found),
                              n=len(found)),
-            "alert_as_of": panel.as_of_text(instant, timeutil.is_running(day, now), lang)}
+            "alert_as_of": panel.as_of_text(instant, running, lang)}

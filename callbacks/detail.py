@@ -7,7 +7,7 @@ from datetime import datetime
 from dash import ClientsideFunction, Dash, Input, Output, State, ctx, no_update
 
 from callbacks import bind
-from gridwatch import leads, proxy, timeutil
+from gridwatch import leads, proxy, rings, timeutil
 from gridwatch.auth.audit import audit_personal_read
 from gridwatch.auth.policy import Principal, allows, covers
 from gridwatch.filters import Filters
@@ -63,7 +63,9 @@ def show_detail(source: DataSource, chosen: dict | None, filters: dict, version:
                                            threshold=source.settings.suppress_below,
                                            records=allows(who, "records"),
                                            lead_clocks=_clocks(source, detail, day, now),
-                                           proxy=_proxy(source, detail, day, now)),
+                                           proxy=_proxy(source, detail, day, now),
+                                           rings=None if detail is None else rings.for_grid(
+                                               source.snapshot(), detail.code, day)),
             "filter_hidden": False, "close_hidden": False}
 
 

@@ -22,8 +22,7 @@ def inspection_panel(source: DataSource, filters: dict, lang: str, who: Principa
     chosen = Filters.from_dict(filters)
     snap = source.snapshot()
     day = chosen.as_of
-    now = now or timeutil.local_now(source.settings.timezone)
-    instant = timeutil.instant_for(day, now)
+    instant, running = timeutil.day_instant(day, source.settings.timezone, now)
     towns = selected_townships(snap.region, township_levels(snap, day), chosen)
     found = inspection.cases(snap, instant, towns)
     shown = inspection.visible_names(found, who)
@@ -35,4 +34,4 @@ def inspection_panel(source: DataSource, filters: dict, lang: str, who: Principa
                 inspection.summary(found, len(snap.inspection_teams)),
                 inspection.by_township(found), found, shown,
                 snap.region.names("townships", lang), lang),
-            "inspection_as_of": as_of_text(instant, timeutil.is_running(day, now), lang)}
+            "inspection_as_of": as_of_text(instant, running, lang)}

@@ -23,18 +23,13 @@ from layouts.ids import ID
 from web.auth import client_address
 
 
-def _instant(source: DataSource, day, now: datetime | None) -> tuple[datetime, bool]:
-    now = now or timeutil.local_now(source.settings.timezone)
-    return timeutil.instant_for(day, now), timeutil.is_running(day, now)
-
-
 def lead_register(source: DataSource, filters: dict, lang: str, who: Principal,
                   now: datetime | None = None) -> dict:
     """The register's rows for the filters' grids and day, its count, the instant its clocks
     show and whether they run (then ``LEAD_CLOCK`` ticks and the register follows it)."""
     chosen = Filters.from_dict(filters)
     snap = source.snapshot()
-    instant, running = _instant(source, chosen.as_of, now)
+    instant, running = timeutil.day_instant(chosen.as_of, source.settings.timezone, now)
     status = kept_grids(snap, chosen)
     codes = status.index[status.to_numpy()]
     table = rules.register(snap.leads, codes, chosen.as_of, instant,
@@ -63,7 +58,7 @@ def show_lead(source: DataSource, chosen: dict | None, context: dict | None, fil
         return {"timeline": [html_pick(lang)]}
     row = lead.iloc[0]
     day = Filters.from_dict(filters).as_of
-    instant, running = _instant(source, day, now)
+    instant, running = timeutil.day_instant(day, source.settings.timezone, now)
     village = snap.region.grid_table.set_index("code")["village_code"].get(row["grid_code"])
     personal = covers(who, "personal", row["township_code"], village)
     if personal:

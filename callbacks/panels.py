@@ -1,6 +1,6 @@
 """The analyst view's panels (KPI tiles, the three charts, the grid table, the lead register,
-the checkpoint alerts, the red proxy, the orders and notices, the article's figures, the
-inspections) in one callback.
+the checkpoint alerts, the red proxy, the six rings, the orders and notices, the article's
+figures, the inspections) in one callback.
 
 A filter change or a new data version changes all of them at once, so they travel in one
 request and one answer: one session and version check, one snapshot, one dispatch, instead of
@@ -24,6 +24,7 @@ from callbacks.inspection import inspection_panel
 from callbacks.kpis import update_kpis
 from callbacks.leads import lead_register
 from callbacks.proxy import proxy_panel
+from callbacks.rings import rings_panel
 from callbacks.table import update_table
 from gridwatch.auth.policy import Principal
 from gridwatch.service import DataSource
@@ -58,13 +59,15 @@ def update_panels(source: DataSource, filters: dict, version: str | None,
             **lead_register(source, filters, lang, who),
             **checkpoint_alerts(source, filters, lang), **command_panels(source, filters, lang),
             **proxy_panel(source, filters, lang, who),
-            **inspection_panel(source, filters, lang, who)}
+            **inspection_panel(source, filters, lang, who),
+            **rings_panel(source, filters, lang, who)}
 
 
 PICKED = f"{ID.CHECKPOINT_PICK}.value"
 TICKED = f"{ID.LEAD_CLOCK}.n_intervals"
 PANELS = ("kpis", "tasks", "checkpoints", "colours", "rows", "count", "digest",
-          "directive_rows", "directive_count", "figures", "inspection", "inspection_as_of")
+          "directive_rows", "directive_count", "figures", "inspection", "inspection_as_of",
+          "rings", "rings_as_of")
 LEAD_PANELS = ("lead_rows", "lead_count", "lead_as_of", "lead_clock_off")
 ALERT_PANELS = ("alert_rows", "alert_count", "alert_as_of", "proxy", "proxy_as_of")
 """What follows the clock: the checkpoint alerts and the red proxy."""
@@ -92,7 +95,9 @@ def register(app: Dash, source: DataSource) -> None:
                  "proxy": Output(ID.PROXY, "children"),
                  "proxy_as_of": Output(ID.PROXY_AS_OF, "children"),
                  "inspection": Output(ID.INSPECTION, "children"),
-                 "inspection_as_of": Output(ID.INSPECTION_AS_OF, "children")},
+                 "inspection_as_of": Output(ID.INSPECTION_AS_OF, "children"),
+                 "rings": Output(ID.RINGS, "children"),
+                 "rings_as_of": Output(ID.RINGS_AS_OF, "children")},
          inputs={"filters": Input(ID.FILTERS, "data"), "version": Input(ID.VERSION, "data"),
                  "checkpoint": Input(ID.CHECKPOINT_PICK, "value"),
                  "tick": Input(ID.LEAD_CLOCK, "n_intervals"),

@@ -20,8 +20,7 @@ def proxy_panel(source: DataSource, filters: dict, lang: str, who: Principal,
     chosen = Filters.from_dict(filters)
     snap = source.snapshot()
     day = chosen.as_of
-    now = now or timeutil.local_now(source.settings.timezone)
-    instant = timeutil.instant_for(day, now)
+    instant, running = timeutil.day_instant(day, source.settings.timezone, now)
     kept = kept_grids(snap, chosen)
     codes = kept.index[kept.to_numpy()]
     threshold = source.settings.suppress_below
@@ -30,4 +29,4 @@ def proxy_panel(source: DataSource, filters: dict, lang: str, who: Principal,
         proxy.figures(snap.proxy, codes, day, instant), threshold)
     return {"proxy": panel.children(figures, towns, snap.region.names("townships", lang), lang,
                                     threshold),
-            "proxy_as_of": as_of_text(instant, timeutil.is_running(day, now), lang)}
+            "proxy_as_of": as_of_text(instant, running, lang)}

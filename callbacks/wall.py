@@ -15,7 +15,7 @@ import pandas as pd
 from dash import ClientsideFunction, Dash, Input, Output, State, no_update
 
 from callbacks import bind
-from gridwatch import checkpoints, leads, timeutil, visibility
+from gridwatch import checkpoints, leads, rings, timeutil, visibility
 from gridwatch.auth.policy import ANONYMOUS
 from gridwatch.filters import Filters
 from gridwatch.i18n import duration, normalise_language, t
@@ -41,7 +41,7 @@ MAX_ROTATE, MIN_ROTATE = 600, 2
 
 
 def wall_config(source: DataSource, search: str | None, lang: str) -> dict:
-    """Rotation period and views from the URL (``?rotate=20&views=checkpoints,tasks,focus``),
+    """Rotation period and views from the URL (``?rotate=20&views=checkpoints,tasks,rings,focus``),
     plus what the browser needs to word its banners. A value the wall cannot use falls back to
     the default: an unattended screen has nobody to read an error."""
     query = parse_qs((search or "").lstrip("?"))
@@ -162,16 +162,22 @@ def rotation_views(snap: Snapshot, views: list[str]) -> list[str]:
     return expanded or ["checkpoints"]
 
 
-def panel(snap: Snapshot, view: str, lang: str,
-          screen_height: int = 1080) -> tuple[str, list, list | None, str | None]:
+def panel(snap: Snapshot, view: str, lang: str, screen_height: int = 1080,
+          threshold: int = 5) -> tuple[str, list, list | None, str | None]:
     """One rotation view: its title, content, the map bounds to show, and the township to
-    outline (for a focus view)."""
+    outline (for a focus view). Household-level figures as a role without that right sees
+    them, ``threshold`` the suppression's (a public screen)."""
     day, region = snap.last_day, snap.region
     towns = region.names("townships", lang)
     if view == "checkpoints":
         series = checkpoint_series(snap, Filters(as_of=day)).tail(14)
         return (t("wall.view.checkpoints", lang),
                 wall.checkpoint_panel(series, lang, screen_height), region.bounds, None)
+    if view == "rings":
+        every = region.townships["code"]
+        table = rings.by_township(snap, region.grids["code"], every, day)
+        _rows, totals = visibility.rings_for(ANONYMOUS, table, rings.totals(table), threshold)
+        return t("wall.view.rings", lang), wall.rings_panel(totals, lang), region.bounds, None
     if view == "tasks":
         table = task_completion_by_township(snap, Filters(as_of=day))
         return (t("wall.view.tasks", lang), wall.task_panel(table, towns, lang, screen_height),
@@ -210,7 +216,8 @@ def rotate_wall(source: DataSource, step: dict | None, config: dict, lang: str |
     views = rotation_views(snap, config["views"])
     step = step or {}
     n = (step.get("n") or 0) % len(views)
-    title, body, bounds, _focus = panel(snap, views[n], lang, int(step.get("h") or 1080))
+    title, body, bounds, _focus = panel(snap, views[n], lang, int(step.get("h") or 1080),
+                                        source.settings.suppress_below)
     viewport = {"bounds": bounds or snap.region.bounds, "transition": "flyToBounds",
                 "options": {"padding": [40, 40], "duration": 1.2}}
     return {"title": title, "panel": body, "step": f"{n + 1}/{len(views)}",

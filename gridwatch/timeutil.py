@@ -54,6 +54,13 @@ def instant_in(day: date, tz: str, now: datetime | None = None) -> datetime:
     return instant_for(day, now or local_now(tz))
 
 
+def day_instant(day: date, tz: str, now: datetime | None = None) -> tuple[datetime, bool]:
+    """``day``'s instant (``instant_for``) and whether it runs (``is_running``), with ``now``
+    read in ``tz`` unless given: what a screen shows and whether its clock ticks."""
+    now = now or local_now(tz)
+    return instant_for(day, now), is_running(day, now)
+
+
 def is_running(day: date, now: datetime) -> bool:
     """Whether ``day`` has not ended at ``now``: its clocks run (a screen refreshes them)."""
     return now < cutoff(day)

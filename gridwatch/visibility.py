@@ -109,24 +109,40 @@ def view_kpis(figures: Kpis, view: str) -> Kpis:
 
 # --- the red proxy (gridwatch.proxy) -----------------------------------------------------------
 
-def _proxy_shaped(towns: pd.DataFrame, figures: dict, protect: np.ndarray | None,
-                  threshold: int) -> tuple[pd.DataFrame, dict]:
-    """Township rows and totals of ``gridwatch.proxy`` with the ``protect``ed townships'
-    counts suppressed below ``threshold`` (complements chosen so that the totals give none
-    away), and each total below it (or one the rows cannot protect) suppressed too; the
-    oldest wait goes with a suppressed pending count."""
-    from gridwatch.proxy import COUNTS
-
+def _towns_shaped(towns: pd.DataFrame, figures: dict, protect: np.ndarray | None,
+                  threshold: int, columns) -> tuple[pd.DataFrame, dict]:
+    """Township rows (``code``) and their totals with the ``protect``ed townships' ``columns``
+    suppressed below ``threshold`` (complements chosen so that the totals give none away),
+    and each total below it (or one the rows cannot protect) suppressed too."""
     shaped = disclosure.suppress(towns.assign(county="all"), protect=protect,
-                                 threshold=threshold, columns=COUNTS, group="county")
+                                 threshold=threshold, columns=columns, group="county")
     hidden = {c for _, c in shaped.hidden_totals}
     out = dict(figures)
-    for name in COUNTS:
+    for name in columns:
         out[name] = (disclosure.label(threshold) if name in hidden and figures[name]
                      else disclosure.suppress_total(figures[name], threshold))
+    return shaped.table.drop(columns="county"), out
+
+
+def _protect(who: Principal, towns: pd.DataFrame) -> np.ndarray:
+    return ~personal_mask(who, towns.rename(columns={"code": "township_code"})).to_numpy()
+
+
+def _view_protect(scope: Scope | None, towns: pd.DataFrame) -> np.ndarray | None:
+    places = towns.rename(columns={"code": "township_code"})
+    return None if scope is None else ~scope.mask(places).to_numpy()
+
+
+def _proxy_shaped(towns: pd.DataFrame, figures: dict, protect: np.ndarray | None,
+                  threshold: int) -> tuple[pd.DataFrame, dict]:
+    """``_towns_shaped`` for ``gridwatch.proxy``: the oldest wait goes with a suppressed
+    pending count."""
+    from gridwatch.proxy import COUNTS
+
+    towns, out = _towns_shaped(towns, figures, protect, threshold, COUNTS)
     if not isinstance(out["pending"], int):
         out["oldest_pending_hours"] = None
-    return shaped.table.drop(columns="county"), out
+    return towns, out
 
 
 def proxy_for(who: Principal, towns: pd.DataFrame, figures: dict,
@@ -136,8 +152,7 @@ def proxy_for(who: Principal, towns: pd.DataFrame, figures: dict,
     totals only for who may see them everywhere."""
     if everywhere(who):
         return towns, figures
-    protect = ~personal_mask(who, towns.rename(columns={"code": "township_code"})).to_numpy()
-    return _proxy_shaped(towns, figures, protect, threshold)
+    return _proxy_shaped(towns, figures, _protect(who, towns), threshold)
 
 
 def proxy_for_view(view: str, towns: pd.DataFrame, figures: dict) -> tuple[pd.DataFrame, dict]:
@@ -146,6 +161,40 @@ def proxy_for_view(view: str, towns: pd.DataFrame, figures: dict) -> tuple[pd.Da
     if parsed is None:
         return towns, figures
     scope, threshold = parsed
-    places = towns.rename(columns={"code": "township_code"})
-    protect = None if scope is None else ~scope.mask(places).to_numpy()
-    return _proxy_shaped(towns, figures, protect, threshold)
+    return _proxy_shaped(towns, figures, _view_protect(scope, towns), threshold)
+
+
+# --- the six rings (gridwatch.rings) -----------------------------------------------------------
+
+def rings_for(who: Principal, towns: pd.DataFrame, figures: dict,
+              threshold: int) -> tuple[pd.DataFrame, dict]:
+    """``gridwatch.rings.by_township`` rows and their totals as ``who`` may see them: the
+    rings that count people or households (``rings.PERSONAL``) as for the red proxy."""
+    from gridwatch.rings import PERSONAL
+
+    if everywhere(who):
+        return towns, figures
+    return _towns_shaped(towns, figures, _protect(who, towns), threshold, PERSONAL)
+
+
+def rings_for_view(view: str, towns: pd.DataFrame, figures: dict) -> tuple[pd.DataFrame, dict]:
+    """The same for an export drawn for ``view``."""
+    from gridwatch.rings import PERSONAL
+
+    parsed = parse_view(view)
+    if parsed is None:
+        return towns, figures
+    scope, threshold = parsed
+    return _towns_shaped(towns, figures, _view_protect(scope, towns), threshold, PERSONAL)
+
+
+def rings_of_grid(figures: dict, personal: bool, threshold: int) -> dict:
+    """One grid's rings (``gridwatch.rings.for_grid``) as a caller sees them: exact with the
+    right to its household-level data, else each personal ring suppressed below the
+    threshold."""
+    from gridwatch.rings import PERSONAL
+
+    if personal:
+        return figures
+    return {k: disclosure.suppress_total(v, threshold) if k in PERSONAL else v
+            for k, v in figures.items()}

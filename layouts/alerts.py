@@ -10,6 +10,7 @@ from dash import html
 
 from gridwatch.checkpoints import Alert, Health, detail, state_text, when
 from gridwatch.i18n import t
+from layouts.card import timed_card
 from layouts.ids import ID
 from layouts.leads import moment_text
 
@@ -18,16 +19,11 @@ COLUMNS = ("alert", "checkpoint", "township", "detail", "opened", "state")
 
 def card(lang: str, checks: Health) -> html.Div:
     """The list's frame; its rows come with the other panels (``callbacks/panels.py``)."""
-    return html.Div(className="gw-card gw-alerts", children=[
-        html.Div(className="gw-card-head", children=[
-            html.H3(t("alerts.title", lang)),
-            html.Span(id=ID.CHECKPOINT_ALERT_COUNT, className="gw-muted"),
-            html.Span(id=ID.CHECKPOINT_ALERT_AS_OF, className="gw-muted gw-lead-as-of"),
-        ]),
-        html.Small(t("alerts.rules", lang, grace=checks.grace_minutes, quiet=checks.quiet_hours,
-                     pct=checks.capacity_percent), className="gw-muted gw-lead-limits"),
-        html.Div(id=ID.CHECKPOINT_ALERTS, className="gw-alert-list"),
-    ])
+    return timed_card("gw-alerts", t("alerts.title", lang), ID.CHECKPOINT_ALERT_AS_OF,
+                      t("alerts.rules", lang, grace=checks.grace_minutes,
+                        quiet=checks.quiet_hours, pct=checks.capacity_percent),
+                      html.Div(id=ID.CHECKPOINT_ALERTS, className="gw-alert-list"),
+                      count_id=ID.CHECKPOINT_ALERT_COUNT)
 
 
 def rows(found: list[Alert], instant: datetime, names: dict[str, str],

@@ -17,7 +17,7 @@ from gridwatch.leads import Sla
 from gridwatch.mapview import MapView
 from gridwatch.settings import Settings
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
-from layouts import alerts, command, inspection, leads, proxy
+from layouts import alerts, command, inspection, leads, proxy, rings
 from layouts.export import export_panel
 from layouts.ids import ID
 from layouts.map import county_map, hideouts, legend
@@ -229,6 +229,7 @@ def layout(region: Region, settings: Settings, lang: str, filters: Filters, firs
                     chart_card("chart.colours.title", ID.COLOUR_CHART, ID.COLOUR_CSV, lang,
                                downloads=downloads),
                 ]),
+                rings.card(lang),  # layouts/rings.py
                 html.Div(className="gw-pair", children=[
                     alerts.card(lang, Health.of(settings)),  # layouts/alerts.py
                     proxy.card(lang),  # layouts/proxy.py

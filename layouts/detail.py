@@ -9,7 +9,8 @@ from gridwatch.disclosure import suppress_total
 from gridwatch.i18n import MESSAGES, t
 from gridwatch.metrics import GridDetail
 from gridwatch.proxy import COUNTS
-from gridwatch.visibility import count_text
+from gridwatch.visibility import count_text, rings_of_grid
+from layouts.rings import grid_line as ring_line
 from layouts.wall import clock_text, lead_label
 
 LIMIT = 12
@@ -25,12 +26,13 @@ def empty(lang: str) -> list:
 def detail_children(detail: GridDetail | None, palette: dict[str, str], lang: str, *,
                     personal: bool, threshold: int, records: bool = True,
                     lead_clocks: pd.DataFrame | None = None,
-                    proxy: dict | None = None) -> list:
+                    proxy: dict | None = None, rings: dict | None = None) -> list:
     """The panel for one grid (or the hint to pick one when ``detail`` is None); each lead
     with its stage and clock from ``lead_clocks`` (``gridwatch.leads.clocks`` of
     ``detail.leads`` at the instant shown), tagged overdue or late against its limits.
 
-    ``proxy``: the grid's red-proxy figures (``gridwatch.proxy.for_grid``) at that instant.
+    ``proxy``: the grid's red-proxy figures (``gridwatch.proxy.for_grid``) at that instant;
+    ``rings``: its six rings on the day (``gridwatch.rings.for_grid``).
 
     Without ``personal`` (the right to this grid's household-level data) leads show their
     code and kind instead of their text, and the household and red-proxy counts are
@@ -96,6 +98,7 @@ def detail_children(detail: GridDetail | None, palette: dict[str, str], lang: st
         html.Div(t("detail.population", lang, p=f"{int(info['population']):,}",
                    h=households), className="gw-muted"),
         *red,
+        *([ring_line(rings_of_grid(rings, personal, threshold), lang)] if rings else []),
         html.H5(t("detail.history", lang)),
         html.Ul(history + more(len(detail.history) - LIMIT) or none, className="gw-list"),
         html.H5(t("detail.tasks", lang)),

@@ -73,6 +73,8 @@ class ID(StrEnum):
     PROXY_AS_OF = "proxy-as-of"
     INSPECTION = "inspection-panel"  # the inspection teams' findings (gridwatch.inspection)
     INSPECTION_AS_OF = "inspection-as-of"
+    RINGS = "rings-panel"  # the six rings per township (gridwatch.rings)
+    RINGS_AS_OF = "rings-as-of"
     VERSION_POLL = "version-poll"
     VERSION = "data-version"
     FOOTER_VERSION = "footer-version"

@@ -8,18 +8,13 @@ import pandas as pd
 from dash import html
 
 from gridwatch.i18n import t
+from layouts.card import timed_card
 from layouts.ids import ID
 
 
 def card(lang: str) -> html.Div:
-    return html.Div(className="gw-card gw-inspection", children=[
-        html.Div(className="gw-card-head", children=[
-            html.H3(t("inspection.title", lang)),
-            html.Span(id=ID.INSPECTION_AS_OF, className="gw-muted gw-lead-as-of"),
-        ]),
-        html.Small(t("inspection.names_note", lang), className="gw-muted gw-lead-limits"),
-        html.Div(id=ID.INSPECTION),
-    ])
+    return timed_card("gw-inspection", t("inspection.title", lang), ID.INSPECTION_AS_OF,
+                      t("inspection.names_note", lang), html.Div(id=ID.INSPECTION))
 
 
 def children(s: dict, towns: pd.DataFrame, found: pd.DataFrame, shown: pd.Series,

@@ -10,18 +10,13 @@ from dash import html
 from gridwatch.i18n import duration, t
 from gridwatch.proxy import COUNTS
 from gridwatch.visibility import count_text
+from layouts.card import timed_card
 from layouts.ids import ID
 
 
 def card(lang: str) -> html.Div:
-    return html.Div(className="gw-card gw-proxy", children=[
-        html.Div(className="gw-card-head", children=[
-            html.H3(t("proxy.title", lang)),
-            html.Span(id=ID.PROXY_AS_OF, className="gw-muted gw-lead-as-of"),
-        ]),
-        html.Small(t("proxy.about", lang), className="gw-muted gw-lead-limits"),
-        html.Div(id=ID.PROXY),
-    ])
+    return timed_card("gw-proxy", t("proxy.title", lang), ID.PROXY_AS_OF,
+                      t("proxy.about", lang), html.Div(id=ID.PROXY))
 
 
 def _wait(hours, lang: str) -> str:

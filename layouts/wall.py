@@ -9,8 +9,10 @@ from gridwatch.checkpoints import detail as alert_detail
 from gridwatch.geo.layers import Region
 from gridwatch.i18n import MESSAGES, duration, t
 from gridwatch.mapview import MapView
+from gridwatch.rings import RINGS
 from gridwatch.settings import Settings
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
+from gridwatch.visibility import count_text
 from layouts.charts import FONT
 from layouts.ids import ID
 from layouts.map import MapIds, county_map, hideouts, legend
@@ -19,7 +21,7 @@ WALL_MAP = MapIds(map=ID.WALL_MAP, neighbours=ID.WALL_NEIGHBOURS, grids=ID.WALL_
                   townships=ID.WALL_TOWNSHIPS, county=ID.WALL_COUNTY,
                   checkpoints=ID.WALL_CHECKPOINTS, quarantine=ID.WALL_QUARANTINE,
                   labels=ID.WALL_LABELS, hotspots=ID.WALL_HOTSPOTS)
-VIEWS = ("checkpoints", "tasks", "focus")
+VIEWS = ("checkpoints", "tasks", "rings", "focus")
 
 
 def layout(region: Region, settings: Settings, lang: str, view: MapView, config: dict,
@@ -273,6 +275,14 @@ def task_panel(table, towns: dict[str, str], lang: str, screen_height: int) -> l
                            text=[f"{v:.0%}" for v in order], textposition="inside"))
     fig.update_xaxes(range=[0, 100], title=t("wall.completion", lang) + " %")
     return [_graph(fig, screen_height)]
+
+
+def rings_panel(totals: dict, lang: str) -> list:
+    """The six rings' county totals on the day, large (already shaped for a public screen)."""
+    return [html.Div(className="wall-rings", children=[
+        html.Div(className="wall-ring", **{"data-ring": r}, children=[
+            html.B(count_text(totals[r]), className="wall-figure"),
+            html.Span(t(f"rings.{r}", lang))]) for r in RINGS])]
 
 
 def focus_panel(a, grid_names, end, lang: str) -> list:

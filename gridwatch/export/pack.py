@@ -1,8 +1,8 @@
 """The briefing pack: one multi-page PDF with the map, the figures, the charts and the tables.
 
 Pages, in order: the map; the key figures; task completion and checkpoint throughput; the red
-and orange grids; the overdue tasks; the checkpoint alerts; the red proxy; the inspections;
-what changed since the comparison day. Long tables run
+and orange grids; the overdue tasks; the checkpoint alerts; the six rings; the red proxy; the
+inspections; what changed since the comparison day. Long tables run
 on over a few pages and then say how many rows were left out (the CSV download has them all).
 Every page has the same header (the filters, the data day) and footer (export ID, page).
 """
@@ -18,7 +18,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.dates import DateFormatter
 from matplotlib.patches import FancyBboxPatch
 
-from gridwatch import inspection, proxy
+from gridwatch import inspection, proxy, rings
 from gridwatch.checkpoints import Health, on_snapshot
 from gridwatch.checkpoints import detail as alert_detail
 from gridwatch.checkpoints import state_text as alert_state
@@ -54,7 +54,7 @@ from gridwatch.metrics import (
 from gridwatch.snapshot import Snapshot
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
 from gridwatch.style import LEVEL_STROKE, TASK_COLOURS
-from gridwatch.visibility import count_text, proxy_for_view, view_kpis
+from gridwatch.visibility import count_text, proxy_for_view, rings_for_view, view_kpis
 
 MAX_TABLE_PAGES = 3
 ROW_MM = 6.2
@@ -110,6 +110,7 @@ def render_pack(snap: Snapshot, request: ExportRequest, palette: dict[str, str],
         makers += table_pages(ctx, t("export.pack.overdue", lang), *overdue_rows(ctx))
         makers += table_pages(ctx, t("export.pack.checkpoint_alerts", lang),
                               *checkpoint_alert_rows(ctx))
+        makers += table_pages(ctx, t("export.pack.rings", lang), *ring_rows(ctx))
         makers += table_pages(ctx, t("export.pack.proxy", lang), *proxy_rows(ctx))
         makers += table_pages(ctx, t("export.pack.inspection", lang), *inspection_rows(ctx))
         makers += change_pages(ctx)
@@ -355,6 +356,24 @@ def checkpoint_alert_rows(ctx: PackContext) -> tuple[list[Column], list[list]]:
     rows = [[t(f"checkpoint.alert.{a.kind}", lang), names.get(a.checkpoint, a.checkpoint),
              town_names.get(town_of.get(a.checkpoint, ""), ""), alert_detail(a, instant, lang),
              a.opened_at.strftime("%m-%d %H:%M"), alert_state(a, instant, lang)] for a in found]
+    return columns, rows
+
+
+def ring_rows(ctx: PackContext) -> tuple[list[Column], list[list]]:
+    """The six rings per township of the filters on the day, the total first; household
+    counts as the export's view may see them."""
+    lang, snap = ctx.lang, ctx.snap
+    day = ctx.filters.as_of
+    kept = kept_grids(snap, ctx.filters)
+    towns = selected_townships(snap.region, township_levels(snap, day), ctx.filters)
+    table = rings.by_township(snap, kept.index[kept.to_numpy()], towns, day)
+    table, total = rings_for_view(ctx.request.view, table, rings.totals(table))
+    names = snap.region.names("townships", lang)
+    columns = [(t("rings.col.township", lang), 1.5, "left"),
+               *[(t(f"rings.{r}", lang), 1.15, "right") for r in rings.RINGS]]
+    rows = [[t("export.total", lang), *[count_text(total[r]) for r in rings.RINGS]]]
+    rows += [[names.get(r["code"], r["code"]), *[count_text(r[c]) for c in rings.RINGS]]
+             for _, r in table.iterrows()]
     return columns, rows
 
 

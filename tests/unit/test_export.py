@@ -267,6 +267,16 @@ def test_briefing_pack_lists_the_inspections_and_never_names_anyone(source, log)
     assert names and not any(n in "\n".join(pages) for n in names)
 
 
+def test_briefing_pack_has_the_six_rings_per_township(source, log):
+    result = run_export(source, request("pack", lang="en",
+                                        filters=Filters(as_of=date(2020, 2, 10))), log)
+    (page,) = [p.extract_text() for p in PdfReader(io.BytesIO(result.content)).pages
+               if "· The six rings" in p.extract_text()]
+    for text in ("Total", "High-risk arrivals", "Checkpoint intercepts",
+                 "Closed compounds", "Qinyang Subdistrict"):
+        assert text in page, text
+
+
 def test_briefing_pack_follows_the_language(source, log):
     north = Filters(townships=("330824109", "330824208"), as_of=DAY)
     result = run_export(source, request("pack", lang="en", filters=north,
