@@ -277,7 +277,7 @@ def test_show_detail_lists_history_tasks_and_leads_as_of_the_day(literal):
     lead = find(out["panel"], lambda n: isinstance(n, html.Li)
                 and getattr(n, "data-lead", None) == "L0003")[0]
     assert lead.children[-1].className == "gw-tag gw-tag-task_overdue"
-    history = out["panel"][4]
+    history = next(n for n in out["panel"] if isinstance(n, html.Ul))  # the first list
     assert [words(li).split()[0] for li in history.children] == ["Blue", "Red", "Green"]
     assert words(out["panel"][0]) == "Dongling Village Grid 2"
     closed = show_detail(literal, chosen=None, filters=Filters(as_of=D2).to_dict(),
