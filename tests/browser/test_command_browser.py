@@ -21,9 +21,20 @@ def shown_rows(browser) -> list[str]:
         By.CSS_SELECTOR, "#directive-table .ag-center-cols-container .ag-row")]
 
 
-def test_search_narrows_the_register_and_a_click_opens_an_order(browser, live_server, snap):
-    console_errors(browser)
+@pytest.fixture
+def as_viewer(browser, live_server):
+    """The shared browser signed in as the viewer, and signed out again afterwards (the next
+    test on the shared server expects to sign in as whom it needs)."""
+    browser.get(f"{live_server.url}/logout")
     goto(browser, live_server, "/?date=2020-02-29", "viewer")
+    yield browser
+    browser.get(f"{live_server.url}/logout")
+
+
+def test_search_narrows_the_register_and_a_click_opens_an_order(as_viewer, snap):
+    browser = as_viewer
+    console_errors(browser)
+    browser.refresh()
     wait_for(lambda: len(shown_rows(browser)) >= 8, timeout=40,
              message="the register did not fill")
     assert shown_rows(browser)[0] == "order-17"
