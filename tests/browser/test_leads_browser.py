@@ -35,8 +35,11 @@ def post(server, token: str, kind: str, items: list[dict]) -> dict:
 
 
 def row_cells(browser) -> dict[str, str] | None:
-    """The register row of ``CODE``: its cells' text by column, or None while it is absent."""
+    """The register row of ``CODE``: its cells' text by column, or None while it is absent or
+    not yet drawn."""
     return browser.execute_script("""
+        const grid = document.getElementById('lead-table');
+        if (grid) grid.scrollIntoView({block: 'center'});  // AG Grid draws cells in view
         const row = document.querySelector(
             '#lead-table .ag-center-cols-container [row-id="' + arguments[0] + '"]');
         if (!row) return null;
@@ -45,7 +48,7 @@ def row_cells(browser) -> dict[str, str] | None:
             out[cell.getAttribute('col-id')] = cell.innerText.trim();
         out._class = Array.from(row.querySelectorAll('[col-id=code]')).map(
             c => c.className).join(' ');
-        return out;""", CODE)
+        return out.code ? out : null;""", CODE)
 
 
 def open_timeline(browser) -> None:
