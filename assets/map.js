@@ -172,11 +172,19 @@
     // every symbol and label, at least 2 x radius across however small the grid. Other grids
     // get an empty group (nothing drawn). The marks never catch the mouse: the grid below
     // them keeps its tooltip and click.
+    // The same layer marks a grid with open leads past a service level (``b``, only for roles
+    // that may see records): a badge just above and right of its centre, so that the hotspot
+    // mark of a red or orange grid stays clear; it reuses the grid points (fetched once).
     hotspotMarker: function (feature, latlng, context) {
       const h = context.hideout || {};
       const s = gridState(feature, h);
       const hs = S().hotspot;
-      if (!s.inFilter || (s.colour !== "red" && s.colour !== "orange")) return L.layerGroup();
+      const n = (h.b || {})[feature.properties.code];
+      const badge = n ? [L.marker(latlng, {
+        icon: L.divIcon({className: "gw-lead-mark", html: "<span>!" + (n > 1 ? n : "") + "</span>",
+                         iconSize: [18, 18], iconAnchor: [-3, 21]}),
+        keyboard: false, interactive: false, pane: "hotspots"})] : [];
+      if (!s.inFilter || (s.colour !== "red" && s.colour !== "orange")) return L.layerGroup(badge);
       const size = hs[s.colour];
       const scale = scaleOf(h);
       const fill = (h.palette || {})[s.colour];
@@ -194,7 +202,7 @@
         className: "gw-hotspot gw-hotspot-" + s.colour,
       });
       dot.feature = feature;
-      return L.layerGroup([halo, dot]);
+      return L.layerGroup([halo, dot, ...badge]);
     },
 
     townshipLabel: function (feature, latlng, context) {

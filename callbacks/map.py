@@ -7,6 +7,7 @@ from collections.abc import Collection
 from dash import Dash, Input, Output, State, no_update
 
 from callbacks import bind, fired_props
+from gridwatch.auth.policy import Principal, allows
 from gridwatch.filters import Filters
 from gridwatch.i18n import t
 from gridwatch.mapview import screen_view
@@ -16,22 +17,27 @@ from layouts.map import hideouts, legend_children
 
 
 def update_map(source: DataSource, filters: dict, version: str | None, detail: dict | None,
-               lang: str, tick: int | None = None,
+               lang: str, who: Principal, tick: int | None = None,
                triggered: Collection[str] | None = None) -> dict:
     """Filters, data or the chosen grid change → the layers' hideouts, legend and as-of label;
-    the clock alone ticks (while the day runs) → the checkpoints' alert states and the legend
-    only (alerts open and close with time). ``triggered``: as ``callbacks.fired_props``."""
+    the clock alone ticks (while the day runs) → the checkpoints' alert states, the hotspot
+    layer's overdue-lead marks and the legend only (alerts open and close, leads run past
+    their limits, with time). Overdue-lead marks only for a role that may see records.
+    ``triggered``: as ``callbacks.fired_props``."""
     chosen = Filters.from_dict(filters)
     snap = source.snapshot()
     view = screen_view(snap, chosen, source.settings)
     palette = source.settings.palette
-    styles = hideouts(view, lang, palette, (detail or {}).get("code"))
+    records = allows(who, "records")  # which grid a lead is in: a record
+    styles = hideouts(view, lang, palette, (detail or {}).get("code"), records=records)
     if fired_props(triggered) == {TICKED}:
         return {**dict.fromkeys(OUTPUTS, no_update), "checkpoints": styles["checkpoints"],
-                "legend": legend_children(view, palette, lang)}
+                "hotspots": styles["hotspots"],
+                "legend": legend_children(view, palette, lang, False, records)}
     return {"grids": styles["grids"], "townships": styles["townships"],
             "labels": styles["labels"], "checkpoints": styles["checkpoints"],
-            "hotspots": styles["hotspots"], "legend": legend_children(view, palette, lang),
+            "hotspots": styles["hotspots"],
+            "legend": legend_children(view, palette, lang, False, records),
             "as_of": t("app.as_of", lang, day=chosen.as_of.isoformat())}
 
 

@@ -218,6 +218,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "map.legend.title": {"zh": "网格风险（个）", "en": "Grid risk (count)"},
     "map.legend.levels": {"zh": "乡镇管控等级", "en": "Township control level"},
     "map.legend.filtered_out": {"zh": "不在筛选范围", "en": "Outside the filter"},
+    "map.legend.leads": {"zh": "有超时线索的网格", "en": "Grid with an overdue lead"},
     "map.legend.checkpoint": {"zh": "卡口：圆越大查验越多", "en": "Checkpoint: larger = more inspected"},
     "map.legend.quarantine": {"zh": "集中隔离点", "en": "Quarantine site"},
     "map.tooltip.since": {"zh": "自 {since} 起", "en": "since {since}"},

@@ -130,6 +130,16 @@ def register(leads: pd.DataFrame, grid_codes, day: date, instant: datetime,
             .drop(columns=["_rank", "_clock", "_newest"]))
 
 
+def overdue_by_grid(leads: pd.DataFrame, grid_codes, instant: datetime,
+                    sla: Sla) -> dict[str, int]:
+    """Grid code → how many of its open leads are past a limit at ``instant`` (what the map
+    marks), for the grids of ``grid_codes`` that have any."""
+    leads = leads[leads["grid_code"].isin(set(grid_codes))]
+    state = clocks(leads, instant, sla)
+    counts = leads.loc[state.index[state["overdue"].to_numpy()], "grid_code"].value_counts()
+    return {str(code): int(n) for code, n in counts.sort_index().items()}
+
+
 @dataclass(frozen=True)
 class Step:
     """One stage of a lead's timeline: when it happened (None: not by the instant), minutes

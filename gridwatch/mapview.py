@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from gridwatch import checkpoints as health
+from gridwatch import leads
 from gridwatch.filters import Filters
 from gridwatch.metrics import (
     checkpoint_throughput_on,
@@ -56,6 +57,10 @@ class MapView:
     checkpoint_alerts: dict[str, str]
     """Checkpoint code → the kind of its most urgent open alert at the view's instant
     (``gridwatch.checkpoints``), for the checkpoints shown that have one."""
+    lead_breaches: dict[str, int]
+    """Grid code → its open leads past a service level at the view's instant
+    (``gridwatch.leads``), for the grids the filter keeps that have any. Which grid a lead
+    is in is a record: only roles that may see records are shown these (``layouts.map``)."""
 
     @property
     def colours(self) -> pd.Series:
@@ -97,10 +102,10 @@ class MapView:
 
 
 def map_view(snap: Snapshot, filters: Filters, instant: datetime | None = None,
-             checks: health.Health | None = None) -> MapView:
-    """The map's state for ``filters`` (its ``as_of`` day must be set), checkpoint alerts at
-    ``instant`` (default: the day's end) under the thresholds ``checks`` (default: the
-    defaults; screens pass the settings')."""
+             checks: health.Health | None = None, sla: leads.Sla | None = None) -> MapView:
+    """The map's state for ``filters`` (its ``as_of`` day must be set), checkpoint alerts and
+    lead breaches at ``instant`` (default: the day's end) under the thresholds ``checks`` and
+    the service levels ``sla`` (default: the defaults; screens pass the settings')."""
     day = filters.as_of
     status = grid_status(snap, day)
     levels = township_levels(snap, day)
@@ -112,21 +117,26 @@ def map_view(snap: Snapshot, filters: Filters, instant: datetime | None = None,
     volumes = {code: (int(v), int(p)) for code, v, p in zip(
         throughput.index, throughput["vehicles"], throughput["people"], strict=True)
         if code in shown}
-    found = health.on_snapshot(snap, day, instant or cutoff(day), checks or health.Health())
+    at = instant or cutoff(day)
+    found = health.on_snapshot(snap, day, at, checks or health.Health())
+    kept = kept_grids(snap, filters)
     alerts = {code: kind for code, kind in health.states(found).items() if code in shown}
-    return MapView(day=day, status=status, kept=kept_grids(snap, filters),
+    breaches = leads.overdue_by_grid(snap.leads, kept.index[kept.to_numpy()], at,
+                                     sla or leads.Sla())
+    return MapView(day=day, status=status, kept=kept,
                    levels={k: int(v) for k, v in levels.items()}, townships=towns,
                    chosen_townships=chosen, checkpoint_volumes=volumes,
-                   checkpoint_alerts=alerts,
+                   checkpoint_alerts=alerts, lead_breaches=breaches,
                    since=snap.memo(("since_texts", day), lambda: since_texts(status),
                                    as_of=day))
 
 
 def screen_view(snap: Snapshot, filters: Filters, settings, now: datetime | None = None) -> MapView:
-    """``map_view`` as a screen (or a print made at ``now``) shows it: checkpoint alerts at the
-    day's instant (now while the day runs, its end once over) under the settings' thresholds."""
+    """``map_view`` as a screen (or a print made at ``now``) shows it: checkpoint alerts and
+    lead breaches at the day's instant (now while the day runs, its end once over) under the
+    settings' thresholds and service levels."""
     return map_view(snap, filters, instant_in(filters.as_of, settings.timezone, now),
-                    health.Health.of(settings))
+                    health.Health.of(settings), leads.Sla.of(settings))
 
 
 def since_texts(status: pd.DataFrame) -> list[str]:

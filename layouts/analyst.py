@@ -199,8 +199,9 @@ def layout(region: Region, settings: Settings, lang: str, filters: Filters, firs
                 html.Div(className="gw-map-row", children=[
                     html.Div(className="gw-card gw-map-card", children=[
                         county_map(region, settings, lang,
-                                   hideouts(view, lang, settings.palette)),
-                        legend(view, settings.palette, lang),
+                                   hideouts(view, lang, settings.palette,
+                                            records=allows(who, "records"))),
+                        legend(view, settings.palette, lang, records=allows(who, "records")),
                         html.Small(t("map.hint", lang), className="gw-map-hint"),
                     ]),
                     html.Aside(className="gw-card gw-detail", children=[

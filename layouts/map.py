@@ -205,11 +205,14 @@ class QuarantineHideout(TypedDict):
 
 class HotspotHideout(TypedDict):
     """The hotspot marks: a halo and a dot at every red and orange grid the filter keeps, the
-    same ``c`` string as the grids' (``GridHideout``), never its per-grid times."""
+    same ``c`` string as the grids' (``GridHideout``), never its per-grid times; and a badge at
+    every grid with open leads past a limit (``b``: grid code → how many; empty for a role
+    that may not see which grid a lead is in, and on the wall)."""
 
     c: str
     p: NotRequired[dict[str, str]]
     palette: dict[str, str]
+    b: dict[str, int]
     vscale: NotRequired[float]
 
 
@@ -236,11 +239,13 @@ def grid_code_string(view: MapView) -> str:
 
 def hideouts(view: MapView, lang: str, palette: dict[str, str], selected_grid: str | None = None,
              wall: bool = False,
-             highlights: dict[str, GridHighlight] | None = None) -> Hideouts:
+             highlights: dict[str, GridHighlight] | None = None,
+             records: bool = False) -> Hideouts:
     """Every layer's hideout for ``view``: styles and numbers, never geometry.
 
     ``wall`` scales lines and markers with the screen; ``highlights`` (grid ``k`` → ``until``
-    and ``dir``) makes the wall pulse changed grids.
+    and ``dir``) makes the wall pulse changed grids; ``records``: the caller may see which grid
+    a lead is in (the overdue-lead marks are empty otherwise).
     """
     labels = {c: t(f"colour.{c}", lang) for c in COLOURS}
     labels["none"] = t("colour.none", lang)
@@ -257,7 +262,8 @@ def hideouts(view: MapView, lang: str, palette: dict[str, str], selected_grid: s
               "alerts": {k: t(f"checkpoint.alert.{k}", lang) for k in health.KINDS}})
     if highlights is not None:
         grids["hl"] = highlights
-    hotspots = HotspotHideout(c=grids["c"], palette=palette)
+    hotspots = HotspotHideout(c=grids["c"], palette=palette,
+                              b=dict(view.lead_breaches) if records else {})
     if wall:
         townships["vscale"] = WALL_SCALE["townships"]
         townships["dark"] = True
@@ -269,16 +275,16 @@ def hideouts(view: MapView, lang: str, palette: dict[str, str], selected_grid: s
 
 
 def legend(view: MapView, palette: dict[str, str], lang: str, legend_id: str = ID.LEGEND,
-           class_name: str = "gw-legend", dark: bool = False) -> html.Div:
+           class_name: str = "gw-legend", dark: bool = False, records: bool = False) -> html.Div:
     """The map legend with the count per colour (updated by the callbacks)."""
-    return html.Div(legend_children(view, palette, lang, dark), id=legend_id,
+    return html.Div(legend_children(view, palette, lang, dark, records), id=legend_id,
                     className=class_name)
 
 
 def legend_children(view: MapView, palette: dict[str, str], lang: str,
-                    dark: bool = False) -> list:
+                    dark: bool = False, records: bool = False) -> list:
     """The legend's rows: grids per colour, grids outside the filter, the line and marker
-    keys (``dark``: the wall's line colours)."""
+    keys (``dark``: the wall's line colours; ``records``: with the overdue-lead marks)."""
     strokes = style.LEVEL_STROKE_DARK if dark else style.LEVEL_STROKE
     counts, outside = view.counts, view.outside
     rows = [html.Div(t("map.legend.title", lang), className="gw-legend-title")]
@@ -318,6 +324,10 @@ def legend_children(view: MapView, palette: dict[str, str], lang: str,
                                  "borderStyle": "dashed" if look["dashArray"] else "solid"}),
                 html.Span(t(f"checkpoint.alert.{kind}", lang)),
                 html.B(str(alerted.count(kind)))]))
+    if records and view.lead_breaches:
+        rows.append(html.Div(className="gw-legend-row", **{"data-legend": "leads"}, children=[
+            html.Span("!", className="gw-lead-key"), html.Span(t("map.legend.leads", lang)),
+            html.B(str(sum(view.lead_breaches.values())))]))
     rows.append(html.Div(className="gw-legend-row", children=[
         html.Span("隔", className="gw-quarantine-key"),
         html.Span(t("map.legend.quarantine", lang))]))

@@ -84,6 +84,10 @@ def test_a_lead_follows_its_stages_on_screen_and_its_clock_stops_when_closed(bro
     assert cells["stage"] == "签收" and cells["clock"] == "已 4小时0分", cells
     assert "gw-lead-overdue" in cells["_class"]
     assert "2020-02-29 24:00" in browser.find_element(By.ID, "lead-as-of").text
+    # its grid is marked on the map among the grids with an overdue lead (the legend counts
+    # them: the demo's five and this one)
+    marked = browser.find_element(By.CSS_SELECTOR, '#map-legend [data-legend="leads"]')
+    assert marked.text.split()[-1] == "6", marked.text
     open_timeline(browser)
     # never escalated: no escalation or dispatch step awaited, only the close (overdue)
     assert steps(browser) == {"reported": "", "acknowledged": "met", "closed": "overdue"}
@@ -113,6 +117,8 @@ def test_a_lead_follows_its_stages_on_screen_and_its_clock_stops_when_closed(bro
     wait_for(lambda: row_cells(browser), timeout=40, message="a viewer has no register")
     cells = row_cells(browser)
     assert cells["clock"] == "用时 30分钟" and "grid" not in cells
+    # nor which grids have overdue leads
+    assert not browser.find_elements(By.CSS_SELECTOR, '#map-legend [data-legend="leads"]')
     open_timeline(browser)
     shown = browser.find_element(By.ID, "lead-timeline").text
     assert TEXT not in shown and "送县人民医院" not in shown

@@ -86,7 +86,8 @@ def figures(tiles, attribute: str) -> dict[str, str]:
 ])
 def test_update_map_sends_each_grids_colour_and_whether_it_is_muted(literal, filters, c, chosen,
                                                                      volumes):
-    out = update_map(literal, filters=filters.to_dict(), version=None, detail=None, lang="en")
+    out = update_map(literal, filters=filters.to_dict(), version=None, detail=None, lang="en",
+                     who=system("analyst"))
     assert out["grids"]["c"] == c
     assert out["grids"]["sel"] is None
     assert out["townships"]["selected"] == chosen == out["labels"]["selected"]
@@ -98,15 +99,37 @@ def test_update_map_sends_each_grids_colour_and_whether_it_is_muted(literal, fil
 
 def test_update_map_marks_the_chosen_grid_and_the_since_times(literal):
     out = update_map(literal, filters=Filters(as_of=D2).to_dict(), version=None,
-                     detail={"code": G2, "township_code": A}, lang="zh")
+                     detail={"code": G2, "township_code": A}, lang="zh", who=system("analyst"))
     assert out["grids"]["sel"] == G2
     assert out["grids"]["s"] == ["02-02 09:00", "02-02 11:00", "", "02-01 09:00", "02-01 10:00"]
     assert out["grids"]["palette"] == literal.settings.palette
 
 
+def test_overdue_leads_are_marked_on_their_grids_only_for_roles_that_see_records(literal):
+    filters = Filters(as_of=D2).to_dict()
+    seen = update_map(literal, filters=filters, version=None, detail=None, lang="en",
+                      who=system("analyst"))
+    # at the end of D2 L0003 (G2, open since 10:00) and L0004 (G5, since 20:00) are past the
+    # 60-minute close limit; at D3's end L0004 closed at 08:00 and L0003 is still open
+    assert seen["hotspots"]["b"] == {G2: 1, G5: 1}
+    key = find(seen["legend"], lambda n: attr(n, "data-legend") == "leads")
+    assert text_of(key[0]) == "! Grid with an overdue lead 2"
+    later = update_map(literal, filters=Filters(as_of=D3).to_dict(), version=None, detail=None,
+                       lang="en", who=system("analyst"))
+    assert later["hotspots"]["b"] == {G2: 1}
+    hidden = update_map(literal, filters=filters, version=None, detail=None, lang="en",
+                        who=system("viewer"))
+    assert hidden["hotspots"]["b"] == {}
+    assert not find(hidden["legend"], lambda n: attr(n, "data-legend") == "leads")
+    # a colour filter that leaves G2 out leaves its mark out
+    red = update_map(literal, filters=Filters(colours=("red",), as_of=D2).to_dict(),
+                     version=None, detail=None, lang="en", who=system("analyst"))
+    assert red["hotspots"]["b"] == {}
+
+
 def test_the_legend_counts_the_kept_grids_and_the_muted_ones(literal):
     out = update_map(literal, filters=Filters(levels=(1,), as_of=D2).to_dict(), version=None,
-                     detail=None, lang="en")
+                     detail=None, lang="en", who=system("analyst"))
     rows = figures(out["legend"], "data-colour")
     # level 1 keeps G1 red, G2 blue and G3 (never assessed); G4 and G5 are muted
     assert rows == {"red": "Red 1", "orange": "Orange 0", "yellow": "Yellow 0", "blue": "Blue 1",

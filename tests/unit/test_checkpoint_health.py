@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pandas as pd
+import pytest
 
 from gridwatch import checkpoints as health
 from gridwatch.checkpoints import Health
@@ -221,6 +222,7 @@ def test_the_wall_puts_open_checkpoint_alerts_first_on_the_ticker_and_counts_the
     assert out["styles"]["checkpoints"]["a"] == {"CP09": "quiet", "CP14": "missed"}
 
 
+@pytest.mark.stores  # a count written over the API closes an alert, on both stores
 def test_the_api_answers_each_checkpoint_with_its_capacity_and_open_alerts(stores):
     from app import create_app
     from gridwatch.auth.tokens import create_token

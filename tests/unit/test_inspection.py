@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pandas as pd
+import pytest
 from alembic import command
 from flask import Flask
 from sqlalchemy import select, text
@@ -74,6 +75,7 @@ def test_the_demo_reproduces_the_articles_inspection_figures_with_kinds_and_name
     assert 0 < early["cases"] < 42
 
 
+@pytest.mark.stores  # the migration runs on PostgreSQL too
 def test_the_migration_gives_earlier_cases_their_kind_from_the_summary(stores):
     engine = make_engine(stores.empty("inspection-0005"))
     cfg = alembic_config(engine)
