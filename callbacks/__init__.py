@@ -19,13 +19,18 @@ import functools
 import inspect
 import logging
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from dash import Dash, ctx
 from flask import abort, request
 
+from gridwatch import timeutil
 from gridwatch.auth.policy import allows
+from gridwatch.filters import Filters
 from gridwatch.i18n import normalise_language
 from gridwatch.service import DataSource
+from gridwatch.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +89,26 @@ def _properties(spec: dict) -> dict[str, str]:
         for name, dep in (spec.get(group) or {}).items():
             found[name] = dep.component_property
     return found
+
+
+@dataclass(frozen=True)
+class DayView:
+    """What a panel reads the filters' day with: the filters, one snapshot, the day, its
+    instant and whether it runs (``gridwatch.timeutil.day_instant``)."""
+
+    filters: Filters
+    snap: Snapshot
+    day: date
+    instant: datetime
+    running: bool
+
+
+def day_view(source: DataSource, filters: dict, now: datetime | None = None) -> DayView:
+    """The filters' day as a panel reads it, ``now`` read in the county's time zone unless
+    given."""
+    chosen = Filters.from_dict(filters)
+    instant, running = timeutil.day_instant(chosen.as_of, source.settings.timezone, now)
+    return DayView(chosen, source.snapshot(), chosen.as_of, instant, running)
 
 
 def fired_props(triggered: Collection[str] | None = None) -> set[str]:

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from callbacks import day_view
 from gridwatch import checkpoints as health
-from gridwatch import timeutil
-from gridwatch.filters import Filters
 from gridwatch.i18n import t
 from gridwatch.metrics import checkpoints_in, selected_townships, township_levels
 from gridwatch.service import DataSource
@@ -18,12 +17,10 @@ from layouts import alerts as panel
 def checkpoint_alerts(source: DataSource, filters: dict, lang: str,
                       now: datetime | None = None) -> dict:
     """The list's rows, its count and the instant it is read at."""
-    chosen = Filters.from_dict(filters)
-    snap = source.snapshot()
-    day = chosen.as_of
-    instant, running = timeutil.day_instant(day, source.settings.timezone, now)
+    v = day_view(source, filters, now)
+    snap, day, instant = v.snap, v.day, v.instant
     region = snap.region
-    towns = selected_townships(region, township_levels(snap, day), chosen)
+    towns = selected_townships(region, township_levels(snap, day), v.filters)
     shown = set(checkpoints_in(region, towns))
     found = [a for a in health.on_snapshot(snap, day, instant,
                                            health.Health.of(source.settings))
@@ -35,4 +32,4 @@ def checkpoint_alerts(source: DataSource, filters: dict, lang: str,
                                               strict=True)), lang),
             "alert_count": t("alerts.count", lang, open=sum(a.open for a in found),
                              n=len(found)),
-            "alert_as_of": panel.as_of_text(instant, running, lang)}
+            "alert_as_of": panel.as_of_text(instant, v.running, lang)}

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from gridwatch import inspection, timeutil
+from callbacks import day_view
+from gridwatch import inspection
 from gridwatch.auth.audit import audit_personal_read
 from gridwatch.auth.policy import Principal
-from gridwatch.filters import Filters
 from gridwatch.metrics import selected_townships, township_levels
 from gridwatch.service import DataSource
 from layouts import inspection as panel
@@ -19,12 +19,10 @@ from web.auth import client_address
 
 def inspection_panel(source: DataSource, filters: dict, lang: str, who: Principal,
                      now: datetime | None = None) -> dict:
-    chosen = Filters.from_dict(filters)
-    snap = source.snapshot()
-    day = chosen.as_of
-    instant, running = timeutil.day_instant(day, source.settings.timezone, now)
-    towns = selected_townships(snap.region, township_levels(snap, day), chosen)
-    found = inspection.cases(snap, instant, towns)
+    v = day_view(source, filters, now)
+    snap = v.snap
+    towns = selected_townships(snap.region, township_levels(snap, v.day), v.filters)
+    found = inspection.cases(snap, v.instant, towns)
     shown = inspection.visible_names(found, who)
     named = found.loc[shown.to_numpy() & (found["names"].map(len) > 0).to_numpy()]
     if len(named):
@@ -34,4 +32,4 @@ def inspection_panel(source: DataSource, filters: dict, lang: str, who: Principa
                 inspection.summary(found, len(snap.inspection_teams)),
                 inspection.by_township(found), found, shown,
                 snap.region.names("townships", lang), lang),
-            "inspection_as_of": as_of_text(instant, running, lang)}
+            "inspection_as_of": as_of_text(v.instant, v.running, lang)}

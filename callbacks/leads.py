@@ -9,7 +9,7 @@ from datetime import datetime
 
 from dash import ClientsideFunction, Dash, Input, Output, State, html
 
-from callbacks import bind
+from callbacks import bind, day_view
 from gridwatch import leads as rules
 from gridwatch import timeutil
 from gridwatch.auth.audit import audit_personal_read
@@ -27,12 +27,11 @@ def lead_register(source: DataSource, filters: dict, lang: str, who: Principal,
                   now: datetime | None = None) -> dict:
     """The register's rows for the filters' grids and day, its count, the instant its clocks
     show and whether they run (then ``LEAD_CLOCK`` ticks and the register follows it)."""
-    chosen = Filters.from_dict(filters)
-    snap = source.snapshot()
-    instant, running = timeutil.day_instant(chosen.as_of, source.settings.timezone, now)
-    status = kept_grids(snap, chosen)
+    v = day_view(source, filters, now)
+    snap, instant, running = v.snap, v.instant, v.running
+    status = kept_grids(snap, v.filters)
     codes = status.index[status.to_numpy()]
-    table = rules.register(snap.leads, codes, chosen.as_of, instant,
+    table = rules.register(snap.leads, codes, v.day, instant,
                            rules.Sla.of(source.settings))
     region = snap.region
     rows = panel.rows(table, region.names("townships", lang), region.names("grids", lang),

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from gridwatch import proxy, timeutil, visibility
+from callbacks import day_view
+from gridwatch import proxy, visibility
 from gridwatch.auth.policy import Principal
-from gridwatch.filters import Filters
 from gridwatch.metrics import kept_grids
 from gridwatch.service import DataSource
 from layouts import proxy as panel
@@ -17,11 +17,9 @@ from layouts.alerts import as_of_text
 
 def proxy_panel(source: DataSource, filters: dict, lang: str, who: Principal,
                 now: datetime | None = None) -> dict:
-    chosen = Filters.from_dict(filters)
-    snap = source.snapshot()
-    day = chosen.as_of
-    instant, running = timeutil.day_instant(day, source.settings.timezone, now)
-    kept = kept_grids(snap, chosen)
+    v = day_view(source, filters, now)
+    snap, day, instant = v.snap, v.day, v.instant
+    kept = kept_grids(snap, v.filters)
     codes = kept.index[kept.to_numpy()]
     threshold = source.settings.suppress_below
     towns, figures = visibility.proxy_for(
@@ -29,4 +27,4 @@ def proxy_panel(source: DataSource, filters: dict, lang: str, who: Principal,
         proxy.figures(snap.proxy, codes, day, instant), threshold)
     return {"proxy": panel.children(figures, towns, snap.region.names("townships", lang), lang,
                                     threshold),
-            "proxy_as_of": as_of_text(instant, running, lang)}
+            "proxy_as_of": as_of_text(instant, v.running, lang)}

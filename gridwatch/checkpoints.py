@@ -218,21 +218,22 @@ def on_snapshot(snap, day: date, instant: datetime, health: Health) -> list[Aler
                                     instant, health), as_of=day)
 
 
-def record(checkpoint: pd.Series, found: list[Alert], instant: datetime, tz: str) -> dict:
-    """One checkpoint as the API answers it: its attributes, its capacity (None when the layer
-    gives none) and its alerts open at ``instant`` (times with the county's UTC offset)."""
+def record(checkpoint: pd.Series, capacity: int | None, found: list[Alert], instant: datetime,
+           tz: str) -> dict:
+    """One checkpoint as the API answers it: its attributes, its ``capacity`` (``capacities``;
+    None when the layer gives none) and its alerts open at ``instant`` (times with the county's
+    UTC offset)."""
     zone = ZoneInfo(tz)
 
     def iso(moment):
         return None if moment is None else moment.replace(tzinfo=zone).isoformat()
 
-    cap = capacities(checkpoint.to_frame().T).get(checkpoint["code"])
     own = [a for a in found if a.checkpoint == checkpoint["code"] and a.open]
     return {
         "code": checkpoint["code"], "name_zh": checkpoint["name_zh"],
         "name_en": checkpoint.get("name_en") or checkpoint["name_zh"],
         "township_code": checkpoint.get("township_code") or None,
-        "kind": checkpoint.get("kind") or None, "capacity_people_per_hour": cap,
+        "kind": checkpoint.get("kind") or None, "capacity_people_per_hour": capacity,
         "health": {
             "as_of": iso(instant), "state": states(own).get(checkpoint["code"], "ok"),
             "alerts": [{"kind": a.kind, "opened_at": iso(a.opened_at),

@@ -188,13 +188,24 @@ def rings_for_view(view: str, towns: pd.DataFrame, figures: dict) -> tuple[pd.Da
     return _towns_shaped(towns, figures, _view_protect(scope, towns), threshold, PERSONAL)
 
 
-def rings_of_grid(figures: dict, personal: bool, threshold: int) -> dict:
-    """One grid's rings (``gridwatch.rings.for_grid``) as a caller sees them: exact with the
-    right to its household-level data, else each personal ring suppressed below the
-    threshold."""
-    from gridwatch.rings import PERSONAL
-
+def grid_counts(figures: dict, personal: bool, threshold: int, columns) -> dict:
+    """One grid's figures as a caller sees them: exact with the right to its household-level
+    data (``personal``), else each of ``columns`` suppressed below the threshold."""
     if personal:
         return figures
-    return {k: disclosure.suppress_total(v, threshold) if k in PERSONAL else v
+    return {k: disclosure.suppress_total(v, threshold) if k in columns else v
             for k, v in figures.items()}
+
+
+def rings_of_grid(figures: dict, personal: bool, threshold: int) -> dict:
+    """One grid's rings (``gridwatch.rings.for_grid``) as a caller sees them."""
+    from gridwatch.rings import PERSONAL
+
+    return grid_counts(figures, personal, threshold, PERSONAL)
+
+
+def proxy_of_grid(figures: dict, personal: bool, threshold: int) -> dict:
+    """One grid's red-proxy figures (``gridwatch.proxy.for_grid``) as a caller sees them."""
+    from gridwatch.proxy import COUNTS
+
+    return grid_counts(figures, personal, threshold, COUNTS)

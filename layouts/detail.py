@@ -9,7 +9,7 @@ from gridwatch.disclosure import suppress_total
 from gridwatch.i18n import MESSAGES, t
 from gridwatch.metrics import GridDetail
 from gridwatch.proxy import COUNTS
-from gridwatch.visibility import count_text, rings_of_grid
+from gridwatch.visibility import count_text, proxy_of_grid, rings_of_grid
 from layouts.rings import grid_line as ring_line
 from layouts.wall import clock_text, lead_label
 
@@ -86,8 +86,8 @@ def detail_children(detail: GridDetail | None, palette: dict[str, str], lang: st
     households = f"{shown:,}" if isinstance(shown, int) else shown
     red = []
     if proxy is not None:
-        c = {k: count_text(v if personal else suppress_total(v, threshold))
-             for k, v in proxy.items() if k in COUNTS}
+        c = {k: count_text(v) for k, v in
+             proxy_of_grid(proxy, personal, threshold).items() if k in COUNTS}
         red = [html.Div(t("detail.proxy", lang, r=c["requests_today"], d=c["delivered_today"],
                           p=c["pending"], v=c["visits_total"]),
                         className="gw-muted gw-detail-proxy")]

@@ -192,7 +192,9 @@ def _checkpoint_records(source: DataSource, codes: list[str] | None = None) -> l
     else:
         instant = timeutil.instant_in(day, tz)
         found = checkpoints.on_snapshot(snap, day, instant, checkpoints.Health.of(source.settings))
-    return [checkpoints.record(row, found, instant, tz) for _, row in points.iterrows()]
+    caps = checkpoints.capacities(points)
+    return [checkpoints.record(row, caps.get(row["code"]), found, instant, tz)
+            for _, row in points.iterrows()]
 
 
 @blueprint.get("/checkpoints")
