@@ -47,6 +47,7 @@ REQUIRES: dict[str, str] = {
     "show_detail": "view",
     "show_lead": "view",
     "show_directive": "view",
+    "show_task": "view",
     # exports and downloads
     "export_links": "export",
     "export_table": "export",
@@ -54,6 +55,8 @@ REQUIRES: dict[str, str] = {
     # writing data
     "preview_upload": "write",
     "commit_upload": "write",
+    "act_on_task": "write",
+    "publish_task": "write",
     # boundaries
     "reactivate_version": "admin",
     "show_versions": "admin",
@@ -202,11 +205,12 @@ def register(app: Dash, source: DataSource) -> None:
         router,
         table,
         table_upload,
+        tasks,
         wall,
     )
 
-    for module in (router, filters, map, panels, charts, table, detail, leads, command, live,
-                   wall,
+    for module in (router, filters, map, panels, charts, table, detail, leads, command, tasks,
+                   live, wall,
                    table_upload, boundary_import, export):
         module.register(app, source)
     guard_payloads(app)

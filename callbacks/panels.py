@@ -26,6 +26,7 @@ from callbacks.leads import lead_register
 from callbacks.proxy import proxy_panel
 from callbacks.rings import rings_panel
 from callbacks.table import update_table
+from callbacks.tasks import task_panels
 from gridwatch.auth.policy import Principal
 from gridwatch.service import DataSource
 from layouts.ids import ID
@@ -60,14 +61,15 @@ def update_panels(source: DataSource, filters: dict, version: str | None,
             **checkpoint_alerts(source, filters, lang), **command_panels(source, filters, lang),
             **proxy_panel(source, filters, lang, who),
             **inspection_panel(source, filters, lang, who),
-            **rings_panel(source, filters, lang, who)}
+            **rings_panel(source, filters, lang, who), **task_panels(source, filters, lang)}
 
 
 PICKED = f"{ID.CHECKPOINT_PICK}.value"
 TICKED = f"{ID.LEAD_CLOCK}.n_intervals"
+TASK_PANELS = ("task_funnel", "task_towns", "task_rows", "task_count", "task_as_of")
 PANELS = ("kpis", "tasks", "checkpoints", "colours", "rows", "count", "digest",
           "directive_rows", "directive_count", "figures", "inspection", "inspection_as_of",
-          "rings", "rings_as_of")
+          "rings", "rings_as_of", *TASK_PANELS)
 LEAD_PANELS = ("lead_rows", "lead_count", "lead_as_of", "lead_clock_off")
 ALERT_PANELS = ("alert_rows", "alert_count", "alert_as_of", "proxy", "proxy_as_of")
 """What follows the clock: the checkpoint alerts and the red proxy."""
@@ -97,7 +99,12 @@ def register(app: Dash, source: DataSource) -> None:
                  "inspection": Output(ID.INSPECTION, "children"),
                  "inspection_as_of": Output(ID.INSPECTION_AS_OF, "children"),
                  "rings": Output(ID.RINGS, "children"),
-                 "rings_as_of": Output(ID.RINGS_AS_OF, "children")},
+                 "rings_as_of": Output(ID.RINGS_AS_OF, "children"),
+                 "task_funnel": Output(ID.TASK_FUNNEL, "figure"),
+                 "task_towns": Output(ID.TASK_TOWNS, "children"),
+                 "task_rows": Output(ID.TASK_TABLE, "rowData"),
+                 "task_count": Output(ID.TASK_COUNT, "children"),
+                 "task_as_of": Output(ID.TASK_AS_OF, "children")},
          inputs={"filters": Input(ID.FILTERS, "data"), "version": Input(ID.VERSION, "data"),
                  "checkpoint": Input(ID.CHECKPOINT_PICK, "value"),
                  "tick": Input(ID.LEAD_CLOCK, "n_intervals"),

@@ -164,6 +164,7 @@ def simulate(region: Region, seed: int = DEFAULT_SEED) -> DemoData:
     _risk(rng, grids, arrivals, home_iso, central, fever, out)
     _directives(rng, out)
     _tasks(rng, grids, townships, levels, out)
+    _hand_offs(seed, out)
     _checkpoints(rng, region, out)
     _rings(rng, grids, arrivals, home_iso, central, out)
     _proxy(rng, grids, home_iso, households, out, arrived)
@@ -482,6 +483,26 @@ def _tasks(rng, grids, townships, levels, out: DemoData) -> None:
                 "task_index": i, "grid_code": grid_codes[g], "township_code": grid_town[g],
                 "issued_at": issued, "due_at": due, "acknowledged_at": ack, "completed_at": done,
             })
+
+
+HAND_OFF_STREAM = 0x4A42  # "JB" (交办): the spawn key of the townships' hand-off times
+
+
+def _hand_offs(seed: int, out: DemoData) -> None:
+    """Each township hands each task down to its grids (交办) at one moment between the county's
+    publication and the first acknowledgement of one of its grids (30–90% of the way), drawn
+    from its own random stream so that nothing else changes."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(HAND_OFF_STREAM,)))
+    first_ack: dict[tuple[int, str], datetime] = {}
+    for a in out.assignments:
+        key = (a["task_index"], a["township_code"])
+        first_ack[key] = min(first_ack.get(key, a["acknowledged_at"]), a["acknowledged_at"])
+    moments = {}
+    for key in sorted(first_ack):
+        issued = out.tasks[key[0]]["issued_at"]
+        moments[key] = issued + (first_ack[key] - issued) * float(rng.uniform(0.3, 0.9))
+    for a in out.assignments:
+        a["handed_off_at"] = moments[(a["task_index"], a["township_code"])]
 
 
 # --- checkpoints -------------------------------------------------------------------------------

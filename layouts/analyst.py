@@ -13,11 +13,12 @@ from gridwatch.checkpoints import Health
 from gridwatch.filters import Filters
 from gridwatch.geo.layers import Region
 from gridwatch.i18n import t
+from gridwatch.ingest.scope import unlimited
 from gridwatch.leads import Sla
 from gridwatch.mapview import MapView
 from gridwatch.settings import Settings
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
-from layouts import alerts, command, inspection, leads, proxy, rings
+from layouts import alerts, command, inspection, leads, proxy, rings, tasks
 from layouts.export import export_panel
 from layouts.ids import ID
 from layouts.map import county_map, hideouts, legend
@@ -230,6 +231,8 @@ def layout(region: Region, settings: Settings, lang: str, filters: Filters, firs
                     chart_card("chart.colours.title", ID.COLOUR_CHART, ID.COLOUR_CSV, lang,
                                downloads=downloads),
                 ]),
+                tasks.card(lang, region, allows(who, "write"),  # layouts/tasks.py
+                           allows(who, "write") and unlimited(who)),
                 rings.card(lang),  # layouts/rings.py
                 html.Div(className="gw-pair", children=[
                     alerts.card(lang, Health.of(settings)),  # layouts/alerts.py

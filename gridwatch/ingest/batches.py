@@ -42,7 +42,9 @@ MAX_ITEMS = 5000
 LEAD_STAGES = m.LEAD_STAGES
 LEAD_CATEGORIES = ("returnee", "fever", "gathering", "other")
 TASK_SCOPES = ("county", "township", "grids")
-TASK_EVENTS = ("acknowledged", "completed")
+TASK_EVENTS = ("handed_off", "acknowledged", "completed")
+"""An assignment's stages after the county issued it, in order: the township hands it off
+(交办), the grid acknowledges (签收) and completes it."""
 
 
 @dataclass(frozen=True)
@@ -378,13 +380,17 @@ def _apply_assignments(w: Write, rows: list[dict], ref: f.Reference) -> Outcome:
 
 
 def _apply_task_events(w: Write, rows: list[dict], _ref) -> Outcome:
+    """Move assignments through the stages ``TASK_EVENTS`` (hand-off by the township, then the
+    grid's acknowledgement and completion): each stage once, after the one before it and in
+    time order with the stages already stored; rows apply in time order, so one batch may
+    carry a whole assignment's story in any order."""
     s = w.session
     tasks = _tasks_by_code(s, {r["task_code"] for r in rows})
     t = m.TaskAssignment
     ids = {task.id for task in tasks.values()}
-    state = {(a.task_id, a.grid_code): {"id": a.id, "issued_at": a.issued_at,
-                                        "acknowledged_at": a.acknowledged_at,
-                                        "completed_at": a.completed_at}
+    columns = [f"{e}_at" for e in TASK_EVENTS]
+    state = {(a.task_id, a.grid_code): {"id": a.id, "issued_at": a.issued_at} |
+             {c: getattr(a, c) for c in columns}
              for a in s.scalars(select(t).where(t.task_id.in_(ids)))}
     original = {k: dict(v) for k, v in state.items()}
     problems, duplicates, changed = _Problems(), 0, {}
@@ -402,44 +408,55 @@ def _apply_task_events(w: Write, rows: list[dict], _ref) -> Outcome:
             problems.invalid_row(i, "grid_code", "task.not_assigned", task=task.code,
                                  grid=r["grid_code"])
             continue
-        column = f"{r['event']}_at"
-        if a[column] is not None:
-            if a[column] == r["at"]:
-                duplicates += 1
-            else:
-                problems.conflict(i, "at", "task.already", task=task.code, grid=r["grid_code"],
-                                  state=say(f"state.{r['event']}"), at=iso(a[column]))
-            continue
-        if r["at"] < a["issued_at"]:
-            problems.invalid_row(i, "at", "task.before_issued", at=iso(a["issued_at"]))
-            continue
-        if r["event"] == "completed":
-            if a["acknowledged_at"] is None:
-                problems.invalid_row(i, "event", "task.complete_unacknowledged")
-                continue
-            if r["at"] < a["acknowledged_at"]:
-                problems.invalid_row(i, "at", "task.before_acknowledged",
-                                     at=iso(a["acknowledged_at"]))
-                continue
-        elif a["completed_at"] is not None and r["at"] > a["completed_at"]:
-            problems.invalid_row(i, "at", "task.after_completed")
-            continue
-        a[column] = r["at"]
-        changed[(task.id, r["grid_code"])] = (task.code, r["grid_code"])
+        reason = _task_event_refusal(a, r)
+        if reason == "duplicate":
+            duplicates += 1
+        elif reason is not None:
+            key, name, params = reason
+            (problems.conflict if key == "task.already" else problems.invalid_row)(
+                i, name, key, task=task.code, grid=r["grid_code"], **params)
+        else:
+            a[f"{r['event']}_at"] = r["at"]
+            changed[(task.id, r["grid_code"])] = (task.code, r["grid_code"])
     problems.raise_any()
     entries = []
     for key, (task_code, grid) in changed.items():
         a = state[key]
-        s.execute(update(t).where(t.id == a["id"]).values(
-            acknowledged_at=a["acknowledged_at"], completed_at=a["completed_at"]))
+        s.execute(update(t).where(t.id == a["id"]).values({c: a[c] for c in columns}))
         entries.append({"action": "task.progress", "entity": "task_assignment",
                         "entity_key": f"{task_code}/{grid}",
-                        "before": {n: iso(original[key][n])
-                                   for n in ("acknowledged_at", "completed_at")},
-                        "after": {n: iso(a[n]) for n in ("acknowledged_at", "completed_at")}})
+                        "before": {c: iso(original[key][c]) for c in columns},
+                        "after": {c: iso(a[c]) for c in columns}})
     w.audit(entries)
     applied = len(rows) - duplicates
     return Outcome({"applied": applied, "duplicates": duplicates})
+
+
+def _task_event_refusal(a: dict, r: dict):
+    """Why the stage ``r`` cannot apply to the assignment ``a`` (a catalogue key, the field and
+    its parameters), ``"duplicate"`` when it is already stored as given, None when it applies."""
+    event, at = r["event"], r["at"]
+    stored = a[f"{event}_at"]
+    if stored is not None:
+        if stored == at:
+            return "duplicate"
+        return "task.already", "at", {"state": say(f"state.{event}"), "at": iso(stored)}
+    if at < a["issued_at"]:
+        return "task.before_issued", "at", {"at": iso(a["issued_at"])}
+    index = TASK_EVENTS.index(event)
+    if index:
+        before = TASK_EVENTS[index - 1]
+        if a[f"{before}_at"] is None:
+            return "task.needs_stage", "event", {"state": say(f"state.{event}"),
+                                                 "before": say(f"state.{before}")}
+        if at < a[f"{before}_at"]:
+            return "task.before_stage", "at", {"before": say(f"state.{before}"),
+                                               "at": iso(a[f"{before}_at"])}
+    later = [e for e in TASK_EVENTS[index + 1:] if a[f"{e}_at"] is not None]
+    if later and at > a[f"{later[0]}_at"]:
+        return "task.after_stage", "at", {"after": say(f"state.{later[0]}"),
+                                          "at": iso(a[f"{later[0]}_at"])}
+    return None
 
 
 def _apply_lead_stages(w: Write, rows: list[dict], _ref) -> Outcome:
@@ -559,7 +576,8 @@ KINDS: dict[str, BatchKind] = {k.name: k for k in (
     BatchKind("task-events", {
         "task_code": Field(f.code), "grid_code": Field(f.code, ref="grid"),
         "event": Field(f.choice(TASK_EVENTS)), "at": TS,
-    }, _apply_task_events, summary="A grid acknowledges or completes a task", where=GRID),
+    }, _apply_task_events, where=GRID,
+        summary="A township hands a task off to a grid; the grid acknowledges and completes it"),
     BatchKind("checkpoint-counts", {
         "checkpoint_code": Field(f.code, ref="checkpoint"), "hour_start": TS,
         "vehicles": COUNT, "people": COUNT, "qr_registrations": COUNT, "flagged": COUNT,
@@ -619,3 +637,22 @@ def submit(engine: Engine, ref: f.Reference, kind_name: str, body, principal: Pr
         return kind.apply(w, rows, ref)
 
     return run_write(engine, principal, kind.name, body, apply, idempotency_key)
+
+
+def submit_together(engine: Engine, ref: f.Reference, batches: list[tuple[str, dict]],
+                    principal: Principal, idempotency_key: str | None = None,
+                    places: Places | None = None) -> tuple[Outcome, bool]:
+    """Several batches (kind name, body) as one write: every one of them or none, each
+    validated, scope-checked and applied as ``submit`` does, in the order given (a task is
+    published before it is assigned). The answer holds each kind's answer under its name."""
+    parsed = [(KINDS[name], validate(KINDS[name], body, ref)) for name, body in batches]
+
+    def apply(w: Write) -> Outcome:
+        answers = {}
+        for kind, rows in parsed:
+            check_scope(kind.where, rows, principal, places, w.session, ref)
+            answers[kind.name] = kind.apply(w, rows, ref).body
+        return Outcome(answers)
+
+    endpoint = "+".join(name for name, _ in batches)
+    return run_write(engine, principal, endpoint, dict(batches), apply, idempotency_key)

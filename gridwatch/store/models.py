@@ -110,7 +110,8 @@ class Task(Base):
 
 
 class TaskAssignment(Base):
-    """One task as it reached one grid."""
+    """One task as it reached one grid: issued by the county, handed off (交办) by the grid's
+    township, acknowledged and completed by the grid."""
 
     __tablename__ = "task_assignments"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -119,6 +120,7 @@ class TaskAssignment(Base):
     township_code: Mapped[str] = mapped_column(String(16))
     issued_at: Mapped[datetime] = mapped_column(DateTime)
     due_at: Mapped[datetime] = mapped_column(DateTime)
+    handed_off_at: Mapped[datetime | None] = mapped_column(DateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime)
     __table_args__ = (UniqueConstraint("task_id", "grid_code", name="uq_assignment_grid"),)

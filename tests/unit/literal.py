@@ -141,13 +141,15 @@ TASKS = [  # id, code, title_zh, title_en, scope, issued_at, due_at
     (3, "T0003", "张贴通告",     "Post the notice",      "grids", "02-03 09:00", "02-04 09:00"),
 ]
 
-ASSIGNMENTS = [  # id, task_id, grid, township, issued_at, due_at, acknowledged_at, completed_at
-    (1, 1, G1, A, "02-01 10:00", "02-02 10:00", "02-01 10:30", "02-01 18:00"),  # on time
-    (2, 1, G2, A, "02-01 10:00", "02-02 10:00", "02-01 11:00", "02-02 12:00"),  # 2 h late
-    (3, 1, G4, B, "02-01 10:00", "02-02 10:00", None,          None),           # never done
-    (4, 2, G1, A, "02-02 14:00", "02-03 08:00", "02-02 14:20", "02-03 08:00"),  # at the due time
-    (5, 2, G5, B, "02-02 14:00", "02-03 08:00", "02-03 09:00", None),           # acked on D3
-    (6, 3, G3, A, "02-03 09:00", "02-04 09:00", "02-03 09:30", None),           # due after D3
+ASSIGNMENTS = [  # id, task_id, grid, township, issued_at, due_at, handed_off_at (by the
+    # township), acknowledged_at, completed_at (by the grid). 1 on time, 2 late, 3 handed off
+    # and never acknowledged, 4 done at the due time, 5 handed off and acked on D3, 6 due D4
+    (1, 1, G1, A, "02-01 10:00", "02-02 10:00", "02-01 10:15", "02-01 10:30", "02-01 18:00"),
+    (2, 1, G2, A, "02-01 10:00", "02-02 10:00", "02-01 10:15", "02-01 11:00", "02-02 12:00"),
+    (3, 1, G4, B, "02-01 10:00", "02-02 10:00", "02-01 10:40", None, None),
+    (4, 2, G1, A, "02-02 14:00", "02-03 08:00", "02-02 14:10", "02-02 14:20", "02-03 08:00"),
+    (5, 2, G5, B, "02-02 14:00", "02-03 08:00", "02-03 08:30", "02-03 09:00", None),
+    (6, 3, G3, A, "02-03 09:00", "02-04 09:00", "02-03 09:10", "02-03 09:30", None),
 ]
 
 LEADS = [  # id, code, grid, township, category, reported_at, closed_at

@@ -428,19 +428,34 @@ def test_special_task_publish_assign_acknowledge_complete(api):
     early = api.post("task-events", [{"task_code": "T9001", "grid_code": GRID,
                                       "event": "completed", "at": "2020-02-29T09:00:00+08:00"}])
     assert early.status_code == 422 and "acknowledged before" in early.json["errors"][0]["reason"]
-    # Completion listed before acknowledgement in the same batch: applied in time order.
+    unhanded = api.post("task-events", [{"task_code": "T9001", "grid_code": GRID,
+                                         "event": "acknowledged",
+                                         "at": "2020-02-29T09:00:00+08:00"}])
+    assert unhanded.status_code == 422
+    assert unhanded.json["errors"][0]["reason"] == \
+        "the task must be handed off before it is acknowledged"
+    # Completion listed before acknowledgement and hand-off in the same batch: applied in
+    # time order.
     events = [{"task_code": "T9001", "grid_code": GRID, "event": "completed",
                "at": "2020-02-29T11:00:00+08:00"},
               {"task_code": "T9001", "grid_code": GRID, "event": "acknowledged",
-               "at": "2020-02-29T08:20:00+08:00"}]
-    assert api.post("task-events", events).json["applied"] == 2
-    assert api.post("task-events", events).json["duplicates"] == 2
+               "at": "2020-02-29T08:20:00+08:00"},
+              {"task_code": "T9001", "grid_code": GRID, "event": "handed_off",
+               "at": "2020-02-29T08:10:00+08:00"}]
+    assert api.post("task-events", events).json["applied"] == 3
+    assert api.post("task-events", events).json["duplicates"] == 3
+    late_hand_off = api.post("task-events", [{"task_code": "T9001", "grid_code": GRID2,
+                                              "event": "handed_off",
+                                              "at": "2020-02-29T07:00:00+08:00"}])
+    assert late_hand_off.status_code == 422  # before the task reached the grid
     unassigned = api.post("task-events", [{"task_code": "T9001", "grid_code": "33082400100103",
                                            "event": "acknowledged",
                                            "at": "2020-02-29T08:20:00+08:00"}])
     assert unassigned.status_code == 422
     state = api.get("/api/v1/tasks/T9001").json
-    assert (state["grids"], state["acknowledged"], state["completed"]) == (2, 1, 1)
+    assert (state["grids"], state["handed_off"], state["acknowledged"], state["completed"]) \
+        == (2, 1, 1, 1)
+    assert state["assignments"][0]["handed_off_at"] == "2020-02-29T08:10:00+08:00"
     assert api.post("task-assignments", [{"task_code": "T0000", "grid_code": GRID}])\
         .status_code == 422
 

@@ -199,7 +199,7 @@ def test_task_assignments_events_and_lead_stages_lie_in_their_grid(api, geo):
                                                      {"task_code": "TS902",
                                                       "grid_code": geo.other_grid}])
     assert refused_whole(api, refused, m.TaskAssignment, before) == [(1, "grid_code")]
-    event = {"task_code": "TS902", "event": "acknowledged", "at": "2020-02-22T09:00:00+08:00"}
+    event = {"task_code": "TS902", "event": "handed_off", "at": "2020-02-22T09:00:00+08:00"}
     assert api.post(town_op, "task-events", [{**event, "grid_code": geo.grid}])\
         .status_code == 200
     before = (api.count(m.TaskAssignment), api.version())

@@ -1,0 +1,132 @@
+"""The task funnel's rules on the literal assignments (``tests/unit/literal.py``), worked by
+hand: published → handed off (township) → acknowledged → completed, at an instant."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+import pytest
+from alembic import command
+from sqlalchemy import select, text
+
+from gridwatch import tasks
+from gridwatch.store import models as m
+from gridwatch.store.db import alembic_config, make_engine
+from tests.unit.literal import ASSIGNMENTS, G1, G2, G3, G4, G5, GRIDS, TASKS, A, B, at, table
+
+ALL = set(GRIDS)
+
+
+@pytest.fixture
+def assignments() -> pd.DataFrame:
+    return table("assignments", ASSIGNMENTS)
+
+
+@pytest.fixture
+def task_rows() -> pd.DataFrame:
+    return table("tasks", TASKS)
+
+
+def test_stage_is_what_had_happened_before_the_instant(assignments):
+    found = tasks.stages_at(assignments, at("02-01 10:20")).set_index("id")
+    assert found["stage"].to_dict() == {1: "handed_off", 2: "handed_off", 3: "published"}
+    assert found["waiting"].to_dict() == {1: "grid", 2: "grid", 3: "township"}
+    assert not found["overdue"].any()
+    # at 02-02 12:00 the completion recorded at 12:00 itself has not happened yet
+    found = tasks.stages_at(assignments, at("02-02 12:00")).set_index("id")
+    assert found.loc[2, "stage"] == "acknowledged" and found.loc[2, "overdue"]
+    assert found.loc[1, "stage"] == "completed" and pd.isna(found.loc[1, "waiting"])
+
+
+def test_funnel_counts_every_stage_reached_in_all_and_per_township(assignments):
+    assert tasks.funnel(assignments, ALL, at("02-02 00:00")) == {
+        "published": 3, "handed_off": 3, "acknowledged": 2, "completed": 1, "overdue": 0}
+    assert tasks.funnel(assignments, ALL, at("02-04 00:00")) == {
+        "published": 6, "handed_off": 6, "acknowledged": 5, "completed": 3, "overdue": 2}
+    towns = tasks.funnel_by_township(assignments, ALL, at("02-02 12:00"))
+    assert towns.to_dict("index") == {
+        A: {"published": 2, "handed_off": 2, "acknowledged": 2, "completed": 1, "overdue": 1},
+        B: {"published": 1, "handed_off": 1, "acknowledged": 0, "completed": 0, "overdue": 1}}
+    only_a = tasks.funnel(assignments, {G1, G2, G3}, at("02-04 00:00"))
+    assert only_a == {"published": 4, "handed_off": 4, "acknowledged": 4, "completed": 3,
+                      "overdue": 0}
+    assert tasks.funnel(assignments, set(), at("02-04 00:00"))["published"] == 0
+    assert tasks.funnel_by_township(assignments, set(), at("02-04 00:00")).empty
+
+
+def test_a_township_that_has_not_handed_off_holds_its_grids_at_published(assignments):
+    found = tasks.task_grids(assignments, 2, at("02-03 08:15"))
+    assert found["grid_code"].tolist() == [G5, G1]  # overdue first
+    g5 = found.iloc[0]
+    assert (g5["stage"], g5["waiting"], bool(g5["overdue"])) == ("published", "township", True)
+    assert pd.isna(g5["handed_off_at"]) and pd.isna(g5["acknowledged_at"])
+    later = tasks.task_grids(assignments, 2, at("02-03 08:45")).set_index("grid_code")
+    assert later.loc[G5, "stage"] == "handed_off"
+    assert later.loc[G5, "handed_off_at"] == at("02-03 08:30")
+    assert pd.isna(later.loc[G5, "acknowledged_at"])  # 09:00 is after the instant
+    assert later.loc[G1, "completed_at"] == at("02-03 08:00")
+
+
+def test_task_list_puts_overdue_tasks_first_then_newest(task_rows, assignments):
+    found = tasks.task_list(task_rows, assignments, ALL, at("02-04 00:00"))
+    assert found["code"].tolist() == ["T0002", "T0001", "T0003"]
+    row = found.set_index("code").loc["T0001"]
+    assert (row["grids"], row["handed_off"], row["acknowledged"], row["completed"],
+            row["overdue"], row["state"]) == (3, 3, 2, 2, 1, "overdue")
+    assert found.set_index("code").loc["T0003", "state"] == "open"
+    done = tasks.task_list(task_rows, assignments, {G1}, at("02-04 00:00"))
+    assert done.set_index("code")["state"].to_dict() == {"T0001": "done", "T0002": "done"}
+    assert tasks.task_list(task_rows, assignments, ALL, at("02-01 09:00")).empty
+
+
+def test_overdue_grids_for_the_map(assignments):
+    assert tasks.overdue_by_grid(assignments, ALL, at("02-04 00:00")) == {G4: 1, G5: 1}
+    assert tasks.overdue_by_grid(assignments, {G1, G2}, at("02-04 00:00")) == {}
+    assert tasks.overdue_by_grid(assignments, ALL, at("02-02 12:00")) == {G2: 1, G4: 1}
+
+
+def test_a_day_counts_the_work_in_play_on_it(task_rows, assignments):
+    day = {"instant": at("02-04 00:00"), "since": at("02-03 00:00")}
+    # 1 and 2 were completed before 02-03; 3 is still open, 4 was completed on the day
+    assert tasks.funnel(assignments, ALL, **day) == {
+        "published": 4, "handed_off": 4, "acknowledged": 3, "completed": 1, "overdue": 2}
+    listed = tasks.task_list(task_rows, assignments, ALL, **day).set_index("code")
+    assert listed["grids"].to_dict() == {"T0002": 2, "T0001": 1, "T0003": 1}
+
+
+@pytest.mark.stores  # the migration runs on PostgreSQL too
+def test_the_migration_backfills_a_hand_off_from_the_townships_first_acknowledgement(stores):
+    engine = make_engine(stores.empty("tasks-0006"))
+    cfg = alembic_config(engine)
+    command.upgrade(cfg, "0006")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO tasks (id, code, title_zh, title_en, scope, issued_at, "
+                          "due_at) VALUES (1, 'T1', '任务', 'Task', 'grids', :i, :d)"),
+                     {"i": datetime(2020, 2, 1, 8), "d": datetime(2020, 2, 2, 8)})
+        for id_, grid, town, ack in ((1, "g1", "t1", datetime(2020, 2, 1, 9, 30)),
+                                     (2, "g2", "t1", datetime(2020, 2, 1, 9)),
+                                     (3, "g3", "t2", None)):
+            conn.execute(text(
+                "INSERT INTO task_assignments (id, task_id, grid_code, township_code, "
+                "issued_at, due_at, acknowledged_at) VALUES (:id, 1, :g, :t, :i, :d, :a)"),
+                {"id": id_, "g": grid, "t": town, "i": datetime(2020, 2, 1, 8),
+                 "d": datetime(2020, 2, 2, 8), "a": ack})
+    command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        rows = conn.execute(select(m.TaskAssignment.id, m.TaskAssignment.handed_off_at)
+                            .order_by(m.TaskAssignment.id)).all()
+    # both grids of t1 were handed off by the earliest acknowledgement there; g3 never was
+    assert [tuple(r) for r in rows] == [(1, datetime(2020, 2, 1, 9)),
+                                        (2, datetime(2020, 2, 1, 9)), (3, None)]
+    engine.dispose()
+
+
+def test_the_demo_hands_every_task_off_between_publication_and_the_first_acknowledgement(
+        snap):
+    a = snap.assignments
+    assert a["handed_off_at"].notna().all()
+    assert (a["handed_off_at"] > a["issued_at"]).all()
+    assert (a["handed_off_at"] <= a["acknowledged_at"]).all()
+    per_town = a.groupby(["task_id", "township_code"])["handed_off_at"].nunique()
+    assert (per_town == 1).all()  # one hand-off per task and township
