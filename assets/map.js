@@ -174,7 +174,8 @@
     // them keeps its tooltip and click.
     // The same layer marks a grid with open leads past a service level (``b``, only for roles
     // that may see records): a badge just above and right of its centre, so that the hotspot
-    // mark of a red or orange grid stays clear; it reuses the grid points (fetched once).
+    // mark of a red or orange grid stays clear; and one with overdue tasks (``o``); it reuses
+    // the grid points (fetched once).
     hotspotMarker: function (feature, latlng, context) {
       const h = context.hideout || {};
       const s = gridState(feature, h);
@@ -184,6 +185,13 @@
         icon: L.divIcon({className: "gw-lead-mark", html: "<span>!" + (n > 1 ? n : "") + "</span>",
                          iconSize: [18, 18], iconAnchor: [-3, 21]}),
         keyboard: false, interactive: false, pane: "hotspots"})] : [];
+      // Task assignments past due (``o``): a purple square with their count, above and left
+      // of the centre, so that it clears both the hotspot mark and the lead badge.
+      const late = (h.o || {})[feature.properties.code];
+      if (late) badge.push(L.marker(latlng, {
+        icon: L.divIcon({className: "gw-task-mark", html: "<span>" + late + "</span>",
+                         iconSize: [18, 18], iconAnchor: [21, 21]}),
+        keyboard: false, interactive: false, pane: "hotspots"}));
       if (!s.inFilter || (s.colour !== "red" && s.colour !== "orange")) return L.layerGroup(badge);
       const size = hs[s.colour];
       const scale = scaleOf(h);

@@ -7,15 +7,15 @@ styles and figures, never geometry.
 
 from __future__ import annotations
 
-import time
-from datetime import datetime
+import time as clock
+from datetime import datetime, time
 from urllib.parse import parse_qs
 
 import pandas as pd
 from dash import ClientsideFunction, Dash, Input, Output, State, no_update
 
 from callbacks import bind
-from gridwatch import checkpoints, leads, rings, timeutil, visibility
+from gridwatch import checkpoints, leads, rings, tasks, timeutil, visibility
 from gridwatch.auth.policy import ANONYMOUS
 from gridwatch.filters import Filters
 from gridwatch.i18n import duration, normalise_language, t
@@ -27,7 +27,6 @@ from gridwatch.metrics import (
     compute_kpis,
     cutoff,
     latest_events,
-    task_completion_by_township,
     tasks_on_day,
 )
 from gridwatch.service import DataSource
@@ -100,7 +99,7 @@ def refresh(source: DataSource, seen: dict, lang: str, now_ms: int | None = None
     snap = source.snapshot()
     day, region = snap.last_day, snap.region
     palette = source.settings.palette
-    now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+    now_ms = now_ms if now_ms is not None else int(clock.time() * 1000)
     now = timeutil.local_now(source.settings.timezone, now_ms)
     view = screen_view(snap, Filters(as_of=day), source.settings, now)
     codes = grid_code_string(view)
@@ -163,10 +162,12 @@ def rotation_views(snap: Snapshot, views: list[str]) -> list[str]:
 
 
 def panel(snap: Snapshot, view: str, lang: str, screen_height: int = 1080,
-          threshold: int = 5) -> tuple[str, list, list | None, str | None]:
+          threshold: int = 5, instant: datetime | None = None
+          ) -> tuple[str, list, list | None, str | None]:
     """One rotation view: its title, content, the map bounds to show, and the township to
     outline (for a focus view). Household-level figures as a role without that right sees
-    them, ``threshold`` the suppression's (a public screen)."""
+    them, ``threshold`` the suppression's (a public screen); the tasks at ``instant`` (the
+    latest day's, its end by default)."""
     day, region = snap.last_day, snap.region
     towns = region.names("townships", lang)
     if view == "checkpoints":
@@ -179,8 +180,9 @@ def panel(snap: Snapshot, view: str, lang: str, screen_height: int = 1080,
         _rows, totals = visibility.rings_for(ANONYMOUS, table, rings.totals(table), threshold)
         return t("wall.view.rings", lang), wall.rings_panel(totals, lang), region.bounds, None
     if view == "tasks":
-        table = task_completion_by_township(snap, Filters(as_of=day))
-        return (t("wall.view.tasks", lang), wall.task_panel(table, towns, lang, screen_height),
+        funnel = tasks.funnel_by_township(snap.assignments, region.grids["code"],
+                                          instant or cutoff(day), datetime.combine(day, time()))
+        return (t("wall.view.tasks", lang), wall.task_panel(funnel, towns, lang, screen_height),
                 region.bounds, None)
     code = view.split(":", 1)[1]
     found = [a for a in attention(snap, day) if a.code == code]
@@ -197,7 +199,7 @@ def refresh_wall(source: DataSource, health: dict | None, seen: dict | None,
     lang = normalise_language(lang)
     seen = seen or {}
     version_changed = bool(health) and health.get("version") != seen.get("version")
-    expired = any(c["until"] <= time.time() * 1000 for c in seen.get("live", []))
+    expired = any(c["until"] <= clock.time() * 1000 for c in seen.get("live", []))
     # The page is born with map styles but empty panels: the first pass fills them.
     if health and not version_changed and not expired and seen.get("filled"):
         return dict.fromkeys(REFRESH_OUTPUTS, no_update)
@@ -216,8 +218,9 @@ def rotate_wall(source: DataSource, step: dict | None, config: dict, lang: str |
     views = rotation_views(snap, config["views"])
     step = step or {}
     n = (step.get("n") or 0) % len(views)
-    title, body, bounds, _focus = panel(snap, views[n], lang, int(step.get("h") or 1080),
-                                        source.settings.suppress_below)
+    title, body, bounds, _focus = panel(
+        snap, views[n], lang, int(step.get("h") or 1080), source.settings.suppress_below,
+        timeutil.instant_in(snap.last_day, source.settings.timezone))
     viewport = {"bounds": bounds or snap.region.bounds, "transition": "flyToBounds",
                 "options": {"padding": [40, 40], "duration": 1.2}}
     return {"title": title, "panel": body, "step": f"{n + 1}/{len(views)}",

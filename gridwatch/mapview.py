@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from gridwatch import checkpoints as health
-from gridwatch import leads
+from gridwatch import leads, tasks
 from gridwatch.filters import Filters
 from gridwatch.metrics import (
     checkpoint_throughput_on,
@@ -61,6 +61,9 @@ class MapView:
     """Grid code → its open leads past a service level at the view's instant
     (``gridwatch.leads``), for the grids the filter keeps that have any. Which grid a lead
     is in is a record: only roles that may see records are shown these (``layouts.map``)."""
+    task_overdue: dict[str, int]
+    """Grid code → its task assignments past due and not completed at the view's instant
+    (``gridwatch.tasks``), for the grids the filter keeps that have any."""
 
     @property
     def colours(self) -> pd.Series:
@@ -121,12 +124,13 @@ def map_view(snap: Snapshot, filters: Filters, instant: datetime | None = None,
     found = health.on_snapshot(snap, day, at, checks or health.Health())
     kept = kept_grids(snap, filters)
     alerts = {code: kind for code, kind in health.states(found).items() if code in shown}
-    breaches = leads.overdue_by_grid(snap.leads, kept.index[kept.to_numpy()], at,
-                                     sla or leads.Sla())
+    kept_codes = kept.index[kept.to_numpy()]
+    breaches = leads.overdue_by_grid(snap.leads, kept_codes, at, sla or leads.Sla())
+    late = tasks.overdue_by_grid(snap.assignments, kept_codes, at)
     return MapView(day=day, status=status, kept=kept,
                    levels={k: int(v) for k, v in levels.items()}, townships=towns,
                    chosen_townships=chosen, checkpoint_volumes=volumes,
-                   checkpoint_alerts=alerts, lead_breaches=breaches,
+                   checkpoint_alerts=alerts, lead_breaches=breaches, task_overdue=late,
                    since=snap.memo(("since_texts", day), lambda: since_texts(status),
                                    as_of=day))
 

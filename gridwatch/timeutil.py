@@ -37,10 +37,11 @@ def cutoff(day: date) -> datetime:
 
 def local_now(tz: str, epoch_ms: int | None = None) -> datetime:
     """Now (or the moment ``epoch_ms``), as a naive local time in ``tz`` (how the snapshot's
-    times are kept)."""
+    times are kept), to the microsecond: a stage written a moment ago (stamped now) has
+    happened by the instant a screen reads right after, even within the same second."""
     moment = (datetime.now(ZoneInfo(tz)) if epoch_ms is None
               else datetime.fromtimestamp(epoch_ms / 1000, ZoneInfo(tz)))
-    return moment.replace(tzinfo=None, microsecond=0)
+    return moment.replace(tzinfo=None)
 
 
 def instant_for(day: date, now: datetime) -> datetime:

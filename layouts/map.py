@@ -207,12 +207,15 @@ class HotspotHideout(TypedDict):
     """The hotspot marks: a halo and a dot at every red and orange grid the filter keeps, the
     same ``c`` string as the grids' (``GridHideout``), never its per-grid times; and a badge at
     every grid with open leads past a limit (``b``: grid code → how many; empty for a role
-    that may not see which grid a lead is in, and on the wall)."""
+    that may not see which grid a lead is in, and on the wall); and one at every grid with
+    task assignments past due (``o``: grid code → how many; not on the wall, whose marks are
+    the red and orange grids')."""
 
     c: str
     p: NotRequired[dict[str, str]]
     palette: dict[str, str]
     b: dict[str, int]
+    o: dict[str, int]
     vscale: NotRequired[float]
 
 
@@ -263,7 +266,8 @@ def hideouts(view: MapView, lang: str, palette: dict[str, str], selected_grid: s
     if highlights is not None:
         grids["hl"] = highlights
     hotspots = HotspotHideout(c=grids["c"], palette=palette,
-                              b=dict(view.lead_breaches) if records else {})
+                              b=dict(view.lead_breaches) if records else {},
+                              o={} if wall else dict(view.task_overdue))
     if wall:
         townships["vscale"] = WALL_SCALE["townships"]
         townships["dark"] = True
@@ -328,6 +332,10 @@ def legend_children(view: MapView, palette: dict[str, str], lang: str,
         rows.append(html.Div(className="gw-legend-row", **{"data-legend": "leads"}, children=[
             html.Span("!", className="gw-lead-key"), html.Span(t("map.legend.leads", lang)),
             html.B(str(sum(view.lead_breaches.values())))]))
+    if view.task_overdue and not dark:
+        rows.append(html.Div(className="gw-legend-row", **{"data-legend": "tasks"}, children=[
+            html.Span("1", className="gw-task-key"), html.Span(t("map.legend.tasks", lang)),
+            html.B(str(len(view.task_overdue)))]))
     rows.append(html.Div(className="gw-legend-row", children=[
         html.Span("隔", className="gw-quarantine-key"),
         html.Span(t("map.legend.quarantine", lang))]))

@@ -266,14 +266,36 @@ def checkpoint_panel(series, lang: str, screen_height: int) -> list:
     return [_graph(fig, screen_height)]
 
 
-def task_panel(table, towns: dict[str, str], lang: str, screen_height: int) -> list:
-    """Share of task assignments completed per township, lowest first."""
-    total = table.sum(axis=1).replace(0, 1)
-    order = ((table["on_time"] + table["late"]) / total).sort_values()
-    fig = go.Figure(go.Bar(x=(order * 100).round(1), y=[towns[c] for c in order.index],
-                           orientation="h", marker_color="#66bb6a",
-                           text=[f"{v:.0%}" for v in order], textposition="inside"))
-    fig.update_xaxes(range=[0, 100], title=t("wall.completion", lang) + " %")
+WALL_STAGES = {"completed": "#66bb6a", "in_progress": "#4db6ac", "waiting_grid": "#64b5f6",
+               "waiting_township": "#8e9bb5"}
+"""Where the day's assignments stand on the wall, left to right: completed, acknowledged and
+in progress, waiting on the grid's acknowledgement, waiting on the township's hand-off."""
+
+
+def task_panel(funnel, towns: dict[str, str], lang: str, screen_height: int) -> list:
+    """The day's assignments per township by the stage they stand at (``funnel`` is
+    ``gridwatch.tasks.funnel_by_township``), the least completed at the top, with each
+    township's overdue count beside its name."""
+    if funnel.empty:
+        return [html.Div(t("tasks.none", lang), className="wall-empty")]
+    parts = {"waiting_township": funnel["published"] - funnel["handed_off"],
+             "waiting_grid": funnel["handed_off"] - funnel["acknowledged"],
+             "in_progress": funnel["acknowledged"] - funnel["completed"],
+             "completed": funnel["completed"]}
+    share = (funnel["completed"] / funnel["published"].replace(0, 1)).sort_values(
+        ascending=False, kind="stable")
+    order = share.index
+    late = funnel["overdue"]
+    labels = [towns.get(c, c) + (" · " + t("wall.tasks.overdue", lang, n=int(late[c]))
+                                 if late[c] else "") for c in order]
+    fig = go.Figure()
+    for name, colour in WALL_STAGES.items():
+        values = parts[name].reindex(order)
+        fig.add_bar(x=values, y=labels, orientation="h", name=t(f"wall.tasks.{name}", lang),
+                    marker_color=colour, text=[str(int(v)) if v else "" for v in values],
+                    textposition="inside", insidetextanchor="middle")
+    fig.update_layout(barmode="stack", legend={"traceorder": "normal"})
+    fig.update_xaxes(title=t("wall.tasks.axis", lang))
     return [_graph(fig, screen_height)]
 
 

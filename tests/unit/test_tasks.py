@@ -130,3 +130,109 @@ def test_the_demo_hands_every_task_off_between_publication_and_the_first_acknowl
     assert (a["handed_off_at"] <= a["acknowledged_at"]).all()
     per_town = a.groupby(["task_id", "township_code"])["handed_off_at"].nunique()
     assert (per_town == 1).all()  # one hand-off per task and township
+
+
+# --- acting from the screen (callbacks/tasks.py) on a private copy of the demo store ----------
+
+NOW = datetime(2026, 12, 3, 8, 30)  # naive UTC: 16:30 in the county
+
+
+def _publish(source, who, **given):
+    from callbacks.tasks import publish_task
+
+    form = {"clicks": 1, "title_zh": "入户排查返乡人员", "title_en": None, "hours": 24,
+            "scope": "township", "townships": [given.pop("town", None)], "grids": None,
+            "token": "a" * 32, "lang": "en"} | given
+    return publish_task(source, who=who, now=NOW, **form)
+
+
+def _act(source, who, button, code, selected=None, token="b" * 32):
+    from callbacks.tasks import act_on_task
+
+    return act_on_task(source, 1, None, None, {"code": code}, selected, token, "en", who,
+                       triggered=[f"{button}.n_clicks"], now=NOW)
+
+
+def _text(result) -> str:
+    return str(result.children)
+
+
+def test_county_publishes_township_hands_off_grid_acknowledges_and_completes(fresh_source):
+    from gridwatch.auth.policy import Principal, Scope
+    from layouts.ids import ID
+
+    region = fresh_source.region()
+    town, other = sorted(region.townships["code"])[:2]
+    grids = sorted(region.grid_table.loc[region.grid_table["township_code"] == town, "code"])
+    county = Principal("user", "admin", name="county")
+    township = Principal("user", "operator", Scope("township", frozenset({town})), name="t")
+    stranger = Principal("user", "operator", Scope("township", frozenset({other})), name="o")
+
+    # a township operator may not publish: nothing is written, and the answer says why
+    version = fresh_source.snapshot().version
+    refused = _publish(fresh_source, township, town=town)
+    assert refused["result"].__dict__["data-ok"] == "0" and "county" in _text(refused["result"])
+    assert fresh_source.snapshot().version == version
+
+    published = _publish(fresh_source, county, town=town)
+    assert published["result"].__dict__["data-ok"] == "1", _text(published["result"])
+    assert published["day"] == "2026-12-03"
+    snap = fresh_source.snapshot()
+    task = snap.tasks[snap.tasks["code"] == "T0321"].iloc[0]
+    assert task["title_en"] == "入户排查返乡人员"  # the Chinese title when none given
+    assigned = snap.assignments[snap.assignments["task_id"] == task["id"]]
+    assert sorted(assigned["grid_code"]) == grids
+    # the same click again (same form key) writes nothing more
+    _publish(fresh_source, county, town=town)
+    assert len(fresh_source.snapshot().tasks) == len(snap.tasks)
+
+    # acknowledging before the hand-off: nothing stands ready
+    early = _act(fresh_source, township, ID.TASK_ACKNOWLEDGE, "T0321", [{"code": grids[0]}])
+    assert _text(early["result"]) == "None of the chosen grids is handed off and waiting to " \
+        "acknowledge"
+    # another township's operator has no grid of this task in scope
+    assert "No grid waits" in _text(_act(fresh_source, stranger, ID.TASK_HAND_OFF,
+                                         "T0321")["result"])
+    handed = _act(fresh_source, township, ID.TASK_HAND_OFF, "T0321")
+    assert _text(handed["result"]) == f"Task T0321 handed off to {len(grids)} grids"
+    acked = _act(fresh_source, township, ID.TASK_ACKNOWLEDGE, "T0321", [{"code": grids[0]}],
+                 token="c" * 32)
+    assert _text(acked["result"]) == "Task T0321: 1 grids acknowledged"
+    done = _act(fresh_source, township, ID.TASK_COMPLETE, "T0321", [{"code": grids[0]}],
+                token="d" * 32)
+    assert _text(done["result"]) == "Task T0321: 1 grids completed"
+
+    snap = fresh_source.snapshot()
+    local_now = datetime(2026, 12, 3, 16, 31)
+    counts = tasks.funnel(snap.assignments[snap.assignments["task_id"] == task["id"]], grids,
+                          local_now)
+    assert counts == {"published": len(grids), "handed_off": len(grids), "acknowledged": 1,
+                      "completed": 1, "overdue": 0}
+    # a stranger choosing this township's grid is refused by the write's scope check
+    forced = _act(fresh_source, stranger, ID.TASK_ACKNOWLEDGE, "T0321", [{"code": grids[1]}],
+                  token="e" * 32)
+    assert "Nothing was written" in _text(forced["result"])
+    after = fresh_source.snapshot().assignments
+    assert tasks.funnel(after[after["task_id"] == task["id"]], grids,
+                        local_now)["acknowledged"] == 1
+
+
+def test_publishing_needs_a_title_a_deadline_and_grids(fresh_source):
+    from gridwatch.auth.policy import Principal
+
+    county = Principal("user", "admin", name="county")
+    version = fresh_source.snapshot().version
+    answer = _publish(fresh_source, county, title_zh="  ", hours=0, town=None)
+    assert _text(answer["result"]) == ("Give the task a title. The deadline must be 1 to 720 "
+                                       "hours. Choose the townships or grids it goes to.")
+    hostile = _publish(fresh_source, county, scope="<script>", hours="24", town="x")
+    assert hostile["result"].__dict__["data-ok"] == "0"
+    assert fresh_source.snapshot().version == version
+
+
+def test_the_next_task_code_follows_the_highest_number():
+    from callbacks.tasks import next_code
+
+    assert next_code(["T0001", "T0320", "X9", "T12a"]) == "T0321"
+    assert next_code([]) == "T0001"
+    assert next_code(["T99999"]) == "T100000"
