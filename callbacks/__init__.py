@@ -57,6 +57,8 @@ REQUIRES: dict[str, str] = {
     "commit_upload": "write",
     "act_on_task": "write",
     "publish_task": "write",
+    "work_list": "write",
+    "work_act": "write",
     # boundaries
     "reactivate_version": "admin",
     "show_versions": "admin",
@@ -207,10 +209,11 @@ def register(app: Dash, source: DataSource) -> None:
         table_upload,
         tasks,
         wall,
+        work,
     )
 
     for module in (router, filters, map, panels, charts, table, detail, leads, command, tasks,
                    live, wall,
-                   table_upload, boundary_import, export):
+                   table_upload, boundary_import, export, work):
         module.register(app, source)
     guard_payloads(app)

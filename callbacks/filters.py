@@ -6,12 +6,14 @@ button works, and a click on a township (map label, chart bar, grid detail) filt
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from urllib.parse import parse_qs
 
 from dash import Dash, Input, Output, State, ctx, no_update
 
 from callbacks import bind
+from gridwatch.auth.policy import Principal
 from gridwatch.filters import FilterProblem, Filters, ordered, parse_query
 from gridwatch.i18n import t
 from gridwatch.metrics import township_levels
@@ -38,6 +40,27 @@ def context_for(snap: Snapshot, lang: str) -> FilterContext:
     towns = snap.region.townships.sort_values("code")
     return FilterContext(tuple(towns["code"]), snap.region.names("townships", lang),
                          snap.first_day, snap.last_day, lang)
+
+
+def home_townships(who: Principal | None, region) -> tuple[str, ...]:
+    """Where ``who`` works, when that is narrower than the county: an operator scoped to
+    townships lands on them, one scoped to villages on those villages' townships; everyone
+    else on the whole county (no townships)."""
+    if who is None or who.role != "operator" or who.scope.kind == "county":
+        return ()
+    if who.scope.kind == "township":
+        return tuple(sorted(who.scope.codes))
+    grids = region.grid_table
+    return tuple(sorted(set(grids.loc[grids["village_code"].isin(who.scope.codes),
+                                      "township_code"].astype(str))))
+
+
+def landed(filters: Filters, search: str | None, home: tuple[str, ...]) -> Filters:
+    """``filters`` as a page opened with ``search`` shows them: a URL that names no township
+    opens on ``home`` (``home_townships``); one that names any is taken as it is."""
+    if not home or filters.townships or "township" in parse_qs((search or "").lstrip("?")):
+        return filters
+    return replace(filters, townships=home)
 
 
 def township_from_click(click: dict | None) -> str | None:
@@ -104,16 +127,19 @@ def summary(filters: Filters, context: FilterContext) -> str:
 
 
 def sync(trigger: str | None, search: str | None, controls: tuple, clicks: dict,
-         context: FilterContext):
-    """Work out the new filters from whatever changed.
+         context: FilterContext, home: tuple[str, ...] = ()):
+    """Work out the new filters from whatever changed (``home``: the townships a page opened
+    without any lands on, ``landed``).
 
     Returns ``(filters, problems, from_url)``: when the URL changed (or the page just opened)
-    the URL is the truth and is not rewritten; otherwise the URL follows the new filters.
+    the URL is the truth and is not rewritten (unless the page landed on ``home``, which the
+    URL then says); otherwise the URL follows the new filters.
     """
     if trigger in (None, ID.PAGE_URL):
         filters, problems, _lang = parse_query(search, context.townships, context.first_day,
                                                context.last_day)
-        return filters.with_day(filters.as_of or context.last_day), problems, True
+        shown = landed(filters, search, home)
+        return shown.with_day(shown.as_of or context.last_day), problems, shown == filters
     current_filters = from_controls(*controls, context)
     if trigger == ID.RESET:
         return Filters(as_of=context.last_day), [], False
@@ -132,15 +158,17 @@ def sync_filters(source: DataSource, search: str | None, levels: list | None,
                  townships: list | None, colours: list | None, day: str | None,
                  prev_day: int | None, next_day: int | None, latest_day: int | None,
                  reset: int | None, label_click: dict | None, bar_click: dict | None,
-                 detail_filter: int | None, lang: str | None, detail_grid: dict | None) -> dict:
-    """The URL, a control, a day button or a township click → filters, URL and controls."""
+                 detail_filter: int | None, lang: str | None, detail_grid: dict | None,
+                 who: Principal | None = None) -> dict:
+    """The URL, a control, a day button or a township click → filters, URL and controls; a
+    page opened without a township lands on the caller's own (``home_townships``)."""
     snap = source.snapshot()
     context = context_for(snap, lang or source.settings.default_language)
     trigger = ctx.triggered_id if ctx.triggered else None
     clicks = {ID.TOWNSHIP_LABELS: label_click, ID.TASK_CHART: bar_click,
               ID.DETAIL_FILTER: (detail_grid or {}).get("township_code")}
     filters, problems, from_url = sync(trigger, search, (levels, townships, colours, day),
-                                       clicks, context)
+                                       clicks, context, home_townships(who, snap.region))
     other = "en" if context.lang == "zh" else "zh"
     levels_on_day = township_levels(snap, filters.as_of).to_dict()
     return {"township_options": analyst.township_options(

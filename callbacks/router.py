@@ -9,17 +9,18 @@ from __future__ import annotations
 from dash import Dash, Input, Output, State
 
 from callbacks import bind, wall
+from callbacks.filters import home_townships, landed
 from gridwatch.auth.policy import Principal, allows
 from gridwatch.filters import parse_query
 from gridwatch.i18n import normalise_language, t
 from gridwatch.mapview import screen_view
 from gridwatch.service import DataSource
-from layouts import analyst, shell, upload
+from layouts import analyst, shell, upload, work
 from layouts.ids import ID
 
-PAGES = ("/", "/wall", "/data")
+PAGES = ("/", "/wall", "/data", "/work")
 """Every page the router renders."""
-PAGE_REQUIRES = {"/": "view", "/wall": "wall", "/data": "write"}
+PAGE_REQUIRES = {"/": "view", "/wall": "wall", "/data": "write", "/work": "write"}
 
 
 def render_page(source: DataSource, pathname: str | None, search: str | None,
@@ -37,6 +38,7 @@ def render_page(source: DataSource, pathname: str | None, search: str | None,
     if path in PAGE_REQUIRES and not allows(who, PAGE_REQUIRES[path]):
         return shell.not_allowed(t("auth.not_allowed", lang), t("app.back_home", lang)), lang
     if path == "/":
+        filters = landed(filters, search, home_townships(who, region))
         filters = filters.with_day(filters.as_of or snap.last_day)
         return analyst.layout(region, source.settings, lang, filters, snap.first_day,
                               snap.last_day, "/" + filters.to_query(lang=other), snap.version,
@@ -45,6 +47,8 @@ def render_page(source: DataSource, pathname: str | None, search: str | None,
         return wall.render(source, snap, search, lang), lang
     if path == "/data":
         return upload.layout(lang, f"/data?lang={other}"), lang
+    if path == "/work":
+        return work.layout(lang, f"/work?lang={other}"), lang
     return shell.not_found(path, t("app.not_found", lang), t("app.back_home", lang)), lang
 
 

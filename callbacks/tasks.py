@@ -114,14 +114,14 @@ def act_on_task(source: DataSource, hand_off: int | None, acknowledge: int | Non
     snap = source.snapshot()
     found = snap.tasks[snap.tasks["code"] == code]
     if found.empty:
-        return {"result": _result(t("tasks.gone", lang), False), "token": no_update}
+        return {"result": result_div(t("tasks.gone", lang), False), "token": no_update}
     moment = now or datetime.now(UTC).replace(tzinfo=None)
     local_now = timeutil.utc_to_local(moment, source.settings.timezone)
     stood = tasks.task_grids(snap.assignments, int(found.iloc[0]["id"]),
                              local_now + timedelta(seconds=1))
     picked = {r.get("code") for r in (selected or []) if isinstance(r, dict)}
     if event != "handed_off" and not picked:
-        return {"result": _result(t("tasks.act.choose", lang), False), "token": no_update}
+        return {"result": result_div(t("tasks.act.choose", lang), False), "token": no_update}
     places = Places.of(snap.region)
     ready = stood[stood["stage"] == BEFORE[event]]
     if picked:
@@ -130,7 +130,7 @@ def act_on_task(source: DataSource, hand_off: int | None, acknowledge: int | Non
         ready = ready[[covers(who, "write", *places.grids.get(g, (None, None)))
                        for g in ready["grid_code"]]]
     if ready.empty:
-        return {"result": _result(t(f"tasks.act.nothing.{event}", lang), False),
+        return {"result": result_div(t(f"tasks.act.nothing.{event}", lang), False),
                 "token": no_update}
     at = moment.replace(tzinfo=UTC).isoformat()
     items = [{"task_code": code, "grid_code": g, "event": event, "at": at}
@@ -140,8 +140,8 @@ def act_on_task(source: DataSource, hand_off: int | None, acknowledge: int | Non
                                     "task-events", {"items": items}, who,
                                     _key("task", token), places)
     except IngestError as exc:
-        return {"result": _refused(exc, lang), "token": panel.new_token()}
-    return {"result": _result(t(f"tasks.act.done.{event}", lang, task=code,
+        return {"result": refused_text(exc, lang), "token": panel.new_token()}
+    return {"result": result_div(t(f"tasks.act.done.{event}", lang, task=code,
                                 n=outcome.body.get("applied", 0)), True),
             "token": panel.new_token()}
 
@@ -170,7 +170,7 @@ def publish_task(source: DataSource, clicks: int | None, title_zh: str | None,
     if targets is None:
         problems.append(t("tasks.publish.need_targets", lang))
     if problems:
-        return {"result": _result(" ".join(problems), False), "token": no_update, **unchanged}
+        return {"result": result_div(" ".join(problems), False), "token": no_update, **unchanged}
     moment = now or datetime.now(UTC).replace(tzinfo=None)
     issued = moment.replace(tzinfo=UTC)
     code = next_code(snap.tasks["code"])
@@ -184,9 +184,9 @@ def publish_task(source: DataSource, clicks: int | None, title_zh: str | None,
                                                          for g in targets]})],
                         who, _key("publish", token), Places.of(region))
     except IngestError as exc:
-        return {"result": _refused(exc, lang), "token": panel.new_token(), **unchanged}
+        return {"result": refused_text(exc, lang), "token": panel.new_token(), **unchanged}
     today = timeutil.utc_to_local(moment, source.settings.timezone).date().isoformat()
-    return {"result": _result(t("tasks.publish.done", lang, task=code, n=len(targets),
+    return {"result": result_div(t("tasks.publish.done", lang, task=code, n=len(targets),
                                 day=today), True),
             "token": panel.new_token(), "day": today, "max_day": today}
 
@@ -218,16 +218,16 @@ def _key(kind: str, token) -> str | None:
                                                                          token) else None
 
 
-def _refused(exc: IngestError, lang: str) -> html.Div:
+def refused_text(exc: IngestError, lang: str) -> html.Div:
     reasons = [e.message(lang) for e in exc.errors[:3]]
     more = len(exc.errors) - len(reasons)
     text = t("tasks.act.refused", lang, reason="; ".join(reasons))
     if more > 0:
         text += " " + t("tasks.act.more", lang, n=more)
-    return _result(text, False)
+    return result_div(text, False)
 
 
-def _result(text: str, ok: bool) -> html.Div:
+def result_div(text: str, ok: bool) -> html.Div:
     return html.Div(text, className="gw-result-ok" if ok else "gw-result-bad",
                     **{"data-ok": "1" if ok else "0"})
 

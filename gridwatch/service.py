@@ -111,6 +111,15 @@ class DataSource:
             return held.snapshot
         return self._newest()
 
+    def after_write(self) -> Snapshot:
+        """The store as of now, even inside a ``one_snapshot`` block: what a request that has
+        just written shows of its own write (and it holds that one from then on)."""
+        current = self._newest()
+        held = self._held
+        if getattr(held, "active", False):
+            held.snapshot = current
+        return current
+
     def _newest(self) -> Snapshot:
         with read_transaction(self.engine) as conn:
             version, region_file = store_state(conn)

@@ -35,6 +35,7 @@ def user_nav(lang: str, who: Principal) -> list:
     suffix = "?lang=en" if lang == "en" else ""
     links = []
     if allows(who, "write"):
+        links.append(html.A(t("work.link", lang), href="/work" + suffix, className="gw-lang"))
         links.append(html.A(t("upload.link", lang), href="/data" + suffix, className="gw-lang"))
     if allows(who, "admin"):
         links.append(html.A(t("admin.link", lang), href="/admin" + suffix, className="gw-lang"))

@@ -88,6 +88,15 @@ class ID(StrEnum):
     PUBLISH_BUTTON = "publish-button"
     PUBLISH_RESULT = "publish-result"
     PUBLISH_TOKEN = "publish-token"
+    # my work (/work): a grid worker's open assignments on a phone
+    WORK_LIST = "work-list"
+    WORK_COUNT = "work-count"
+    WORK_REFRESH = "work-refresh"
+    WORK_HAND_OFF = "work-hand-off"
+    WORK_ACKNOWLEDGE = "work-acknowledge"
+    WORK_COMPLETE = "work-complete"
+    WORK_RESULT = "work-result"
+    WORK_TOKEN = "work-token"
     DIRECTIVE_TABLE = "directive-table"  # the register of orders and notices
     DIRECTIVE_COUNT = "directive-count"
     DIRECTIVE_SEARCH = "directive-search"

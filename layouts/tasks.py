@@ -37,12 +37,12 @@ def new_token() -> str:
 def card(lang: str, region: Region, can_write: bool, can_publish: bool) -> html.Div:
     """The card; its contents come with the other panels (``callbacks/tasks.py``)."""
     list_columns = [{"field": c, "headerName": t(f"tasks.col.{c}", lang), "sortable": True,
-                     "resizable": True,
+                     "resizable": True, "wrapHeaderText": True, "autoHeaderHeight": True,
                      **({"width": w} if w else {"flex": 1, "minWidth": 200,
                                                 "tooltipField": c})}
                     for c, w in LIST_COLUMNS.items()]
     grid_columns = [{"field": c, "headerName": t(f"tasks.col.{c}", lang), "sortable": True,
-                     "resizable": True,
+                     "resizable": True, "wrapHeaderText": True, "autoHeaderHeight": True,
                      **({"width": w} if w else {"flex": 1, "minWidth": 150})}
                     for c, w in GRID_COLUMNS.items()]
     body = html.Div(className="gw-task-body", children=[
@@ -190,8 +190,7 @@ def grid_rows(table: pd.DataFrame, grids: pd.DataFrame, towns: dict[str, str],
     """One task's grids (``gridwatch.tasks.task_grids``), worded; ``grids`` is the region's
     grid table indexed by code."""
     return [{"code": r["grid_code"],
-             "grid": f"{grids.at[r['grid_code'], f'name_{lang}']} · "
-                     f"{grids.at[r['grid_code'], f'village_{lang}']}"
+             "grid": grids.at[r["grid_code"], f"name_{lang}"]
              if r["grid_code"] in grids.index else r["grid_code"],
              "township": towns.get(r["township_code"], r["township_code"]),
              "stage": t(f"tasks.stage.{r['stage']}", lang),

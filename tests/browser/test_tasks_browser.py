@@ -13,6 +13,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from tests.browser.conftest import PASSWORD, console_errors, goto, private_server, wait_for
+from tests.browser.driver import set_viewport
 
 pytestmark = pytest.mark.browser
 
@@ -68,8 +69,10 @@ def grid_cells(browser) -> list[dict]:
 
 
 def result(browser, element_id: str) -> str:
-    found = browser.find_elements(By.CSS_SELECTOR, f"#{element_id} [data-ok]")
-    return found[0].text if found else ""
+    """The answer an action shows (read in one go: it is redrawn while we look)."""
+    return browser.execute_script(
+        "const e = document.querySelector('#' + arguments[0] + ' [data-ok]');"
+        "return e ? e.innerText : '';", element_id)
 
 
 def open_task(browser, code: str) -> None:
@@ -181,3 +184,42 @@ def test_a_task_goes_from_the_county_through_the_township_to_a_grid_on_screen(
     assert not browser.find_elements(By.CSS_SELECTOR, "#task-grids .ag-selection-checkbox")
     assert not browser.find_elements(By.CSS_SELECTOR, ".gw-publish")
     browser.get(f"{server.url}/logout")
+
+
+def test_a_grid_worker_acknowledges_and_completes_on_a_phone(browser, task_server, region):
+    """After the test above: the township's operator on a 375×667 screen (``/work``)."""
+    server = task_server
+    set_viewport(browser, 375, 667)
+    try:
+        sign_in_as(browser, server, "browser-township")
+        goto(browser, server, "/work", "admin")
+        items = wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".gw-work-list label"),
+                         timeout=30, message="no open work listed")
+        count = browser.find_element(By.ID, "work-count").text
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 375, f"the page is {width} px wide on a 375 px phone"
+        first = items[0]
+        chosen = first.find_element(By.TAG_NAME, "input").get_attribute("value")
+        assert "乡镇交办" in first.text and chosen.startswith("T0321|")
+        first.click()
+        browser.find_element(By.ID, "work-acknowledge").click()
+        wait_for(lambda: "已签收任务 T0321" in result(browser, "work-result"), timeout=30,
+                 message=f"acknowledge: {result(browser, 'work-result')!r}")
+        label = wait_for(lambda: browser.find_elements(
+            By.XPATH, f"//*[@id='work-list']//input[@value='{chosen}']/ancestor::label"),
+            timeout=10)[0]
+        assert "网格签收" in label.text
+        browser.find_element(By.ID, "work-complete").click()
+        wait_for(lambda: "已完成任务 T0321" in result(browser, "work-result"), timeout=30,
+                 message=f"complete: {result(browser, 'work-result')!r}")
+        wait_for(lambda: not browser.find_elements(
+            By.XPATH, f"//*[@id='work-list']//input[@value='{chosen}']"), timeout=10,
+            message="the completed assignment is still listed")
+        assert browser.find_element(By.ID, "work-count").text != count
+        # completing it twice is refused with a reason, and changes nothing
+        browser.find_element(By.ID, "work-complete").click()
+        wait_for(lambda: "请先选择" in result(browser, "work-result"), timeout=20)
+        assert console_errors(browser) == []
+    finally:
+        set_viewport(browser, 1920, 1080)
+        browser.get(f"{server.url}/logout")

@@ -64,3 +64,45 @@ def test_the_township_list_follows_the_level_filter_and_keeps_a_chosen_township(
     kept = township_options(snap.region, "zh", levels, (2,), (other,))
     assert {o["value"] for o in kept} == {*level2, other}
     assert all(" · " in o["label"] and "管控" in o["label"] for o in kept)
+
+
+def test_an_operator_lands_on_its_own_townships_unless_the_url_names_some(source):
+    from callbacks.filters import home_townships, landed, sync
+    from callbacks.router import render_page
+    from gridwatch.auth.policy import Principal, Scope
+    from layouts.ids import ID
+
+    region = source.region()
+    town, other = sorted(region.townships["code"])[:2]
+    village = sorted(region.grid_table.loc[region.grid_table["township_code"] == other,
+                                           "village_code"])[0]
+    by_town = Principal("user", "operator", Scope("township", frozenset({town})))
+    by_village = Principal("user", "operator", Scope("village", frozenset({village})))
+    county = Principal("user", "operator")
+    assert home_townships(by_town, region) == (town,)
+    assert home_townships(by_village, region) == (other,)
+    assert home_townships(county, region) == ()
+    assert home_townships(Principal("user", "admin"), region) == ()
+
+    assert landed(Filters(), "", (town,)).townships == (town,)
+    assert landed(Filters(), "?date=2020-02-10", (town,)).townships == (town,)
+    named = Filters(townships=(other,))
+    assert landed(named, f"?township={other}", (town,)) == named  # the URL is the truth
+    assert landed(Filters(), "", ()) == Filters()
+
+    from callbacks.filters import context_for
+
+    context = context_for(source.snapshot(), "zh")
+    filters, _problems, from_url = sync(None, "", (None, None, None, None), {}, context,
+                                        (town,))
+    assert filters.townships == (town,) and not from_url  # the URL then says so
+    filters, _problems, from_url = sync(ID.PAGE_URL, f"?township={other}", (None,) * 4, {},
+                                        context, (town,))
+    assert filters.townships == (other,) and from_url
+
+    from callbacks.validation import laid_out
+
+    page, _lang = render_page(source, "/", "", by_town)
+    assert laid_out(page)[ID.FILTERS].data["townships"] == [town]
+    page, _lang = render_page(source, "/", "", county)
+    assert laid_out(page)[ID.FILTERS].data["townships"] == []

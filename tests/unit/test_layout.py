@@ -4,7 +4,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from callbacks.router import render_page
+from callbacks.router import PAGES, render_page
 from gridwatch.auth.policy import system
 from layouts import shell
 from layouts.ids import ID
@@ -31,8 +31,8 @@ def all_ids(component) -> list[str]:
     return ids
 
 
-PAGES = ("/", "/wall", "/data")
-"""Every page the router renders: each is checked on its own, together they use every ID."""
+# Every page the router renders (callbacks.router.PAGES): each is checked on its own, together
+# they use every ID.
 
 
 def test_ids_are_unique_and_declared(source):

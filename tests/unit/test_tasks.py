@@ -236,3 +236,33 @@ def test_the_next_task_code_follows_the_highest_number():
     assert next_code(["T0001", "T0320", "X9", "T12a"]) == "T0321"
     assert next_code([]) == "T0001"
     assert next_code(["T99999"]) == "T100000"
+
+
+def test_my_work_lists_only_open_assignments_in_the_writers_scope(fresh_source):
+    from callbacks.work import my_work, work_act
+    from gridwatch.auth.policy import Principal, Scope
+    from layouts.ids import ID
+
+    region = fresh_source.region()
+    town, other = sorted(region.townships["code"])[:2]
+    county = Principal("user", "admin", name="county")
+    _publish(fresh_source, county, town=town)
+    snap = fresh_source.snapshot()
+    later = datetime(2026, 12, 3, 17, 0)
+    mine = Principal("user", "operator", Scope("township", frozenset({town})), name="t")
+    theirs = Principal("user", "operator", Scope("township", frozenset({other})), name="o")
+    listed = my_work(snap, mine, later)
+    assert set(listed["code"]) == {"T0321"} and (listed["stage"] == "published").all()
+    assert my_work(snap, theirs, later).empty  # the demo's own tasks are all completed
+    grid = listed.iloc[0]["grid_code"]
+    answer = work_act(fresh_source, None, 1, None, f"T0321|{grid}", "f" * 32, "en", mine,
+                      triggered=[f"{ID.WORK_ACKNOWLEDGE}.n_clicks"], now=NOW)
+    assert _text(answer["result"]) == "This one is not handed off yet, or already acknowledged"
+    answer = work_act(fresh_source, 1, None, None, f"T0321|{grid}", "f" * 32, "en", mine,
+                      triggered=[f"{ID.WORK_HAND_OFF}.n_clicks"], now=NOW)
+    assert "handed off to" in _text(answer["result"]) and answer["value"] == f"T0321|{grid}"
+    refused = work_act(fresh_source, None, 1, None, f"T0321|{grid}", "0" * 32, "en", theirs,
+                       triggered=[f"{ID.WORK_ACKNOWLEDGE}.n_clicks"], now=NOW)
+    assert refused["result"].__dict__["data-ok"] == "0"  # not theirs: not even listed
+    assert work_act(fresh_source, None, 1, None, "<x>", None, "en", mine,
+                    triggered=[f"{ID.WORK_ACKNOWLEDGE}.n_clicks"])["result"] is not None
