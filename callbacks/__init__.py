@@ -125,6 +125,24 @@ def fired_props(triggered: Collection[str] | None = None) -> set[str]:
     return set(triggered)
 
 
+def pick_and_search(app: Dash, table: str, chosen: str, search: str) -> None:
+    """A register's two browser-only callbacks: a click on a row of AG Grid ``table`` puts
+    the row's id in store ``chosen`` (assets/analyst.js, no server), and the box ``search``
+    filters the rows in the browser."""
+    from dash import ClientsideFunction, Input, Output
+
+    from layouts.ids import ID
+
+    if not all(isinstance(i, ID) for i in (table, chosen, search)):
+        raise TypeError("pick_and_search takes IDs (layouts.ids.ID)")
+    app.clientside_callback(ClientsideFunction("gridwatchAnalyst", "chosenRow"),
+                            Output(chosen, "data"), Input(table, "cellClicked"),
+                            prevent_initial_call=True)
+    app.clientside_callback(ClientsideFunction("gridwatchAnalyst", "quickFilter"),
+                            Output(table, "dashGridOptions"), Input(search, "value"),
+                            prevent_initial_call=True)
+
+
 def bind(app: Dash, source: DataSource, function: Callable, **spec) -> None:
     """Register ``function(source, **inputs)`` as a callback with ``spec``'s dict forms,
     guarded by ``REQUIRES[function.__name__]``.

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dash import ClientsideFunction, Dash, Input, Output, State, html
+from dash import Dash, Input, Output, State, html
 
-from callbacks import bind
+from callbacks import bind, pick_and_search
 from gridwatch import directives, timeutil
 from gridwatch.filters import Filters
 from gridwatch.i18n import t
@@ -50,14 +50,7 @@ def show_directive(source: DataSource, chosen: dict | None, filters: dict,
 
 
 def register(app: Dash, source: DataSource) -> None:
-    # A click on a row opens it (assets/analyst.js: the row's id, no server); the search box
-    # filters the rows in the browser.
-    app.clientside_callback(ClientsideFunction("gridwatchAnalyst", "chosenRow"),
-                            Output(ID.DIRECTIVE_CHOSEN, "data"),
-                            Input(ID.DIRECTIVE_TABLE, "cellClicked"), prevent_initial_call=True)
-    app.clientside_callback(ClientsideFunction("gridwatchAnalyst", "quickFilter"),
-                            Output(ID.DIRECTIVE_TABLE, "dashGridOptions"),
-                            Input(ID.DIRECTIVE_SEARCH, "value"), prevent_initial_call=True)
+    pick_and_search(app, ID.DIRECTIVE_TABLE, ID.DIRECTIVE_CHOSEN, ID.DIRECTIVE_SEARCH)
     bind(app, source, show_directive, output={"detail": Output(ID.DIRECTIVE_DETAIL, "children")},
          inputs={"chosen": Input(ID.DIRECTIVE_CHOSEN, "data"),
                  "filters": Input(ID.FILTERS, "data"), "version": Input(ID.VERSION, "data"),

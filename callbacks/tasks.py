@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, time, timedelta
 
-from dash import ClientsideFunction, Dash, Input, Output, State, html, no_update
+from dash import Dash, Input, Output, State, html, no_update
 
-from callbacks import bind, day_view, fired_props
+from callbacks import bind, day_view, fired_props, pick_and_search
 from gridwatch import tasks, timeutil
 from gridwatch.auth.policy import Principal, allows, covers
 from gridwatch.i18n import t
@@ -233,14 +233,7 @@ def result_div(text: str, ok: bool) -> html.Div:
 
 
 def register(app: Dash, source: DataSource) -> None:
-    # A click on a row opens it (assets/analyst.js: the row's id, no server); the search box
-    # filters the rows in the browser.
-    app.clientside_callback(ClientsideFunction("gridwatchAnalyst", "chosenRow"),
-                            Output(ID.TASK_CHOSEN, "data"),
-                            Input(ID.TASK_TABLE, "cellClicked"), prevent_initial_call=True)
-    app.clientside_callback(ClientsideFunction("gridwatchAnalyst", "quickFilter"),
-                            Output(ID.TASK_TABLE, "dashGridOptions"),
-                            Input(ID.TASK_SEARCH, "value"), prevent_initial_call=True)
+    pick_and_search(app, ID.TASK_TABLE, ID.TASK_CHOSEN, ID.TASK_SEARCH)
     bind(app, source, show_task,
          output={"detail": Output(ID.TASK_DETAIL, "children"),
                  "grid_rows": Output(ID.TASK_GRIDS, "rowData"),

@@ -3,6 +3,7 @@ the instant it shows (filled with its contents), a line of what its rules are, a
 
 from __future__ import annotations
 
+import dash_ag_grid as dag
 from dash import html
 
 
@@ -15,3 +16,16 @@ def timed_card(class_name: str, title: str, as_of_id: str, note: str, body,
     return html.Div(className=f"gw-card {class_name}", children=[
         html.Div(className="gw-card-head", children=head),
         html.Small(note, className="gw-muted gw-lead-limits"), body])
+
+
+def register_grid(grid_id: str, columns: list[dict], empty: str, row_id: str,
+                  row_class: dict[str, str], class_name: str,
+                  height: str = "300px") -> dag.AgGrid:
+    """A register's AG Grid: rows keyed by ``row_id`` (a field of the row), ``empty`` when
+    there is none, ``row_class`` (class → JS condition) marking rows, cell tooltips."""
+    return dag.AgGrid(id=grid_id, columnDefs=columns, rowData=[],
+                      dashGridOptions={"animateRows": False, "rowHeight": 30,
+                                       "tooltipShowDelay": 300,
+                                       "localeText": {"noRowsToShow": empty}},
+                      getRowId=f"params.data.{row_id}", style={"height": height},
+                      rowClassRules=row_class, className=f"ag-theme-alpine {class_name}")

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import dash_ag_grid as dag
 import pandas as pd
 from dash import dcc, html
 
 from gridwatch.directives import Context
 from gridwatch.i18n import t
+from layouts.card import register_grid
 from layouts.ids import ID
 from layouts.leads import moment_text
 
@@ -35,13 +35,9 @@ def card(lang: str) -> html.Div:
                       placeholder=t("directives.search", lang), className="gw-search"),
             dcc.Store(id=ID.DIRECTIVE_CHOSEN),
             html.Div(className="gw-directives-body", children=[
-                dag.AgGrid(id=ID.DIRECTIVE_TABLE, columnDefs=columns, rowData=[],
-                           dashGridOptions={"animateRows": False, "rowHeight": 30,
-                                            "tooltipShowDelay": 300, "localeText": {
-                                                "noRowsToShow": t("directives.none", lang)}},
-                           getRowId="params.data.ref", style={"height": "300px"},
-                           rowClassRules={"gw-directive-today": "params.data.today"},
-                           className="ag-theme-alpine gw-directive-grid"),
+                register_grid(ID.DIRECTIVE_TABLE, columns, t("directives.none", lang), "ref",
+                              {"gw-directive-today": "params.data.today"},
+                              "gw-directive-grid"),
                 html.Div(id=ID.DIRECTIVE_DETAIL, className="gw-directive-detail",
                          children=html.P(t("directives.pick", lang), className="gw-muted")),
             ]),

@@ -16,14 +16,14 @@ from gridwatch.geo.layers import Region
 from gridwatch.i18n import t
 from gridwatch.ingest.batches import TASK_SCOPES
 from gridwatch.tasks import STAGES
-from layouts.card import timed_card
+from layouts.card import register_grid, timed_card
 from layouts.ids import ID
 
 STAGE_COLOURS = {"published": "#5b6b8c", "handed_off": "#3f7fbf", "acknowledged": "#2f9e8f",
                  "completed": "#3a9d4a"}
 LIST_COLUMNS = {"code": 84, "title": None, "issued": 104, "due": 104, "grids": 70,
-                "handed_off": 78, "acknowledged": 78, "completed": 78, "overdue": 70,
-                "state": 86}
+                "handed_off": 76, "acknowledged": 70, "completed": 70, "overdue": 82,
+                "state": 96}
 GRID_COLUMNS = {"grid": None, "township": 110, "stage": 90, "handed_off": 104,
                 "acknowledged": 104, "completed": 104, "waiting": 96}
 DEFAULT_HOURS = 24
@@ -56,13 +56,8 @@ def card(lang: str, region: Region, can_write: bool, can_publish: bool) -> html.
         dcc.Store(id=ID.TASK_CHOSEN),
         dcc.Store(id=ID.TASK_TOKEN, data=new_token()),
         html.Div(className="gw-task-split", children=[
-            dag.AgGrid(id=ID.TASK_TABLE, columnDefs=list_columns, rowData=[],
-                       dashGridOptions={"animateRows": False, "rowHeight": 30,
-                                        "tooltipShowDelay": 300, "localeText": {
-                                            "noRowsToShow": t("tasks.none", lang)}},
-                       getRowId="params.data.code", style={"height": "300px"},
-                       rowClassRules={"gw-task-overdue": "params.data.overdue > 0"},
-                       className="ag-theme-alpine gw-task-grid"),
+            register_grid(ID.TASK_TABLE, list_columns, t("tasks.none", lang), "code",
+                          {"gw-task-overdue": "params.data.overdue > 0"}, "gw-task-grid"),
             html.Div(className="gw-task-open", children=[
                 html.Div(id=ID.TASK_DETAIL,
                          children=html.P(t("tasks.pick", lang), className="gw-muted")),
