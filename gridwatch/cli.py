@@ -76,3 +76,29 @@ def add_commands(sub) -> None:
     p = sub.add_parser("figures", help="print the headline figures computed from the store")
     p.add_argument("--database-url")
     p.set_defaults(func=figures)
+    p = sub.add_parser("notify", help="push red grids, overdue leads and checkpoint alerts to "
+                       "the channels of GRIDWATCH_NOTIFY_CHANNELS (DingTalk, WeCom, e-mail)")
+    p.add_argument("--database-url")
+    p.add_argument("--once", action="store_true", help="one cycle, then exit (for cron)")
+    p.add_argument("--interval", type=float, default=60.0, help="seconds between cycles")
+    p.set_defaults(func=notify)
+
+
+def notify(args) -> int:
+    """Queue and deliver outbound alerts: one cycle (``--once``) or one every ``--interval``
+    seconds until stopped."""
+    import time
+
+    from gridwatch import notify as outbound
+
+    source = open_source(args)
+    try:
+        outbound.channels(source.settings.notify_channels)
+    except outbound.ChannelError as exc:
+        print(f"error: {exc}")
+        return 2
+    while True:
+        print(json.dumps(outbound.cycle(source)), flush=True)
+        if args.once:
+            return 0
+        time.sleep(args.interval)

@@ -88,6 +88,17 @@ class Settings(BaseModel):
     checkpoint_report_grace_minutes: int = Field(30, ge=0, le=24 * 60)
     checkpoint_quiet_hours: int = Field(3, ge=1, le=72)
     checkpoint_capacity_percent: int = Field(100, ge=1, le=1000)
+    # Outbound alerts (gridwatch.notify): a JSON list of channels, each {"name", "kind":
+    # "dingtalk" | "wecom" | "email", "url" (webhooks), "secret" (DingTalk signing, optional),
+    # "to" (e-mail addresses), "townships" (codes; empty: the whole county)}; e-mail goes
+    # through this SMTP server.
+    notify_channels: str = ""
+    smtp_host: str = ""
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_from: str = "gridwatch@localhost"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
     # Trust: who may see what, and for how long (issue 9).
     suppress_below: int = Field(5, ge=1)
     session_idle_minutes: int = Field(60, ge=1)

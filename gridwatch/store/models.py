@@ -230,6 +230,26 @@ door-to-door screening not done, a gathering not stopped, reports late or missin
 
 # --- ingest: tokens, idempotency keys, audit -----------------------------------------------------
 
+class Notification(Base):
+    """One alert for one outbound channel (``gridwatch.notify``): queued once per channel and
+    alert key, then delivered with a bounded number of attempts."""
+
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(160))
+    kind: Mapped[str] = mapped_column(String(32))
+    township_code: Mapped[str | None] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (UniqueConstraint("channel", "key", name="uq_notification_channel_key"),)
+
+
 class ApiToken(Base):
     """A bearer token for the write API; only its SHA-256 digest is kept."""
 
