@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import socketserver
 import threading
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlparse
 
