@@ -197,3 +197,17 @@ def test_alerts_are_queued_once_delivered_retried_and_audited(fresh_source):
     assert actions["notify.failed"] == first["failed"]
     assert actions["notify.sent"] == first["sent"] + later["sent"]
     assert "Subject:" in mailbox.messages[0]
+
+
+def test_the_command_refuses_a_bad_channel_list_and_runs_one_cycle(fresh_source, monkeypatch,
+                                                                    capsys):
+    from gridwatch.__main__ import main
+
+    url = fresh_source.settings.database_url
+    monkeypatch.setenv("GRIDWATCH_NOTIFY_CHANNELS", '[{"name": "x", "kind": "sms"}]')
+    assert main(["notify", "--once", "--database-url", url]) == 2
+    assert "GRIDWATCH_NOTIFY_CHANNELS[0].kind must be one of" in capsys.readouterr().out
+    monkeypatch.setenv("GRIDWATCH_NOTIFY_CHANNELS", "")
+    assert main(["notify", "--once", "--database-url", url]) == 0
+    cycle = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert cycle["queued"] == 0 and cycle["sent"] == 0  # no channel: nothing queued
