@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from datetime import date, timedelta
 
 import geopandas as gpd
@@ -197,8 +198,23 @@ def test_clicking_a_grid_opens_its_detail(browser, live_server, source):
               for c in status.index[status["colour"] == "red"]}
     marked = status.loc[[c for c, at in newest.items() if at.date() == DAY]]
     code, _colour, lat, lon = sample_points(region, marked, 1)[0]
+    browser.execute_script(
+        "window.gridwatchMap.setView([arguments[0], arguments[1]], 14, {animate: false});",
+        lat, lon)
+    # The view must have settled there (a late answer may still move the map) before the
+    # click is aimed: the same centre and zoom twice, 300 ms apart.
+    settled = """
+        const m = window.gridwatchMap, c = m.getCenter();
+        if (m.getZoom() !== 14 || Math.abs(c.lat - arguments[0]) > 1e-6
+            || Math.abs(c.lng - arguments[1]) > 1e-6) {
+            m.setView([arguments[0], arguments[1]], 14, {animate: false});
+            return false;
+        }
+        return true;"""
+    wait_for(lambda: browser.execute_script(settled, lat, lon) and not time.sleep(0.3)
+             and browser.execute_script(settled, lat, lon), timeout=20,
+             message="the map did not stay on the grid")
     x, y = browser.execute_script(
-        "window.gridwatchMap.setView([arguments[0], arguments[1]], 14, {animate: false});"
         "const p = window.gridwatchMap.latLngToContainerPoint([arguments[0], arguments[1]]);"
         "return [p.x, p.y];", lat, lon)
     element = browser.find_element(By.CSS_SELECTOR, ".gw-map")
