@@ -63,8 +63,10 @@
       const selected = h.sel && h.sel === feature.properties.code;
       const st = S();
       if (!s.inFilter) return Object.assign({}, st.muted);
+      // Shaded by a ring (``r``: one shade per grid, ``rp``: the five fills) instead.
+      const shade = h.r && h.rp ? h.rp[+h.r[feature.properties.k] || 0] : null;
       return {
-        fillColor: s.colour ? palette[s.colour] : st.unmarked,
+        fillColor: shade || (s.colour ? palette[s.colour] : st.unmarked),
         fillOpacity: st.grid.fillOpacity,
         color: selected ? st.selected.color : st.grid.color,
         weight: selected ? st.selected.weight : st.grid.weight,

@@ -7,22 +7,25 @@ from collections.abc import Collection
 from dash import Dash, Input, Output, State, no_update
 
 from callbacks import bind, fired_props
+from gridwatch import rings
 from gridwatch.auth.policy import Principal, allows
 from gridwatch.filters import Filters
 from gridwatch.i18n import t
 from gridwatch.mapview import screen_view
 from gridwatch.service import DataSource
 from layouts.ids import ID
-from layouts.map import hideouts, legend_children
+from layouts.map import RING_SHADES, Shading, hideouts, legend_children
 
 
 def update_map(source: DataSource, filters: dict, version: str | None, detail: dict | None,
                lang: str, who: Principal, tick: int | None = None,
-               triggered: Collection[str] | None = None) -> dict:
+               triggered: Collection[str] | None = None, shade: str | None = None) -> dict:
     """Filters, data or the chosen grid change → the layers' hideouts, legend and as-of label;
     the clock alone ticks (while the day runs) → the checkpoints' alert states, the hotspot
     layer's overdue-lead marks and the legend only (alerts open and close, leads run past
     their limits, with time). Overdue-lead marks only for a role that may see records.
+    ``shade``: one of the grid rings (``gridwatch.rings.GRID_RINGS``) shades the grids by its
+    count on the day instead of the risk colour (anything else: the risk colour).
     ``triggered``: as ``callbacks.fired_props``."""
     chosen = Filters.from_dict(filters)
     snap = source.snapshot()
@@ -30,14 +33,19 @@ def update_map(source: DataSource, filters: dict, version: str | None, detail: d
     palette = source.settings.palette
     records = allows(who, "records")  # which grid a lead is in: a record
     styles = hideouts(view, lang, palette, (detail or {}).get("code"), records=records)
+    shading = None
+    if shade in rings.GRID_RINGS:
+        edges = rings.bin_edges(source.settings.suppress_below)
+        shading = Shading(shade, rings.grid_shades(snap, shade, chosen.as_of, view.status.index,
+                                                   source.settings.suppress_below), edges)
+        styles["grids"]["r"], styles["grids"]["rp"] = shading.shades, list(RING_SHADES)
+    legend = legend_children(view, palette, lang, False, records, shading)
     if fired_props(triggered) == {TICKED}:
         return {**dict.fromkeys(OUTPUTS, no_update), "checkpoints": styles["checkpoints"],
-                "hotspots": styles["hotspots"],
-                "legend": legend_children(view, palette, lang, False, records)}
+                "hotspots": styles["hotspots"], "legend": legend}
     return {"grids": styles["grids"], "townships": styles["townships"],
             "labels": styles["labels"], "checkpoints": styles["checkpoints"],
-            "hotspots": styles["hotspots"],
-            "legend": legend_children(view, palette, lang, False, records),
+            "hotspots": styles["hotspots"], "legend": legend,
             "as_of": t("app.as_of", lang, day=chosen.as_of.isoformat())}
 
 
@@ -56,4 +64,5 @@ def register(app: Dash, source: DataSource) -> None:
                  "as_of": Output(ID.AS_OF_LABEL, "children")},
          inputs={"filters": Input(ID.FILTERS, "data"), "version": Input(ID.VERSION, "data"),
                  "detail": Input(ID.DETAIL_GRID, "data"),
-                 "tick": Input(ID.LEAD_CLOCK, "n_intervals"), "lang": State(ID.LANG, "data")})
+                 "tick": Input(ID.LEAD_CLOCK, "n_intervals"),
+                 "shade": Input(ID.MAP_SHADE, "value"), "lang": State(ID.LANG, "data")})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from gridwatch.metrics import checkpoint_throughput_on, checkpoints_in
@@ -57,3 +58,25 @@ def for_grid(snap: Snapshot, code: str, day: date) -> dict[str, int | None]:
     """One grid's rings on ``day``; checkpoint intercepts are None (not applicable)."""
     row = _grid_day(snap, day).reindex([code]).fillna(0).iloc[0]
     return {r: (None if r == "checkpoint_intercepts" else int(row[r])) for r in RINGS}
+
+
+SHADES = 5
+"""A ring on the map is shaded in five steps: none, and four ranges from ``bin_edges``."""
+
+
+def bin_edges(threshold: int) -> tuple[int, int, int, int]:
+    """The lower ends of the four non-zero shades: 1, then the suppression threshold and its
+    double and quadruple, so that the lightest shade ("1 to threshold - 1") says no more than
+    a suppressed count does."""
+    threshold = max(2, int(threshold))
+    return (1, threshold, 2 * threshold, 4 * threshold)
+
+
+def grid_shades(snap: Snapshot, ring: str, day: date, codes, threshold: int) -> str:
+    """One character per grid of ``codes`` (in that order): '0' when ``ring`` (one of
+    ``GRID_RINGS``) counts none there on ``day``, '1'-'4' for the ranges of ``bin_edges``."""
+    if ring not in GRID_RINGS:
+        raise ValueError(f"not a grid ring: {ring!r}")
+    counts = _grid_day(snap, day)[ring].reindex(list(codes)).fillna(0).to_numpy()
+    shade = np.searchsorted(np.array(bin_edges(threshold)), counts, side="right")
+    return (shade + ord("0")).astype(np.uint8).tobytes().decode("ascii")

@@ -16,6 +16,7 @@ from gridwatch.i18n import t
 from gridwatch.ingest.scope import unlimited
 from gridwatch.leads import Sla
 from gridwatch.mapview import MapView
+from gridwatch.rings import GRID_RINGS
 from gridwatch.settings import Settings
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
 from layouts import alerts, command, inspection, leads, proxy, rings, tasks
@@ -110,6 +111,11 @@ def filter_panel(region: Region, lang: str, filters: Filters, first: date,
         dcc.Checklist(id=ID.COLOUR, className="gw-chips", inline=True,
                       options=colour_options, value=list(filters.colours)),
         html.Small(t("filter.none_means_all", lang), className="gw-hint"),
+        html.Label(t("filter.shade", lang), htmlFor=ID.MAP_SHADE),
+        dcc.RadioItems(id=ID.MAP_SHADE, className="gw-chips gw-shade", inline=True,
+                       value="risk", options=[{"label": t("filter.shade_risk", lang),
+                                               "value": "risk"}] + [
+                           {"label": t(f"rings.{r}", lang), "value": r} for r in GRID_RINGS]),
         html.Label(t("filter.date", lang), htmlFor=ID.DATE),
         html.Div(className="gw-date", children=[
             html.Button("◀", id=ID.PREV_DAY, title=t("filter.prev_day", lang),

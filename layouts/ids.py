@@ -34,6 +34,7 @@ class ID(StrEnum):
     TOWNSHIP_LABELS = "layer-township-labels"
     HOTSPOTS = "layer-hotspots"
     LEGEND = "map-legend"
+    MAP_SHADE = "map-shade"  # the risk colour, or one of the six rings, shades the grids
     # KPIs, charts, table, detail
     KPIS = "kpis"
     TASK_CHART = "chart-tasks"

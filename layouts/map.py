@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import NotRequired, TypedDict
 
 import dash_leaflet as dl
@@ -158,6 +159,28 @@ class GridHideout(TypedDict):
     labels: dict[str, str]
     sel: str | None
     hl: NotRequired[dict[str, GridHighlight]]
+    r: NotRequired[str]
+    """Shading by one of the six rings instead of the risk colour: one character per grid
+    ('0'-'4', ``gridwatch.rings.grid_shades``), drawn in ``rp``'s five fills."""
+    rp: NotRequired[list[str]]
+
+
+RING_SHADES = ["#f3f0f7", "#cfc2e6", "#9f86cf", "#6a4bb0", "#3b1f82"]
+"""The fills of a ring's five shades (none, then ``gridwatch.rings.bin_edges``' ranges): one
+sequential hue, apart from the risk colours."""
+
+
+@dataclass(frozen=True)
+class Shading:
+    """The map shaded by a ring: which, the grids it keeps per shade, the shades' edges."""
+
+    ring: str
+    shades: str
+    edges: tuple[int, ...]
+
+    def counts(self, kept) -> list[int]:
+        chars = np.frombuffer(self.shades.encode("ascii"), dtype=np.uint8) - ord("0")
+        return np.bincount(chars[np.asarray(kept)], minlength=len(RING_SHADES)).tolist()
 
 
 class TownshipHideout(TypedDict):
@@ -285,19 +308,37 @@ def legend(view: MapView, palette: dict[str, str], lang: str, legend_id: str = I
                     className=class_name)
 
 
+def shade_labels(edges: tuple[int, ...]) -> list[str]:
+    """0, then each range of ``edges``: "1–4", "5–9", "10–19", "≥20"."""
+    ranges = [f"{lo}–{hi - 1}" if hi - 1 > lo else str(lo) for lo, hi in pairwise(edges)]
+    return ["0", *ranges, f"≥{edges[-1]}"]
+
+
 def legend_children(view: MapView, palette: dict[str, str], lang: str,
-                    dark: bool = False, records: bool = False) -> list:
-    """The legend's rows: grids per colour, grids outside the filter, the line and marker
-    keys (``dark``: the wall's line colours; ``records``: with the overdue-lead marks)."""
+                    dark: bool = False, records: bool = False,
+                    shading: Shading | None = None) -> list:
+    """The legend's rows: grids per colour (or per shade of the ring ``shading`` shows),
+    grids outside the filter, the line and marker keys (``dark``: the wall's line colours;
+    ``records``: with the overdue-lead marks)."""
     strokes = style.LEVEL_STROKE_DARK if dark else style.LEVEL_STROKE
     counts, outside = view.counts, view.outside
-    rows = [html.Div(t("map.legend.title", lang), className="gw-legend-title")]
-    for colour in COLOURS:
-        rows.append(html.Div(className="gw-legend-row", **{"data-colour": colour}, children=[
-            html.Span(className="gw-swatch", style={"background": palette[colour]}),
-            html.Span(t(f"colour.{colour}", lang)),
-            html.B(str(counts[colour]), className="gw-legend-count"),
-        ]))
+    if shading is None:
+        rows = [html.Div(t("map.legend.title", lang), className="gw-legend-title")]
+        for colour in COLOURS:
+            rows.append(html.Div(className="gw-legend-row", **{"data-colour": colour},
+                                 children=[
+                html.Span(className="gw-swatch", style={"background": palette[colour]}),
+                html.Span(t(f"colour.{colour}", lang)),
+                html.B(str(counts[colour]), className="gw-legend-count"),
+            ]))
+    else:
+        rows = [html.Div(t("map.legend.shade", lang, ring=t(f"rings.{shading.ring}", lang)),
+                         className="gw-legend-title", **{"data-shade": shading.ring})]
+        for fill, label, n in zip(RING_SHADES, shade_labels(shading.edges),
+                                  shading.counts(view.kept.to_numpy()), strict=True):
+            rows.append(html.Div(className="gw-legend-row", children=[
+                html.Span(className="gw-swatch", style={"background": fill}),
+                html.Span(label), html.B(str(n), className="gw-legend-count")]))
     if outside:
         rows.append(html.Div(className="gw-legend-row gw-legend-muted", children=[
             html.Span(className="gw-swatch gw-swatch-muted",

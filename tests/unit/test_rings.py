@@ -84,3 +84,32 @@ def test_the_card_the_wall_and_the_detail_on_the_demo(source):
     shown = str(show_detail(source, {"code": grid}, filters, None, "zh",
                             Principal("user", "analyst"))["panel"])
     assert "六个圈层（当日）" in shown and "卡口拦截 不适用" in shown
+
+
+
+def test_a_ring_shades_the_grids_in_ranges_no_finer_than_suppression(lsnap):
+    from layouts.map import shade_labels
+
+    assert rings.bin_edges(5) == (1, 5, 10, 20)
+    assert shade_labels((1, 5, 10, 20)) == ["0", "1–4", "5–9", "10–19", "≥20"]
+    assert shade_labels(rings.bin_edges(2)) == ["0", "1", "2–3", "4–7", "≥8"]
+    every = (G1, G2, G3, G4, G5)
+    # screened households: D1 G1 30, G4 12; D2 G1 28, G2 20, G4 11 (literal.RINGS)
+    assert rings.grid_shades(lsnap, "screened_households", D1, every, 5) == "40030"
+    assert rings.grid_shades(lsnap, "screened_households", D2, every, 5) == "44030"
+    assert rings.grid_shades(lsnap, "home_isolation", D2, every, 5) == "11010"
+    assert rings.grid_shades(lsnap, "home_isolation", D2, [G4, G1, G2], 5) == "111"
+
+
+def test_the_map_shades_by_a_ring_without_resending_geometry(literal):
+    from callbacks.map import update_map
+    filters = {"levels": [], "townships": [], "colours": [], "as_of": D2.isoformat()}
+    shaded = update_map(literal, filters, "1", None, "en", Principal("user", "viewer"),
+                        shade="screened_households")
+    assert shaded["grids"]["r"] == "44030" and len(shaded["grids"]["rp"]) == 5
+    assert "data" not in shaded["grids"]  # styles and numbers only
+    legend = str(shaded["legend"])
+    assert "Households screened" in legend or "screened" in legend.lower()
+    plain = update_map(literal, filters, "1", None, "en", Principal("user", "viewer"),
+                       shade="<script>")
+    assert "r" not in plain["grids"]
