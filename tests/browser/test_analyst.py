@@ -147,9 +147,13 @@ def test_control_level_filter_changes_map_kpis_and_table(browser, live_server, s
 
 def test_filters_change_styles_not_geometry(browser, live_server):
     open_view(browser, live_server)
-    geo_before = browser.execute_script(
-        "return performance.getEntriesByType('resource').filter("
-        "e => e.name.includes('/geo/')).length")
+    count = ("return performance.getEntriesByType('resource').filter("
+             "e => e.name.includes('/geo/')).length")
+    # the layers fetch their geometry by themselves: wait until they all have, then once more
+    wait_for(lambda: browser.execute_script(count) >= 8, timeout=30,
+             message="the layers did not all load")
+    time.sleep(0.5)
+    geo_before = browser.execute_script(count)
     assert geo_before == 8  # 7 layers and the grid points (hotspot marks), each once
     browser.execute_script("performance.clearResourceTimings()")
     for value in ("1", "2"):
