@@ -165,9 +165,9 @@ class GridHideout(TypedDict):
     rp: NotRequired[list[str]]
 
 
-RING_SHADES = ["#f3f0f7", "#cfc2e6", "#9f86cf", "#6a4bb0", "#3b1f82"]
+RING_SHADES = ["#f1f7f6", "#b2e2dc", "#66c2b5", "#2a9d8f", "#0b5d55"]
 """The fills of a ring's five shades (none, then ``gridwatch.rings.bin_edges``' ranges): one
-sequential hue, apart from the risk colours."""
+sequential teal, apart from the level lines' purples and the hotspots' red and orange."""
 
 
 @dataclass(frozen=True)
