@@ -11,8 +11,9 @@ One cycle (``python -m gridwatch notify``, a loop or ``--once`` from cron):
    stage and clock, or the checkpoint; never a lead's text or a person.
 2. ``queue`` stores one row per alert and channel whose townships cover it, once: the unique
    (channel, key) makes a second cycle, or a second worker, a no-op.
-3. ``deliver`` sends every row not yet sent whose next attempt is due; a failure is retried
-   after 1, 2, 4 … minutes, at most ``MAX_ATTEMPTS`` times; every send and failure is audited.
+3. ``deliver`` sends every row not yet sent whose next attempt is due, each claimed first by an
+   atomic update (several workers send a row once); a failure is retried after 1, 2, 4 …
+   minutes, at most ``MAX_ATTEMPTS`` times; every send and failure is audited.
 """
 
 from __future__ import annotations
@@ -195,6 +196,8 @@ def deliver(engine: Engine, chosen: list[Channel], send: Sender,
         channel = by_name.get(row.channel)
         if channel is None:
             continue  # a channel no longer configured: its rows wait
+        if not _claim(engine, row.id, now):
+            continue  # another worker took it first
         error = None
         try:
             send(channel, row.title, row.body)
@@ -212,6 +215,21 @@ def deliver(engine: Engine, chosen: list[Channel], send: Sender,
                     visible=False)
         sent, failed = (sent + 1, failed) if error is None else (sent, failed + 1)
     return sent, failed
+
+
+LEASE = timedelta(minutes=5)
+"""How long a worker holds a row it is sending before another may try it."""
+
+
+def _claim(engine: Engine, row_id: int, now: datetime) -> bool:
+    """Take one due row for this worker (an atomic update: of two workers that read it, one
+    wins), so that several ``notify`` processes send each alert once."""
+    t_ = m.Notification
+    with write(engine, "notify") as w:
+        taken = w.session.execute(update(t_).where(
+            t_.id == row_id, t_.sent_at.is_(None), t_.next_at <= now).values(
+            next_at=now + LEASE)).rowcount
+    return taken == 1
 
 
 # --- the channels' formats ---------------------------------------------------------------------

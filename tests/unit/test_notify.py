@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import socketserver
 import threading
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -211,3 +211,21 @@ def test_the_command_refuses_a_bad_channel_list_and_runs_one_cycle(fresh_source,
     assert main(["notify", "--once", "--database-url", url]) == 0
     cycle = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert cycle["queued"] == 0 and cycle["sent"] == 0  # no channel: nothing queued
+
+
+def test_two_workers_send_a_due_alert_once(fresh_source):
+    found = [notify.Alert("red:g:1", "red_grid", None, "T", "B")]
+    channel = [notify.Channel("c", "wecom", "http://127.0.0.1:9/none")]
+    now = datetime(2026, 12, 3, 8, 0)
+    assert notify.queue(fresh_source.writer, found, channel, now) == 1
+    assert notify.queue(fresh_source.writer, found, channel, now) == 0
+    sent = []
+    # the first worker claims the row; a second one arriving while it sends finds it taken
+    assert notify._claim(fresh_source.writer, 1, now) is True
+    assert notify._claim(fresh_source.writer, 1, now) is False
+    assert notify.deliver(fresh_source.writer, channel,
+                          lambda c, t, b: sent.append(t), now) == (0, 0)
+    later = now + notify.LEASE  # a worker that died: the lease runs out, the row is retried
+    assert notify.deliver(fresh_source.writer, channel,
+                          lambda c, t, b: sent.append(t), later) == (1, 0)
+    assert sent == ["T"]
