@@ -107,6 +107,14 @@ class DayView:
     instant: datetime
     running: bool
 
+    @property
+    def grid_codes(self):
+        """The codes of the grids the filters keep on the day (``metrics.kept_grids``)."""
+        from gridwatch.metrics import kept_grids
+
+        kept = kept_grids(self.snap, self.filters)
+        return kept.index[kept.to_numpy()]
+
 
 def day_view(source: DataSource, filters: dict, now: datetime | None = None) -> DayView:
     """The filters' day as a panel reads it, ``now`` read in the county's time zone unless

@@ -16,7 +16,6 @@ from gridwatch.auth.audit import audit_personal_read
 from gridwatch.auth.policy import Principal, allows, covers
 from gridwatch.filters import Filters
 from gridwatch.i18n import t
-from gridwatch.metrics import kept_grids
 from gridwatch.service import DataSource
 from layouts import leads as panel
 from layouts.ids import ID
@@ -29,8 +28,7 @@ def lead_register(source: DataSource, filters: dict, lang: str, who: Principal,
     show and whether they run (then ``LEAD_CLOCK`` ticks and the register follows it)."""
     v = day_view(source, filters, now)
     snap, instant, running = v.snap, v.instant, v.running
-    status = kept_grids(snap, v.filters)
-    codes = status.index[status.to_numpy()]
+    codes = v.grid_codes
     table = rules.register(snap.leads, codes, v.day, instant,
                            rules.Sla.of(source.settings))
     region = snap.region

@@ -9,7 +9,6 @@ from datetime import datetime
 from callbacks import day_view
 from gridwatch import proxy, visibility
 from gridwatch.auth.policy import Principal
-from gridwatch.metrics import kept_grids
 from gridwatch.service import DataSource
 from layouts import proxy as panel
 from layouts.alerts import as_of_text
@@ -19,8 +18,7 @@ def proxy_panel(source: DataSource, filters: dict, lang: str, who: Principal,
                 now: datetime | None = None) -> dict:
     v = day_view(source, filters, now)
     snap, day, instant = v.snap, v.day, v.instant
-    kept = kept_grids(snap, v.filters)
-    codes = kept.index[kept.to_numpy()]
+    codes = v.grid_codes
     threshold = source.settings.suppress_below
     towns, figures = visibility.proxy_for(
         who, proxy.by_township(snap.proxy, snap.region.grid_table, codes, day, instant),

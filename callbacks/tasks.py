@@ -25,7 +25,6 @@ from gridwatch.ingest.batches import submit, submit_together
 from gridwatch.ingest.errors import IngestError
 from gridwatch.ingest.fields import Reference
 from gridwatch.ingest.scope import Places, unlimited
-from gridwatch.metrics import kept_grids
 from gridwatch.service import DataSource
 from layouts import tasks as panel
 from layouts.alerts import as_of_text
@@ -39,7 +38,7 @@ def task_panels(source: DataSource, filters: dict, lang: str, now: datetime | No
     day's instant, for the work in play on that day."""
     v = day_view(source, filters, now)
     snap = v.snap
-    codes = _kept_codes(v)
+    codes = v.grid_codes
     since = datetime.combine(v.day, time())
     counts = tasks.funnel(snap.assignments, codes, v.instant, since)
     towns = tasks.funnel_by_township(snap.assignments, codes, v.instant, since)
@@ -51,11 +50,6 @@ def task_panels(source: DataSource, filters: dict, lang: str, now: datetime | No
                             overdue=int((table["state"] == "overdue").sum())
                             if len(table) else 0),
             "task_as_of": as_of_text(v.instant, v.running, lang)}
-
-
-def _kept_codes(v) -> list[str]:
-    kept = kept_grids(v.snap, v.filters)
-    return kept.index[kept.to_numpy()].tolist()
 
 
 def _chosen_code(chosen) -> str | None:
