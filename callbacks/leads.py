@@ -29,8 +29,9 @@ def lead_register(source: DataSource, filters: dict, lang: str, who: Principal,
     v = day_view(source, filters, now)
     snap, instant, running = v.snap, v.instant, v.running
     codes = v.grid_codes
-    table = rules.register(snap.leads, codes, v.day, instant,
-                           rules.Sla.of(source.settings))
+    sla = rules.Sla.of(source.settings)
+    table = rules.register(snap.leads, codes, v.day, instant, sla,
+                           rules.clocks_on(snap, instant, sla))
     region = snap.region
     rows = panel.rows(table, region.names("townships", lang), region.names("grids", lang),
                       lang, allows(who, "records"))

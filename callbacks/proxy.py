@@ -20,9 +20,10 @@ def proxy_panel(source: DataSource, filters: dict, lang: str, who: Principal,
     snap, day, instant = v.snap, v.day, v.instant
     codes = v.grid_codes
     threshold = source.settings.suppress_below
+    state = proxy.state_on(snap, day, instant)
     towns, figures = visibility.proxy_for(
-        who, proxy.by_township(snap.proxy, snap.region.grid_table, codes, day, instant),
-        proxy.figures(snap.proxy, codes, day, instant), threshold)
+        who, proxy.by_township(snap.proxy, snap.region.grid_table, codes, day, instant, state),
+        proxy.figures(snap.proxy, codes, day, instant, state), threshold)
     return {"proxy": panel.children(figures, towns, snap.region.names("townships", lang), lang,
                                     threshold),
             "proxy_as_of": as_of_text(instant, v.running, lang)}

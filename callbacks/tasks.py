@@ -40,9 +40,10 @@ def task_panels(source: DataSource, filters: dict, lang: str, now: datetime | No
     snap = v.snap
     codes = v.grid_codes
     since = datetime.combine(v.day, time())
-    counts = tasks.funnel(snap.assignments, codes, v.instant, since)
-    towns = tasks.funnel_by_township(snap.assignments, codes, v.instant, since)
-    table = tasks.task_list(snap.tasks, snap.assignments, codes, v.instant, since)
+    staged = tasks.stages_on(snap, v.instant, since)
+    counts = tasks.funnel(snap.assignments, codes, v.instant, since, staged)
+    towns = tasks.funnel_by_township(snap.assignments, codes, v.instant, since, staged)
+    table = tasks.task_list(snap.tasks, snap.assignments, codes, v.instant, since, staged)
     return {"task_funnel": panel.funnel_figure(counts, lang),
             "task_towns": panel.township_table(towns, snap.region.names("townships", lang), lang),
             "task_rows": panel.list_rows(table, lang),

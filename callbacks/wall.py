@@ -146,7 +146,8 @@ def ticker_events(snap: Snapshot, instant: datetime, sla: leads.Sla,
     """The ticker's orders, notices and leads on the latest day, their clocks at
     ``instant``: ``gridwatch.leads.ticker``."""
     events = latest_events(snap, snap.last_day, limit=len(snap.directives) + len(snap.leads))
-    return leads.ticker(events, snap.leads, instant, sla, limit)
+    return leads.ticker(events, snap.leads, instant, sla, limit,
+                        leads.clocks_on(snap, instant, sla))
 
 
 def rotation_views(snap: Snapshot, views: list[str]) -> list[str]:
@@ -180,8 +181,9 @@ def panel(snap: Snapshot, view: str, lang: str, screen_height: int = 1080,
         _rows, totals = visibility.rings_for(ANONYMOUS, table, rings.totals(table), threshold)
         return t("wall.view.rings", lang), wall.rings_panel(totals, lang), region.bounds, None
     if view == "tasks":
-        funnel = tasks.funnel_by_township(snap.assignments, region.grids["code"],
-                                          instant or cutoff(day), datetime.combine(day, time()))
+        at, since = instant or cutoff(day), datetime.combine(day, time())
+        funnel = tasks.funnel_by_township(snap.assignments, region.grids["code"], at, since,
+                                          tasks.stages_on(snap, at, since))
         return (t("wall.view.tasks", lang), wall.task_panel(funnel, towns, lang, screen_height),
                 region.bounds, None)
     code = view.split(":", 1)[1]

@@ -113,13 +113,30 @@ def clocks(leads: pd.DataFrame, instant: datetime, sla: Sla) -> pd.DataFrame:
     return out
 
 
+def clocks_on(snap, instant: datetime, sla: Sla) -> pd.DataFrame:
+    """``clocks`` of every lead of the snapshot, computed once per snapshot for a day's end
+    (``Snapshot.memo_at``): what the register, the map's marks and the wall ticker of every
+    request on that day share."""
+    return snap.memo_at(("lead_clocks", sla), instant, lambda: clocks(snap.leads, instant, sla))
+
+
+def _clocks(leads: pd.DataFrame, instant: datetime, sla: Sla,
+            state: pd.DataFrame | None) -> pd.DataFrame:
+    """``clocks`` of ``leads``, taken from ``state`` (the clocks of a superset) when given."""
+    if state is None:
+        return clocks(leads, instant, sla)
+    return state[state.index.isin(leads.index)]
+
+
 def register(leads: pd.DataFrame, grid_codes, day: date, instant: datetime,
-             sla: Sla) -> pd.DataFrame:
+             sla: Sla, state: pd.DataFrame | None = None) -> pd.DataFrame:
     """The lead register for ``day`` seen at ``instant``: the leads of ``grid_codes``
     reported on the day or still open at ``instant``, with their ``clocks`` columns; overdue
-    ones first, then the other open ones by the longest clock, then the rest newest first."""
+    ones first, then the other open ones by the longest clock, then the rest newest first.
+    ``state``: the ``clocks`` of ``leads`` (or of more) at ``instant`` already computed
+    (``clocks_on``)."""
     leads = leads[leads["grid_code"].isin(set(grid_codes))]
-    state = clocks(leads, instant, sla)
+    state = _clocks(leads, instant, sla, state)
     leads = leads.loc[state.index]
     keep = state["open"] | (leads["reported_at"] >= datetime.combine(day, time()))
     table = leads[keep].join(state[keep])
@@ -131,11 +148,11 @@ def register(leads: pd.DataFrame, grid_codes, day: date, instant: datetime,
 
 
 def overdue_by_grid(leads: pd.DataFrame, grid_codes, instant: datetime,
-                    sla: Sla) -> dict[str, int]:
+                    sla: Sla, state: pd.DataFrame | None = None) -> dict[str, int]:
     """Grid code → how many of its open leads are past a limit at ``instant`` (what the map
-    marks), for the grids of ``grid_codes`` that have any."""
+    marks), for the grids of ``grid_codes`` that have any; ``state`` as in ``register``."""
     leads = leads[leads["grid_code"].isin(set(grid_codes))]
-    state = clocks(leads, instant, sla)
+    state = _clocks(leads, instant, sla, state)
     counts = leads.loc[state.index[state["overdue"].to_numpy()], "grid_code"].value_counts()
     return {str(code): int(n) for code, n in counts.sort_index().items()}
 
@@ -173,7 +190,7 @@ def timeline(lead: pd.DataFrame, instant: datetime, sla: Sla) -> list[Step]:
 
 
 def ticker(events: pd.DataFrame, leads: pd.DataFrame, instant: datetime, sla: Sla,
-           limit: int = 12) -> pd.DataFrame:
+           limit: int = 12, state: pd.DataFrame | None = None) -> pd.DataFrame:
     """The wall ticker's items from ``events`` (``metrics.latest_events``, newest first):
     orders and notices mixed with leads by priority and recency, never leads alone.
 
@@ -181,8 +198,8 @@ def ticker(events: pd.DataFrame, leads: pd.DataFrame, instant: datetime, sla: Sl
     newest orders and notices (up to a third of ``limit``, whatever their age) and the
     newest other leads, newest first, up to ``limit`` in all. Lead rows gain ``stage``,
     ``minutes``, ``open`` and ``overdue`` (from ``clocks`` at ``instant``); the others hold
-    None there."""
-    state = clocks(leads, instant, sla)
+    None there. ``state`` as in ``register``."""
+    state = _clocks(leads, instant, sla, state).copy()
     state.index = leads.loc[state.index, "code"].to_numpy()
     events = events[(events["kind"] != "lead") | events["ref"].isin(state.index)]
     lead = events["kind"] == "lead"

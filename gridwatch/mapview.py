@@ -125,8 +125,10 @@ def map_view(snap: Snapshot, filters: Filters, instant: datetime | None = None,
     kept = kept_grids(snap, filters)
     alerts = {code: kind for code, kind in health.states(found).items() if code in shown}
     kept_codes = kept.index[kept.to_numpy()]
-    breaches = leads.overdue_by_grid(snap.leads, kept_codes, at, sla or leads.Sla())
-    late = tasks.overdue_by_grid(snap.assignments, kept_codes, at)
+    sla = sla or leads.Sla()
+    breaches = leads.overdue_by_grid(snap.leads, kept_codes, at, sla,
+                                     leads.clocks_on(snap, at, sla))
+    late = tasks.overdue_by_grid(snap.assignments, kept_codes, at, tasks.stages_on(snap, at))
     return MapView(day=day, status=status, kept=kept,
                    levels={k: int(v) for k, v in levels.items()}, townships=towns,
                    chosen_townships=chosen, checkpoint_volumes=volumes,

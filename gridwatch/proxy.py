@@ -37,6 +37,12 @@ def _state(proxy: pd.DataFrame, day: date, instant: datetime) -> pd.DataFrame:
     }, index=made.index)
 
 
+def state_on(snap, day: date, instant: datetime) -> pd.DataFrame:
+    """Every request's state (``figures``' and ``by_township``'s ``state``) at ``instant``,
+    computed once per snapshot for a day's end (``Snapshot.memo_at``)."""
+    return snap.memo_at(("proxy_state", day), instant, lambda: _state(snap.proxy, day, instant))
+
+
 def _sums(state: pd.DataFrame, by: pd.Series | None) -> pd.DataFrame:
     grouped = state.groupby(by) if by is not None else state.groupby(lambda _: "all")
     out = grouped[list(COUNTS)].sum().astype(int)
@@ -44,10 +50,11 @@ def _sums(state: pd.DataFrame, by: pd.Series | None) -> pd.DataFrame:
     return out
 
 
-def figures(proxy: pd.DataFrame, grid_codes, day: date, instant: datetime) -> dict:
+def figures(proxy: pd.DataFrame, grid_codes, day: date, instant: datetime,
+            state: pd.DataFrame | None = None) -> dict:
     """The totals over ``grid_codes``: each of ``COUNTS`` and ``oldest_pending_hours`` (None
-    when nothing waits)."""
-    state = _state(proxy, day, instant)
+    when nothing waits). ``state``: ``state_on`` already computed."""
+    state = _state(proxy, day, instant) if state is None else state
     state = state[state["grid_code"].isin(set(grid_codes))]
     if state.empty:
         return {**dict.fromkeys(COUNTS, 0), "oldest_pending_hours": None}
@@ -58,13 +65,13 @@ def figures(proxy: pd.DataFrame, grid_codes, day: date, instant: datetime) -> di
 
 
 def by_township(proxy: pd.DataFrame, grids: pd.DataFrame, grid_codes, day: date,
-                instant: datetime) -> pd.DataFrame:
+                instant: datetime, state: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per township of ``grid_codes`` (``grids``: the region's grid table with
     ``code`` and ``township_code``): ``code``, each of ``COUNTS``, ``oldest_pending_hours``;
-    the most waiting first, then the most requested today."""
+    the most waiting first, then the most requested today; ``state`` as in ``figures``."""
     keep = grids[grids["code"].isin(set(grid_codes))]
     town_of = keep.set_index("code")["township_code"]
-    state = _state(proxy, day, instant)
+    state = _state(proxy, day, instant) if state is None else state
     state = state[state["grid_code"].isin(town_of.index)]
     sums = _sums(state, state["grid_code"].map(town_of)) if len(state) else None
     towns = pd.Index(sorted(keep["township_code"].unique()), name="code")

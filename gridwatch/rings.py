@@ -30,8 +30,12 @@ without the right); closed compounds and checkpoint intercepts do not."""
 
 
 def _grid_day(snap: Snapshot, day: date) -> pd.DataFrame:
-    rows = snap.rings[snap.rings["day"] == day]
-    return rows.groupby("grid_code")[list(GRID_RINGS)].sum()
+    """The five grid rings per grid on ``day`` (once per snapshot and day)."""
+    def compute():
+        rows = snap.rings[snap.rings["day"] == day]
+        return rows.groupby("grid_code")[list(GRID_RINGS)].sum()
+
+    return snap.memo(("ring_grid_day", day), compute, as_of=day)
 
 
 def by_township(snap: Snapshot, grid_codes, townships, day: date) -> pd.DataFrame:
@@ -43,10 +47,20 @@ def by_township(snap: Snapshot, grid_codes, townships, day: date) -> pd.DataFram
     sums = day_rows.groupby(grids["township_code"].to_numpy()).sum()
     towns = sorted(set(townships))
     out = sums.reindex(towns).fillna(0).astype(int)
-    flagged = checkpoint_throughput_on(snap, day)["flagged"]
-    out["checkpoint_intercepts"] = [
-        int(flagged.reindex(checkpoints_in(snap.region, [c])).sum()) for c in towns]
+    intercepts = _intercepts(snap, day)
+    out["checkpoint_intercepts"] = [intercepts.get(c, 0) for c in towns]
     return out[list(RINGS)].rename_axis("code").reset_index()
+
+
+def _intercepts(snap: Snapshot, day: date) -> dict[str, int]:
+    """Township code → the people its checkpoints flagged on ``day`` (once per snapshot and
+    day)."""
+    def compute():
+        flagged = checkpoint_throughput_on(snap, day)["flagged"]
+        return {c: int(flagged.reindex(checkpoints_in(snap.region, [c])).sum())
+                for c in snap.region.townships["code"]}
+
+    return snap.memo(("ring_intercepts", day), compute, as_of=day)
 
 
 def totals(table: pd.DataFrame) -> dict[str, int]:

@@ -126,6 +126,16 @@ class Snapshot:
                 self._computing.pop(key, None)
             return value
 
+    def memo_at(self, key: Hashable, instant: datetime, compute: Callable):
+        """``compute()``, a result read at ``instant``, memoised (``memo``, key and instant)
+        when ``instant`` is the end of a day (a day that is over: the same instant for every
+        request) and kept by a newer snapshot whose changes all come after that day; computed
+        each time at any other instant (a running day's instant moves with the clock, so no
+        two requests share it)."""
+        if instant.time() != time() or instant.microsecond:
+            return compute()
+        return self.memo((key, instant), compute, as_of=instant.date() - ONE_DAY)
+
     @cached_property
     def first_day(self) -> date:
         """The first day with a risk mark or a checkpoint count."""

@@ -21,6 +21,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from gridwatch.snapshot import Snapshot
+
 STAGES = ("published", "handed_off", "acknowledged", "completed")
 """An assignment's stages in order; ``published`` is its ``issued_at``."""
 
@@ -60,51 +62,69 @@ def stages_at(assignments: pd.DataFrame, instant: datetime,
                     waiting=[WAITING_ON[s] for s in stage])
 
 
+def stages_on(snap: Snapshot, instant: datetime, since: datetime | None = None) -> pd.DataFrame:
+    """``stages_at`` of the snapshot's assignments, computed once per snapshot for a day's
+    end (``Snapshot.memo_at``): what the funnel, the task list and the map's overdue marks
+    of every request on that day share."""
+    return snap.memo_at(("task_stages", since), instant,
+                        lambda: stages_at(snap.assignments, instant, since))
+
+
+def _staged(assignments: pd.DataFrame, instant: datetime, since: datetime | None,
+            staged: pd.DataFrame | None) -> pd.DataFrame:
+    return stages_at(assignments, instant, since) if staged is None else staged
+
+
 def _counts(a: pd.DataFrame, instant: datetime) -> dict[str, int]:
     return {"published": len(a), **{s: int(reached(a, s, instant).sum()) for s in STAGES[1:]},
             "overdue": int(a["overdue"].sum())}
 
 
 def funnel(assignments: pd.DataFrame, grid_codes: Collection[str], instant: datetime,
-           since: datetime | None = None) -> dict:
+           since: datetime | None = None, staged: pd.DataFrame | None = None) -> dict:
     """Assignments to ``grid_codes`` at each stage by ``instant`` (an assignment completed also
     counts as handed off and acknowledged), and how many are ``overdue``; ``since`` as in
-    ``stages_at``."""
-    a = stages_at(assignments, instant, since)
+    ``stages_at``; ``staged``: ``stages_at(assignments, instant, since)`` already computed
+    (``stages_on``)."""
+    a = _staged(assignments, instant, since, staged)
     return _counts(a[a["grid_code"].isin(set(grid_codes))], instant)
 
 
 def funnel_by_township(assignments: pd.DataFrame, grid_codes: Collection[str],
-                       instant: datetime, since: datetime | None = None) -> pd.DataFrame:
+                       instant: datetime, since: datetime | None = None,
+                       staged: pd.DataFrame | None = None) -> pd.DataFrame:
     """``funnel`` per township (index: township code; columns ``STAGES`` and ``overdue``),
-    townships with no assignment left out, most overdue first, then by code."""
-    a = stages_at(assignments, instant, since)
+    townships with no assignment left out, most overdue first, then by code; ``staged`` as
+    in ``funnel``."""
+    a = _staged(assignments, instant, since, staged)
     a = a[a["grid_code"].isin(set(grid_codes))]
-    rows = {town: _counts(group, instant) for town, group in a.groupby("township_code")}
-    table = pd.DataFrame.from_dict(rows, orient="index",
-                                   columns=[*STAGES, "overdue"]).astype(int)
+    flags = pd.DataFrame({"published": 1, **{s: reached(a, s, instant).to_numpy()
+                                             for s in STAGES[1:]},
+                          "overdue": a["overdue"].to_numpy()}, index=a.index)
+    table = flags.groupby(a["township_code"].to_numpy()).sum().astype(int)
     table.index.name = "township_code"
     return table.sort_values("overdue", ascending=False, kind="stable") if len(table) else table
 
 
 def task_list(tasks: pd.DataFrame, assignments: pd.DataFrame, grid_codes: Collection[str],
-              instant: datetime, since: datetime | None = None) -> pd.DataFrame:
+              instant: datetime, since: datetime | None = None,
+              staged: pd.DataFrame | None = None) -> pd.DataFrame:
     """The tasks published before ``instant`` that reached ``grid_codes`` (those in play
     ``since``, see ``stages_at``): per task its grids, how many reached each stage, how many
     are overdue and its ``state`` (``TASK_STATES``); overdue tasks first (most overdue grids
-    first), then open ones, newest first."""
-    a = stages_at(assignments, instant, since)
+    first), then open ones, newest first; ``staged`` as in ``funnel``."""
+    a = _staged(assignments, instant, since, staged)
     a = a[a["grid_code"].isin(set(grid_codes))]
     columns = ["code", "title_zh", "title_en", "scope", "issued_at", "due_at", "grids",
                *STAGES[1:], "overdue", "state"]
     if a.empty:
         return pd.DataFrame(columns=columns)
-    per = a.groupby("task_id").agg(
-        grids=("grid_code", "size"),
-        handed_off=("stage", lambda s: int(s.isin(STAGES[1:]).sum())),
-        acknowledged=("stage", lambda s: int(s.isin(STAGES[2:]).sum())),
-        completed=("stage", lambda s: int((s == "completed").sum())),
-        overdue=("overdue", "sum"))
+    stage = a["stage"]
+    per = pd.DataFrame({"grids": 1, "handed_off": stage.isin(STAGES[1:]).to_numpy(),
+                        "acknowledged": stage.isin(STAGES[2:]).to_numpy(),
+                        "completed": (stage == "completed").to_numpy(),
+                        "overdue": a["overdue"].to_numpy()},
+                       index=a.index).groupby(a["task_id"].to_numpy()).sum()
     out = tasks.set_index("id").join(per, how="inner").rename_axis("id")
     state = np.select([out["overdue"] > 0, out["completed"] < out["grids"]],
                       ["overdue", "open"], "done")
@@ -135,9 +155,9 @@ def task_grids(assignments: pd.DataFrame, task_id: int, instant: datetime,
 
 
 def overdue_by_grid(assignments: pd.DataFrame, grid_codes: Collection[str],
-                    instant: datetime) -> dict[str, int]:
+                    instant: datetime, staged: pd.DataFrame | None = None) -> dict[str, int]:
     """Grid code → its assignments past due and not completed at ``instant``, for the grids of
-    ``grid_codes`` that have any."""
-    a = stages_at(assignments, instant)
+    ``grid_codes`` that have any; ``staged`` as in ``funnel`` (without ``since``)."""
+    a = _staged(assignments, instant, None, staged)
     late = a[a["overdue"] & a["grid_code"].isin(set(grid_codes))]
     return {str(k): int(v) for k, v in late.groupby("grid_code").size().items()}
