@@ -13,6 +13,7 @@ from gridwatch.filters import Filters
 from gridwatch.i18n import t
 from gridwatch.mapview import screen_view
 from gridwatch.service import DataSource
+from gridwatch.timeutil import instant_in
 from layouts.ids import ID
 from layouts.map import RING_SHADES, Shading, hideouts, legend_children
 
@@ -29,24 +30,36 @@ def update_map(source: DataSource, filters: dict, version: str | None, detail: d
     ``triggered``: as ``callbacks.fired_props``."""
     chosen = Filters.from_dict(filters)
     snap = source.snapshot()
-    view = screen_view(snap, chosen, source.settings)
-    palette = source.settings.palette
     records = allows(who, "records")  # which grid a lead is in: a record
-    styles = hideouts(view, lang, palette, (detail or {}).get("code"), records=records)
-    shading = None
-    if shade in rings.GRID_RINGS:
-        edges = rings.bin_edges(source.settings.suppress_below)
-        shading = Shading(shade, rings.grid_shades(snap, shade, chosen.as_of, view.status.index,
-                                                   source.settings.suppress_below), edges)
-        styles["grids"]["r"], styles["grids"]["rp"] = shading.shades, list(RING_SHADES)
-    legend = legend_children(view, palette, lang, False, records, shading)
+    chosen_grid = (detail or {}).get("code")
+    chosen_grid = chosen_grid if isinstance(chosen_grid, str) else None
+    shade = shade if shade in rings.GRID_RINGS else None
+
+    def answer() -> dict:
+        view = screen_view(snap, chosen, source.settings)
+        palette = source.settings.palette
+        styles = hideouts(view, lang, palette, chosen_grid, records=records)
+        shading = None
+        if shade is not None:
+            threshold = source.settings.suppress_below
+            shading = Shading(shade, rings.grid_shades(snap, shade, chosen.as_of,
+                                                       view.status.index, threshold),
+                              rings.bin_edges(threshold))
+            styles["grids"]["r"], styles["grids"]["rp"] = shading.shades, list(RING_SHADES)
+        return {"grids": styles["grids"], "townships": styles["townships"],
+                "labels": styles["labels"], "checkpoints": styles["checkpoints"],
+                "hotspots": styles["hotspots"],
+                "legend": legend_children(view, palette, lang, False, records, shading),
+                "as_of": t("app.as_of", lang, day=chosen.as_of.isoformat())}
+
+    # a day that is over looks the same to every caller: built once per snapshot
+    instant = instant_in(chosen.as_of, source.settings.timezone)
+    found = snap.memo_at(("map_answer", chosen, chosen_grid, lang, records, shade), instant,
+                         answer)
     if fired_props(triggered) == {TICKED}:
-        return {**dict.fromkeys(OUTPUTS, no_update), "checkpoints": styles["checkpoints"],
-                "hotspots": styles["hotspots"], "legend": legend}
-    return {"grids": styles["grids"], "townships": styles["townships"],
-            "labels": styles["labels"], "checkpoints": styles["checkpoints"],
-            "hotspots": styles["hotspots"], "legend": legend,
-            "as_of": t("app.as_of", lang, day=chosen.as_of.isoformat())}
+        return {**dict.fromkeys(OUTPUTS, no_update),
+                **{k: found[k] for k in ("checkpoints", "hotspots", "legend")}}
+    return dict(found)
 
 
 TICKED = f"{ID.LEAD_CLOCK}.n_intervals"

@@ -16,7 +16,7 @@ from collections.abc import Collection
 
 from dash import Dash, Input, Output, State, no_update
 
-from callbacks import bind, fired_props
+from callbacks import bind, day_view, fired_props
 from callbacks.alerts import checkpoint_alerts
 from callbacks.charts import update_checkpoint_chart, update_colour_chart, update_task_chart
 from callbacks.command import command_panels
@@ -27,7 +27,7 @@ from callbacks.proxy import proxy_panel
 from callbacks.rings import rings_panel
 from callbacks.table import update_table
 from callbacks.tasks import task_panels
-from gridwatch.auth.policy import Principal
+from gridwatch.auth.policy import Principal, audience
 from gridwatch.service import DataSource
 from layouts.ids import ID
 
@@ -48,20 +48,34 @@ def update_panels(source: DataSource, filters: dict, version: str | None,
                 **lead_register(source, filters, lang, who),
                 **checkpoint_alerts(source, filters, lang),
                 **proxy_panel(source, filters, lang, who)}
-    answer = {"checkpoints": update_checkpoint_chart(source, checkpoint=checkpoint,
-                                                     **common)["figure"]}
+
+    def chart() -> dict:
+        return {"checkpoints": update_checkpoint_chart(source, checkpoint=checkpoint,
+                                                       **common)["figure"]}
+
     if fired == {PICKED}:
         return {**dict.fromkeys(PANELS, no_update), **dict.fromkeys(LEAD_PANELS, no_update),
-                **dict.fromkeys(ALERT_PANELS, no_update), **answer}
+                **dict.fromkeys(ALERT_PANELS, no_update), **chart()}
     table = update_table(source, who=who, shown=shown, **common)
-    return {"kpis": update_kpis(source, who=who, **common)["tiles"],
-            "tasks": update_task_chart(source, **common)["figure"],
-            "colours": update_colour_chart(source, **common)["figure"], **table, **answer,
-            **lead_register(source, filters, lang, who),
-            **checkpoint_alerts(source, filters, lang), **command_panels(source, filters, lang),
-            **proxy_panel(source, filters, lang, who),
-            **inspection_panel(source, filters, lang, who),
-            **rings_panel(source, filters, lang, who), **task_panels(source, filters, lang)}
+
+    def panels() -> dict:
+        return {"kpis": update_kpis(source, who=who, **common)["tiles"],
+                "tasks": update_task_chart(source, **common)["figure"],
+                "colours": update_colour_chart(source, **common)["figure"], **chart(),
+                **lead_register(source, filters, lang, who),
+                **checkpoint_alerts(source, filters, lang),
+                **proxy_panel(source, filters, lang, who),
+                **rings_panel(source, filters, lang, who), **task_panels(source, filters, lang)}
+
+    # A day that is over reads the same for every caller of the same audience: its panels are
+    # built once per snapshot (``Snapshot.memo_at``); the orders and figures depend on the day
+    # alone, the inspection card audits every read of names (``inspection_panel``).
+    v = day_view(source, filters)
+    return {**v.snap.memo_at(("panels", v.filters, checkpoint, lang, audience(who)),
+                             v.instant, panels), **table,
+            **v.snap.memo_at(("command_panels", lang), v.instant,
+                             lambda: command_panels(source, filters, lang)),
+            **inspection_panel(source, filters, lang, who)}
 
 
 PICKED = f"{ID.CHECKPOINT_PICK}.value"

@@ -139,6 +139,13 @@ def system(role: str = "admin", name: str = "system", scope: Scope = COUNTY) -> 
     return Principal("system", role, scope, 0, name)
 
 
+def audience(principal: Principal) -> Principal:
+    """What an answer shaped for ``principal`` depends on (its kind, role and scope: what
+    ``allows``, ``covers`` and ``personal_mask`` read), without who it is: the key under which
+    one answer is shared by everyone alike."""
+    return Principal(principal.kind, principal.role, principal.scope)
+
+
 def allows(principal: Principal, action: str) -> bool:
     """Whether ``principal`` may perform ``action`` (one of ``ACTIONS``) somewhere.
 
