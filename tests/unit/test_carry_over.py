@@ -132,3 +132,53 @@ def test_the_earliest_change_is_where_a_record_was_added_removed_or_changed(snap
     rings.loc[row, "home_isolation"] += 1
     start = datetime.combine(rings.loc[row, "day"], datetime.min.time())
     assert earliest_change(snap, without_memos(snap, rings=rings)) == start
+
+
+def panels(source, day: date, who):
+    from callbacks.panels import update_panels
+    from layouts.ids import ID
+
+    with source.one_snapshot():
+        return update_panels(source, filters=Filters(as_of=day).to_dict(), version=None,
+                             checkpoint=None, lang="en", who=who,
+                             triggered={f"{ID.FILTERS}.data"})
+
+
+def test_a_past_days_answer_is_built_once_per_audience_and_follows_a_write(fresh_source):
+    from gridwatch.auth.policy import Principal, Scope
+
+    one = Principal("user", "analyst", id=1, name="a1")
+    other = Principal("user", "analyst", id=2, name="a2")
+    town = fresh_source.snapshot().region.townships["code"].iloc[0]
+    scoped = Principal("user", "analyst", Scope("township", frozenset({town})), 3, "a3")
+    last = fresh_source.snapshot().last_day
+    earlier = last - timedelta(days=3)
+    first = panels(fresh_source, last, one)
+    # another analyst of the same scope shares the answer; another audience does not
+    assert panels(fresh_source, last, other)["rings"] is first["rings"]
+    assert panels(fresh_source, last, scoped)["rings"] is not first["rings"]
+    old = panels(fresh_source, earlier, one)
+    grid = fresh_source.snapshot().region.grids["code"].iloc[0]
+    observed = local_to_utc(datetime(last.year, last.month, last.day, 21, 0), TZ)
+    with write_session(fresh_source.engine) as s:
+        s.add(m.RiskAssessment(grid_code=grid, colour="red", observed_at=observed,
+                               recorded_at=observed, source="test"))
+    after = panels(fresh_source, last, one)
+    assert after["kpis"] is not first["kpis"]  # the written day is answered afresh
+    assert panels(fresh_source, earlier, one)["rings"] is old["rings"]  # earlier days kept
+    fresh = fresh_read(fresh_source)
+    assert grid_status(fresh, last).loc[grid, "colour"] == "red"
+
+
+def test_a_running_days_results_are_computed_at_every_instant(snap):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    end = datetime(2020, 2, 20)  # 2020-02-19 is over
+    assert snap.memo_at("probe", end, compute) == snap.memo_at("probe", end, compute) == 1
+    running = datetime(2020, 2, 20, 10, 30, 0, 5)
+    assert snap.memo_at("probe", running, compute) == 2
+    assert snap.memo_at("probe", running, compute) == 3
