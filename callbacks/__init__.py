@@ -56,6 +56,7 @@ REQUIRES: dict[str, str] = {
     "preview_upload": "write",
     "commit_upload": "write",
     "act_on_task": "write",
+    "act_on_lead": "write",
     "publish_task": "write",
     "work_list": "write",
     "work_act": "write",

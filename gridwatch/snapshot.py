@@ -145,11 +145,18 @@ class Snapshot:
 
     @cached_property
     def last_day(self) -> date:
-        """The latest day with any record: the default as-of date."""
-        days = [s.max() for s in (self.risk["observed_at"], self.checkpoint_counts["hour_start"],
-                                  self.leads["reported_at"], self.assignments["issued_at"])
-                if len(s)]
+        """The latest day with any record or stage (a lead acknowledged, a task completed):
+        the default as-of date, and the last the date picker offers."""
+        moments = [self.risk["observed_at"], self.checkpoint_counts["hour_start"],
+                   *(self.leads[c] for c in LEAD_MOMENTS),
+                   *(self.assignments[c] for c in ASSIGNMENT_MOMENTS)]
+        days = [m for m in (s.max() for s in moments if len(s)) if not pd.isna(m)]
         return max(days).date() if days else date.today()
+
+
+LEAD_MOMENTS = ("reported_at", "acknowledged_at", "escalated_at", "dispatched_at", "closed_at")
+ASSIGNMENT_MOMENTS = ("issued_at", "handed_off_at", "acknowledged_at", "completed_at")
+"""The instants at which a lead or a task assignment moves (a due time is not an event)."""
 
 
 def carry_over(old: Snapshot, new: Snapshot) -> int:

@@ -246,7 +246,8 @@ def layout(region: Region, settings: Settings, lang: str, filters: Filters, firs
                     proxy.card(lang),  # layouts/proxy.py
                 ]),
                 command.card(lang),  # layouts/command.py: orders and notices, the figures
-                leads.card(lang, Sla.of(settings), allows(who, "records")),  # layouts/leads.py
+                leads.card(lang, Sla.of(settings), allows(who, "records"),
+                           allows(who, "write")),  # layouts/leads.py
                 inspection.card(lang),  # layouts/inspection.py
                 *([export_panel(lang)] if downloads else []),  # layouts/export.py
                 grid_table(lang, downloads),

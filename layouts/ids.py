@@ -61,6 +61,14 @@ class ID(StrEnum):
     LEAD_TIMELINE = "lead-timeline"
     LEAD_CHOSEN = "lead-chosen"  # {"code": ...} of the lead whose timeline is open
     LEAD_CONTEXT = "lead-context"  # the filters and version, while a lead is open
+    LEAD_ACTIONS = "lead-actions"  # the buttons that move the open lead on (writers)
+    LEAD_ACKNOWLEDGE = "lead-acknowledge"
+    LEAD_ESCALATE = "lead-escalate"
+    LEAD_DISPATCH = "lead-dispatch"
+    LEAD_CLOSE = "lead-close"
+    LEAD_OUTCOME = "lead-outcome"  # what closing the lead came to
+    LEAD_RESULT = "lead-result"
+    LEAD_TOKEN = "lead-token"  # the idempotency key of the next action, renewed after each
     CHECKPOINT_ALERTS = "checkpoint-alerts"  # the alert list (gridwatch.checkpoints)
     CHECKPOINT_ALERT_COUNT = "checkpoint-alert-count"
     CHECKPOINT_ALERT_AS_OF = "checkpoint-alert-as-of"

@@ -16,6 +16,7 @@ from dash import dcc, html
 from gridwatch.i18n import duration, t
 from gridwatch.leads import TIMED, Sla, Step
 from layouts.ids import ID
+from layouts.tasks import new_token
 from layouts.wall import clock_text, lead_label
 
 LATE = "params.data.breached && !params.data.overdue"
@@ -25,8 +26,9 @@ WIDTHS = {"code": (78, 0.6), "reported": (110, 0.6), "kind": (86, 0.8), "townshi
           "grid": (120, 1.2), "stage": (112, 0.8), "clock": (140, 1), "sla": (186, 1.2)}
 
 
-def card(lang: str, sla: Sla, records: bool) -> html.Div:
-    """The register (rows from ``rows``) and the timeline beside it."""
+def card(lang: str, sla: Sla, records: bool, can_write: bool = False) -> html.Div:
+    """The register (rows from ``rows``) and the timeline beside it, with the actions that
+    move the open lead on for a role that may write (``actions``)."""
     columns = []
     for col in COLUMNS:
         if col == "grid" and not records:
@@ -56,10 +58,38 @@ def card(lang: str, sla: Sla, records: bool) -> html.Div:
                                         "localeText": {"noRowsToShow": t("leads.none", lang)}},
                        getRowId="params.data.code", style={"height": "320px"},
                        className="ag-theme-alpine gw-lead-grid"),
-            html.Div(id=ID.LEAD_TIMELINE, className="gw-lead-timeline",
-                     children=html.P(t("leads.pick", lang), className="gw-muted")),
+            html.Div(className="gw-lead-side", children=[
+                html.Div(id=ID.LEAD_TIMELINE, className="gw-lead-timeline",
+                         children=html.P(t("leads.pick", lang), className="gw-muted")),
+                *actions(lang, can_write)]),
         ]),
     ])
+
+
+ACTIONS = {ID.LEAD_ACKNOWLEDGE: "acknowledged", ID.LEAD_ESCALATE: "escalated",
+           ID.LEAD_DISPATCH: "dispatched", ID.LEAD_CLOSE: "closed"}
+"""Each action button and the stage it records."""
+
+
+def actions(lang: str, can_write: bool) -> list:
+    """Acknowledge, escalate, dispatch and close the open lead, stamped now (closing takes an
+    outcome); shown for a lead the writer's scope covers, each button only while its stage
+    can come next (``callbacks.leads.next_stages``). The server checks the right, the scope
+    and the order again on every click. Nothing for a role that may not write."""
+    if not can_write:
+        return [dcc.Store(id=ID.LEAD_TOKEN), html.Div(id=ID.LEAD_ACTIONS, hidden=True),
+                html.Div(id=ID.LEAD_RESULT, className="gw-task-result", role="status")]
+    buttons = [html.Button(t(f"leads.act.{stage}", lang), id=button, className="gw-btn",
+                           **{"data-act": stage})
+               for button, stage in ACTIONS.items()]
+    return [dcc.Store(id=ID.LEAD_TOKEN, data=new_token()),
+            html.Div(id=ID.LEAD_ACTIONS, className=actions_class(()), hidden=True, children=[
+                *buttons,
+                dcc.Textarea(id=ID.LEAD_OUTCOME, maxLength=2000, rows=2,
+                             className="gw-lead-outcome",
+                             placeholder=t("leads.act.outcome", lang)),
+                html.Small(t("leads.act.hint", lang), className="gw-muted")]),
+            html.Div(id=ID.LEAD_RESULT, className="gw-task-result", role="status")]
 
 
 def _at(moment) -> str:
@@ -147,3 +177,9 @@ def timeline_children(lead: pd.Series, steps: list[Step], instant: datetime, run
     else:
         body.append(html.P(t("leads.text_hidden", lang), className="gw-muted"))
     return head + body
+
+
+def actions_class(stages) -> str:
+    """The actions row's classes: one ``can-<stage>`` per stage that may come next (the
+    stylesheet shows only those buttons, and the outcome box with ``can-closed``)."""
+    return " ".join(["gw-task-actions", "gw-lead-actions", *(f"can-{s}" for s in stages)])

@@ -123,3 +123,69 @@ def test_a_lead_follows_its_stages_on_screen_and_its_clock_stops_when_closed(bro
     shown = browser.find_element(By.ID, "lead-timeline").text
     assert TEXT not in shown and "送县人民医院" not in shown
     assert TEXT not in browser.page_source
+
+
+def action_result(browser) -> str:
+    return browser.execute_script(
+        "const e = document.querySelector('#lead-result [data-ok]');"
+        "return e ? e.getAttribute('data-ok') + ':' + e.innerText : '';")
+
+
+def offered(browser) -> list[str]:
+    """The action buttons shown for the open lead."""
+    return [b.get_attribute("data-act") for b in
+            browser.find_elements(By.CSS_SELECTOR, "#lead-actions [data-act]") if b.is_displayed()]
+
+
+def test_an_operator_acknowledges_and_closes_a_lead_from_its_timeline(browser, lead_server,
+                                                                      region):
+    import sqlite3
+
+    server, token = lead_server
+    code = "L9002"
+    grid = sorted(region.grids["code"])[1]
+    assert post(server, token, "leads", [{
+        "code": code, "grid_code": grid, "category": "returnee", "summary_zh": "返乡人员报备",
+        "reported_at": "2020-02-29T21:00:00+08:00"}])["applied"] == 1
+    browser.get(f"{server.url}/logout")
+    goto(browser, server, "/", "operator")
+
+    def opened():
+        browser.execute_script(
+            "document.getElementById('lead-table').scrollIntoView({block: 'center'})")
+        cells = browser.find_elements(
+            By.CSS_SELECTOR, f'#lead-table .ag-center-cols-container [row-id="{code}"] '
+                             '[col-id=code]')
+        return cells
+    wait_for(opened, timeout=40, message="the new lead is not in the register")[0].click()
+    wait_for(lambda: offered(browser) == ["acknowledged"], timeout=20,
+             message="acknowledging is not offered first")
+    browser.find_element(By.CSS_SELECTOR, '#lead-actions [data-act="acknowledged"]').click()
+    wait_for(lambda: action_result(browser).startswith("1:"), timeout=30,
+             message="acknowledging did not answer")
+    assert f"线索 {code} 已签收" in action_result(browser)
+    # the view moved to today, where the stage is; the timeline shows it (long after its limit)
+    wait_for(lambda: steps(browser).get("acknowledged") == "late", timeout=30,
+             message="the timeline did not show the acknowledgement")
+    wait_for(lambda: set(offered(browser)) == {"escalated", "dispatched", "closed"},
+             timeout=20, message="the next stages are not offered")
+    with sqlite3.connect(server.db_path) as db:
+        assert db.execute("SELECT acknowledged_at IS NOT NULL FROM leads WHERE code = ?",
+                          (code,)).fetchone() == (1,)
+
+    # closing needs an outcome: without one nothing is written and the answer says so
+    browser.find_element(By.CSS_SELECTOR, '#lead-actions [data-act="closed"]').click()
+    wait_for(lambda: action_result(browser).startswith("0:"), timeout=20,
+             message="closing without an outcome was not refused")
+    box = browser.find_element(By.ID, "lead-outcome")
+    box.send_keys("已核实，居家观察")
+    browser.find_element(By.CSS_SELECTOR, '#lead-actions [data-act="closed"]').click()
+    wait_for(lambda: "已办结" in action_result(browser), timeout=30,
+             message="closing did not answer")
+    wait_for(lambda: steps(browser).get("closed") in ("met", "late"), timeout=30,
+             message="the timeline did not show the close")
+    wait_for(lambda: not browser.find_element(By.ID, "lead-actions").is_displayed(),
+             timeout=20, message="a closed lead still offers actions")
+    assert "已核实，居家观察" in browser.find_element(By.ID, "lead-timeline").text
+    assert console_errors(browser) == []
+    browser.get(f"{server.url}/logout")
