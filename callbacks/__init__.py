@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from dash import Dash, ctx
+from dash import Dash, ctx, no_update
 from flask import abort, request
 
 from gridwatch import timeutil
@@ -57,6 +57,7 @@ REQUIRES: dict[str, str] = {
     "commit_upload": "write",
     "act_on_task": "write",
     "act_on_lead": "write",
+    "issue_directive": "write",
     "publish_task": "write",
     "work_list": "write",
     "work_act": "write",
@@ -123,6 +124,15 @@ def day_view(source: DataSource, filters: dict, now: datetime | None = None) -> 
     chosen = Filters.from_dict(filters)
     instant, running = timeutil.day_instant(chosen.as_of, source.settings.timezone, now)
     return DayView(chosen, source.snapshot(), chosen.as_of, instant, running)
+
+
+def view_moved_to(moment: datetime, tz: str, filters: dict | None) -> dict:
+    """After a write stamped ``moment`` (naive UTC, now): the date picker's outputs that move
+    the view to the write's local day, where it shows (``day``: unless that day is shown
+    already; ``max_day``: the last day the picker offers)."""
+    day = timeutil.utc_to_local(moment, tz).date()
+    shown = Filters.from_dict(filters if isinstance(filters, dict) else None).as_of
+    return {"day": no_update if shown == day else day.isoformat(), "max_day": day.isoformat()}
 
 
 def fired_props(triggered: Collection[str] | None = None) -> set[str]:

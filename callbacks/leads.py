@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import pandas as pd
 from dash import ClientsideFunction, Dash, Input, Output, State, html, no_update
 
-from callbacks import bind, day_view, fired_props
+from callbacks import bind, day_view, fired_props, view_moved_to
 from callbacks.tasks import _key, refused_text, result_div
 from gridwatch import leads as rules
 from gridwatch import timeutil
@@ -155,10 +155,8 @@ def act_on_lead(source: DataSource, acknowledge: int | None, escalate: int | Non
     else:
         message = t("leads.act.done", lang, at=local.strftime("%H:%M"),
                     day=local.date().isoformat(), **words)
-    shown = Filters.from_dict(filters if isinstance(filters, dict) else None).as_of
-    return {"result": result_div(message, True), "token": panel.new_token(),
-            "day": no_update if shown == local.date() else local.date().isoformat(),
-            "max_day": local.date().isoformat(), "outcome": ""}
+    return {"result": result_div(message, True), "token": panel.new_token(), "outcome": "",
+            **view_moved_to(moment, source.settings.timezone, filters)}
 
 
 def html_pick(lang: str) -> html.P:

@@ -28,6 +28,12 @@ def register(snap: Snapshot, instant: datetime) -> pd.DataFrame:
     return d.assign(ref=[ref(k, n) for k, n in zip(d["kind"], d["number"], strict=True)])
 
 
+def next_number(directives: pd.DataFrame, kind: str) -> int:
+    """The number the next ``kind`` (order or notice) takes: one after the highest so far."""
+    numbers = directives.loc[directives["kind"] == kind, "number"]
+    return int(numbers.max()) + 1 if len(numbers) else 1
+
+
 @dataclass(frozen=True)
 class Context:
     """What one directive came with on the day it was issued, up to the instant."""

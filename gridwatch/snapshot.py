@@ -145,9 +145,13 @@ class Snapshot:
 
     @cached_property
     def last_day(self) -> date:
-        """The latest day with any record or stage (a lead acknowledged, a task completed):
-        the default as-of date, and the last the date picker offers."""
+        """The latest day with any record or stage (a mark, a count, an order, a lead
+        acknowledged, a task completed, a delivery): the default as-of date, and the last
+        the date picker offers."""
         moments = [self.risk["observed_at"], self.checkpoint_counts["hour_start"],
+                   self.directives["issued_at"], self.levels["effective_at"],
+                   self.proxy["requested_at"], self.proxy["delivered_at"],
+                   self.inspection_cases["opened_at"],
                    *(self.leads[c] for c in LEAD_MOMENTS),
                    *(self.assignments[c] for c in ASSIGNMENT_MOMENTS)]
         days = [m for m in (s.max() for s in moments if len(s)) if not pd.isna(m)]

@@ -245,7 +245,8 @@ def layout(region: Region, settings: Settings, lang: str, filters: Filters, firs
                     alerts.card(lang, Health.of(settings)),  # layouts/alerts.py
                     proxy.card(lang),  # layouts/proxy.py
                 ]),
-                command.card(lang),  # layouts/command.py: orders and notices, the figures
+                # layouts/command.py: orders and notices (issued here by a writer), the figures
+                command.card(lang, allows(who, "write")),
                 leads.card(lang, Sla.of(settings), allows(who, "records"),
                            allows(who, "write")),  # layouts/leads.py
                 inspection.card(lang),  # layouts/inspection.py

@@ -14,13 +14,15 @@ from gridwatch.i18n import t
 from layouts.card import register_grid
 from layouts.ids import ID
 from layouts.leads import moment_text
+from layouts.tasks import new_token
 
 COLUMNS = {"label": 130, "kind": 96, "title": None, "issued": 110}
 """The register's columns: a fixed width in pixels, or None for the one that takes the rest."""
 
 
-def card(lang: str) -> html.Div:
-    """The register and the figures; their contents come with the other panels."""
+def card(lang: str, can_write: bool = False) -> html.Div:
+    """The register and the figures; their contents come with the other panels. For a role
+    that may write, the form that issues an order or a notice (``issue_form``)."""
     columns = [{"field": c, "headerName": t(f"directives.col.{c}", lang), "sortable": True,
                 "resizable": True, "filter": c == "kind",
                 **({"width": w} if w else {"flex": 1, "minWidth": 180, "tooltipField": c})}
@@ -41,10 +43,35 @@ def card(lang: str) -> html.Div:
                 html.Div(id=ID.DIRECTIVE_DETAIL, className="gw-directive-detail",
                          children=html.P(t("directives.pick", lang), className="gw-muted")),
             ]),
+            *([issue_form(lang)] if can_write else []),
         ]),
         html.Div(className="gw-card gw-figures", children=[
             html.Div(className="gw-card-head", children=[html.H3(t("figures.title", lang))]),
             html.Div(id=ID.FIGURES),
+        ]),
+    ])
+
+
+def issue_form(lang: str) -> html.Details:
+    """County staff issue an order (指挥部令) or a notice (通告), numbered next of its kind and
+    stamped now (``callbacks.command.issue_directive``; the server checks the right)."""
+    return html.Details(className="gw-publish gw-issue", children=[
+        html.Summary(t("directives.issue.title", lang)),
+        dcc.Store(id=ID.ISSUE_TOKEN, data=new_token()),
+        html.Div(className="gw-publish-form", children=[
+            html.Label(t("directives.issue.kind", lang), htmlFor=ID.ISSUE_KIND),
+            dcc.RadioItems(id=ID.ISSUE_KIND, className="gw-chips", inline=True, value="notice",
+                           options=[{"label": t(f"directives.kind.{k}", lang), "value": k}
+                                    for k in ("order", "notice")]),
+            html.Label(t("directives.issue.title_zh", lang), htmlFor=ID.ISSUE_TITLE_ZH),
+            dcc.Input(id=ID.ISSUE_TITLE_ZH, type="text", maxLength=500, className="gw-input"),
+            html.Label(t("directives.issue.title_en", lang), htmlFor=ID.ISSUE_TITLE_EN),
+            dcc.Input(id=ID.ISSUE_TITLE_EN, type="text", maxLength=500, className="gw-input",
+                      placeholder=t("directives.issue.title_en_hint", lang)),
+            html.Button(t("directives.issue.button", lang), id=ID.ISSUE_BUTTON,
+                        className="gw-btn gw-btn-primary"),
+            html.Small(t("directives.issue.hint", lang), className="gw-muted gw-form-hint"),
+            html.Div(id=ID.ISSUE_RESULT, className="gw-task-result", role="status"),
         ]),
     ])
 

@@ -111,6 +111,12 @@ class ID(StrEnum):
     DIRECTIVE_SEARCH = "directive-search"
     DIRECTIVE_CHOSEN = "directive-chosen"  # {"code": ref} of the one whose detail is open
     DIRECTIVE_DETAIL = "directive-detail"
+    ISSUE_KIND = "issue-kind"  # issuing an order or a notice from the register (county writers)
+    ISSUE_TITLE_ZH = "issue-title-zh"
+    ISSUE_TITLE_EN = "issue-title-en"
+    ISSUE_BUTTON = "issue-button"
+    ISSUE_RESULT = "issue-result"
+    ISSUE_TOKEN = "issue-token"  # the idempotency key of the next issue, renewed after each
     FIGURES = "headline-figures"  # the article's figures up to the day's instant
     PROXY = "proxy-panel"  # the red proxy's figures and townships (gridwatch.proxy)
     PROXY_AS_OF = "proxy-as-of"

@@ -73,3 +73,49 @@ def test_search_narrows_the_register_and_a_click_opens_an_order(as_viewer, snap)
     wait_for(lambda: len(shown_rows(browser)) >= 8, timeout=15,
              message="clearing the search did not bring the rows back")
     assert console_errors(browser) == []
+
+
+@pytest.fixture(scope="module")
+def issue_server(seeded_db, tmp_path_factory):
+    from tests.browser.conftest import private_server
+
+    server = private_server(seeded_db, tmp_path_factory.mktemp("issue"))
+    yield server
+    server.stop()
+
+
+def test_the_county_issues_an_order_from_the_register(browser, issue_server):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    server = issue_server
+    browser.get(f"{server.url}/logout")
+    goto(browser, server, "/", "viewer")
+    wait_for(lambda: len(shown_rows(browser)) >= 8, timeout=40, message="no register")
+    assert not browser.find_elements(By.ID, "issue-button")  # a viewer has no form
+    browser.get(f"{server.url}/logout")
+    goto(browser, server, "/", "admin")
+    console_errors(browser)
+    wait_for(lambda: len(shown_rows(browser)) >= 8, timeout=40, message="no register")
+    form = browser.find_element(By.CSS_SELECTOR, ".gw-issue")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});"
+                           "arguments[0].open = true;", form)
+    browser.find_element(By.CSS_SELECTOR, "#issue-kind input[value=order]").click()
+    browser.find_element(By.ID, "issue-title-zh").send_keys("关于浏览器测试的命令")
+    browser.find_element(By.ID, "issue-button").click()
+    wait_for(lambda: "指挥部令第18号已发布" in browser.find_element(By.ID, "issue-result").text,
+             timeout=30, message="issuing did not answer")
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    # the view moved to today, where the new order heads the register
+    wait_for(lambda: today in browser.find_element(By.ID, "as-of-label").text, timeout=30,
+             message="the view did not move to today")
+    def first_row():  # by position (AG Grid keeps the rows it had in the DOM, in their order)
+        rows = browser.find_elements(
+            By.CSS_SELECTOR, '#directive-table .ag-center-cols-container .ag-row[row-index="0"]')
+        return rows[0].get_attribute("row-id") if rows else None
+    wait_for(lambda: first_row() == "order-18", timeout=30,
+             message="the new order is not first")
+    assert "指挥部令 18 道" in browser.find_element(By.ID, "directive-count").text
+    assert browser.find_element(By.ID, "issue-title-zh").get_attribute("value") == ""
+    assert console_errors(browser) == []
+    browser.get(f"{server.url}/logout")
