@@ -7,6 +7,7 @@ import gc
 import logging
 import sys
 
+import plotly.io as pio
 from dash import Dash
 
 import callbacks
@@ -28,6 +29,11 @@ def create_app(settings: Settings | None = None) -> Dash:
     Opens no connection it keeps: under gunicorn each worker builds its own app after the fork.
     """
     settings = settings or Settings.from_env()
+    # Dash encodes every callback answer with plotly's JSON encoder. Its orjson engine cannot
+    # take Dash components, so it first walks each answer element by element in Python (a
+    # tenth of a busy server's time, measured by the load run); the json engine hands the
+    # components to the standard library's C encoder, twice as fast on the panels' answer.
+    pio.json.config.default_engine = "json"
     source = DataSource(settings)
     source.open()
     app = Dash(__name__, title=t("app.title", settings.default_language),
