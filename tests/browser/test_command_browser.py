@@ -119,3 +119,4 @@ def test_the_county_issues_an_order_from_the_register(browser, issue_server):
     assert browser.find_element(By.ID, "issue-title-zh").get_attribute("value") == ""
     assert console_errors(browser) == []
     browser.get(f"{server.url}/logout")
+    browser.get("about:blank")  # nothing of this page may still load once its server stops

@@ -18,6 +18,7 @@ def test_export_button_downloads_the_map_for_the_current_filters(live_server, br
                                                                   tmp_path):
     browser.execute_cdp_cmd("Page.setDownloadBehavior",
                             {"behavior": "allow", "downloadPath": str(tmp_path)})
+    console_errors(browser)  # what an earlier test's page left in the log is not this one's
     goto(browser, live_server, "/?colour=red,orange&date=2020-02-02")
     link = wait_for(lambda: browser.find_element(By.ID, ID.EXPORT_DOWNLOAD), timeout=30,
                     message="export panel did not render")

@@ -189,3 +189,4 @@ def test_an_operator_acknowledges_and_closes_a_lead_from_its_timeline(browser, l
     assert "已核实，居家观察" in browser.find_element(By.ID, "lead-timeline").text
     assert console_errors(browser) == []
     browser.get(f"{server.url}/logout")
+    browser.get("about:blank")  # nothing of this page may still load once its server stops
