@@ -17,7 +17,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from dash import Dash, Input, Output, State, html, no_update
 
-from callbacks import bind, day_view, fired_props, pick_and_search
+from callbacks import bind, day_view, fired_props, pick_and_search, view_moved_to
 from gridwatch import tasks, timeutil
 from gridwatch.auth.policy import Principal, allows, covers
 from gridwatch.i18n import t
@@ -180,10 +180,10 @@ def publish_task(source: DataSource, clicks: int | None, title_zh: str | None,
                         who, _key("publish", token), Places.of(region))
     except IngestError as exc:
         return {"result": refused_text(exc, lang), "token": panel.new_token(), **unchanged}
-    today = timeutil.utc_to_local(moment, source.settings.timezone).date().isoformat()
+    moved = view_moved_to(moment, source.settings.timezone, None)  # always to today
     return {"result": result_div(t("tasks.publish.done", lang, task=code, n=len(targets),
-                                day=today), True),
-            "token": panel.new_token(), "day": today, "max_day": today}
+                                day=moved["max_day"]), True),
+            "token": panel.new_token(), **moved}
 
 
 def _targets(region, scope, townships, grids) -> list[str] | None:
