@@ -896,6 +896,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "boundary.too_many_vertices_file": {"zh": "{file} 共有 {n:,} 个顶点，超过每个文件 {max:,} 个的上限：请先简化几何，或按县分别导入", "en": "{file} holds {n:,} vertices in all, more than the {max:,} allowed per file: simplify the geometries first, or import one county at a time"},
     # boundary import: report findings
     "boundary.more": {"zh": "……同类问题过多，其余未列出", "en": "… more findings of this kind are not listed"},
+    "boundary.more_of_kind": {"zh": "……同类问题另有 {n:,} 条未列出（共 {total:,} 条）", "en": "… {n:,} more findings of this kind are not listed ({total:,} in all)"},
     "boundary.missing_layer": {"zh": "缺少图层“{layer_name}”（已找到：{found}）", "en": "the {layer_name} layer is missing (found: {found})"},
     "boundary.crs_declared": {"zh": "{file}：坐标系 {crs}，已转换为 WGS84 经纬度", "en": "{file}: CRS {crs}, reprojected to WGS84 lon/lat"},
     "boundary.crs_assumed_lonlat": {"zh": "{file} 未声明坐标系：按坐标范围认定为经纬度（WGS84 / CGCS2000，两者相差仅厘米级）", "en": "{file} declares no CRS: taken as lon/lat (WGS84 / CGCS2000, which differ by centimetres) from its coordinate ranges"},

@@ -55,7 +55,7 @@ NEST_SHARE = 0.99
 """The share of a feature's area that must lie in its one parent."""
 
 MAX_LISTED = 200
-"""At most this many issues of one kind are kept; the rest are counted."""
+"""At most this many issues of one kind are kept; the rest are counted in one finding."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +137,8 @@ class Report:
 
     issues: list[Issue] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    _seen: dict = field(default_factory=dict, repr=False, compare=False)
+    _more: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def errors(self) -> list[Issue]:
@@ -153,13 +155,22 @@ class Report:
 
     def add(self, level: str, key: str, layer: str | None = None, codes=(), **params) -> None:
         """Record a finding about ``layer``; that layer is also the message's ``{layer}``
-        (``Issue.message``), so ``params`` cannot, and need not, give it."""
-        same = sum(1 for i in self.issues if i.key == key and i.layer == layer)
-        if same == MAX_LISTED:
-            self.issues.append(Issue(level, "more", {}, layer))
-        if same >= MAX_LISTED:
+        (``Issue.message``), so ``params`` cannot, and need not, give it.
+
+        At most ``MAX_LISTED`` findings of one kind (key and layer) are kept; the rest are
+        counted in one ``more_of_kind`` finding right after them, whose count grows."""
+        kind = (key, layer)
+        same = self._seen.get(kind, 0) + 1
+        self._seen[kind] = same
+        if same <= MAX_LISTED:
+            self.issues.append(Issue(level, key, params, layer, tuple(str(c) for c in codes)))
             return
-        self.issues.append(Issue(level, key, params, layer, tuple(str(c) for c in codes)))
+        more = Issue(level, "more_of_kind", {"n": same - MAX_LISTED, "total": same}, layer)
+        if kind in self._more:
+            self.issues[self._more[kind]] = more
+        else:
+            self._more[kind] = len(self.issues)
+            self.issues.append(more)
 
     def flagged_codes(self) -> set[str]:
         """Codes of features with an error or warning (drawn highlighted on the preview)."""
