@@ -880,6 +880,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "boundary.shapefile_parts": {"zh": "Shapefile {name} 缺少 {missing}", "en": "the Shapefile {name} lacks {missing}"},
     "boundary.geojson_invalid": {"zh": "{name} 不是有效的 GeoJSON：{reason}", "en": "{name} is not valid GeoJSON: {reason}"},
     "boundary.json_refused": {"zh": "{name}：{reason}", "en": "{name}: {reason}"},
+    "boundary.geojson_array_empty": {"zh": "{name} 是一个空的 JSON 数组，没有任何要素", "en": "{name} is an empty JSON array: it holds no features"},
+    "boundary.geojson_array_item": {"zh": "{name} 是 JSON 数组，但其中第 {n} 项不是 GeoJSON 要素（Feature）", "en": "{name} is a JSON array, but its item {n} is not a GeoJSON Feature"},
     "boundary.non_finite": {"zh": "{file} 的图层“{layer}”中要素 {code} 的坐标为 NaN 或无穷大", "en": "in {file}, {layer} feature {code} has NaN or infinite coordinates"},
     "boundary.no_coordinates": {"zh": "{file} 的图层“{layer}”没有任何坐标", "en": "the {layer} layer in {file} has no coordinates"},
     "boundary.geographic_out_of_range": {"zh": "{file} 声明坐标系为 {crs}（经纬度），但坐标超出 ±180/±90，像是以米为单位的投影坐标：坐标系声明可能有误", "en": "{file} declares {crs} (degrees) but its coordinates exceed ±180/±90 and look like projected metres: the declared CRS is probably wrong"},

@@ -68,6 +68,7 @@ encryption, an unknown compression method or zip version, a member that overlaps
 name that is not UTF-8...)."""
 
 _MASK_ENCRYPTED = 0x1  # general purpose bit 0: the member is encrypted
+_MASK_UTF8 = 0x800  # general purpose bit 11: the member's name is UTF-8
 _LOCAL_FLAGS = struct.Struct("<4s2xH")  # a local file header's signature and flags
 
 _SPECIAL = {stat.S_IFLNK: say("zip.kind.symlink"), stat.S_IFCHR: say("zip.kind.device"),
@@ -76,6 +77,31 @@ _SPECIAL = {stat.S_IFLNK: say("zip.kind.symlink"), stat.S_IFCHR: say("zip.kind.d
 """Unix file types a member may claim (``external_attr >> 16``) that are not plain files or
 folders, and the words for them; any other type that is not a file or a folder reads
 ``zip.kind.other``."""
+
+
+def member_name(info: zipfile.ZipInfo) -> str:
+    """A member's name as its writer meant it.
+
+    A name without the UTF-8 flag is read as CP437 by the zip reader (the format's old
+    default); Chinese Windows tools (the Explorer's compressed folders, WinRAR, 7-Zip, most GIS
+    software) write such names in the system code page, GBK, so ``乡镇.shp`` would read as
+    ``╧τ╒≥.shp``. Such a name is decoded as UTF-8 when its bytes are valid UTF-8 (tools that
+    write UTF-8 without setting the flag), else as GB18030 (a superset of GBK) when they are
+    valid there, else left as read.
+    """
+    name = info.filename
+    if info.flag_bits & _MASK_UTF8 or name.isascii():
+        return name
+    try:
+        raw = name.encode("cp437")
+    except UnicodeEncodeError:  # not a CP437 reading: leave it
+        return name
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return name
 
 
 def _escapes(path: str) -> bool:
@@ -123,10 +149,11 @@ def check_members(archive: zipfile.ZipFile, name: str, limits: ZipLimits = STRIC
     total = 0
     seen: set[str] = set()
     for info in members:
-        member = info.filename[:80]
-        if _escapes(info.filename):
+        decoded = member_name(info)
+        member = decoded[:80]
+        if _escapes(info.filename) or _escapes(decoded):
             raise ArchiveError("zip.escape", name=name, member=member)
-        key = info.filename.replace("\\", "/")
+        key = decoded.replace("\\", "/")
         if key in seen:
             raise ArchiveError("zip.duplicate_member", name=name, member=member)
         seen.add(key)
@@ -163,8 +190,8 @@ def unzip(data: bytes, name: str, limits: ZipLimits = STRICT,
     Returns
     -------
     dict of str to bytes or None
-        Every member that is a file, by its path in the archive; None for members ``keep``
-        declined.
+        Every member that is a file, by its path in the archive (decoded by
+        ``member_name``); None for members ``keep`` declined.
 
     Raises
     ------
@@ -182,10 +209,11 @@ def unzip(data: bytes, name: str, limits: ZipLimits = STRICT,
         for info in archive.infolist():
             if info.is_dir():
                 continue
-            wanted = keep is None or keep(info.filename)
+            path = member_name(info)
+            wanted = keep is None or keep(path)
             content, size = _read_member(archive, info, name, budget, wanted)
             budget -= size
-            out[info.filename] = content
+            out[path] = content
     return out
 
 
@@ -213,7 +241,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, bud
         # A wrong CRC after the declared size (CPython stops there), encryption, an unknown
         # compression method or a truncated stream: the member is not what its header says.
         raise ArchiveError("zip.member_unreadable", name=name,
-                           member=info.filename[:80]) from None
+                           member=member_name(info)[:80]) from None
     if size != info.file_size:  # fewer bytes than declared: the header lies about the size
-        raise ArchiveError("zip.member_unreadable", name=name, member=info.filename[:80])
+        raise ArchiveError("zip.member_unreadable", name=name, member=member_name(info)[:80])
     return (b"".join(chunks) if wanted else None), size

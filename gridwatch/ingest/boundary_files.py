@@ -7,6 +7,8 @@ GeoJSON goes through the one strict JSON reader (``gridwatch.ingest.jsonsafe``: 
 Infinity, no duplicate keys, bounded nesting). Files are read from a private temporary folder
 that is removed afterwards; nothing is written anywhere else.
 
+A GeoJSON file may hold a FeatureCollection, one Feature, or a bare JSON array of Features.
+
 Which layer a file holds comes from the layer names inside a GeoPackage, or from a file's (or
 archive member's) name (``townships.shp``, ``grids.geojson``, ``乡镇.shp``), or from an explicit
 mapping given by the caller.
@@ -15,6 +17,7 @@ mapping given by the caller.
 from __future__ import annotations
 
 import io
+import json
 import os
 import tempfile
 import warnings
@@ -138,7 +141,7 @@ def sniff(data: bytes) -> str:
         if any(data.startswith(m) for m in magics):
             return kind
     head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
-    return "geojson" if head.startswith(b"{") else "unknown"
+    return "geojson" if head.startswith((b"{", b"[")) else "unknown"
 
 
 def read_boundary_files(files: list[tuple[str, bytes]],
@@ -319,12 +322,33 @@ def _read_geojson(folder: Path, index: int, filename: str, data: bytes,
         parsed = loads_strict(data, GEOJSON_MAX_DEPTH, encoding="utf-8-sig")
     except JSONError as exc:
         raise BoundaryError("json_refused", name=filename, reason=exc) from None
-    if not isinstance(parsed, dict) or parsed.get("type") not in ("FeatureCollection", "Feature"):
+    if isinstance(parsed, list):
+        data = _collection_of(filename, parsed)
+    elif not isinstance(parsed, dict) \
+            or parsed.get("type") not in ("FeatureCollection", "Feature"):
         raise BoundaryError("geojson_invalid", name=filename, reason="not a FeatureCollection")
     path = folder / f"{index}.geojson"
     path.write_bytes(data)
     frame = _read(path)
-    return RawLayer(layer, filename, frame, "crs" in parsed)
+    return RawLayer(layer, filename, frame, isinstance(parsed, dict) and "crs" in parsed)
+
+
+def _collection_of(filename: str, features: list) -> bytes:
+    """A bare JSON array of features (what many web exports and scripts write) as the
+    FeatureCollection it stands for; its coordinates carry no declared CRS.
+
+    Raises
+    ------
+    BoundaryError
+        When the array is empty or one of its items is not a Feature (naming the first).
+    """
+    if not features:
+        raise BoundaryError("geojson_array_empty", name=filename)
+    for n, item in enumerate(features, start=1):
+        if not isinstance(item, dict) or item.get("type") != "Feature":
+            raise BoundaryError("geojson_array_item", name=filename, n=n)
+    return json.dumps({"type": "FeatureCollection", "features": features},
+                      ensure_ascii=False).encode("utf-8")
 
 
 def export_boundaries(layers: dict[str, gpd.GeoDataFrame], crs, names=None) -> bytes:

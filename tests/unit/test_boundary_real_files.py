@@ -3,11 +3,18 @@ missing grid, and, through the CLI, reports instead of tracebacks."""
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
+
 import geopandas as gpd
+import pytest
 
 from gridwatch.__main__ import main
 from gridwatch.ingest import boundaries
+from gridwatch.ingest.archives import member_name
 from gridwatch.ingest.boundaries import Report, import_boundaries
+from gridwatch.ingest.boundary_files import BoundaryError, export_boundaries
 
 IMPORTED = ("townships", "villages", "grids", "checkpoints")
 
@@ -74,3 +81,78 @@ def test_missing_grids_are_gaps_in_the_report_not_a_crash(region, source, tmp_pa
     [gap] = [i for i in report.issues if i.key == "gap"]
     assert gap.layer == "grids" and "in none of the grids" in gap.message("en")
     assert "不属于任何网格" in gap.message("zh")
+
+
+# --- files as they come -------------------------------------------------------------------------
+
+def test_a_geojson_file_holding_a_bare_array_of_features_is_read(region, tmp_path):
+    layers = layers_of(region)
+    files = [(f"{name}.gpkg", gpkg({name: frame}, tmp_path, f"{name}.gpkg").read_bytes())
+             for name, frame in layers.items() if name != "checkpoints"]
+    collection = json.loads(layers["checkpoints"].to_json(drop_id=True))
+    array = json.dumps(collection["features"], ensure_ascii=False).encode()
+    assert array.startswith(b"[")
+    result = import_boundaries([*files, ("checkpoints.json", array)], region)
+    assert result.report.ok, [i.message("en") for i in result.report.errors]
+    got = result.layers["checkpoints"].set_index("code")
+    assert sorted(got.index) == sorted(region.checkpoints["code"])
+    assert got.loc[region.checkpoints["code"].iloc[0], "name_zh"] == \
+        region.checkpoints["name_zh"].iloc[0]
+    assert any(i.key == "crs_assumed_lonlat" and i.layer == "checkpoints"
+               for i in result.report.issues)
+
+
+@pytest.mark.parametrize(("data", "key", "en"), [
+    (b"[]", "geojson_array_empty", "cp.json is an empty JSON array: it holds no features"),
+    (b'[{"type": "Feature", "geometry": null, "properties": {}}, 3]', "geojson_array_item",
+     "cp.json is a JSON array, but its item 2 is not a GeoJSON Feature"),
+])
+def test_an_array_that_is_not_one_of_features_is_refused_naming_the_item(region, data, key,
+                                                                          en):
+    with pytest.raises(BoundaryError) as err:
+        import_boundaries([("cp.json", data)], region, layer_names={"cp.json": "checkpoints"})
+    assert err.value.key == key and str(err.value) == en
+    assert err.value.message("zh") != en
+
+
+class GBKInfo(zipfile.ZipInfo):
+    """A member whose name is written in GBK without the UTF-8 flag, as Chinese Windows tools
+    write it."""
+
+    def _encodeFilenameFlags(self):  # zipfile's own (private) name
+        return self.filename.encode("gbk"), self.flag_bits
+
+
+CHINESE = {"townships": "乡镇", "villages": "村社", "grids": "网格", "checkpoints": "卡口"}
+
+
+def gbk_zip(region) -> bytes:
+    exported = zipfile.ZipFile(io.BytesIO(export_boundaries(layers_of(region), "EPSG:4549")))
+    out = io.BytesIO()
+    with exported, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member in exported.namelist():
+            stem, ext = member.rsplit(".", 1)
+            archive.writestr(GBKInfo(f"边界/{CHINESE[stem]}.{ext}"), exported.read(member))
+    return out.getvalue()
+
+
+def test_zip_member_names_in_gbk_are_decoded_so_layers_are_named_right(region):
+    data = gbk_zip(region)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        info = archive.infolist()[0]
+        assert not info.flag_bits & 0x800 and "乡镇" not in info.filename  # read as CP437
+        assert member_name(info) in {f"边界/{n}.{e}" for n in CHINESE.values()
+                                     for e in ("shp", "shx", "dbf", "prj", "cpg")}
+    result = import_boundaries([("开化.zip", data)], region)
+    assert result.report.ok, [i.message("en") for i in result.report.errors]
+    sources = {i.layer: i.params["file"] for i in result.report.issues
+               if i.key == "crs_declared"}
+    assert sources == {layer: f"开化.zip:边界/{name}.shp" for layer, name in CHINESE.items()}
+    assert len(result.layers["grids"]) == len(region.grids)
+
+
+def test_a_member_name_that_is_neither_utf8_nor_gbk_is_left_as_read():
+    info = zipfile.ZipInfo("caf\N{LATIN SMALL LETTER E WITH ACUTE}.shp")
+    assert member_name(info) == info.filename  # not read as CP437 (no bytes to redo)
+    odd = zipfile.ZipInfo(b"\x82.shp".decode("cp437"))
+    assert member_name(odd) == odd.filename  # 0x82 then "." is not GB18030 either
