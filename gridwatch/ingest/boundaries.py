@@ -6,8 +6,9 @@ The steps, in order:
    undeclared one is inferred from the magnitudes (lon/lat degrees, or metres in one of the
    projections used in China: CGCS2000 Gauss-Kruger 3°/6° with or without zone prefix, UTM,
    Web Mercator), and the report says what was assumed. Features must fall inside the expected
-   area (the active county buffered by 50 km); if they do not, the refusal says whether the axes
-   look swapped or which CRS would have put them in place.
+   area (the active county buffered by 50 km; the neighbours, context around the county, need
+   only reach into it); if they do not, the refusal says whether the axes look swapped or which
+   CRS would have put them in place.
 2. **Columns.** Each layer's columns are matched to the canonical ones (``code``, ``name_zh``,
    ``name_en``, ``township_code``, ``village_code``, ``population``, ``households``, ``kind``)
    through aliases, including Chinese names and the 10-character names a DBF truncates to.
@@ -25,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 
 import geopandas as gpd
@@ -42,6 +43,10 @@ REQUIRED_LAYERS = ("townships", "villages", "grids", "checkpoints")
 
 CARRIED_LAYERS = ("neighbours", "quarantine_sites")
 """Layers taken from the active region when the import does not supply them."""
+
+CONTEXT_LAYERS = ("neighbours",)
+"""Layers drawn around the county for context: they need only touch the expected area (a
+neighbouring county reaches far beyond it), not lie within it."""
 
 POLYGON_LAYERS = ("county", "neighbours", "townships", "villages", "grids")
 
@@ -64,7 +69,7 @@ class Column:
 
     name: str
     required: bool
-    kind: str  # code | text | int
+    kind: str  # code | text | int | float
     aliases: tuple[str, ...] = ()
 
 
@@ -92,7 +97,8 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
     "neighbours": (_col("code", True, "code"), _col("name_zh", True), _col("name_en", False),
                    _col("province_zh", False), _col("province_en", False)),
     "townships": (_col("code", True, "code"), _col("name_zh", True), _col("name_en", False),
-                  _col("kind", False)),
+                  _col("kind", False), _col("seat_lon", False, "float"),
+                  _col("seat_lat", False, "float")),
     "villages": (_col("code", True, "code"), _col("name_zh", True), _col("name_en", False),
                  _col("township_code", True, "code")),
     "grids": (_col("code", True, "code"), _col("name_zh", True), _col("name_en", False),
@@ -223,6 +229,8 @@ class ExpectedArea:
     county: shapely.Geometry
     area: shapely.Geometry
     buffer_km: float
+    whole: bool = True
+    """Whether every coordinate must lie in ``area`` (False: at least one, for context)."""
 
     @classmethod
     def from_region(cls, region: Region, buffer_km: float = EXPECTED_BUFFER_KM) -> ExpectedArea:
@@ -235,8 +243,15 @@ class ExpectedArea:
                    buffered.to_crs(4326).iloc[0], buffer_km)
 
     def contains(self, x: np.ndarray, y: np.ndarray) -> bool:
+        """Whether the coordinates lie in the area: all of them, or for context (``whole``
+        False) at least one."""
         shapely.prepare(self.area)
-        return bool(len(x)) and bool(shapely.contains_xy(self.area, x, y).all())
+        inside = shapely.contains_xy(self.area, x, y)
+        return bool(len(x)) and bool(inside.all() if self.whole else inside.any())
+
+    def for_layer(self, layer: str) -> ExpectedArea:
+        """The area as it applies to ``layer``: context layers need only touch it."""
+        return replace(self, whole=False) if layer in CONTEXT_LAYERS else self
 
     def distance_km(self, x: float, y: float) -> float:
         """Great-circle distance (km) from the county's centre to lon/lat ``x, y``."""
@@ -355,6 +370,7 @@ def to_wgs84(raw: RawLayer, expected: ExpectedArea, report: Report) -> gpd.GeoDa
         For non-finite coordinates, coordinates out of range for their CRS, or features
         outside the expected area.
     """
+    expected = expected.for_layer(raw.name)
     gdf = raw.frame
     geoms = gdf.geometry.to_numpy()
     xy = shapely.get_coordinates(geoms)
@@ -471,7 +487,9 @@ def normalise_columns(layer: str, gdf: gpd.GeoDataFrame, report: Report,
     for column in COLUMNS[layer]:
         src = found[column.name]
         if src is None:
-            if column.kind == "int":
+            if column.kind == "float":
+                out[column.name] = [math.nan] * len(gdf)
+            elif column.kind == "int":
                 out[column.name] = [0] * len(gdf)
                 if layer == "grids":
                     report.add("warning", "column_defaulted", layer, column=column.name, value=0)
@@ -487,6 +505,8 @@ def normalise_columns(layer: str, gdf: gpd.GeoDataFrame, report: Report,
             out[column.name] = [_code(v) for v in values]
         elif column.kind == "int":
             out[column.name] = _integers(layer, column.name, values, gdf, found, report)
+        elif column.kind == "float":
+            out[column.name] = [_float(v) for v in values]
         else:
             out[column.name] = ["" if v is None or (isinstance(v, float) and math.isnan(v))
                                 else str(v).strip() for v in values]
@@ -498,6 +518,15 @@ def normalise_columns(layer: str, gdf: gpd.GeoDataFrame, report: Report,
     for code, n in dupes.value_counts().sort_index().items():
         report.add("error", "duplicate_code", layer, codes=[code], code=code, n=int(n))
     return frame
+
+
+def _float(value) -> float:
+    """A number, or NaN for an empty or unreadable value (then derived, not refused)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    return number if math.isfinite(number) else math.nan
 
 
 def _integers(layer, column, values, gdf, found, report) -> list[int]:
@@ -732,8 +761,11 @@ def _complete(layers: dict[str, gpd.GeoDataFrame], active: Region, report: Repor
     towns["kind"] = [kinds.get(k, k) or _kind_from_name(n)
                      for k, n in zip(towns["kind"], towns["name_zh"], strict=True)]
     seats = towns.geometry.representative_point()
-    towns["seat_lon"] = seats.x.round(6)
-    towns["seat_lat"] = seats.y.round(6)
+    lon, lat = towns["seat_lon"].to_numpy(float), towns["seat_lat"].to_numpy(float)
+    given = np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90) \
+        & ((lon != 0) | (lat != 0))  # a seat the file gives (in lon/lat) is kept
+    towns["seat_lon"] = np.where(given, lon, seats.x.round(6))
+    towns["seat_lat"] = np.where(given, lat, seats.y.round(6))
     towns["area_km2"] = (towns.to_crs(metric).area / 1e6).round(3)
     out["townships"] = towns
     villages = out["villages"].set_index("code")["township_code"]

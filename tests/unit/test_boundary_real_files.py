@@ -1,5 +1,6 @@
 """Boundary import of real files as they come (issue 13): findings counted once per kind, a
-missing grid, and, through the CLI, reports instead of tracebacks."""
+missing grid, GeoJSON arrays, GBK zip member names, the shipped GeoPackage's round trip, and,
+through the CLI, reports instead of tracebacks."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ import zipfile
 
 import geopandas as gpd
 import pytest
+import shapely
 
 from gridwatch.__main__ import main
+from gridwatch.geo.layers import LAYERS
 from gridwatch.ingest import boundaries
 from gridwatch.ingest.archives import member_name
-from gridwatch.ingest.boundaries import Report, import_boundaries
-from gridwatch.ingest.boundary_files import BoundaryError, export_boundaries
+from gridwatch.ingest.boundaries import ExpectedArea, Report, import_boundaries, to_wgs84
+from gridwatch.ingest.boundary_files import BoundaryError, RawLayer, export_boundaries
+from gridwatch.ingest.boundary_versions import list_versions
+from tests.conftest import GEO_PATH
 
 IMPORTED = ("townships", "villages", "grids", "checkpoints")
 
@@ -156,3 +161,47 @@ def test_a_member_name_that_is_neither_utf8_nor_gbk_is_left_as_read():
     assert member_name(info) == info.filename  # not read as CP437 (no bytes to redo)
     odd = zipfile.ZipInfo(b"\x82.shp".decode("cp437"))
     assert member_name(odd) == odd.filename  # 0x82 then "." is not GB18030 either
+
+
+# --- the shipped region -------------------------------------------------------------------------
+
+def test_the_shipped_geopackage_round_trips_through_import_boundaries(region, fresh_source,
+                                                                      capsys):
+    url = fresh_source.settings.database_url
+    code, out, err = run_cli(capsys, GEO_PATH, "--activate", "--database-url", url)
+    assert code == 0, out + err
+    assert "[neighbours] kaihua.gpkg:neighbours: CRS WGS 84" in out
+    assert "Valid: ready to activate (0 warnings)." in out and "ERROR" not in out
+    [row] = list_versions(fresh_source.engine)
+    assert row["status"] == "active"
+    now = fresh_source.region()
+    assert now.path != region.path
+    for name in LAYERS:
+        shipped = region.layer(name).set_index("code").sort_index()
+        back = now.layer(name).set_index("code").sort_index()
+        assert list(back.index) == list(shipped.index), name
+        assert sorted(back.columns) == sorted(shipped.columns), name
+        for column in shipped.columns.drop("geometry"):
+            assert back[column].astype(str).tolist() == shipped[column].astype(str).tolist(), \
+                (name, column)
+        assert back.geometry.geom_equals_exact(shipped.geometry, 1e-9).all(), name
+
+
+def test_neighbours_need_only_reach_into_the_expected_area(region):
+    expected = ExpectedArea.from_region(region)
+    neighbours = region.neighbours
+    xy = shapely.get_coordinates(neighbours.geometry.to_numpy())
+    assert not expected.contains(xy[:, 0], xy[:, 1])  # they reach far beyond the county
+    raw = RawLayer("neighbours", "n.gpkg", neighbours, True)
+    assert len(to_wgs84(raw, expected, Report())) == len(neighbours)
+    far = RawLayer("neighbours", "n.gpkg",
+                   neighbours.assign(geometry=neighbours.translate(xoff=5)), True)
+    with pytest.raises(BoundaryError) as err:
+        to_wgs84(far, expected, Report())
+    assert err.value.key == "outside_area"
+    undeclared = RawLayer("neighbours", "n.gpkg", neighbours.to_crs(4549).set_crs(
+        None, allow_override=True), False)
+    report = Report()
+    moved = to_wgs84(undeclared, expected, report).to_crs(32650).distance(
+        neighbours.to_crs(32650))
+    assert moved.max() < 2.0 and "EPSG:4549" in report.issues[0].message("en")

@@ -183,13 +183,30 @@ def test_an_admin_checks_keeps_and_activates_with_their_own_name_in_the_audit(si
     assert list(spool.iterdir()) == []
 
 
-def test_the_shipped_geopackage_is_refused_with_the_reason_in_the_request_language(site):
-    # Its neighbours layer reaches beyond the expected area: the import is refused as a whole.
+def test_the_shipped_geopackage_checks_clean(site):
+    # Its neighbours reach beyond the expected area, which context may (issue 13).
     _app, source, admin = site
-    data = GEO_PATH.read_bytes()
+    answer = post(admin, [("kaihua.gpkg", GEO_PATH.read_bytes())], "?lang=en&view=1",
+                  dry_run="1")
+    assert answer.status_code == 200, answer.json
+    assert answer.json["report"]["ok"] is True and answer.json["staged"] is False
+    assert answer.json["view"]["activate_disabled"] is False
+    assert list_versions(source.engine) == []
+
+
+def test_a_layer_far_away_is_refused_with_the_reason_in_the_request_language(site, region,
+                                                                            tmp_path):
+    _app, source, admin = site
+    gpkg = tmp_path / "far.gpkg"
+    for name in IMPORTED:
+        frame = region.layer(name)
+        if name == "checkpoints":
+            frame = frame.assign(geometry=frame.translate(xoff=5))
+        frame.to_file(gpkg, layer=name, driver="GPKG")
+    data = gpkg.read_bytes()
     for lang, words in (("en", "does not lie within 50 km of Kaihua County"),
                         ("zh", "不在开化县附近")):
-        answer = post(admin, [("kaihua.gpkg", data)], f"?lang={lang}&view=1", dry_run="1")
+        answer = post(admin, [("far.gpkg", data)], f"?lang={lang}&view=1", dry_run="1")
         assert answer.status_code == 400
         body = answer.json
         [error] = body["errors"]
