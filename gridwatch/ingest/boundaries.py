@@ -35,7 +35,12 @@ import shapely
 from pyproj import CRS, Transformer
 
 from gridwatch.geo.layers import LAYERS, Region
-from gridwatch.ingest.boundary_files import BoundaryError, RawLayer, read_boundary_files
+from gridwatch.ingest.boundary_files import (
+    BoundaryError,
+    RawLayer,
+    layer_for,
+    read_boundary_files,
+)
 from gridwatch.ingest.errors import render
 
 REQUIRED_LAYERS = ("townships", "villages", "grids", "checkpoints")
@@ -449,13 +454,99 @@ def _first_code(gdf: gpd.GeoDataFrame, index: int) -> str:
 
 # --- columns ------------------------------------------------------------------------------------
 
-def _match_columns(layer: str, gdf: gpd.GeoDataFrame) -> dict[str, str | None]:
-    present = {str(c).strip().lower(): c for c in gdf.columns if c != gdf.geometry.name}
+ColumnMap = dict[str | None, dict[str, str]]
+"""A column mapping: layer (None: every layer) → canonical field → the file's column."""
+
+
+def parse_mapping(specs: list[str] | tuple[str, ...] | None) -> ColumnMap:
+    """``--map`` values (``FIELD=COLUMN`` or ``LAYER.FIELD=COLUMN``) as a column mapping.
+
+    ``code=ADCODE`` applies to every layer that has a ``code`` field and a column ``ADCODE``;
+    ``grids.code=WGBM`` to the grids alone (and wins over the first there). A layer may be
+    named by any of its names (``grids``, ``网格``...).
+
+    Raises
+    ------
+    BoundaryError
+        For a value that is not of that form, an unknown layer, a field that is not one of the
+        layer's (or any layer's) canonical columns, or a field mapped twice differently.
+    """
+    mapping: ColumnMap = {}
+    every = sorted({c.name for columns in COLUMNS.values() for c in columns})
+    for spec in specs or ():
+        target, sep, column = spec.partition("=")
+        target, column = target.strip(), column.strip()
+        if not sep or not target or not column:
+            raise BoundaryError("map_bad", spec=spec)
+        prefix, dot, name = target.rpartition(".")
+        layer = None
+        if dot:
+            layer = layer_for(prefix)
+            if layer is None or layer not in COLUMNS:
+                raise BoundaryError("map_unknown_layer", spec=spec, name=prefix,
+                                    layers=", ".join(COLUMNS))
+            fields = [c.name for c in COLUMNS[layer]]
+            if name not in fields:
+                raise BoundaryError("map_unknown_layer_field", spec=spec, field=name,
+                                    layer_name=layer, fields=", ".join(fields))
+        elif name not in every:
+            raise BoundaryError("map_unknown_field", spec=spec, field=name,
+                                fields=", ".join(every))
+        given = mapping.setdefault(layer, {})
+        if given.get(name, column) != column:
+            raise BoundaryError("map_twice", field=target, first=given[name], second=column)
+        given[name] = column
+    return mapping
+
+
+def _find_column(gdf: gpd.GeoDataFrame, name: str) -> str | None:
+    """The file's column called ``name``: exactly, else ignoring case and spaces around."""
+    columns = [c for c in gdf.columns if c != gdf.geometry.name]
+    if name in columns:
+        return name
+    key = name.strip().lower()
+    return next((c for c in columns if str(c).strip().lower() == key), None)
+
+
+def _match_columns(layer: str, gdf: gpd.GeoDataFrame,
+                   mapped: dict[str, str] | None = None) -> dict[str, str | None]:
+    """Canonical field → the file's column: ``mapped`` first (fields → columns found), then
+    aliases among the columns no field was mapped to."""
+    mapped = mapped or {}
+    taken = set(mapped.values())
+    present = {str(c).strip().lower(): c for c in gdf.columns
+               if c != gdf.geometry.name and c not in taken}
     found: dict[str, str | None] = {}
     for column in COLUMNS[layer]:
+        if column.name in mapped:
+            found[column.name] = mapped[column.name]
+            continue
         names = list(column.aliases) + [a[:10] for a in column.aliases]
         found[column.name] = next((present[n] for n in names if n in present), None)
     return found
+
+
+def _mapped_columns(layer: str, gdf: gpd.GeoDataFrame, mapping: ColumnMap, report: Report,
+                    source: str) -> dict[str, str] | None:
+    """The fields ``mapping`` gives this layer, resolved to its columns; None (with an error
+    naming the column) when a column mapped for this layer by name is not in the file. A
+    mapping for every layer applies where the column is there."""
+    fields = {c.name for c in COLUMNS[layer]}
+    out: dict[str, str] = {}
+    ok = True
+    present = ", ".join(str(c) for c in gdf.columns if c != gdf.geometry.name) or "—"
+    for scope in (None, layer):
+        for name, column in mapping.get(scope, {}).items():
+            if name not in fields:
+                continue
+            found = _find_column(gdf, column)
+            if found is not None:
+                out[name] = found
+            elif scope is not None:
+                report.add("error", "mapped_column_missing", layer, file=source, field=name,
+                           column=column, present=present)
+                ok = False
+    return out if ok else None
 
 
 def _code(value) -> str:
@@ -468,14 +559,21 @@ def _code(value) -> str:
 
 
 def normalise_columns(layer: str, gdf: gpd.GeoDataFrame, report: Report,
-                      source: str) -> gpd.GeoDataFrame | None:
+                      source: str, mapping: ColumnMap | None = None) -> gpd.GeoDataFrame | None:
     """The layer with its canonical columns, or None when a required column is missing.
 
-    Missing required columns, empty or duplicate codes and bad numbers are reported as errors;
-    optional columns that are absent get a default (names in English fall back to Chinese,
-    population and households to 0, with a warning).
+    Columns are found through ``mapping`` (``parse_mapping``) first, then by their aliases.
+    Missing required columns, mapped columns the file lacks, empty or duplicate codes and bad
+    numbers are reported as errors; optional columns that are absent get a default (names in
+    English fall back to Chinese, population and households to 0, with a warning).
     """
-    found = _match_columns(layer, gdf)
+    mapped = _mapped_columns(layer, gdf, mapping or {}, report, source)
+    if mapped is None:
+        return None
+    if mapped:
+        report.add("info", "columns_mapped", layer, file=source,
+                   pairs=", ".join(f"{k} ← {v}" for k, v in mapped.items()))
+    found = _match_columns(layer, gdf, mapped)
     present = [str(c) for c in gdf.columns if c != gdf.geometry.name]
     missing = [c for c in COLUMNS[layer] if c.required and found[c.name] is None]
     for column in missing:
@@ -684,7 +782,8 @@ def _holes_as_parent(county: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def import_boundaries(files: list[tuple[str, bytes]], active: Region,
                       store_codes: dict[str, set[str]] | None = None,
-                      layer_names: dict[str, str] | None = None) -> BoundaryImport:
+                      layer_names: dict[str, str] | None = None,
+                      mapping: ColumnMap | None = None) -> BoundaryImport:
     """Read, reproject, repair and check boundary files against the active region.
 
     Parameters
@@ -699,6 +798,8 @@ def import_boundaries(files: list[tuple[str, bytes]], active: Region,
         ``checkpoints``, ``townships``); codes missing from the new boundaries are warned about.
     layer_names : dict of str to str, optional
         File name → layer, for files whose name does not say their layer.
+    mapping : ColumnMap, optional
+        Which of the files' columns hold which field (``parse_mapping``), before aliases.
 
     Returns
     -------
@@ -727,16 +828,30 @@ def import_boundaries(files: list[tuple[str, bytes]], active: Region,
     layers: dict[str, gpd.GeoDataFrame] = {}
     for raw in raw_layers:
         wgs = to_wgs84(raw, expected, report)
-        frame = normalise_columns(raw.name, wgs, report, raw.source)
+        frame = normalise_columns(raw.name, wgs, report, raw.source, mapping)
         if frame is not None:
             layers[raw.name] = repair(raw.name, frame, report, metric)
-    if missing or any(n not in layers for n in by_name):
+    unused = _unused_mapping(mapping or {}, raw_layers, report)
+    if missing or unused or any(n not in layers for n in by_name):
         return BoundaryImport(None, report, sources, digest.hexdigest())
     complete = _complete(layers, active, report, metric)
     _check(complete, report, metric, store_codes or {})
     report.counts = {name: len(complete[name]) for name in LAYERS}
     report.counts["population"] = int(complete["grids"]["population"].sum())
     return BoundaryImport(complete, report, sources, digest.hexdigest())
+
+
+def _unused_mapping(mapping: ColumnMap, raw_layers: list[RawLayer], report: Report) -> bool:
+    """Report (as errors) mappings for every layer whose column no layer with that field has;
+    True when there were any."""
+    unused = False
+    for name, column in mapping.get(None, {}).items():
+        having = [r for r in raw_layers if name in {c.name for c in COLUMNS[r.name]}]
+        if not any(_find_column(r.frame, column) is not None for r in having):
+            report.add("error", "mapped_column_nowhere", None, field=name, column=column,
+                       layers=", ".join(r.source for r in having) or "—")
+            unused = True
+    return unused
 
 
 def _complete(layers: dict[str, gpd.GeoDataFrame], active: Region, report: Report,

@@ -10,7 +10,7 @@ from gridwatch.auth.policy import COUNTY, ROLES, Scope
 from gridwatch.auth.tokens import create_token, list_tokens, revoke_token
 from gridwatch.cli import cli_actor, open_source
 from gridwatch.i18n import t
-from gridwatch.ingest.boundaries import import_boundaries
+from gridwatch.ingest.boundaries import import_boundaries, parse_mapping
 from gridwatch.ingest.boundary_files import LAYER_ALIASES, files_from_paths
 from gridwatch.ingest.boundary_versions import (
     activate_version,
@@ -117,8 +117,9 @@ def import_boundaries_command(args) -> int:
     source = _source(args)
     paths, names = _layer_files([args.file, *(args.layer_files or [])])
     try:
+        mapping = parse_mapping(args.map)
         imported = import_boundaries(files_from_paths(paths), source.region(),
-                                     store_codes(source.engine), names)
+                                     store_codes(source.engine), names, mapping)
     except (LocalisedError, OSError) as exc:
         message = exc.message(args.lang) if isinstance(exc, LocalisedError) else str(exc)
         print(f"error: {message}", file=sys.stderr)
@@ -164,6 +165,11 @@ def add_boundary_commands(sub) -> None:
     p.add_argument("file", help="a GeoPackage, zipped Shapefile or GeoJSON file")
     p.add_argument("--layer-files", nargs="+", metavar="[LAYER=]FILE",
                    help="more files, one layer each (e.g. grids=wangge.geojson)")
+    p.add_argument("--map", action="append", metavar="[LAYER.]FIELD=COLUMN",
+                   help="read FIELD (code, name_zh, name_en, township_code, village_code, "
+                        "population, households, kind, capacity...) from the files' COLUMN: "
+                        "code=ADCODE for every layer that has that column, grids.code=WGBM "
+                        "for one layer; repeatable")
     p.add_argument("--activate", action="store_true", help="activate the new version at once")
     p.add_argument("--dry-run", action="store_true", help="check and report; store nothing")
     p.add_argument("--lang", choices=("en", "zh"), default="en")

@@ -16,9 +16,16 @@ from gridwatch.__main__ import main
 from gridwatch.geo.layers import LAYERS
 from gridwatch.ingest import boundaries
 from gridwatch.ingest.archives import member_name
-from gridwatch.ingest.boundaries import ExpectedArea, Report, import_boundaries, to_wgs84
+from gridwatch.ingest.boundaries import (
+    ExpectedArea,
+    Report,
+    import_boundaries,
+    parse_mapping,
+    to_wgs84,
+)
 from gridwatch.ingest.boundary_files import BoundaryError, RawLayer, export_boundaries
 from gridwatch.ingest.boundary_versions import list_versions
+from gridwatch.store.db import data_version
 from tests.conftest import GEO_PATH
 
 IMPORTED = ("townships", "villages", "grids", "checkpoints")
@@ -205,3 +212,81 @@ def test_neighbours_need_only_reach_into_the_expected_area(region):
     moved = to_wgs84(undeclared, expected, report).to_crs(32650).distance(
         neighbours.to_crs(32650))
     assert moved.max() < 2.0 and "EPSG:4549" in report.issues[0].message("en")
+
+
+# --- column mapping -----------------------------------------------------------------------------
+
+RENAMED = {
+    "townships": {"code": "ADCODE", "name_zh": "NAME"},
+    "villages": {"code": "ADCODE", "name_zh": "NAME", "township_code": "SSXZ"},
+    "grids": {"code": "WGBM", "name_zh": "WGMC", "village_code": "SSCUN", "population": "RKS"},
+}
+MAPPING = ["code=ADCODE", "name_zh=NAME", "villages.township_code=SSXZ", "grids.code=WGBM",
+           "网格.name_zh=WGMC", "grids.village_code=SSCUN", "grids.population=RKS"]
+
+
+@pytest.fixture(scope="module")
+def renamed(region, tmp_path_factory):
+    """The demo boundaries with a county GIS office's column names; the villages also carry a
+    ``code`` column that is only a row number (the mapping must win over it)."""
+    layers = layers_of(region)
+    for name, columns in RENAMED.items():
+        layers[name] = layers[name].rename(columns=columns)
+    layers["villages"]["code"] = [str(i) for i in range(len(layers["villages"]))]
+    return gpkg(layers, tmp_path_factory.mktemp("renamed"), "zhejiang.gpkg")
+
+
+def test_a_column_mapping_reads_a_county_s_own_column_names(region, renamed):
+    data = [("zhejiang.gpkg", renamed.read_bytes())]
+    bare = import_boundaries(data, region).report
+    assert {(i.layer, i.params["column"]) for i in bare.errors if i.key == "missing_column"} \
+        >= {("townships", "code"), ("grids", "village_code")}
+    result = import_boundaries(data, region, mapping=parse_mapping(MAPPING))
+    assert result.report.ok, [i.message("en") for i in result.report.errors]
+    for name in IMPORTED:
+        assert sorted(result.layers[name]["code"]) == sorted(region.layer(name)["code"]), name
+    grids = result.layers["grids"].set_index("code").loc[region.grids["code"]]
+    assert (grids["population"].to_numpy() == region.grids["population"].to_numpy()).all()
+    assert (grids["village_code"].to_numpy() == region.grids["village_code"].to_numpy()).all()
+    noted = {i.layer: i.message("en") for i in result.report.issues if i.key == "columns_mapped"}
+    assert set(noted) == {"townships", "villages", "grids"}  # checkpoints keep their names
+    assert noted["grids"].endswith("code ← WGBM, name_zh ← WGMC, village_code ← SSCUN, "
+                                   "population ← RKS")
+
+
+@pytest.mark.parametrize(("spec", "key", "en"), [
+    (["colour=FOO"], "map_unknown_field", "--map colour=FOO: there is no field colour"),
+    (["streets.code=X"], "map_unknown_layer", "--map streets.code=X: there is no layer streets"),
+    (["grids.capacity=RS"], "map_unknown_layer_field",
+     "--map grids.capacity=RS: the grids layer has no field capacity (its fields: code, "),
+    (["code"], "map_bad", "--map code: write FIELD=COLUMN or LAYER.FIELD=COLUMN"),
+    (["code=A", "code=B"], "map_twice", "--map gives code two different columns: A and B"),
+])
+def test_a_mapping_that_names_no_known_field_is_refused_before_anything_is_read(spec, key, en):
+    with pytest.raises(BoundaryError) as err:
+        parse_mapping(spec)
+    assert err.value.key == key and str(err.value).startswith(en)
+    assert err.value.message("zh") != str(err.value)
+
+
+def test_a_mapped_column_the_files_lack_is_named_and_nothing_is_imported(region, renamed,
+                                                                         fresh_source, capsys):
+    url = fresh_source.settings.database_url
+    before = data_version(fresh_source.engine)
+    maps = [a for m in MAPPING for a in ("--map", m)]
+    code, out, err = run_cli(capsys, renamed, *maps, "--map", "grids.households=HS",
+                             "--activate", "--database-url", url)
+    assert code == 1 and "Traceback" not in out + err
+    assert ("ERROR    [grids] zhejiang.gpkg:grids has no column HS, which --map gives for the "
+            "field households (the file has: WGBM, WGMC") in out
+    code, out, err = run_cli(capsys, renamed, *maps, "--map", "population=POP", "--lang", "zh",
+                             "--activate", "--database-url", url)
+    assert code == 1
+    assert ("ERROR    --map population=POP：含字段 population 的图层（zhejiang.gpkg:grids）"
+            "都没有列 POP") in out
+    code, out, err = run_cli(capsys, renamed, "--map", "grids.colour=X", "--database-url", url)
+    assert code == 2 and err.startswith("error: --map grids.colour=X: the grids layer has no")
+    assert list_versions(fresh_source.engine) == [] and data_version(fresh_source.engine) == before
+    code, out, err = run_cli(capsys, renamed, *maps, "--activate", "--database-url", url)
+    assert code == 0, out + err
+    assert [r["status"] for r in list_versions(fresh_source.engine)] == ["active"]
