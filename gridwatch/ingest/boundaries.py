@@ -12,7 +12,9 @@ The steps, in order:
 2. **Columns.** Each layer's columns are matched to the canonical ones (``code``, ``name_zh``,
    ``name_en``, ``township_code``, ``village_code``, ``population``, ``households``, ``kind``)
    through aliases, including Chinese names and the 10-character names a DBF truncates to.
-3. **Repairs.** Invalid polygons are made valid; each repair is reported by feature code.
+3. **Repairs.** Invalid polygons are made valid; each repair is reported by feature code. The
+   features of one code in a polygon layer (a village split into parts) are dissolved into one,
+   with a note; in a point layer a repeated code is an error per row.
 4. **Checks.** Unique codes; every village in exactly one township and every grid in exactly one
    village (by code *and* by geometry); overlaps between siblings and gaps in their parent above
    ``SLIVER_M2``; store records that refer to codes the new boundaries lack.
@@ -609,13 +611,85 @@ def normalise_columns(layer: str, gdf: gpd.GeoDataFrame, report: Report,
             out[column.name] = ["" if v is None or (isinstance(v, float) and math.isnan(v))
                                 else str(v).strip() for v in values]
     frame = gpd.GeoDataFrame(out, geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
-    codes = frame["code"]
-    for i in np.flatnonzero((codes == "").to_numpy()):
-        report.add("error", "missing_code", layer, n=int(i) + 1, file=source)
-    dupes = codes[codes.duplicated(keep=False) & (codes != "")]
-    for code, n in dupes.value_counts().sort_index().items():
-        report.add("error", "duplicate_code", layer, codes=[code], code=code, n=int(n))
+    frame[ROW] = np.arange(1, len(frame) + 1)
+    column = str(found["code"] or "code")
+    for i in np.flatnonzero((frame["code"] == "").to_numpy()):
+        report.add("error", "code_empty", layer, file=source, row=int(i) + 1, column=column)
     return frame
+
+
+ROW = "_row"
+"""A working column: each feature's row in its file (from 1), for findings; dropped by
+``one_per_code``."""
+
+
+def one_per_code(layer: str, frame: gpd.GeoDataFrame, report: Report,
+                 source: str) -> gpd.GeoDataFrame:
+    """One feature per code.
+
+    Point layers (checkpoints, quarantine sites): every row that repeats an earlier row's code
+    is an error naming both rows. Polygon layers: the features of one code (a village split
+    over several parts) are dissolved into one, with a note; their text fields must agree
+    (empty ones aside), else each disagreeing row is an error; whole numbers that differ
+    (population, households) are summed, numbers that agree kept. ``frame`` is in EPSG:4326.
+    """
+    codes = frame["code"]
+    repeated = codes.duplicated(keep=False).to_numpy() & (codes != "").to_numpy()
+    if not repeated.any():
+        return frame.drop(columns=ROW)
+    if layer not in POLYGON_LAYERS:
+        first: dict[str, int] = {}
+        for code, row in zip(codes, frame[ROW], strict=True):
+            if code in first:
+                report.add("error", "code_repeated", layer, codes=[code], file=source,
+                           row=int(row), code=code, first=first[code])
+            elif code:
+                first[code] = int(row)
+        return frame.drop(columns=ROW)
+    kinds = {c.name: c.kind for c in COLUMNS[layer]}
+    keep = np.ones(len(frame), dtype=bool)
+    geoms = frame.geometry.to_numpy().copy()
+    values = {name: frame[name].to_numpy().copy() for name in kinds if name != "code"}
+    for code, where in frame.groupby("code", sort=False).indices.items():
+        if len(where) < 2 or not code:
+            continue
+        head, rest = where[0], where[1:]
+        rows = frame[ROW].to_numpy()[where]
+        summed = []
+        for name, kind in kinds.items():
+            if name == "code":
+                continue
+            column = values[name][where]
+            if kind == "int":
+                if len(set(column.tolist())) > 1:
+                    values[name][head] = int(sum(column))
+                    summed.append(name)
+            elif kind == "float":
+                finite = [v for v in column if math.isfinite(v)]
+                values[name][head] = finite[0] if finite else math.nan
+            else:
+                given = [(r, v) for r, v in zip(rows, column, strict=True) if v != ""]
+                for r, v in given[1:]:
+                    if v != given[0][1]:
+                        report.add("error", "code_parts_differ", layer, codes=[code],
+                                   file=source, row=int(r), code=code, field=name, value=v,
+                                   first=int(given[0][0]), other=given[0][1])
+                if given:
+                    values[name][head] = given[0][1]
+        geoms[head] = shapely.union_all(geoms[where])
+        keep[rest] = False
+        listed = ", ".join(str(r) for r in rows)
+        if summed:
+            report.add("info", "code_dissolved_summed", layer, codes=[code], file=source,
+                       code=code, n=len(where), rows=listed, summed=", ".join(summed))
+        else:
+            report.add("info", "code_dissolved", layer, codes=[code], file=source, code=code,
+                       n=len(where), rows=listed)
+    out = frame.copy()
+    for name, column in values.items():
+        out[name] = column
+    out["geometry"] = geoms
+    return out[keep].drop(columns=ROW).reset_index(drop=True)
 
 
 def _float(value) -> float:
@@ -830,7 +904,8 @@ def import_boundaries(files: list[tuple[str, bytes]], active: Region,
         wgs = to_wgs84(raw, expected, report)
         frame = normalise_columns(raw.name, wgs, report, raw.source, mapping)
         if frame is not None:
-            layers[raw.name] = repair(raw.name, frame, report, metric)
+            layers[raw.name] = one_per_code(raw.name, repair(raw.name, frame, report, metric),
+                                            report, raw.source)
     unused = _unused_mapping(mapping or {}, raw_layers, report)
     if missing or unused or any(n not in layers for n in by_name):
         return BoundaryImport(None, report, sources, digest.hexdigest())

@@ -207,7 +207,7 @@ def test_repairs_and_problems_are_reported_by_code(broken):
     assert any(c["fat"] in i.codes for i in keys_for(report, "straddles"))
     gaps = keys_for(report, "gap")
     assert any(i.params["parent"] == c["gone"][:12] for i in gaps)
-    assert [i.codes for i in keys_for(report, "duplicate_code")] == [(c["cp"],)]
+    assert [i.codes for i in keys_for(report, "code_repeated")] == [(c["cp"],)]
     missing = keys_for(report, "store_grids_missing")
     assert missing and c["gone"] in missing[0].message("en")
     assert "网格编码不在新边界中" in missing[0].message("zh")

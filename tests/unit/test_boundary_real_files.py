@@ -9,6 +9,7 @@ import json
 import zipfile
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 
@@ -290,3 +291,96 @@ def test_a_mapped_column_the_files_lack_is_named_and_nothing_is_imported(region,
     code, out, err = run_cli(capsys, renamed, *maps, "--activate", "--database-url", url)
     assert code == 0, out + err
     assert [r["status"] for r in list_versions(fresh_source.engine)] == ["active"]
+
+
+# --- one feature per code -----------------------------------------------------------------------
+
+def split(frame: gpd.GeoDataFrame, code: str, parts: int) -> gpd.GeoDataFrame:
+    """``frame`` with the feature ``code`` cut into ``parts`` vertical strips, each a row of its
+    own with the same attributes, the strips placed at the end."""
+    row = frame[frame["code"] == code]
+    geom = row.geometry.iloc[0]
+    x0, y0, x1, y1 = geom.bounds
+    step = (x1 - x0) / parts
+    strips = [geom.intersection(shapely.box(x0 + i * step, y0 - 1, x0 + (i + 1) * step, y1 + 1))
+              for i in range(parts)]
+    pieces = row.loc[row.index.repeat(parts)].copy()
+    pieces["geometry"] = strips
+    return gpd.GeoDataFrame(pd.concat([frame[frame["code"] != code], pieces],
+                                      ignore_index=True), crs=frame.crs)
+
+
+def test_features_of_one_code_are_dissolved_with_a_note(region, fresh_source, tmp_path, capsys):
+    layers = layers_of(region)
+    village, grid = region.villages["code"].iloc[7], region.grids["code"].iloc[42]
+    villages = split(layers["villages"], village, 3)
+    villages.loc[villages.index[-1], "name_zh"] = ""  # an empty value agrees with any
+    layers["villages"] = villages
+    grids = split(layers["grids"], grid, 2)
+    grids.loc[grids.index[-2:], "population"] = [100, 23]  # per part: summed
+    layers["grids"] = grids
+    path = gpkg(layers, tmp_path)
+    result = import_boundaries([("b.gpkg", path.read_bytes())], region)
+    assert result.report.ok, [i.message("en") for i in result.report.errors]
+    notes = {i.codes[0]: i.message("en") for i in result.report.issues
+             if i.key.startswith("code_dissolved")}
+    n = len(region.villages)
+    assert notes == {
+        village: f"b.gpkg:villages: {village} comes as 3 features (rows {n}, {n + 1}, {n + 2}): "
+                 "dissolved into one",
+        grid: f"b.gpkg:grids: {grid} comes as 2 features (rows {len(region.grids)}, "
+              f"{len(region.grids) + 1}): dissolved into one, its population the sum of the "
+              "parts'"}
+    got = result.layers["villages"].set_index("code")
+    assert len(got) == n and got.loc[village, "name_zh"] == \
+        region.villages.set_index("code").loc[village, "name_zh"]
+    before = region.villages.set_index("code").to_crs(32650).area[village]
+    assert abs(got.to_crs(32650).area[village] / before - 1) < 1e-5
+    assert result.layers["grids"].set_index("code").loc[grid, "population"] == 123
+    url = fresh_source.settings.database_url
+    code, out, err = run_cli(capsys, path, "--activate", "--lang", "zh", "--database-url", url)
+    assert code == 0, out + err
+    assert f"{village} 由 3 个要素组成" in out
+    assert len(fresh_source.region().villages) == n
+
+
+def test_parts_of_one_code_that_disagree_are_errors_per_row(region, tmp_path):
+    layers = layers_of(region)
+    village = region.villages["code"].iloc[7]
+    villages = split(layers["villages"], village, 2)
+    villages.loc[villages.index[-1], "township_code"] = "330824999"
+    layers["villages"] = villages
+    report = import_boundaries([("b.gpkg", gpkg(layers, tmp_path).read_bytes())], region).report
+    [error] = [i for i in report.errors if i.key == "code_parts_differ"]
+    said = region.villages.set_index("code").loc[village, "township_code"]
+    n = len(region.villages)
+    assert error.message("en") == (
+        f"b.gpkg:villages, row {n + 1}: township_code of {village} is “330824999”, but row {n} "
+        f"with the same code says “{said}”")
+    assert report.errors == [error]  # dissolved all the same: the checks ran without it
+
+
+def test_empty_or_repeated_point_codes_are_reported_per_row(region, fresh_source, tmp_path,
+                                                            capsys):
+    layers = layers_of(region)
+    layers["quarantine_sites"] = region.quarantine_sites.copy()
+    cps, sites = layers["checkpoints"], layers["quarantine_sites"]
+    cps.loc[cps.index[2], "code"] = ""
+    cps.loc[cps.index[[4, 9]], "code"] = cps["code"].iloc[3]
+    sites.loc[sites.index[1], "code"] = None
+    sites.loc[sites.index[5], "code"] = sites["code"].iloc[0]
+    path = gpkg(layers, tmp_path)
+    url = fresh_source.settings.database_url
+    code, out, err = run_cli(capsys, path, "--activate", "--database-url", url)
+    assert code == 1 and "Traceback" not in out + err
+    errors = [line for line in out.splitlines() if line.startswith("ERROR")]
+    cp, site = cps["code"].iloc[3], sites["code"].iloc[0]
+    assert errors == [
+        "ERROR    [checkpoints] b.gpkg:checkpoints, row 3: the code (column code) is empty",
+        f"ERROR    [checkpoints] b.gpkg:checkpoints, row 5: the code {cp} repeats row 4",
+        f"ERROR    [checkpoints] b.gpkg:checkpoints, row 10: the code {cp} repeats row 4",
+        "ERROR    [quarantine_sites] b.gpkg:quarantine_sites, row 2: the code (column code) is "
+        "empty",
+        f"ERROR    [quarantine_sites] b.gpkg:quarantine_sites, row 6: the code {site} repeats "
+        "row 1"]
+    assert list_versions(fresh_source.engine) == []
