@@ -11,6 +11,12 @@
  * The grid table's count columns sort with their suppression labels in place: "<5" stands
  * for 1 to 4, so it sorts after 0 and before 5 (dash-ag-grid resolves the comparator
  * {"function": "countOrder"} against window.dashAgGridFunctions; layouts/analyst.py).
+ *
+ * Panels are filled while they are on or near the screen (as Grafana loads its panels): the
+ * page names the element each panel is watched by (#panels-watch, data-panels, from
+ * layouts/analyst.PANEL_WATCH); an IntersectionObserver on each one's card keeps the store
+ * panels-in-view up to date, and the panels callback fills those that do not show the current
+ * filters yet (callbacks/panels.py). Without IntersectionObserver every panel is in view.
  */
 (function () {
   "use strict";
@@ -44,6 +50,65 @@
   functions.countOrder = function (a, b) {
     return countRank(a) - countRank(b);
   };
+
+  const WATCH_ID = "panels-watch", IN_VIEW_ID = "panels-in-view";
+  const AHEAD = "0px 0px 240px 0px";  // a panel about to scroll in is filled already
+  let watched = null, observer = null, reported = null;
+  const inView = new Set();
+
+  function report() {
+    const names = Array.from(inView).sort();
+    const text = names.join(",");
+    const clientside = window.dash_clientside;
+    if (text === reported || !clientside || typeof clientside.set_props !== "function") return;
+    reported = text;
+    clientside.set_props(IN_VIEW_ID, {data: names});
+  }
+
+  let panels = {}, attached = {};
+
+  function attach(name) {
+    const el = document.getElementById(panels[name]);
+    if (!el) return;
+    const card = el.closest(".gw-card") || el;
+    if (attached[name] && observer) observer.unobserve(attached[name]);
+    card.setAttribute("data-panel", name);
+    attached[name] = card;
+    if (observer) observer.observe(card);
+    else inView.add(name);  // no IntersectionObserver: every panel is in view
+  }
+
+  function watch() {
+    const holder = document.getElementById(WATCH_ID);
+    if (!holder) return;
+    if (holder !== watched) {  // a page opened (or opened again in another language)
+      watched = holder;
+      if (observer) observer.disconnect();
+      observer = null;
+      inView.clear();
+      reported = null;
+      attached = {};
+      try { panels = JSON.parse(holder.getAttribute("data-panels") || "{}"); } catch (e) { panels = {}; }
+      if ("IntersectionObserver" in window) {
+        observer = new IntersectionObserver(function (entries) {
+          entries.forEach(function (entry) {
+            const name = entry.target.getAttribute("data-panel");
+            if (entry.isIntersecting) inView.add(name); else inView.delete(name);
+          });
+          report();
+        }, {rootMargin: AHEAD});
+      }
+    }
+    const missing = Object.keys(panels).filter(function (name) {
+      return !attached[name] || !attached[name].isConnected;
+    });
+    if (!missing.length) return;
+    missing.forEach(attach);
+    if (!observer) report();
+  }
+
+  // The router renders the page after the first paint, and again for another language.
+  new MutationObserver(watch).observe(document.documentElement, {childList: true, subtree: true});
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     gridwatchAnalyst: {detailContext: detailContext, chosenRow: chosenRow,

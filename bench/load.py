@@ -30,7 +30,10 @@ payload shapes were checked against ones recorded from headless Chromium.
   panels, export links; the detail too while a grid is open, which these analysts never
   have); the page's own version poll every 2 s (a ``dcc.Interval`` whose clientside callback,
   ``pageVersion`` in ``assets/wall.js``, reads ``GET /live``), and after a write the 2
-  callbacks a new data version fires (map, panels). Each analyst changes filters one at a time
+  callbacks a new data version fires (map, panels). The panels callback fills only the
+  panels in view (``assets/analyst.js`` reports them): half the analysts look at the top of
+  the page, the others have scrolled to one of the lower screens (``SCREENS``), set once
+  after the page opens as the browser's report would. Each analyst changes filters one at a time
   (the next change waits for the previous chain), so an overloaded server sees fewer changes,
   not a pile-up.
 - 1 writer: an operator token POSTing a one-item risk-assessment batch every 10 s that turns a
@@ -633,6 +636,19 @@ def filter_change(page: Page) -> dict[tuple[str, str], object]:
     return {(cid, "value"): value}
 
 
+SCREENS = (("kpis", "charts"), ("charts", "tasks", "rings"),
+           ("tasks", "rings", "alerts", "proxy", "command"), ("command", "leads", "inspection"),
+           ("inspection", "table"))
+"""The panels ``assets/analyst.js`` reports in view on the analyst page at 1920×1080, at the
+top and scrolled down by 1000, 2000, 3000 and 4000 px (measured in headless Chromium)."""
+
+
+def analyst_screen(i: int) -> tuple[str, ...]:
+    """Where analyst ``i`` has scrolled to while changing filters: half of them look at the top
+    of the page (KPIs, map, charts), the others at one of the lower screens in turn."""
+    return SCREENS[0] if i % 2 == 0 else SCREENS[1 + (i // 2) % (len(SCREENS) - 1)]
+
+
 def analyst_kind(chain: str):
     def kind_of(cb: Callback) -> str:
         return f"cb:{cb.name}" if chain == "filter" else f"v:{cb.name}"
@@ -1056,6 +1072,15 @@ def run_config(label: str, server_kind: str, store: Store, folder: Path,
                 raise LoadAborted(f"{store.users[i]}: opening / failed: {exc.detail}") from None
             if ("filters-store", "data") not in page.props:
                 raise LoadAborted(f"{store.users[i]}: the analyst view did not render")
+            if ("panels-in-view", "data") not in page.props:
+                raise LoadAborted(f"{store.users[i]}: the analyst view has no panels-in-view")
+            screen = list(analyst_screen(i))
+            if screen != page.props[("panels-in-view", "data")]:  # as assets/analyst.js says
+                try:
+                    page.set_and_propagate({("panels-in-view", "data"): screen},
+                                           analyst_kind("filter"))
+                except Outcome as exc:
+                    raise LoadAborted(f"{store.users[i]}: scrolling failed: {exc.detail}") from None
             return page
 
         with ThreadPoolExecutor(SETUP_PARALLEL) as pool:

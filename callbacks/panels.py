@@ -4,14 +4,18 @@ figures, the inspections) in one callback.
 
 A filter change or a new data version changes all of them at once, so they travel in one
 request and one answer: one session and version check, one snapshot, one dispatch, instead of
-five (the load run, ``bench/load.py``, counts every request of a chain). Each panel is still
-its own function (``update_kpis``, ``update_task_chart``, ``update_checkpoint_chart``,
-``update_colour_chart``, ``update_table``), called here; choosing a checkpoint redraws only
+five (the load run, ``bench/load.py``, counts every request of a chain). Only the panels on or
+near the screen are filled (the browser says which, ``assets/analyst.js``); the others wait
+until they scroll into view, when the same callback fills them. Each panel is still its own
+function (``update_kpis``, ``update_task_chart``, ``update_checkpoint_chart``,
+``update_colour_chart``, ``update_table``...), called here; choosing a checkpoint redraws only
 its chart.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Collection
 
 from dash import Dash, Input, Output, State, no_update
@@ -29,64 +33,110 @@ from callbacks.table import update_table
 from callbacks.tasks import task_panels
 from gridwatch.auth.policy import Principal, audience
 from gridwatch.service import DataSource
+from layouts.analyst import PANELS_AT_FIRST
 from layouts.ids import ID
 
 
 def update_panels(source: DataSource, filters: dict, version: str | None,
                   checkpoint: str | None, lang: str, who: Principal, shown: str | None = None,
-                  tick: int | None = None, triggered: Collection[str] | None = None) -> dict:
-    """Filters or data change → every panel (the table's rows only if they differ from the
-    ones the page holds, ``shown``); the chosen checkpoint alone changes → its chart only;
-    the clock alone ticks (``tick``, while the day runs) → the lead register, the checkpoint
-    alerts and the red proxy only.
-    ``triggered``: the properties that fired, ``"<id>.<property>"``, when called outside a
-    Dash request."""
-    common = {"filters": filters, "version": version, "lang": lang}
+                  tick: int | None = None, triggered: Collection[str] | None = None,
+                  in_view: list | None = None, done: dict | None = None) -> dict:
+    """The panels in view (``in_view``, names of ``layouts.analyst.PANEL_WATCH``; the page's
+    first ones when not given) that do not show these filters, version and language yet
+    (``done``: what each panel shows, as this callback last answered), and ``done`` updated;
+    the others are left as they are until they scroll into view. A filter or data change
+    makes every panel due; the chosen checkpoint alone changes → its chart only; the clock
+    alone ticks (``tick``, while the day runs) → the lead register, the checkpoint alerts and
+    the red proxy are due again. The table's rows are sent only if they differ from the ones
+    the page holds (``shown``). ``triggered``: the properties that fired, ``"<id>.<property>"``,
+    when called outside a Dash request."""
     fired = fired_props(triggered)
-    if fired == {TICKED}:
-        return {**dict.fromkeys(PANELS, no_update),
-                **lead_register(source, filters, lang, who),
-                **checkpoint_alerts(source, filters, lang),
-                **proxy_panel(source, filters, lang, who)}
-
-    def chart() -> dict:
-        return {"checkpoints": update_checkpoint_chart(source, checkpoint=checkpoint,
-                                                       **common)["figure"]}
-
+    view = visible(in_view)
+    shows = {g: k for g, k in (done or {}).items() if g in GROUPS and isinstance(k, str)} \
+        if isinstance(done, dict) else {}
+    key = shown_key(filters, version, lang)
     if fired == {PICKED}:
-        return {**dict.fromkeys(PANELS, no_update), **dict.fromkeys(LEAD_PANELS, no_update),
-                **dict.fromkeys(ALERT_PANELS, no_update), **chart()}
-    table = update_table(source, who=who, shown=shown, **common)
-
-    def panels() -> dict:
-        return {"kpis": update_kpis(source, who=who, **common)["tiles"],
-                "tasks": update_task_chart(source, **common)["figure"],
-                "colours": update_colour_chart(source, **common)["figure"], **chart(),
-                **lead_register(source, filters, lang, who),
-                **checkpoint_alerts(source, filters, lang),
-                **proxy_panel(source, filters, lang, who),
-                **rings_panel(source, filters, lang, who), **task_panels(source, filters, lang)}
-
-    # A day that is over reads the same for every caller of the same audience: its panels are
-    # built once per snapshot (``Snapshot.memo_at``); the orders and figures depend on the day
-    # alone, the inspection card audits every read of names (``inspection_panel``).
+        if "charts" not in view:
+            return {**dict.fromkeys(OUTPUTS, no_update)}
+        return {**dict.fromkeys(OUTPUTS, no_update),
+                "checkpoints": update_checkpoint_chart(source, filters, checkpoint, version,
+                                                       lang)["figure"]}
+    if TICKED in fired:  # the clocks moved: what follows them is due again
+        shows = {g: k for g, k in shows.items() if g not in TICKING}
+    due = [g for g in GROUPS if g in view and shows.get(g) != key]
+    answer = dict.fromkeys(OUTPUTS, no_update)
+    if not due:
+        return answer
     v = day_view(source, filters)
-    return {**v.snap.memo_at(("panels", v.filters, checkpoint, lang, audience(who)),
-                             v.instant, panels), **table,
-            **v.snap.memo_at(("command_panels", lang), v.instant,
-                             lambda: command_panels(source, filters, lang)),
-            **inspection_panel(source, filters, lang, who)}
+    answer["lead_clock_off"] = not v.running
+    for group in due:
+        answer.update(group_answer(source, group, filters, checkpoint, lang, who, shown, v))
+        shows[group] = key
+    answer["done"] = shows
+    return answer
+
+
+def group_answer(source: DataSource, group: str, filters: dict, checkpoint: str | None,
+                 lang: str, who: Principal, shown: str | None, v) -> dict:
+    """One panel's outputs. A day that is over reads the same for every caller of the same
+    audience: its panels are built once per snapshot (``Snapshot.memo_at``); the orders and
+    figures depend on the day alone, the table and the inspection card audit their reads of
+    household-level data on every call (``update_table``, ``inspection_panel``)."""
+    common = {"filters": filters, "version": None, "lang": lang}
+    if group == "table":
+        return update_table(source, who=who, shown=shown, **common)
+    if group == "inspection":
+        return inspection_panel(source, filters, lang, who)
+    if group == "command":
+        return v.snap.memo_at(("command_panels", lang), v.instant,
+                              lambda: command_panels(source, filters, lang))
+    build = {
+        "kpis": lambda: {"kpis": update_kpis(source, who=who, **common)["tiles"]},
+        "charts": lambda: {
+            "tasks": update_task_chart(source, **common)["figure"],
+            "colours": update_colour_chart(source, **common)["figure"],
+            "checkpoints": update_checkpoint_chart(source, checkpoint=checkpoint,
+                                                   **common)["figure"]},
+        "leads": lambda: {k: w for k, w in lead_register(source, filters, lang, who).items()
+                          if k != "lead_clock_off"},
+        "alerts": lambda: checkpoint_alerts(source, filters, lang),
+        "proxy": lambda: proxy_panel(source, filters, lang, who),
+        "rings": lambda: rings_panel(source, filters, lang, who),
+        "tasks": lambda: task_panels(source, filters, lang)}[group]
+    extra = checkpoint if group == "charts" else None
+    return v.snap.memo_at(("panel", group, v.filters, extra, lang, audience(who)), v.instant,
+                          build)
+
+
+def visible(in_view) -> set[str]:
+    """The known panel names of what the browser says is in view (the page's first panels
+    when it has said nothing usable)."""
+    if not isinstance(in_view, list):
+        return set(PANELS_AT_FIRST)
+    return {g for g in in_view if isinstance(g, str) and g in GROUPS}
+
+
+def shown_key(filters, version, lang: str) -> str:
+    """What a panel shows, as a short text: its filters, data version and language."""
+    text = json.dumps([filters, version, lang], sort_keys=True, default=str)
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
 PICKED = f"{ID.CHECKPOINT_PICK}.value"
 TICKED = f"{ID.LEAD_CLOCK}.n_intervals"
-TASK_PANELS = ("task_funnel", "task_towns", "task_rows", "task_count", "task_as_of")
-PANELS = ("kpis", "tasks", "checkpoints", "colours", "rows", "count", "digest",
-          "directive_rows", "directive_count", "figures", "inspection", "inspection_as_of",
-          "rings", "rings_as_of", *TASK_PANELS)
-LEAD_PANELS = ("lead_rows", "lead_count", "lead_as_of", "lead_clock_off")
-ALERT_PANELS = ("alert_rows", "alert_count", "alert_as_of", "proxy", "proxy_as_of")
-"""What follows the clock: the checkpoint alerts and the red proxy."""
+GROUPS = {"kpis": ("kpis",), "charts": ("tasks", "checkpoints", "colours"),
+          "tasks": ("task_funnel", "task_towns", "task_rows", "task_count", "task_as_of"),
+          "rings": ("rings", "rings_as_of"),
+          "alerts": ("alert_rows", "alert_count", "alert_as_of"),
+          "proxy": ("proxy", "proxy_as_of"),
+          "command": ("directive_rows", "directive_count", "figures"),
+          "leads": ("lead_rows", "lead_count", "lead_as_of"),
+          "inspection": ("inspection", "inspection_as_of"),
+          "table": ("rows", "count", "digest")}
+"""Each panel of ``layouts.analyst.PANEL_WATCH`` → the outputs it fills."""
+TICKING = ("leads", "alerts", "proxy")
+"""What follows the clock: the lead register, the checkpoint alerts and the red proxy."""
+OUTPUTS = (*(o for outputs in GROUPS.values() for o in outputs), "lead_clock_off", "done")
 
 
 def register(app: Dash, source: DataSource) -> None:
@@ -118,8 +168,11 @@ def register(app: Dash, source: DataSource) -> None:
                  "task_towns": Output(ID.TASK_TOWNS, "children"),
                  "task_rows": Output(ID.TASK_TABLE, "rowData"),
                  "task_count": Output(ID.TASK_COUNT, "children"),
-                 "task_as_of": Output(ID.TASK_AS_OF, "children")},
+                 "task_as_of": Output(ID.TASK_AS_OF, "children"),
+                 "done": Output(ID.PANELS_DONE, "data")},
          inputs={"filters": Input(ID.FILTERS, "data"), "version": Input(ID.VERSION, "data"),
                  "checkpoint": Input(ID.CHECKPOINT_PICK, "value"),
                  "tick": Input(ID.LEAD_CLOCK, "n_intervals"),
-                 "lang": State(ID.LANG, "data"), "shown": State(ID.GRID_TABLE_DIGEST, "data")})
+                 "in_view": Input(ID.PANELS_IN_VIEW, "data"),
+                 "lang": State(ID.LANG, "data"), "shown": State(ID.GRID_TABLE_DIGEST, "data"),
+                 "done": State(ID.PANELS_DONE, "data")})

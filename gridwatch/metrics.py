@@ -181,12 +181,11 @@ def kept_grids(snap: Snapshot, filters: Filters, on: str = "status",
 
 def selected_townships(region: Region, levels: pd.Series, filters: Filters) -> list[str]:
     """Townships the township and level filters keep (the colour filter does not apply)."""
-    codes = region.townships["code"]
-    keep = (codes.isin(filters.townships) if filters.townships
-            else pd.Series(True, index=codes.index))
-    if filters.levels:
-        keep &= codes.map(levels).isin(filters.levels)
-    return sorted(codes[keep])
+    chosen = set(filters.townships)
+    level_of = levels.to_dict() if filters.levels else {}
+    return sorted(code for code in region.townships["code"]
+                  if (not chosen or code in chosen)
+                  and (not filters.levels or level_of.get(code) in filters.levels))
 
 
 # --- KPIs --------------------------------------------------------------------------------------
@@ -282,14 +281,19 @@ def task_summary(snap: Snapshot, grid_codes: set[str], day: date) -> dict:
     assignments acknowledged.
     """
     a = assignments_at(snap, day)
-    a = a[a["grid_code"].isin(grid_codes)]
-    issued = a["task_id"].nunique()
+    keep = a["grid_code"].isin(grid_codes).to_numpy()
+    tasks, _ = pd.factorize(a["task_id"])
+
+    def distinct(rows: np.ndarray) -> int:  # tasks among the assignments ``rows``
+        return int(np.count_nonzero(np.bincount(tasks[rows], minlength=1)))
+
+    issued = distinct(keep)
     return {
         "tasks_issued": issued,
-        "tasks_completed": issued - a.loc[~a["done"], "task_id"].nunique(),
-        "tasks_overdue": a.loc[a["overdue"], "task_id"].nunique(),
-        "tasks_issued_today": a.loc[a["today"], "task_id"].nunique(),
-        "response_rate": float(a["acked"].mean()) if len(a) else None,
+        "tasks_completed": issued - distinct(keep & ~a["done"].to_numpy()),
+        "tasks_overdue": distinct(keep & a["overdue"].to_numpy()),
+        "tasks_issued_today": distinct(keep & a["today"].to_numpy()),
+        "response_rate": float(a["acked"].to_numpy()[keep].mean()) if keep.any() else None,
     }
 
 
@@ -297,14 +301,14 @@ def lead_summary(snap: Snapshot, grid_codes: set[str], day: date) -> dict:
     """Open leads at the end of ``day``, the oldest one's age, and the median time to close
     of leads closed in the seven days up to ``day``."""
     leads = leads_at(snap, day)
-    leads = leads[leads["grid_code"].isin(grid_codes)]
-    open_leads = leads[leads["open"]]
-    minutes = leads["close_minutes"].dropna()
-    oldest = float(open_leads["age_minutes"].max()) if len(open_leads) else None
+    keep = leads["grid_code"].isin(grid_codes).to_numpy()
+    ages = leads["age_minutes"].to_numpy(dtype=float)[keep & leads["open"].to_numpy()]
+    minutes = leads["close_minutes"].to_numpy(dtype=float)[keep]
+    minutes = minutes[~np.isnan(minutes)]
     return {
-        "open_leads": len(open_leads),
-        "oldest_open_lead_minutes": oldest,
-        "median_close_minutes": float(minutes.median()) if len(minutes) else None,
+        "open_leads": int(ages.size),
+        "oldest_open_lead_minutes": float(ages.max()) if ages.size else None,
+        "median_close_minutes": float(np.median(minutes)) if minutes.size else None,
     }
 
 
@@ -329,8 +333,11 @@ def _leads_at(snap: Snapshot, day: date) -> pd.DataFrame:
 
 
 def checkpoints_in(region: Region, townships: list[str]) -> list[str]:
+    """The checkpoints of ``townships``, by code."""
+    towns = set(townships)
     cps = region.checkpoints
-    return sorted(cps.loc[cps["township_code"].isin(townships), "code"])
+    return sorted(code for code, town in zip(cps["code"], cps["township_code"], strict=True)
+                  if town in towns)
 
 
 CHECKPOINT_MEASURES = ("vehicles", "people", "qr_registrations", "flagged")

@@ -3,6 +3,7 @@ grid detail."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import dash_ag_grid as dag
@@ -27,6 +28,16 @@ from layouts.map import county_map, hideouts, legend
 TABLE_COLUMNS = ["code", "name", "village", "township", "level", "colour", "since",
                  "population", "households", "home_isolation", "arrivals_total", "open_tasks",
                  "overdue_tasks", "leads_total", "open_leads"]
+PANEL_WATCH = {"kpis": ID.KPIS, "charts": ID.TASK_CHART, "tasks": ID.TASK_FUNNEL,
+               "rings": ID.RINGS, "alerts": ID.CHECKPOINT_ALERTS, "proxy": ID.PROXY,
+               "command": ID.DIRECTIVE_TABLE, "leads": ID.LEAD_TABLE,
+               "inspection": ID.INSPECTION, "table": ID.GRID_TABLE}
+"""The analyst page's panels, each filled only while it is on or near the screen, as Grafana
+loads its panels: the browser watches the card of the element named here
+(``assets/analyst.js``) and says which are in view; a filter change or a new version fills
+those and leaves the others until they scroll into view (``callbacks/panels.py``)."""
+PANELS_AT_FIRST = ("kpis", "charts")
+"""The panels in view when the page opens at the top, until the browser says otherwise."""
 NUMERIC_COLUMNS = {"level", "population", "households", "home_isolation", "arrivals_total",
                    "open_tasks", "overdue_tasks", "leads_total", "open_leads"}
 
@@ -198,6 +209,9 @@ def layout(region: Region, settings: Settings, lang: str, filters: Filters, firs
         dcc.Store(id=ID.DETAIL_GRID),
         dcc.Store(id=ID.DETAIL_CONTEXT),
         dcc.Store(id=ID.VERSION, data=version),
+        dcc.Store(id=ID.PANELS_IN_VIEW, data=list(PANELS_AT_FIRST)),
+        dcc.Store(id=ID.PANELS_DONE, data={}),
+        html.Div(id=ID.PANELS_WATCH, hidden=True, **{"data-panels": json.dumps(PANEL_WATCH)}),
         dcc.Interval(id=ID.VERSION_POLL, interval=2000),
         dcc.Download(id=ID.CHART_DOWNLOAD),
         html.Div(className="gw-body", children=[

@@ -48,6 +48,9 @@ class ID(StrEnum):
     GRID_TABLE = "grid-table"
     GRID_TABLE_COUNT = "grid-table-count"
     GRID_TABLE_DIGEST = "grid-table-digest"  # which rows the table holds (not sent twice)
+    PANELS_IN_VIEW = "panels-in-view"  # the panels on (or near) the screen (assets/analyst.js)
+    PANELS_DONE = "panels-done"  # which filters and version each panel shows
+    PANELS_WATCH = "panels-watch"  # the element each panel is watched by (data-panels)
     GRID_CSV = "grid-table-csv"
     DETAIL = "grid-detail"
     DETAIL_GRID = "grid-detail-code"

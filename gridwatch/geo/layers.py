@@ -75,9 +75,18 @@ class Region:
         return hashlib.sha256(self.path.read_bytes()).hexdigest()[:12]
 
     def names(self, layer: str, lang: str) -> dict[str, str]:
-        """``{code: name}`` of a layer's features in ``lang`` (``zh`` or ``en``)."""
-        frame = self.layer(layer)
-        return dict(zip(frame["code"], frame[f"name_{lang}"], strict=True))
+        """``{code: name}`` of a layer's features in ``lang`` (``zh`` or ``en``), a copy of
+        the one built per layer and language (every panel asks for them)."""
+        found = self._names.get((layer, lang))
+        if found is None:  # two threads may both build it: the same dict either way
+            frame = self.layer(layer)
+            found = self._names[(layer, lang)] = dict(zip(frame["code"], frame[f"name_{lang}"],
+                                                         strict=True))
+        return dict(found)
+
+    @cached_property
+    def _names(self) -> dict[tuple[str, str], dict[str, str]]:
+        return {}
 
     def township_bounds(self, code: str) -> list[list[float]]:
         row = self.townships[self.townships["code"] == code]

@@ -170,6 +170,18 @@ def goto(driver, server: LiveServer, path: str, role: str = "admin") -> None:
         sign_in(driver, server, role)
 
 
+def into_view(driver, element_id: str, timeout: float = 40):
+    """Scroll the page so that the element ``element_id`` (once the page has drawn it) is in
+    the middle of the screen, as a user scrolls to a panel (the analyst view fills its panels
+    while they are in view, ``assets/analyst.js``); the element."""
+    from selenium.webdriver.common.by import By
+
+    element = wait_for(lambda: driver.find_element(By.ID, element_id), timeout=timeout,
+                       message=f"the page has no #{element_id}")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+    return element
+
+
 def wait_for(predicate, timeout: float = 15, interval: float = 0.2, message: str = ""):
     """Poll ``predicate`` until it returns something truthy; fail with ``message`` otherwise."""
     deadline = time.time() + timeout

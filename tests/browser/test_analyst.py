@@ -15,7 +15,7 @@ from selenium.webdriver.common.by import By
 from gridwatch.filters import Filters
 from gridwatch.metrics import grid_detail, grid_status, select_grids, township_levels
 from gridwatch.settings import DEFAULT_PALETTE
-from tests.browser.conftest import console_errors, goto, wait_for
+from tests.browser.conftest import console_errors, goto, into_view, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -127,11 +127,14 @@ def test_control_level_filter_changes_map_kpis_and_table(browser, live_server, s
     browser.find_element(By.CSS_SELECTOR, "#filter-level input[value='1']").click()
     wait_for(lambda: "level=1" in browser.current_url, message="URL did not follow the filter")
     wait_for(lambda: str(len(inside)) in kpi_selected(browser), message="KPIs did not follow")
+    # the table below fills when it scrolls into view, with the filters chosen meanwhile
+    into_view(browser, "grid-table-count")
     wait_for(lambda: browser.find_element(By.ID, "grid-table-count").text.startswith(
         f"共 {len(inside)} "), message="table did not follow")
     rows = browser.execute_script(
         "return document.querySelectorAll('.ag-center-cols-container .ag-row').length")
     assert rows > 0
+    browser.execute_script("window.scrollTo(0, 0)")
 
     levels = township_levels(snap, DAY)
     outside = status[~status["township_code"].isin(levels[levels == 1].index)]

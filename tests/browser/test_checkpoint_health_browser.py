@@ -7,7 +7,13 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser.conftest import console_errors, goto, private_server_with_token, wait_for
+from tests.browser.conftest import (
+    console_errors,
+    goto,
+    into_view,
+    private_server_with_token,
+    wait_for,
+)
 from tests.browser.test_leads_browser import post
 
 pytestmark = pytest.mark.browser
@@ -64,6 +70,7 @@ def test_alerts_show_on_the_wall_and_close_on_screen_as_counts_arrive(browser, h
         "textContent") == "告警 2"
 
     goto(browser, server, "/", "admin")
+    into_view(browser, "checkpoint-alerts")  # panels fill as they scroll into view
     wait_for(lambda: alert_rows(browser), timeout=40, message="no alert list")
     rows = alert_rows(browser)
     assert {k: v[:2] for k, v in rows.items()} == {"CP09": ["quiet", "1"],

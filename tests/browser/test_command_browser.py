@@ -11,7 +11,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from tests.browser.conftest import console_errors, goto, wait_for
+from tests.browser.conftest import console_errors, goto, into_view, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -35,6 +35,7 @@ def test_search_narrows_the_register_and_a_click_opens_an_order(as_viewer, snap)
     browser = as_viewer
     console_errors(browser)
     browser.refresh()
+    into_view(browser, "directive-table")  # panels fill as they scroll into view
     wait_for(lambda: len(shown_rows(browser)) >= 8, timeout=40,
              message="the register did not fill")
     assert shown_rows(browser)[0] == "order-17"
@@ -42,17 +43,21 @@ def test_search_narrows_the_register_and_a_click_opens_an_order(as_viewer, snap)
     for text in ("17", "18", "320", "100%", "11,307", "6,239", "31", "42 件 69 人"):
         assert text in figures, text
     # the red proxy beside the alerts: a viewer gets small household counts suppressed
+    into_view(browser, "proxy-panel")
     wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#proxy-panel table"), timeout=20,
              message="no red-proxy table")
     red = browser.find_element(By.ID, "proxy-panel").text
     assert "累计上门" in red and "<5" in red and "户数过少" in red
     # the inspections: every figure, no name anywhere in the page for a viewer
+    into_view(browser, "inspection-panel")
+    wait_for(lambda: "18 件 33 人" in browser.find_element(By.ID, "inspection-panel").text,
+             timeout=20, message="the inspections did not fill")
     inspected = browser.find_element(By.ID, "inspection-panel").text
     assert "18 件 33 人" in inspected and "无权查看" in inspected
     names = {n for value in snap.inspection_cases["people_names"].dropna()
              for n in json.loads(value)}
     assert names and not any(n in browser.page_source for n in names)
-    count = browser.find_element(By.ID, "directive-count").text
+    count = into_view(browser, "directive-count").text
     assert count == "指挥部令 17 道、通告 18 份（截至 2020-02-29 24:00）"
 
     search = browser.find_element(By.ID, "directive-search")
@@ -91,11 +96,13 @@ def test_the_county_issues_an_order_from_the_register(browser, issue_server):
     server = issue_server
     browser.get(f"{server.url}/logout")
     goto(browser, server, "/", "viewer")
+    into_view(browser, "directive-table")
     wait_for(lambda: len(shown_rows(browser)) >= 8, timeout=40, message="no register")
     assert not browser.find_elements(By.ID, "issue-button")  # a viewer has no form
     browser.get(f"{server.url}/logout")
     goto(browser, server, "/", "admin")
     console_errors(browser)
+    into_view(browser, "directive-table")
     wait_for(lambda: len(shown_rows(browser)) >= 8, timeout=40, message="no register")
     form = browser.find_element(By.CSS_SELECTOR, ".gw-issue")
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'});"

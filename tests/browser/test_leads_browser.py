@@ -10,7 +10,12 @@ import urllib.request
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser.conftest import console_errors, goto, private_server_with_token, wait_for
+from tests.browser.conftest import (
+    console_errors,
+    goto,
+    private_server_with_token,
+    wait_for,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,13 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from tests.browser.conftest import PASSWORD, console_errors, goto, private_server, wait_for
+from tests.browser.conftest import (
+    PASSWORD,
+    console_errors,
+    goto,
+    private_server,
+    wait_for,
+)
 from tests.browser.driver import set_viewport
 
 pytestmark = pytest.mark.browser
@@ -52,6 +58,8 @@ def sign_in_as(browser, server, name: str) -> None:
 
 def funnel(browser) -> list[int] | None:
     return browser.execute_script("""
+        const card = document.getElementById('task-funnel');
+        if (card) card.scrollIntoView({block: 'center'});  // panels fill while in view
         const g = document.querySelector('#task-funnel .js-plotly-plot');
         return g && g.data && g.data[0] ? Array.from(g.data[0].x) : null;""")
 

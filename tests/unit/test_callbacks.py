@@ -11,7 +11,7 @@ from callbacks.detail import show_detail
 from callbacks.filters import FilterContext, context_for, summary, sync, url_search
 from callbacks.kpis import update_kpis
 from callbacks.map import update_map
-from callbacks.panels import update_panels
+from callbacks.panels import GROUPS, update_panels
 from callbacks.router import render_page
 from callbacks.table import shown_rows, table_rows, update_table
 from gridwatch import style
@@ -24,6 +24,8 @@ from layouts.ids import ID
 from layouts.map import hideouts
 from tests.unit.literal import D2, D3, G1, G2, G3, G4, G5, A, B
 from web.health import healthz
+
+ALL = list(GROUPS)  # every panel in view
 
 DAY = date(2020, 2, 1)
 
@@ -212,16 +214,17 @@ def test_the_panels_send_the_tables_rows_only_when_the_page_lacks_them(literal):
     analyst = system("analyst")
     levels3 = Filters(levels=(3,), as_of=D2).to_dict()
     first = update_panels(literal, filters=levels3, version=None, checkpoint=None, lang="en",
-                          who=analyst, triggered={f"{ID.FILTERS}.data"})
+                          who=analyst, in_view=ALL, triggered={f"{ID.FILTERS}.data"})
     assert [r["code"] for r in first["rows"]] == [G4, G5] and first["count"] == "2 grids"
     assert first["kpis"] and first["tasks"]["data"] and first["colours"]["data"]
     again = update_panels(literal, filters=levels3, version=None, checkpoint=None, lang="en",
-                          who=analyst, shown=first["digest"], triggered={f"{ID.VERSION}.data"})
+                          who=analyst, in_view=ALL, shown=first["digest"],
+                          triggered={f"{ID.VERSION}.data"})
     assert again["rows"] is no_update and again["count"] is no_update
     assert again["kpis"] and again["tasks"]["data"]  # the rest is answered as always
     other = update_panels(literal, filters=Filters(as_of=D2).to_dict(), version=None,
-                          checkpoint=None, lang="en", who=analyst, shown=first["digest"],
-                          triggered={f"{ID.FILTERS}.data"})
+                          checkpoint=None, lang="en", who=analyst, in_view=ALL,
+                          shown=first["digest"], triggered={f"{ID.FILTERS}.data"})
     assert len(other["rows"]) == 5 and other["digest"] != first["digest"]
     # another audience, other rows: an admin's are not suppressed
     snap, all_days = literal.snapshot(), Filters(as_of=D2)
@@ -232,14 +235,55 @@ def test_the_panels_send_the_tables_rows_only_when_the_page_lacks_them(literal):
     assert mine[1] == other["digest"]
     pick = f"{ID.CHECKPOINT_PICK}.value"
     picked = update_panels(literal, filters=levels3, version=None, checkpoint=None, lang="en",
-                           who=analyst, triggered={pick})
+                           who=analyst, in_view=ALL, triggered={pick})
     assert picked["checkpoints"]["data"]
     assert all(picked[k] is no_update for k in ("kpis", "tasks", "colours", "rows", "count",
                                                 "digest"))
     # a pick merged with a new version (the renderer names the pick first): everything
     merged = update_panels(literal, filters=levels3, version=None, checkpoint=None, lang="en",
-                           who=analyst, triggered=[pick, f"{ID.VERSION}.data"])
+                           who=analyst, in_view=ALL, triggered=[pick, f"{ID.VERSION}.data"])
     assert merged["kpis"] and merged["rows"] and merged["tasks"]["data"]
+
+
+def test_only_the_panels_in_view_are_filled_and_the_others_when_they_scroll_in(literal):
+    """A filter change fills the panels the browser says are in view and records what each
+    shows; a panel that scrolls in later is filled then, once; a new version makes every
+    panel due again, the clock the ticking ones only; names the page does not have are
+    ignored, and with no usable list the page's first panels are in view."""
+    analyst = system("analyst")
+    day = Filters(as_of=D2).to_dict()
+    fired = {f"{ID.FILTERS}.data"}
+
+    def ask(**kw):
+        return update_panels(literal, filters=day, checkpoint=None, lang="en", who=analyst,
+                             **{"version": "v1", "triggered": fired, **kw})
+
+    def filled(answer) -> set[str]:
+        return {g for g, outputs in GROUPS.items()
+                if any(answer[o] is not no_update for o in outputs)}
+
+    top = ask(in_view=["kpis"])
+    assert filled(top) == {"kpis"} and set(top["done"]) == {"kpis"}
+    assert top["lead_clock_off"] is True  # D2 is over: the clocks stand still
+    scrolled = ask(in_view=["kpis", "leads", "table"], done=top["done"],
+                   triggered={f"{ID.PANELS_IN_VIEW}.data"})
+    assert filled(scrolled) == {"leads", "table"}
+    assert set(scrolled["done"]) == {"kpis", "leads", "table"}
+    assert sorted(r["code"] for r in scrolled["rows"]) == [G1, G2, G3, G4, G5]
+    again = ask(in_view=["leads", "kpis", "table"], done=scrolled["done"],
+                triggered={f"{ID.PANELS_IN_VIEW}.data"})
+    assert filled(again) == set() and again["done"] is no_update  # nothing was due
+    newer = ask(in_view=["kpis", "leads"], done=scrolled["done"], version="v2",
+                triggered={f"{ID.VERSION}.data"})
+    assert filled(newer) == {"kpis", "leads"}
+    assert newer["done"]["table"] == scrolled["done"]["table"]  # out of view: left as it was
+    ticked = ask(in_view=["kpis", "leads", "alerts"], done=newer["done"], version="v2",
+                 triggered={f"{ID.LEAD_CLOCK}.n_intervals"})
+    assert filled(ticked) == {"leads", "alerts"}
+    for hostile in (None, "kpis", [5, None, "nope", {"a": 1}], {"kpis": 1}):
+        answer = ask(in_view=hostile, done=hostile)
+        expected = {"kpis", "charts"} if not isinstance(hostile, list) else set()
+        assert filled(answer) == expected
 
 
 def test_the_table_suppresses_household_counts_for_roles_without_the_right(lsnap):

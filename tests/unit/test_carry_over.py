@@ -135,13 +135,13 @@ def test_the_earliest_change_is_where_a_record_was_added_removed_or_changed(snap
 
 
 def panels(source, day: date, who):
-    from callbacks.panels import update_panels
+    from callbacks.panels import GROUPS, update_panels
     from layouts.ids import ID
 
     with source.one_snapshot():
         return update_panels(source, filters=Filters(as_of=day).to_dict(), version=None,
                              checkpoint=None, lang="en", who=who,
-                             triggered={f"{ID.FILTERS}.data"})
+                             triggered={f"{ID.FILTERS}.data"}, in_view=list(GROUPS))
 
 
 def test_a_past_days_answer_is_built_once_per_audience_and_follows_a_write(fresh_source):
