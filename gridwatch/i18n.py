@@ -912,6 +912,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "boundary.mapped_column_missing": {"zh": "{file} 中没有列 {column}（--map 指定其为字段 {field}；文件中的列：{present}）", "en": "{file} has no column {column}, which --map gives for the field {field} (the file has: {present})"},
     "boundary.mapped_column_nowhere": {"zh": "--map {field}={column}：含字段 {field} 的图层（{layers}）都没有列 {column}", "en": "--map {field}={column}: none of the layers with a {field} field ({layers}) has a column {column}"},
     "boundary.columns_mapped": {"zh": "{file}：按 --map 读取列 {pairs}", "en": "{file}: columns read as --map gives them: {pairs}"},
+    "boundary.parent_from_geometry": {"zh": "{file} 没有 {column} 列：按图形确定，每个网格归入与其重叠面积最大的村社（{total} 个中 {n} 个已归入）", "en": "{file} has no {column} column: each grid is given the village it overlaps most ({n} of {total} placed)"},
     "boundary.column_defaulted": {"zh": "没有 {column} 列，全部按 {value} 处理", "en": "no {column} column: every grid gets {value}"},
     "boundary.checkpoint_capacity_missing": {"zh": "卡口没有 capacity（每小时可查验人次）列：不做超负荷告警，断报告警照常", "en": "checkpoints have no capacity column (people inspected per hour): no over-capacity alerts; quiet and missed reports are still flagged"},
     "boundary.missing_code": {"zh": "{file} 第 {n} 个要素没有编码", "en": "feature {n} in {file} has no code"},

@@ -560,14 +560,23 @@ def _code(value) -> str:
     return "" if text.lower() in ("nan", "none", "<na>") else text
 
 
+FROM_GEOMETRY = {("grids", "village_code"): "villages"}
+"""Required columns that, when a file lacks them, are found from the geometry instead: a
+grid's village is the village it overlaps most."""
+
+
 def normalise_columns(layer: str, gdf: gpd.GeoDataFrame, report: Report,
-                      source: str, mapping: ColumnMap | None = None) -> gpd.GeoDataFrame | None:
+                      source: str, mapping: ColumnMap | None = None,
+                      lacking: dict[tuple[str, str], str] | None = None,
+                      ) -> gpd.GeoDataFrame | None:
     """The layer with its canonical columns, or None when a required column is missing.
 
     Columns are found through ``mapping`` (``parse_mapping``) first, then by their aliases.
-    Missing required columns, mapped columns the file lacks, empty or duplicate codes and bad
-    numbers are reported as errors; optional columns that are absent get a default (names in
-    English fall back to Chinese, population and households to 0, with a warning).
+    Missing required columns, mapped columns the file lacks, empty codes and bad numbers are
+    reported as errors; optional columns that are absent get a default (names in English fall
+    back to Chinese, population and households to 0, with a warning). A required column of
+    ``FROM_GEOMETRY`` that is absent is left empty and recorded in ``lacking`` ((layer, column)
+    → file), to be found from the geometry (``_complete``).
     """
     mapped = _mapped_columns(layer, gdf, mapping or {}, report, source)
     if mapped is None:
@@ -577,7 +586,8 @@ def normalise_columns(layer: str, gdf: gpd.GeoDataFrame, report: Report,
                    pairs=", ".join(f"{k} ← {v}" for k, v in mapped.items()))
     found = _match_columns(layer, gdf, mapped)
     present = [str(c) for c in gdf.columns if c != gdf.geometry.name]
-    missing = [c for c in COLUMNS[layer] if c.required and found[c.name] is None]
+    missing = [c for c in COLUMNS[layer] if c.required and found[c.name] is None
+               and (layer, c.name) not in FROM_GEOMETRY]
     for column in missing:
         report.add("error", "missing_column", layer, column=column.name, file=source,
                    aliases=", ".join(column.aliases[:6]), present=", ".join(present) or "—")
@@ -586,6 +596,8 @@ def normalise_columns(layer: str, gdf: gpd.GeoDataFrame, report: Report,
     out = {}
     for column in COLUMNS[layer]:
         src = found[column.name]
+        if src is None and (layer, column.name) in FROM_GEOMETRY and lacking is not None:
+            lacking[(layer, column.name)] = source
         if src is None:
             if column.kind == "float":
                 out[column.name] = [math.nan] * len(gdf)
@@ -793,6 +805,10 @@ def check_nesting(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, key: st
             best[c] = (a, p)
     for c, row in enumerate(children.itertuples()):
         said = getattr(row, key)
+        if not said and c not in best:
+            report.add("error", "outside_parents", child_layer, codes=[row.code], code=row.code,
+                       parent_layer=parent_layer)
+            continue
         if said not in known:
             report.add("error", "unknown_parent", child_layer, codes=[row.code], code=row.code,
                        parent_layer=parent_layer, parent=said or "—")
@@ -900,16 +916,17 @@ def import_boundaries(files: list[tuple[str, bytes]], active: Region,
     expected = ExpectedArea.from_region(active)
     metric = utm_crs(expected.county)
     layers: dict[str, gpd.GeoDataFrame] = {}
+    lacking: dict[tuple[str, str], str] = {}
     for raw in raw_layers:
         wgs = to_wgs84(raw, expected, report)
-        frame = normalise_columns(raw.name, wgs, report, raw.source, mapping)
+        frame = normalise_columns(raw.name, wgs, report, raw.source, mapping, lacking)
         if frame is not None:
             layers[raw.name] = one_per_code(raw.name, repair(raw.name, frame, report, metric),
                                             report, raw.source)
     unused = _unused_mapping(mapping or {}, raw_layers, report)
     if missing or unused or any(n not in layers for n in by_name):
         return BoundaryImport(None, report, sources, digest.hexdigest())
-    complete = _complete(layers, active, report, metric)
+    complete = _complete(layers, active, report, metric, lacking)
     _check(complete, report, metric, store_codes or {})
     report.counts = {name: len(complete[name]) for name in LAYERS}
     report.counts["population"] = int(complete["grids"]["population"].sum())
@@ -930,9 +947,15 @@ def _unused_mapping(mapping: ColumnMap, raw_layers: list[RawLayer], report: Repo
 
 
 def _complete(layers: dict[str, gpd.GeoDataFrame], active: Region, report: Report,
-              metric: CRS) -> dict[str, gpd.GeoDataFrame]:
-    """Fill in the layers an import may leave out, and the derived columns."""
+              metric: CRS, lacking: dict[tuple[str, str], str] | None = None,
+              ) -> dict[str, gpd.GeoDataFrame]:
+    """Fill in the layers an import may leave out, and the derived columns (``lacking``: the
+    columns of ``FROM_GEOMETRY`` the files lack, to be found from the geometry)."""
     out = dict(layers)
+    if ("grids", "village_code") in (lacking or {}):
+        out["grids"] = _parent_by_overlap(out["grids"], out["villages"], "village_code",
+                                          "grids", lacking[("grids", "village_code")], report,
+                                          metric)
     towns = out["townships"]
     if "county" not in out:
         row = active.county.iloc[0]
@@ -980,6 +1003,28 @@ def _complete(layers: dict[str, gpd.GeoDataFrame], active: Region, report: Repor
                 out["quarantine_sites"].assign(township_code=""), towns, "quarantine_sites",
                 report, metric)
     return {name: out[name].reset_index(drop=True) for name in LAYERS}
+
+
+def _parent_by_overlap(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, key: str,
+                       layer: str, source: str, report: Report,
+                       metric: CRS) -> gpd.GeoDataFrame:
+    """``children`` with ``key`` set to the code of the parent each overlaps most (empty for
+    one that overlaps none: the nesting check then says it lies in no parent), with a note."""
+    cg = children.to_crs(metric).geometry.to_numpy()
+    pg = parents.to_crs(metric).geometry.to_numpy()
+    ci, pi = shapely.STRtree(pg).query(cg, predicate="intersects")
+    area = _areas(shapely.intersection(cg[ci], pg[pi]))
+    best = np.full(len(cg), -1)
+    most = np.zeros(len(cg))
+    for c, p, a in zip(ci.tolist(), pi.tolist(), area.tolist(), strict=True):
+        if a > most[c]:
+            best[c], most[c] = p, a
+    codes = parents["code"].to_numpy()
+    out = children.copy()
+    out[key] = [codes[p] if p >= 0 else "" for p in best]
+    report.add("info", "parent_from_geometry", layer, file=source, column=key,
+               n=int((best >= 0).sum()), total=len(cg))
+    return out
 
 
 def _kind_from_name(name_zh: str) -> str:

@@ -241,7 +241,7 @@ def test_a_column_mapping_reads_a_county_s_own_column_names(region, renamed):
     data = [("zhejiang.gpkg", renamed.read_bytes())]
     bare = import_boundaries(data, region).report
     assert {(i.layer, i.params["column"]) for i in bare.errors if i.key == "missing_column"} \
-        >= {("townships", "code"), ("grids", "village_code")}
+        >= {("townships", "code"), ("grids", "code")}
     result = import_boundaries(data, region, mapping=parse_mapping(MAPPING))
     assert result.report.ok, [i.message("en") for i in result.report.errors]
     for name in IMPORTED:
@@ -384,3 +384,39 @@ def test_empty_or_repeated_point_codes_are_reported_per_row(region, fresh_source
         f"ERROR    [quarantine_sites] b.gpkg:quarantine_sites, row 6: the code {site} repeats "
         "row 1"]
     assert list_versions(fresh_source.engine) == []
+
+
+# --- a grid's village from its geometry ---------------------------------------------------------
+
+def test_a_grid_s_village_is_the_one_it_overlaps_most_when_the_column_is_missing(region,
+                                                                                 tmp_path):
+    layers = layers_of(region)
+    layers["grids"] = layers["grids"].drop(columns=["village_code", "township_code"])
+    result = import_boundaries([("b.gpkg", gpkg(layers, tmp_path).read_bytes())], region)
+    assert result.report.ok, [i.message("en") for i in result.report.errors]
+    [note] = [i for i in result.report.issues if i.key == "parent_from_geometry"]
+    assert note.level == "info" and note.layer == "grids"
+    assert note.message("en") == ("b.gpkg:grids has no village_code column: each grid is given "
+                                  "the village it overlaps most (747 of 747 placed)")
+    assert "重叠面积最大的村社" in note.message("zh")
+    got = result.layers["grids"].set_index("code").loc[region.grids["code"]]
+    assert (got["village_code"].to_numpy() == region.grids["village_code"].to_numpy()).all()
+    assert (got["township_code"].to_numpy() == region.grids["township_code"].to_numpy()).all()
+
+
+def test_a_grid_in_no_village_is_said_to_lie_in_none(region, tmp_path, source, capsys):
+    layers = layers_of(region)
+    grids = layers["grids"].drop(columns=["village_code"])
+    lost = grids["code"].iloc[3]
+    moved = grids["code"] == lost
+    grids.loc[moved, "geometry"] = grids.loc[moved].translate(yoff=-0.3)  # 33 km south
+    layers["grids"] = grids
+    path = gpkg(layers, tmp_path)
+    report = import_boundaries([("b.gpkg", path.read_bytes())], region).report
+    assert [(i.key, i.codes) for i in report.errors] == [("outside_parents", (lost,))]
+    assert "746 of 747 placed" in next(i.message("en") for i in report.issues
+                                       if i.key == "parent_from_geometry")
+    code, out, err = run_cli(capsys, path, "--dry-run", "--database-url",
+                             source.settings.database_url)
+    assert code == 1 and "Traceback" not in out + err
+    assert f"ERROR    [grids] {lost} lies in none of the villages" in out
