@@ -954,6 +954,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "boundary.bad_layer_files": {"zh": "layer_files 的值“{value}”应为 图层=文件名，图层为 {layers} 之一", "en": "layer_files “{value}” is not LAYER=FILE with LAYER one of {layers}"},
     "boundary.layer_file_unknown": {"zh": "layer_files 指定的文件 {name} 不在上传的文件中", "en": "layer_files names {name}, which is not among the files uploaded"},
     "boundary.staged": {"zh": "已保存为边界版本 {id}（尚未启用）。", "en": "Kept as boundary version {id} (not active yet)."},
+    "boundary.failed_cli": {"zh": "导入边界时出现未预料的错误（{kind}：{detail}），未保存任何内容；请将此信息和文件报告给维护者", "en": "an unexpected error stopped the boundary import ({kind}: {detail}); nothing was stored. Please report it, with the files, to the maintainers"},
     "boundary.failed": {"zh": "导入边界时出现内部错误（错误编号 {id}），已记录", "en": "an internal error stopped the boundary import (error id {id}); it has been logged"},
     "upload.link": {"zh": "数据导入", "en": "Data upload"},
     "upload.title": {"zh": "数据导入：风险研判与卡口查验", "en": "Data upload: risk assessments and checkpoint counts"},

@@ -120,10 +120,17 @@ def import_boundaries_command(args) -> int:
         mapping = parse_mapping(args.map)
         imported = import_boundaries(files_from_paths(paths), source.region(),
                                      store_codes(source.engine), names, mapping)
-    except (LocalisedError, OSError) as exc:
-        message = exc.message(args.lang) if isinstance(exc, LocalisedError) else str(exc)
-        print(f"error: {message}", file=sys.stderr)
+    except LocalisedError as exc:
+        print(f"error: {exc.message(args.lang)}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print("error: " + t("boundary.unreadable", args.lang, name=exc.filename or "?",
+                            reason=exc.strerror or str(exc)), file=sys.stderr)
+        return 2
+    except Exception as exc:  # an input no check foresaw: still a message, never a traceback
+        print("error: " + t("boundary.failed_cli", args.lang, kind=type(exc).__name__,
+                            detail=str(exc)[:200]), file=sys.stderr)
+        return 3
     print_report(imported.report, args.lang)
     if not imported.report.ok:
         return 1

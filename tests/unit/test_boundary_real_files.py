@@ -420,3 +420,23 @@ def test_a_grid_in_no_village_is_said_to_lie_in_none(region, tmp_path, source, c
                              source.settings.database_url)
     assert code == 1 and "Traceback" not in out + err
     assert f"ERROR    [grids] {lost} lies in none of the villages" in out
+
+
+# --- never a traceback --------------------------------------------------------------------------
+
+def test_the_cli_ends_in_a_message_whatever_happens(source, tmp_path, capsys, monkeypatch):
+    url = source.settings.database_url
+    code, out, err = run_cli(capsys, tmp_path / "nowhere.gpkg", "--database-url", url)
+    assert code == 2 and err.startswith("error: ") and "nowhere.gpkg" in err
+    assert "No such file or directory" in err and "Traceback" not in err
+    path = tmp_path / "b.geojson"
+    path.write_bytes(b"[]")
+
+    def broken(*_args, **_kwargs):
+        raise KeyError("layer")
+
+    monkeypatch.setattr("gridwatch.ingest.cli.import_boundaries", broken)
+    code, out, err = run_cli(capsys, path, "--lang", "zh", "--database-url", url)
+    assert code == 3 and out == ""
+    assert err == ("error: 导入边界时出现未预料的错误（KeyError：'layer'），未保存任何内容；"
+                   "请将此信息和文件报告给维护者\n")
