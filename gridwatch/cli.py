@@ -11,16 +11,18 @@ from gridwatch.settings import Settings
 from gridwatch.store.db import data_version, safe_url
 
 
-def open_source(args) -> DataSource:
+def open_source(args, seed: bool = True) -> DataSource:
     """The store of ``--database-url`` (or the settings), ready. Every command starts here.
 
     The embedded default store (SQLite under ``instance/``) is initialised as ``make run``
     does: migrated, seeded when empty and seeding is on, and given a first ``admin`` (its
     password printed once). Any other store must have been prepared by ``init-store``: if its
     schema is missing or behind, the command ends (exit 2) with a message naming it.
+    ``seed=False`` never seeds the demo history (a store about to take a new region).
     """
+    overrides = {} if seed else {"seed_demo": False}
     source = DataSource(Settings.from_env_or_exit(
-        database_url=getattr(args, "database_url", None)))
+        database_url=getattr(args, "database_url", None), **overrides))
     try:
         source.open()
     except StoreNotReady as exc:

@@ -239,15 +239,28 @@ class ExpectedArea:
     whole: bool = True
     """Whether every coordinate must lie in ``area`` (False: at least one, for context)."""
 
+    new_region: bool = False
+    """Whether this is the area of a new region's first layer: anywhere in ``PLAUSIBLE``."""
+
     @classmethod
     def from_region(cls, region: Region, buffer_km: float = EXPECTED_BUFFER_KM) -> ExpectedArea:
         """The expected area of an import that replaces ``region``'s boundaries."""
-        county = shapely.union_all(region.county.geometry.to_numpy())
+        row = region.county.iloc[0]
+        return cls.around(shapely.union_all(region.county.geometry.to_numpy()),
+                          str(row.get("name_zh", "")), str(row.get("name_en", "")), buffer_km)
+
+    @classmethod
+    def around(cls, county: shapely.Geometry, name_zh: str, name_en: str,
+               buffer_km: float = EXPECTED_BUFFER_KM) -> ExpectedArea:
+        """The county ``county`` (lon/lat) buffered by ``buffer_km``."""
         metric = utm_crs(county)
         buffered = gpd.GeoSeries([county], crs=4326).to_crs(metric).buffer(buffer_km * 1000)
-        row = region.county.iloc[0]
-        return cls(str(row.get("name_zh", "")), str(row.get("name_en", "")), county,
-                   buffered.to_crs(4326).iloc[0], buffer_km)
+        return cls(name_zh, name_en, county, buffered.to_crs(4326).iloc[0], buffer_km)
+
+    @classmethod
+    def anywhere(cls) -> ExpectedArea:
+        """Where a new region's first layer may lie: anywhere in ``PLAUSIBLE``."""
+        return cls("中国", "China", PLAUSIBLE, PLAUSIBLE, 0.0, new_region=True)
 
     def contains(self, x: np.ndarray, y: np.ndarray) -> bool:
         """Whether the coordinates lie in the area: all of them, or for context (``whole``
@@ -267,6 +280,37 @@ class ExpectedArea:
         h = (math.sin((lat2 - lat1) / 2) ** 2
              + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
         return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(h)))
+
+    def gaps_km(self, lon: np.ndarray, lat: np.ndarray) -> tuple[float, float]:
+        """Edge to edge: how far (km) the nearest and the farthest of the lon/lat points lie
+        outside the county's outline (0 for a point inside it), measured in an azimuthal
+        equidistant projection centred on the county (true to a few per cent at 1,000 km)."""
+        c = self.county.centroid
+        local = CRS.from_proj4(f"+proj=aeqd +lat_0={c.y} +lon_0={c.x} +datum=WGS84 +units=m")
+        to_local = Transformer.from_crs(4326, local, always_xy=True)
+        county = shapely.transform(self.county, lambda xy: np.column_stack(
+            to_local.transform(xy[:, 0], xy[:, 1])))
+        x, y = to_local.transform(np.asarray(lon, float), np.asarray(lat, float))
+        points = shapely.points(np.column_stack([x, y]))
+        ok = ~shapely.is_missing(points) & np.isfinite(x) & np.isfinite(y)
+        if not ok.any():
+            return math.nan, math.nan
+        shapely.prepare(county)
+        far = shapely.distance(county, points[ok]) / 1000
+        return float(far.min()), float(far.max())
+
+
+PLAUSIBLE = shapely.box(73.0, 3.0, 135.5, 54.0)
+"""Where a county's coordinates plausibly lie (China and its seas, in lon/lat): coordinates
+outside it suggest a wrong CRS rather than a county elsewhere."""
+
+
+def plausible(lon: np.ndarray, lat: np.ndarray) -> bool:
+    """Whether lon/lat points all lie where a county plausibly is (``PLAUSIBLE``)."""
+    minx, miny, maxx, maxy = PLAUSIBLE.bounds
+    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+    return bool(len(lon)) and bool(((lon >= minx) & (lon <= maxx) & (lat >= miny)
+                                    & (lat <= maxy)).all())
 
 
 def utm_crs(geometry: shapely.Geometry) -> CRS:
@@ -332,10 +376,15 @@ def _crs_label(crs) -> str:
 
 
 def _where(expected: ExpectedArea, lon: np.ndarray, lat: np.ndarray) -> dict:
+    """Where the points are: their mean lon/lat and, edge to edge, how far the nearest and
+    the farthest lie outside the county (``ExpectedArea.gaps_km``)."""
     x, y = float(np.nanmean(lon)), float(np.nanmean(lat))
     if not (math.isfinite(x) and math.isfinite(y)):
-        return {"lon": "?", "lat": "?", "km": "?"}
-    return {"lon": f"{x:.3f}", "lat": f"{y:.3f}", "km": f"{expected.distance_km(x, y):,.0f}"}
+        return {"lon": "?", "lat": "?", "km": "?", "far": "?"}
+    near, far = expected.gaps_km(lon, lat)
+    if not math.isfinite(near):
+        return {"lon": f"{x:.3f}", "lat": f"{y:.3f}", "km": "?", "far": "?"}
+    return {"lon": f"{x:.3f}", "lat": f"{y:.3f}", "km": f"{near:,.0f}", "far": f"{far:,.0f}"}
 
 
 def _outside(raw: RawLayer, xy: np.ndarray, expected: ExpectedArea,
@@ -348,24 +397,31 @@ def _outside(raw: RawLayer, xy: np.ndarray, expected: ExpectedArea,
     if _is_lonlat(swapped[:, 0], swapped[:, 1]) and expected.contains(swapped[:, 0],
                                                                        swapped[:, 1]):
         return BoundaryError("outside_swapped", **common)
+    lonlat = None
     if _is_lonlat(sample[:, 0], sample[:, 1]):
         if declared is not None and not declared.is_geographic \
                 and expected.contains(sample[:, 0], sample[:, 1]):
             return BoundaryError("outside_wrong_crs", crs=_crs_label(declared),
                                  fit=_crs_label(4326), **common)
-        where = _where(expected, sample[:, 0], sample[:, 1])
+        lonlat = (sample[:, 0], sample[:, 1]) if declared is None or declared.is_geographic \
+            else _to_lonlat(declared, sample)
     else:
         fit = next((e for e in projected_candidates(sample[:, 0])
                     if _fits(e, sample, expected) is not None), None)
         if fit is not None and (declared is None or declared.to_epsg() != fit):
             return BoundaryError("outside_wrong_crs", fit=_crs_label(fit), crs=_crs_label(
                 declared) if declared is not None else "", **common)
-        if declared is None:
-            where = {"lon": "?", "lat": "?", "km": "?"}
-        else:
-            where = _where(expected, *_to_lonlat(declared, sample))
-    return BoundaryError("outside_area", crs=_crs_label(declared) if declared is not None
-                         else "", **where, **common)
+        if declared is not None:
+            lonlat = _to_lonlat(declared, sample)
+    crs = _crs_label(declared) if declared is not None else ""
+    if lonlat is None:
+        return BoundaryError("outside_area", crs=crs, lon="?", lat="?", km="?", far="?",
+                             **common)
+    where = _where(expected, *lonlat)
+    # Coordinates that land where a county plausibly is are a county elsewhere, not a
+    # wrong CRS: the refusal says so and names --new-region.
+    key = "outside_far" if plausible(*lonlat) and where["km"] != "?" else "outside_area"
+    return BoundaryError(key, crs=crs, **where, **common)
 
 
 def to_wgs84(raw: RawLayer, expected: ExpectedArea, report: Report) -> gpd.GeoDataFrame:
@@ -424,6 +480,10 @@ def to_wgs84(raw: RawLayer, expected: ExpectedArea, report: Report) -> gpd.GeoDa
         raise _outside(raw, xy, expected, None)
     best = max(fits, key=lambda f: f[1])[0]
     others = [e for e, _ in fits if e != best and not _same_result(e, best, sample)]
+    if expected.new_region and others:  # no county to match against: it cannot be told
+        raise BoundaryError("crs_ambiguous", layer=raw.name, file=raw.source,
+                            crs=_crs_label(best),
+                            others=", ".join(f"EPSG:{e}" for e in others[:6]))
     gdf = gdf.set_crs(best, allow_override=True).to_crs(4326)
     lon, lat = _to_lonlat(best, xy)
     if not expected.contains(lon, lat):
@@ -873,8 +933,10 @@ def _holes_as_parent(county: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def import_boundaries(files: list[tuple[str, bytes]], active: Region,
                       store_codes: dict[str, set[str]] | None = None,
                       layer_names: dict[str, str] | None = None,
-                      mapping: ColumnMap | None = None) -> BoundaryImport:
-    """Read, reproject, repair and check boundary files against the active region.
+                      mapping: ColumnMap | None = None, new_region: bool = False,
+                      names: dict[str, str] | None = None) -> BoundaryImport:
+    """Read, reproject, repair and check boundary files against the active region, or (with
+    ``new_region``) as a region of their own, anywhere.
 
     Parameters
     ----------
@@ -890,6 +952,15 @@ def import_boundaries(files: list[tuple[str, bytes]], active: Region,
         File name → layer, for files whose name does not say their layer.
     mapping : ColumnMap, optional
         Which of the files' columns hold which field (``parse_mapping``), before aliases.
+    new_region : bool, default False
+        A region of its own (``--new-region``): no nearness to ``active`` is asked; the
+        county outline (or the townships) places it, and the other layers must lie within
+        ``EXPECTED_BUFFER_KM`` of it. Nothing is taken from ``active``: neighbours and
+        quarantine sites not given are left empty, and the county's name must come from the
+        county layer or ``names``.
+    names : dict, optional
+        ``name_zh`` and/or ``name_en`` of the county (``--name-zh``, ``--name-en``): they win
+        over the county layer's.
 
     Returns
     -------
@@ -902,9 +973,13 @@ def import_boundaries(files: list[tuple[str, bytes]], active: Region,
         For hostile or unreadable files and coordinates that cannot be placed: the import is
         refused as a whole.
     """
+    names = {k: v.strip() for k, v in (names or {}).items() if v and v.strip()}
     digest = hashlib.sha256()
     for name, data in sorted(files):
         digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+    if names or new_region:  # a different region from the same files
+        digest.update(json.dumps({"names": names, "new_region": new_region},
+                                 sort_keys=True).encode())
     raw_layers = read_boundary_files(files, layer_names)
     report = Report()
     sources = [name for name, _ in files]
@@ -913,12 +988,16 @@ def import_boundaries(files: list[tuple[str, bytes]], active: Region,
     for name in missing:
         report.add("error", "missing_layer", name, layer_name=name,
                    found=", ".join(sorted(by_name)) or "—")
-    expected = ExpectedArea.from_region(active)
+    converted: dict[str, gpd.GeoDataFrame] = {}
+    if new_region:
+        expected = _new_region_area(by_name, names, report, converted)
+    else:
+        expected = ExpectedArea.from_region(active)
     metric = utm_crs(expected.county)
     layers: dict[str, gpd.GeoDataFrame] = {}
     lacking: dict[tuple[str, str], str] = {}
     for raw in raw_layers:
-        wgs = to_wgs84(raw, expected, report)
+        wgs = converted[raw.name] if raw.name in converted else to_wgs84(raw, expected, report)
         frame = normalise_columns(raw.name, wgs, report, raw.source, mapping, lacking)
         if frame is not None:
             layers[raw.name] = one_per_code(raw.name, repair(raw.name, frame, report, metric),
@@ -926,8 +1005,8 @@ def import_boundaries(files: list[tuple[str, bytes]], active: Region,
     unused = _unused_mapping(mapping or {}, raw_layers, report)
     if missing or unused or any(n not in layers for n in by_name):
         return BoundaryImport(None, report, sources, digest.hexdigest())
-    complete = _complete(layers, active, report, metric, lacking)
-    _check(complete, report, metric, store_codes or {})
+    complete = _complete(layers, active, report, metric, lacking, new_region, names)
+    _check(complete, report, metric, {} if new_region else store_codes or {})
     report.counts = {name: len(complete[name]) for name in LAYERS}
     report.counts["population"] = int(complete["grids"]["population"].sum())
     return BoundaryImport(complete, report, sources, digest.hexdigest())
@@ -946,11 +1025,51 @@ def _unused_mapping(mapping: ColumnMap, raw_layers: list[RawLayer], report: Repo
     return unused
 
 
+def _new_region_area(by_name: dict[str, RawLayer], names: dict[str, str], report: Report,
+                     converted: dict[str, gpd.GeoDataFrame]) -> ExpectedArea:
+    """Where a new region's layers must lie: within ``EXPECTED_BUFFER_KM`` of its county
+    outline, or of its townships when no outline is given; that layer is placed first,
+    anywhere plausible (``ExpectedArea.anywhere``), and kept in ``converted``."""
+    anchor = by_name.get("county") or by_name.get("townships")
+    if anchor is None:  # the missing layer is reported already
+        return ExpectedArea.anywhere()
+    wgs = to_wgs84(anchor, ExpectedArea.anywhere(), report)
+    converted[anchor.name] = wgs
+    label = {c: names.get(c, "") for c in ("name_zh", "name_en")}
+    if anchor.name == "county" and len(anchor.frame):  # for messages: the layer's names
+        for column, found in _match_columns("county", anchor.frame).items():
+            if column in label and not label[column] and found is not None:
+                label[column] = _code(anchor.frame[found].iloc[0])
+    name_zh, name_en = label["name_zh"], label["name_en"]
+    outline = shapely.union_all(shapely.make_valid(wgs.geometry.to_numpy()))
+    return ExpectedArea.around(outline, name_zh or name_en, name_en or name_zh)
+
+
+def _region_code(towns: gpd.GeoDataFrame) -> str:
+    """A new region's code when no county layer gives one: the first six digits the
+    townships' codes share (the county's division code in China's scheme), else empty."""
+    codes = [c for c in towns["code"].astype(str) if c]
+    prefix = codes[0] if codes else ""
+    for code in codes[1:]:
+        while not code.startswith(prefix):
+            prefix = prefix[:-1]
+    return prefix[:6] if len(prefix) >= 6 else prefix
+
+
+def _empty_like(active: Region, name: str) -> gpd.GeoDataFrame:
+    """A layer with no features and the columns ``active``'s has (a new region's context
+    layer that no file gives)."""
+    return active.layer(name).iloc[0:0].copy()
+
+
 def _complete(layers: dict[str, gpd.GeoDataFrame], active: Region, report: Report,
               metric: CRS, lacking: dict[tuple[str, str], str] | None = None,
+              new_region: bool = False, names: dict[str, str] | None = None,
               ) -> dict[str, gpd.GeoDataFrame]:
     """Fill in the layers an import may leave out, and the derived columns (``lacking``: the
-    columns of ``FROM_GEOMETRY`` the files lack, to be found from the geometry)."""
+    columns of ``FROM_GEOMETRY`` the files lack, to be found from the geometry). A new region
+    takes nothing from ``active`` but its layers' columns; ``names`` name the county."""
+    names = names or {}
     out = dict(layers)
     if ("grids", "village_code") in (lacking or {}):
         out["grids"] = _parent_by_overlap(out["grids"], out["villages"], "village_code",
@@ -958,15 +1077,38 @@ def _complete(layers: dict[str, gpd.GeoDataFrame], active: Region, report: Repor
                                           metric)
     towns = out["townships"]
     if "county" not in out:
-        row = active.county.iloc[0]
+        if new_region:
+            code, zh, en = _region_code(towns), names.get("name_zh", ""), \
+                names.get("name_en", "")
+        else:
+            row = active.county.iloc[0]
+            code, zh, en = str(row["code"]), str(row["name_zh"]), str(row["name_en"])
         dissolved = shapely.union_all(towns.geometry.to_numpy())
         out["county"] = gpd.GeoDataFrame(
-            {"code": [str(row["code"])], "name_zh": [str(row["name_zh"])],
-             "name_en": [str(row["name_en"])]}, geometry=[dissolved], crs=4326)
-        report.add("info", "county_dissolved", "county", name_en=str(row["name_en"]),
-                   name_zh=str(row["name_zh"]))
+            {"code": [code], "name_zh": [zh or en], "name_en": [en or zh]},
+            geometry=[dissolved], crs=4326)
+        report.add("info", "county_dissolved", "county", name_en=en or zh or "—",
+                   name_zh=zh or en or "—")
+    county = out["county"].iloc[:1].copy()  # one outline: the region's
+    if len(out["county"]) > 1:
+        county["geometry"] = [shapely.union_all(out["county"].geometry.to_numpy())]
+    for column in ("name_zh", "name_en"):
+        if names.get(column):
+            county[column] = [names[column]]
+    zh, en = str(county["name_zh"].iloc[0]).strip(), str(county["name_en"].iloc[0]).strip()
+    county["name_zh"], county["name_en"] = [zh or en], [en or zh]
+    if new_region and not (zh or en):
+        report.add("error", "region_unnamed", "county")
+    if new_region and not str(county["code"].iloc[0]):
+        county["code"] = [_region_code(towns)]
+    out["county"] = county
     for name in CARRIED_LAYERS:
-        if name not in out:
+        if name in out:
+            continue
+        if new_region:  # never another region's: left empty
+            out[name] = _empty_like(active, name)
+            report.add("info", "context_empty", name, layer_name=name)
+        else:
             out[name] = active.layer(name).copy()
             report.add("info", "carried_over", name, layer_name=name, n=len(out[name]))
     kinds = {"街道": "subdistrict", "办事处": "subdistrict", "镇": "town", "乡": "township"}
@@ -995,7 +1137,7 @@ def _complete(layers: dict[str, gpd.GeoDataFrame], active: Region, report: Repor
     if "quarantine_sites" in layers:
         out["quarantine_sites"] = _place_points(out["quarantine_sites"], towns,
                                                 "quarantine_sites", report, metric)
-    else:
+    elif len(out["quarantine_sites"]):
         codes = set(towns["code"])
         stale = out["quarantine_sites"][~out["quarantine_sites"]["township_code"].isin(codes)]
         if len(stale):

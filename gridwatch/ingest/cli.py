@@ -14,7 +14,9 @@ from gridwatch.ingest.boundaries import import_boundaries, parse_mapping
 from gridwatch.ingest.boundary_files import LAYER_ALIASES, files_from_paths
 from gridwatch.ingest.boundary_versions import (
     activate_version,
+    create_region,
     list_versions,
+    region_names,
     stage,
     store_codes,
 )
@@ -113,13 +115,23 @@ def print_report(report, lang: str = "en") -> None:
 
 
 def import_boundaries_command(args) -> int:
-    """Check boundary files; stage them as a version unless ``--dry-run``; activate if asked."""
-    source = _source(args)
+    """Check boundary files; stage them as a version unless ``--dry-run``; activate if asked.
+    With ``--new-region``, a region of its own, activated at once (``create_region``)."""
+    new_region = bool(getattr(args, "new_region", False))
+    if getattr(args, "replace_history", False) and not new_region:
+        print("error: --replace-history goes with --new-region", file=sys.stderr)
+        return 2
+    # A new region's store must not be seeded with the demo's history on the way in.
+    source = open_source(args, seed=not new_region)
     paths, names = _layer_files([args.file, *(args.layer_files or [])])
+    county = {"name_zh": getattr(args, "name_zh", None) or "",
+              "name_en": getattr(args, "name_en", None) or ""}
     try:
         mapping = parse_mapping(args.map)
-        imported = import_boundaries(files_from_paths(paths), source.region(),
-                                     store_codes(source.engine), names, mapping)
+        active = source.region()
+        imported = import_boundaries(files_from_paths(paths), active,
+                                     store_codes(source.engine), names, mapping,
+                                     new_region=new_region, names=county)
     except LocalisedError as exc:
         print(f"error: {exc.message(args.lang)}", file=sys.stderr)
         return 2
@@ -136,6 +148,23 @@ def import_boundaries_command(args) -> int:
         return 1
     if args.dry_run:
         print("dry run: nothing stored")
+        return 0
+    if new_region:
+        try:
+            row = create_region(source.writer, source.settings, imported, _cli_actor(),
+                                replace_history=args.replace_history,
+                                archive=Path(args.archive) if args.archive else None,
+                                current=region_names(active))
+        except LocalisedError as exc:
+            print(f"error: {exc.message(args.lang)}", file=sys.stderr)
+            return 1
+        if row["archive"] is not None:
+            cleared = ", ".join(f"{t} {n:,}" for t, n in sorted(row["cleared"].items()))
+            print(f"the old history was archived into {row['archive']} (python -m gridwatch "
+                  f"restore reads it) and emptied: {cleared}")
+        named = region_names(imported.layers)
+        print(f"new region {named['name_zh']} / {named['name_en']} ({named['code']}): "
+              f"boundary version {row['id']} {row['status']} ({row['file_name']})")
         return 0
     row = stage(source.writer, source.settings, imported, _cli_actor(), activate=args.activate)
     print(f"boundary version {row['id']} {row['status']} ({row['file_name']})")
@@ -178,6 +207,18 @@ def add_boundary_commands(sub) -> None:
                         "code=ADCODE for every layer that has that column, grids.code=WGBM "
                         "for one layer; repeatable")
     p.add_argument("--activate", action="store_true", help="activate the new version at once")
+    p.add_argument("--new-region", action="store_true",
+                   help="a region of its own, anywhere (not a new version of the region in "
+                        "force): activated at once; needs a store without history, or "
+                        "--replace-history")
+    p.add_argument("--replace-history", action="store_true",
+                   help="with --new-region: archive the store into a backup file (--archive) "
+                        "and empty its history first")
+    p.add_argument("--archive", metavar="FILE",
+                   help="where --replace-history archives the old history (default: beside "
+                        "a SQLite store, <db>.archive-<time>-<code>.sqlite)")
+    p.add_argument("--name-zh", help="the county's Chinese name (wins over the county layer's)")
+    p.add_argument("--name-en", help="the county's English name (wins over the county layer's)")
     p.add_argument("--dry-run", action="store_true", help="check and report; store nothing")
     p.add_argument("--lang", choices=("en", "zh"), default="en")
     p.add_argument("--database-url")

@@ -210,7 +210,7 @@ def test_a_layer_far_away_is_refused_with_the_reason_in_the_request_language(sit
         assert answer.status_code == 400
         body = answer.json
         [error] = body["errors"]
-        assert error["key"] == "boundary.outside_area" and words in error["message"]
+        assert error["key"] == "boundary.outside_far" and words in error["message"]
         assert body["report"] is None and body["staged"] is False
         assert body["view"]["activate_disabled"] is True
         assert words in json.dumps(body["view"]["report"], ensure_ascii=False)
