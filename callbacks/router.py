@@ -6,13 +6,13 @@ whatever it asks for; a role without the right gets a page saying so, not the pa
 
 from __future__ import annotations
 
-from dash import Dash, Input, Output, State
+from dash import ClientsideFunction, Dash, Input, Output, State
 
 from callbacks import bind, wall
 from callbacks.filters import home_townships, landed
 from gridwatch.auth.policy import Principal, allows
 from gridwatch.filters import parse_query
-from gridwatch.i18n import normalise_language, t
+from gridwatch.i18n import county_name, county_of, normalise_language, t
 from gridwatch.mapview import screen_view
 from gridwatch.service import DataSource
 from layouts import analyst, shell, upload, work
@@ -25,8 +25,15 @@ PAGE_REQUIRES = {"/": "view", "/wall": "wall", "/data": "write", "/work": "write
 
 def render_page(source: DataSource, pathname: str | None, search: str | None,
                 who: Principal):
-    """The page for ``pathname`` as ``who`` may see it, and the language it speaks."""
+    """The page for ``pathname`` as ``who`` may see it, and the language it speaks; every
+    title on it names the region in force (``county_of``)."""
     snap = source.snapshot()
+    with county_of(snap.region):
+        return _render(source, snap, pathname, search, who)
+
+
+def _render(source: DataSource, snap, pathname: str | None, search: str | None,
+            who: Principal):
     region = snap.region
     filters, _problems, lang = parse_query(search, region.townships["code"], snap.first_day,
                                            snap.last_day)
@@ -52,14 +59,27 @@ def render_page(source: DataSource, pathname: str | None, search: str | None,
     return shell.not_found(path, t("app.not_found", lang), t("app.back_home", lang)), lang
 
 
+def page_title(source: DataSource, pathname: str | None, lang: str, who: Principal) -> str:
+    """The document title of a page: the wall's or the application's, with the region's own
+    name in it."""
+    region = source.snapshot().region
+    wall_page = who.kind == "kiosk" or ((pathname or "/").rstrip("/") == "/wall")
+    return t("wall.title" if wall_page else "app.title", lang,
+             county=county_name(region, lang))
+
+
 def route(source: DataSource, pathname: str | None, search: str | None,
           who: Principal) -> dict:
-    """The URL's path changes → the page and its language."""
+    """The URL's path changes → the page, its language and its document title."""
     page, lang = render_page(source, pathname, search, who)
-    return {"page": page, "lang": lang}
+    return {"page": page, "lang": lang, "title": page_title(source, pathname, lang, who)}
 
 
 def register(app: Dash, source: DataSource) -> None:
     bind(app, source, route,
-         output={"page": Output(ID.PAGE, "children"), "lang": Output(ID.LANG, "data")},
+         output={"page": Output(ID.PAGE, "children"), "lang": Output(ID.LANG, "data"),
+                 "title": Output(ID.PAGE_TITLE, "data")},
          inputs={"pathname": Input(ID.URL, "pathname"), "search": State(ID.URL, "search")})
+    app.clientside_callback(ClientsideFunction("gridwatchTitle", "set"),  # assets/title.js
+                            Output(ID.PAGE_TITLE_SHOWN, "data"),
+                            Input(ID.PAGE_TITLE, "data"))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
 
 MESSAGES: dict[str, dict[str, str]] = {
-    "app.title": {"zh": "开化县网格化防控指挥平台", "en": "Kaihua County Grid Command"},
+    "app.title": {"zh": "{county}网格化防控指挥平台", "en": "{county} Grid Command"},
     "app.analyst": {"zh": "分析研判", "en": "Analyst view"},
     "app.switch_language": {"zh": "English", "en": "中文"},
     "app.as_of": {"zh": "数据截至 {day}", "en": "Data as of {day}"},
@@ -313,7 +317,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "source.initial-marking": {"zh": "初始标记", "en": "initial marking"},
     "source.township-review": {"zh": "乡镇研判", "en": "township review"},
     # -- wall messages --
-    "wall.title": {"zh": "开化县疫情防控指挥大屏", "en": "Kaihua County Command Wall"},
+    "wall.title": {"zh": "{county}疫情防控指挥大屏", "en": "{county} Command Wall"},
     "wall.as_of": {"zh": "数据日期 {day} · 更新于 {updated}", "en": "Data for {day} · updated {updated}"},
     "wall.offline": {"zh": "与服务器失去连接，自 {since} 起，画面可能不是最新", "en": "Server unreachable since {since}: the picture may be out of date"},
     "wall.stale": {"zh": "数据已超过 {limit} 未更新（最后更新 {updated}）", "en": "No new data for more than {limit} (last update {updated})"},
@@ -635,7 +639,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "export.panel.title": {"zh": "导出与简报", "en": "Exports and briefing"},
     "export.panel.hint": {"zh": "按当前筛选条件导出，与地图显示一致", "en": "Exports follow the current filters, exactly as the map shows them"},
     "export.title_label": {"zh": "标题", "en": "Title"},
-    "export.default_title": {"zh": "开化县网格风险态势图", "en": "Kaihua County grid risk map"},
+    "export.default_title": {"zh": "{county}网格风险态势图", "en": "{county} grid risk map"},
     "export.format": {"zh": "格式", "en": "Format"},
     "export.format.png": {"zh": "PNG 图片（300 dpi）", "en": "PNG image (300 dpi)"},
     "export.format.pdf": {"zh": "PDF（矢量）", "en": "PDF (vector)"},
@@ -669,7 +673,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "export.source": {"zh": "数据来源：{app}", "en": "Source: {app}"},
     "export.crs": {"zh": "投影：WGS 84 / UTM 第 50 带北（EPSG:32650）", "en": "Projection: WGS 84 / UTM zone 50N (EPSG:32650)"},
     "export.muted_note": {"zh": "灰色网格不在筛选范围内", "en": "Grey grids are outside the filter"},
-    "export.pack.title": {"zh": "开化县网格化防控态势简报", "en": "Kaihua County grid command briefing"},
+    "export.pack.title": {"zh": "{county}网格化防控态势简报", "en": "{county} grid command briefing"},
     "export.pack.kpis": {"zh": "关键指标", "en": "Key figures"},
     "export.pack.charts": {"zh": "专项任务与卡口查验", "en": "Special tasks and checkpoints"},
     "export.pack.red_orange": {"zh": "红色、橙色网格", "en": "Red and orange grids"},
@@ -1029,16 +1033,49 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+COUNTY = "{county}"
+"""The placeholder of the region's own name in titles (``app.title``, ``wall.title``,
+``export.default_title``, ``export.pack.title``)."""
+
+_county: ContextVar[dict[str, str] | None] = ContextVar("gridwatch_county", default=None)
+
+
+def county_name(region, lang: str) -> str:
+    """The region's own name in ``lang``: its county layer's ``name_zh``/``name_en`` (the
+    other language when one is empty)."""
+    row = region.county.iloc[0]
+    names = [str(row.get(f"name_{x}", "") or "").strip() for x in (lang, "zh", "en")]
+    return next((n for n in names if n and n.lower() != "nan"), "")
+
+
+@contextmanager
+def county_of(region) -> Iterator[None]:
+    """Within the block, a message's ``{county}`` that no caller fills is ``region``'s name
+    (the router renders a page in it, so every title on the page names the region in force).
+    Outside any such block it is left empty: a title without a county, never another's."""
+    token = _county.set({lang: county_name(region, lang) for lang in LANGUAGES})
+    try:
+        yield
+    finally:
+        _county.reset(token)
+
+
 def t(key: str, lang: str = DEFAULT_LANGUAGE, **values) -> str:
     """The message ``key`` in ``lang`` with ``values`` filled in.
 
-    An unknown key is returned as it is, so a missing message shows up on screen instead of
-    failing the page; the catalogue test keeps that from shipping.
+    A ``{county}`` that ``values`` leave out is the region named by ``county_of`` (or
+    nothing: the title reads without it). An unknown key is returned as it is, so a missing
+    message shows up on screen instead of failing the page; the catalogue test keeps that
+    from shipping.
     """
     entry = MESSAGES.get(key)
     if entry is None:
         return key
     text = entry.get(lang) or entry[DEFAULT_LANGUAGE]
+    if COUNTY in text and "county" not in values:
+        names = _county.get()
+        values = {**values, "county": (names or {}).get(lang, "")}
+        return text.format(**values).strip()
     return text.format(**values) if values else text
 
 

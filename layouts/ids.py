@@ -8,6 +8,8 @@ class ID(StrEnum):
     URL = "url"
     PAGE = "page"
     LANG = "lang-store"
+    PAGE_TITLE = "page-title"  # the document title the router gives the page
+    PAGE_TITLE_SHOWN = "page-title-shown"  # the title the browser set (assets/title.js)
     # analyst: header and filters
     PAGE_URL = "page-url"
     AS_OF_LABEL = "as-of-label"

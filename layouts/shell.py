@@ -9,6 +9,8 @@ def layout() -> html.Div:
     return html.Div([
         dcc.Location(id=ID.URL, refresh=False),
         dcc.Store(id=ID.LANG),
+        dcc.Store(id=ID.PAGE_TITLE),  # the region's own name in it (callbacks/router.py)
+        dcc.Store(id=ID.PAGE_TITLE_SHOWN),
         html.Div(id=ID.PAGE),
     ])
 

@@ -7,7 +7,7 @@ from dash import dcc, html
 
 from gridwatch.checkpoints import detail as alert_detail
 from gridwatch.geo.layers import Region
-from gridwatch.i18n import MESSAGES, duration, t
+from gridwatch.i18n import MESSAGES, county_name, duration, t
 from gridwatch.mapview import MapView
 from gridwatch.rings import RINGS
 from gridwatch.settings import Settings
@@ -38,7 +38,7 @@ def layout(region: Region, settings: Settings, lang: str, view: MapView, config:
         dcc.Interval(id=ID.WALL_CLOCK_TICK, interval=1000),
         dcc.Interval(id=ID.WALL_ROTATE, interval=int(config["rotate"] * 1000)),
         html.Header(className="wall-head", children=[
-            html.H1(t("wall.title", lang)),
+            html.H1(t("wall.title", lang, county=county_name(region, lang))),
             html.Div(id=ID.WALL_AS_OF, className="wall-asof"),
             html.Div(id=ID.WALL_CLOCK, className="wall-clock"),
         ]),

@@ -240,6 +240,30 @@ def lead(code: str):
     return found(answer, "lead", code)
 
 
+@blueprint.get("/region")
+def region_info():
+    """The region in force: its code and own names, extent, counts and whether its
+    boundaries are the synthetic demo's."""
+    from gridwatch.export import is_synthetic
+    from gridwatch.ingest.boundary_versions import current_region
+
+    source = data_source()
+    principal_for(source, "view")
+    region = source.region()
+    county = region.county.iloc[0]
+    with source.engine.connect() as conn:
+        since = current_region(conn).get("since")
+    (south, west), (north, east) = region.bounds
+    return jsonify({
+        "code": str(county["code"]), "name_zh": str(county["name_zh"]),
+        "name_en": str(county["name_en"]), "since": since,
+        "bounds": {"west": west, "south": south, "east": east, "north": north},
+        "counts": {name: len(region.layer(name)) for name in (
+            "townships", "villages", "grids", "checkpoints", "quarantine_sites",
+            "neighbours")},
+        "synthetic": is_synthetic(region)})
+
+
 @blueprint.get("/audit")
 def audit_log():
     source = data_source()

@@ -8,7 +8,8 @@ from urllib.parse import urlencode
 
 from flask import Response, request
 
-from gridwatch.i18n import t
+from gridwatch.i18n import county_name, t
+from web.context import data_source
 
 
 def page(lang: str, title: str, body: str, status: int = 200, *, body_class: str = "gw-login",
@@ -29,11 +30,16 @@ def page(lang: str, title: str, body: str, status: int = 200, *, body_class: str
             f'<title>{escape(title)}</title>'
             '<link rel="stylesheet" href="/assets/login.css"></head>'
             f'<body class="{escape(body_class)}"><main class="gw-login-card">'
-            f'<p class="gw-login-app">{escape(t("app.title", lang))}</p>'
+            f'<p class="gw-login-app">{escape(app_title(lang))}</p>'
             f'<h1>{escape(title)}</h1>{body}'
             f'<p class="gw-login-switch"><a href="{escape(switch)}">'
             f'{escape(t("app.switch_language", lang))}</a></p></main></body></html>')
     return Response(html, status=status, mimetype="text/html")
+
+
+def app_title(lang: str) -> str:
+    """The application's title, naming the region in force."""
+    return t("app.title", lang, county=county_name(data_source().region(), lang))
 
 
 def field(name: str, label: str, kind: str, autocomplete: str, value: str = "", *,

@@ -78,6 +78,8 @@ def openapi_document() -> dict:
     reads = {
         "/grids/{code}": get("A grid's current colour and full colour history with sources"),
         "/townships/{code}": get("A township's current control level and its history"),
+        "/region": get("The region in force: its code, own names (name_zh, name_en), extent, "
+                       "feature counts and whether its boundaries are the synthetic demo's"),
         "/directives": get("Orders and notices, newest first", params=("kind",)),
         "/tasks/{code}": get("A special task and its state in every grid"),
         "/checkpoints": get("Every checkpoint with its capacity and its open alerts (quiet, "

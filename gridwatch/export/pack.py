@@ -30,6 +30,7 @@ from gridwatch.export.render import (
     INK,
     Page,
     Stamp,
+    app_title,
     describe_filters,
     footer_left,
     generated_text,
@@ -39,7 +40,7 @@ from gridwatch.export.render import (
     wrap,
 )
 from gridwatch.filters import Filters
-from gridwatch.i18n import duration, t
+from gridwatch.i18n import county_name, duration, t
 from gridwatch.leads import kpis_at
 from gridwatch.metrics import (
     TASK_STATES,
@@ -116,7 +117,7 @@ def render_pack(snap: Snapshot, request: ExportRequest, palette: dict[str, str],
         makers += change_pages(ctx)
         total = len(makers)
         buffer = io.BytesIO()
-        title = f"{t('export.pack.title', lang)} {request.as_of.isoformat()}"
+        title = f"{pack_title(lang, snap.region)} {request.as_of.isoformat()}"
         subject = describe_filters(request.filters, snap.region, lang, request.bbox is not None)
         figures = [make(t("export.page", lang, page=number, pages=total)).fig
                    for number, make in enumerate(makers, start=1)]
@@ -127,15 +128,20 @@ def render_pack(snap: Snapshot, request: ExportRequest, palette: dict[str, str],
     return buffer.getvalue()
 
 
+def pack_title(lang: str, region) -> str:
+    """The briefing pack's title, with the region's own name in it."""
+    return t("export.pack.title", lang, county=county_name(region, lang))
+
+
 def new_page(ctx: PackContext, heading: str, label: str) -> Page:
     """A pack page with its header and footer; ``heading`` follows the pack's title."""
     lang = ctx.lang
     page = Page(ctx.request.paper, ctx.request.orientation)
-    title = f"{ctx.request.title or t('export.pack.title', lang)} · {heading}"
+    title = f"{ctx.request.title or pack_title(lang, ctx.snap.region)} · {heading}"
     page.frame(title, describe_filters(ctx.filters, ctx.snap.region, lang),
                t("app.as_of", lang, day=ctx.request.as_of.isoformat()),
                generated_text(ctx.stamp, lang), footer_left(ctx.stamp, lang),
-               f"{t('app.title', lang)}  ·  {label}")
+               f"{app_title(lang, ctx.snap.region)}  ·  {label}")
     return page
 
 

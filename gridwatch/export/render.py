@@ -39,7 +39,7 @@ from gridwatch.export.fonts import print_style, truetype_text
 from gridwatch.export.options import PAPERS_MM, ExportRequest
 from gridwatch.filters import Filters
 from gridwatch.geo.layers import METRIC_CRS, Region
-from gridwatch.i18n import t
+from gridwatch.i18n import county_name, t
 from gridwatch.mapview import MapView, map_view
 from gridwatch.snapshot import Snapshot
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
@@ -233,9 +233,9 @@ def draw_map(ax, region: Region, view: MapView, palette: dict[str, str], extent,
     ax.set_facecolor("#f7f9fa")
     window = box(xmin, ymin, xmax, ymax)
     neighbours = layers["neighbours"]
-    neighbours.plot(ax=ax, facecolor=style.NEIGHBOUR_FILL, edgecolor=style.NEIGHBOUR_EDGE,
-                    linewidth=0.6,
-                    zorder=1)
+    if len(neighbours):  # a new region may have none
+        neighbours.plot(ax=ax, facecolor=style.NEIGHBOUR_FILL, edgecolor=style.NEIGHBOUR_EDGE,
+                        linewidth=0.6, zorder=1)
     for _, row in neighbours.iterrows():
         part = row.geometry.intersection(window)
         if part.is_empty or part.area < 0.03 * window.area:
@@ -419,6 +419,32 @@ def north_arrow(page: Page, map_box, extent, lang: str) -> None:
             path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
 
 
+PROVINCES = {
+    "11": ("北京市", "Beijing"), "12": ("天津市", "Tianjin"), "13": ("河北省", "Hebei"),
+    "14": ("山西省", "Shanxi"), "15": ("内蒙古自治区", "Inner Mongolia"),
+    "21": ("辽宁省", "Liaoning"), "22": ("吉林省", "Jilin"), "23": ("黑龙江省", "Heilongjiang"),
+    "31": ("上海市", "Shanghai"), "32": ("江苏省", "Jiangsu"), "33": ("浙江省", "Zhejiang"),
+    "34": ("安徽省", "Anhui"), "35": ("福建省", "Fujian"), "36": ("江西省", "Jiangxi"),
+    "37": ("山东省", "Shandong"), "41": ("河南省", "Henan"), "42": ("湖北省", "Hubei"),
+    "43": ("湖南省", "Hunan"), "44": ("广东省", "Guangdong"), "45": ("广西壮族自治区", "Guangxi"),
+    "46": ("海南省", "Hainan"), "50": ("重庆市", "Chongqing"), "51": ("四川省", "Sichuan"),
+    "52": ("贵州省", "Guizhou"), "53": ("云南省", "Yunnan"), "54": ("西藏自治区", "Tibet"),
+    "61": ("陕西省", "Shaanxi"), "62": ("甘肃省", "Gansu"), "63": ("青海省", "Qinghai"),
+    "64": ("宁夏回族自治区", "Ningxia"), "65": ("新疆维吾尔自治区", "Xinjiang"),
+}
+"""Provinces by the first two digits of a division code (GB/T 2260)."""
+
+
+def province_of(region: Region) -> tuple[str, str]:
+    """The county's province (Chinese, English): the county layer's ``province_zh`` and
+    ``province_en`` when it has them, else from its division code; empty when unknown."""
+    row = region.county.iloc[0]
+    given = str(row.get("province_zh", "") or ""), str(row.get("province_en", "") or "")
+    if given[0]:
+        return given[0], given[1] or given[0]
+    return PROVINCES.get(str(row.get("code", ""))[:2], ("", ""))
+
+
 def locator(page: Page, region: Region, extent, is_view: bool, lang: str, rect) -> None:
     """The county among its neighbours, coloured by province, with the map's extent."""
     layers = projected(region)
@@ -427,22 +453,26 @@ def locator(page: Page, region: Region, extent, is_view: bool, lang: str, rect) 
               va="bottom")
     ax = page.axes(x, y, w, h)
     neighbours = layers["neighbours"]
-    county = layers["county"].assign(province_zh="浙江省", province_en="Zhejiang")
+    home_zh, home_en = province_of(region)
+    county = layers["county"].assign(province_zh=home_zh, province_en=home_en)
     everything = pd.concat([neighbours, county[neighbours.columns.intersection(county.columns)]])
     provinces = gpd.GeoDataFrame(everything, crs=METRIC_CRS).dissolve("province_zh")
     for name, row in provinces.iterrows():
         gpd.GeoSeries([row.geometry], crs=METRIC_CRS).plot(
             ax=ax, facecolor=PROVINCE_FILL.get(name, style.NEIGHBOUR_FILL), edgecolor="none")
-    neighbours.boundary.plot(ax=ax, color="#b0bec5", linewidth=0.35)
+    if len(neighbours):
+        neighbours.boundary.plot(ax=ax, color="#b0bec5", linewidth=0.35)
     provinces.boundary.plot(ax=ax, color="#78909c", linewidth=0.9, linestyle=(0, (5, 2, 1, 2)))
     layers["county"].plot(ax=ax, facecolor="#c62828", edgecolor="#7f0000", linewidth=0.6,
                           alpha=0.85)
     for name, row in provinces.iterrows():
         label = row["province_en"] if lang == "en" else name
         p = row.geometry.representative_point()
-        if name == "浙江省":
+        if name == home_zh:
             p = row.geometry.difference(layers["county"].union_all().buffer(4000)) \
                 .representative_point()
+        if not label or p.is_empty:  # the county alone, or a province it fills
+            continue
         ax.text(p.x, p.y, label, fontsize=6.2 * page.fs, fontweight="bold",
                 color="#37474f", ha="center", va="center",
                 path_effects=[patheffects.withStroke(linewidth=1.6, foreground="white")])
@@ -580,8 +610,14 @@ class MapPage:
     view: MapView
 
 
-def default_title(lang: str) -> str:
-    return t("export.default_title", lang)
+def default_title(lang: str, region: Region) -> str:
+    """A map's title when the request gives none: the region's own name in it."""
+    return t("export.default_title", lang, county=county_name(region, lang))
+
+
+def app_title(lang: str, region: Region) -> str:
+    """The application's title for ``region`` (footers, source notes)."""
+    return t("app.title", lang, county=county_name(region, lang))
 
 
 def footer_left(stamp: Stamp, lang: str) -> str:
@@ -636,11 +672,11 @@ def _map_page(snap: Snapshot, request: ExportRequest, palette: dict[str, str],
     region = snap.region
     extent = map_extent(region, request.bbox, aspect)
     view = map_view(snap, request.filters, print_instant(stamp, request.as_of), checks)
-    title = request.title or default_title(lang)
+    title = request.title or default_title(lang, region)
     pages = page_label or t("export.page", lang, page=1, pages=1)
     page.frame(title, describe_filters(request.filters, region, lang, request.bbox is not None),
                t("app.as_of", lang, day=request.as_of.isoformat()), generated_text(stamp, lang),
-               footer_left(stamp, lang), f"{t('app.title', lang)}  ·  {pages}")
+               footer_left(stamp, lang), f"{app_title(lang, region)}  ·  {pages}")
     ax = page.axes(*map_box)
     draw_map(ax, region, view, palette, extent, lang, page.fs)
     graticule_ticks(ax, extent, page.fs)
@@ -648,15 +684,15 @@ def _map_page(snap: Snapshot, request: ExportRequest, palette: dict[str, str],
     north_arrow(page, map_box, extent, lang)
     locator(page, region, extent, request.bbox is not None, lang, loc_rect)
     legend(page, view, palette, lang, legend_rect)
-    notes(page, stamp, lang, notes_rect, view.outside > 0)
+    notes(page, stamp, lang, notes_rect, view.outside > 0, region)
     return MapPage(page=page, ax=ax, extent=extent, view=view)
 
 
-def notes(page: Page, stamp: Stamp, lang: str, rect, muted: bool) -> None:
+def notes(page: Page, stamp: Stamp, lang: str, rect, muted: bool, region: Region) -> None:
     """Source, projection and (for the demo region) the synthetic-boundaries warning."""
     x, y, w, h = rect
     k = page.k
-    lines = [t("export.source", lang, app=t("app.title", lang)),
+    lines = [t("export.source", lang, app=app_title(lang, region)),
              t("export.crs", lang)]
     if muted:
         lines.append(t("export.muted_note", lang))
@@ -686,7 +722,7 @@ def render_map(snap: Snapshot, request: ExportRequest, palette: dict[str, str],
         The checkpoint-alert thresholds (the settings'); default: the defaults.
     """
     drawn = map_page(snap, request, palette, stamp, checks=checks)
-    title = request.title or default_title(request.lang)
+    title = request.title or default_title(request.lang, snap.region)
     subject = describe_filters(request.filters, snap.region, request.lang,
                                request.bbox is not None)
     return drawn.page.save(request.kind, stamp, title, subject)

@@ -218,3 +218,85 @@ def test_replace_history_goes_with_new_region(donghai, empty_source, capsys):
     code, _out, err = run_cli(capsys, "import-boundaries", donghai, "--replace-history",
                               "--database-url", empty_source.settings.database_url)
     assert code == 2 and "--replace-history goes with --new-region" in err
+
+
+# --- the region's own name ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def donghai_source(stores, donghai):
+    """A store without history whose region in force is the moved, renamed county."""
+    source = source_for(stores.empty("donghai"))
+    source.prepare(seed=False)
+    assert main(["import-boundaries", str(donghai), "--new-region", "--database-url",
+                 source.settings.database_url]) == 0
+    yield source
+    dispose(source)
+
+
+def texts(component) -> str:
+    from tests.unit.test_callbacks import text_of
+
+    return text_of(component)
+
+
+def test_pages_and_the_wall_carry_the_new_region_s_name(donghai_source):
+    from callbacks.router import render_page, route
+    from gridwatch.auth.policy import system
+
+    for lang, title, wall in (("en", "Donghai County Grid Command", "Donghai County Command Wall"),
+                              ("zh", "东海县网格化防控指挥平台", "东海县疫情防控指挥大屏")):
+        page, _ = render_page(donghai_source, "/", f"?lang={lang}", system())
+        text = texts(page)
+        assert title in text
+        assert "开化" not in text and "Kaihua" not in text
+        page, _ = render_page(donghai_source, "/wall", f"?lang={lang}", system())
+        text = texts(page)
+        assert wall in text and "开化" not in text and "Kaihua" not in text
+        assert route(donghai_source, "/", f"?lang={lang}", system())["title"] == title
+        assert route(donghai_source, "/wall", f"?lang={lang}", system())["title"] == wall
+
+
+def test_the_demo_keeps_its_own_name(source):
+    from callbacks.router import page_title, render_page
+    from gridwatch.auth.policy import system
+
+    page, _ = render_page(source, "/wall", "?lang=zh", system())
+    assert "开化县疫情防控指挥大屏" in texts(page)
+    assert page_title(source, "/", "en", system()) == "Kaihua County Grid Command"
+
+
+def test_exports_and_the_pack_carry_the_new_region_s_name(donghai_source):
+    import io
+
+    from pypdf import PdfReader
+
+    from gridwatch.export import ExportRequest, run_export
+    from gridwatch.filters import Filters
+
+    day = Filters(as_of=donghai_source.snapshot().last_day)
+    drawn = run_export(donghai_source, ExportRequest(kind="pdf", filters=day))
+    text = PdfReader(io.BytesIO(drawn.content)).pages[0].extract_text()
+    assert "东海县网格风险态势图" in text and "东海县网格化防控指挥平台" in text
+    assert "开化" not in text and "合成演示数据" not in text  # not the synthetic demo
+    pack = run_export(donghai_source, ExportRequest(kind="pack", lang="en", filters=day))
+    reader = PdfReader(io.BytesIO(pack.content))
+    assert reader.metadata["/Title"].startswith("Donghai County grid command briefing")
+    whole = "".join(p.extract_text() for p in reader.pages)
+    assert "Donghai County Grid Command" in whole and "Kaihua" not in whole
+
+
+def test_the_api_and_the_login_page_carry_the_new_region_s_name(donghai_source):
+    from app import create_app
+    from gridwatch.auth.tokens import create_token
+
+    app = create_app(donghai_source.settings)
+    client = app.server.test_client()
+    assert "东海县网格化防控指挥平台" in client.get("/login").get_data(as_text=True)
+    _id, token = create_token(donghai_source.writer, "region-test", "analyst")
+    answer = client.get("/api/v1/region", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200, answer.data
+    body = answer.json
+    assert (body["code"], body["name_zh"], body["name_en"]) == ("339999", NAME_ZH, NAME_EN)
+    assert body["synthetic"] is False and body["counts"]["grids"] == 747
+    assert body["counts"]["neighbours"] == 0 and body["bounds"]["west"] > 121
+    assert client.get("/api/v1/region").status_code == 401
