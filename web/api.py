@@ -261,7 +261,23 @@ def region_info():
         "counts": {name: len(region.layer(name)) for name in (
             "townships", "villages", "grids", "checkpoints", "quarantine_sites",
             "neighbours")},
+        "projection": _projection(region),
         "synthetic": is_synthetic(region)})
+
+
+def _projection(region) -> dict:
+    """The metric CRS the region's maps and areas are drawn in (the UTM zone of its centre),
+    and the CGCS2000 3-degree Gauss-Kruger zone of the same longitude."""
+    from pyproj import CRS
+
+    from gridwatch.geo.crs import gk3_epsg, region_epsg
+
+    epsg = region_epsg(region)
+    lon = (region.bounds[0][1] + region.bounds[1][1]) / 2
+    gk = gk3_epsg(lon)
+    return {"epsg": epsg, "name": CRS.from_epsg(epsg).name,
+            "gauss_kruger_3deg_epsg": gk,
+            "gauss_kruger_3deg_name": CRS.from_epsg(gk).name if gk else None}
 
 
 @blueprint.get("/audit")

@@ -38,6 +38,7 @@ from gridwatch.checkpoints import Health
 from gridwatch.export.fonts import print_style, truetype_text
 from gridwatch.export.options import PAPERS_MM, ExportRequest
 from gridwatch.filters import Filters
+from gridwatch.geo.crs import region_crs, region_epsg, zone_of
 from gridwatch.geo.layers import METRIC_CRS, Region
 from gridwatch.i18n import county_name, t
 from gridwatch.mapview import MapView, map_view
@@ -189,20 +190,22 @@ def level_dash(level: int):
 
 @lru_cache(maxsize=4)
 def projected(region: Region) -> dict[str, gpd.GeoDataFrame]:
-    """The region's layers in the metric CRS (grids in code order), computed once."""
-    out = {name: region.layer(name).to_crs(METRIC_CRS)
+    """The region's layers in its metric CRS (``region_crs``: the UTM zone of its centre;
+    grids in code order), computed once."""
+    crs = region_crs(region)
+    out = {name: region.layer(name).to_crs(crs)
            for name in ("county", "neighbours", "townships", "checkpoints", "quarantine_sites")}
-    out["grids"] = region.grids.sort_values("code").reset_index(drop=True).to_crs(METRIC_CRS)
+    out["grids"] = region.grids.sort_values("code").reset_index(drop=True).to_crs(crs)
     out["grid_points"] = out["grids"].representative_point()
     towns = out["townships"].sort_values("code").reset_index(drop=True)
     out["township_labels"] = gpd.GeoDataFrame(
         towns[["code", "name_zh", "name_en"]], geometry=towns.representative_point(),
-        crs=METRIC_CRS)
+        crs=crs)
     return out
 
 
-def _to_metric() -> Transformer:
-    return Transformer.from_crs(4326, METRIC_CRS, always_xy=True)
+def _to_metric(crs: str = METRIC_CRS) -> Transformer:
+    return Transformer.from_crs(4326, crs, always_xy=True)
 
 
 def map_extent(region: Region, bbox: tuple[float, float, float, float] | None,
@@ -215,7 +218,8 @@ def map_extent(region: Region, bbox: tuple[float, float, float, float] | None,
         xmin, ymin, xmax, ymax = xmin - pad, ymin - pad, xmax + pad, ymax + pad
     else:
         west, south, east, north = bbox
-        xs, ys = _to_metric().transform([west, east, west, east], [south, south, north, north])
+        xs, ys = _to_metric(region_crs(region)).transform([west, east, west, east],
+                                                          [south, south, north, north])
         xmin, xmax, ymin, ymax = min(xs), max(xs), min(ys), max(ys)
     cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
     w, h = xmax - xmin, ymax - ymin
@@ -333,12 +337,12 @@ def _dms(value: float, positive: str, negative: str) -> str:
     return f"{deg}°{minutes:02d}′{hemi}"
 
 
-def graticule_ticks(ax, extent, fs: float) -> None:
+def graticule_ticks(ax, extent, fs: float, crs: str = METRIC_CRS) -> None:
     """Longitude ticks on the bottom edge and latitude ticks on the left, where the
-    meridians and parallels cross the frame."""
+    meridians and parallels cross the frame (``extent`` in ``crs``)."""
     xmin, xmax, ymin, ymax = extent
-    back = Transformer.from_crs(METRIC_CRS, 4326, always_xy=True)
-    fwd = _to_metric()
+    back = Transformer.from_crs(crs, 4326, always_xy=True)
+    fwd = _to_metric(crs)
     lon_w, lat_s = back.transform(xmin, ymin)
     lon_e, lat_n = back.transform(xmax, ymax)
     span = max(lon_e - lon_w, lat_n - lat_s)
@@ -393,14 +397,14 @@ def scale_bar(ax, extent, lang: str, fs: float) -> None:
             va="center", fontsize=6.2 * fs, color=INK, zorder=9)
 
 
-def north_arrow(page: Page, map_box, extent, lang: str) -> None:
+def north_arrow(page: Page, map_box, extent, lang: str, crs: str = METRIC_CRS) -> None:
     """A north arrow in the map's upper-right corner, turned to true north (the metric
     grid's north differs from true north by the meridian convergence)."""
     xmin, xmax, ymin, ymax = extent
-    back = Transformer.from_crs(METRIC_CRS, 4326, always_xy=True)
+    back = Transformer.from_crs(crs, 4326, always_xy=True)
     lon, lat = back.transform((xmin + xmax) / 2, (ymin + ymax) / 2)
-    x0, y0 = _to_metric().transform(lon, lat)
-    x1, y1 = _to_metric().transform(lon, lat + 0.05)
+    x0, y0 = _to_metric(crs).transform(lon, lat)
+    x1, y1 = _to_metric(crs).transform(lon, lat + 0.05)
     angle = math.degrees(math.atan2(x1 - x0, y1 - y0))  # clockwise from the frame's up
     bx, by, bw, bh = map_box
     size = 13 * page.k
@@ -456,9 +460,10 @@ def locator(page: Page, region: Region, extent, is_view: bool, lang: str, rect) 
     home_zh, home_en = province_of(region)
     county = layers["county"].assign(province_zh=home_zh, province_en=home_en)
     everything = pd.concat([neighbours, county[neighbours.columns.intersection(county.columns)]])
-    provinces = gpd.GeoDataFrame(everything, crs=METRIC_CRS).dissolve("province_zh")
+    crs = region_crs(region)
+    provinces = gpd.GeoDataFrame(everything, crs=crs).dissolve("province_zh")
     for name, row in provinces.iterrows():
-        gpd.GeoSeries([row.geometry], crs=METRIC_CRS).plot(
+        gpd.GeoSeries([row.geometry], crs=crs).plot(
             ax=ax, facecolor=PROVINCE_FILL.get(name, style.NEIGHBOUR_FILL), edgecolor="none")
     if len(neighbours):
         neighbours.boundary.plot(ax=ax, color="#b0bec5", linewidth=0.35)
@@ -679,21 +684,27 @@ def _map_page(snap: Snapshot, request: ExportRequest, palette: dict[str, str],
                footer_left(stamp, lang), f"{app_title(lang, region)}  ·  {pages}")
     ax = page.axes(*map_box)
     draw_map(ax, region, view, palette, extent, lang, page.fs)
-    graticule_ticks(ax, extent, page.fs)
+    graticule_ticks(ax, extent, page.fs, region_crs(region))
     scale_bar(ax, extent, lang, page.fs)
-    north_arrow(page, map_box, extent, lang)
+    north_arrow(page, map_box, extent, lang, region_crs(region))
     locator(page, region, extent, request.bbox is not None, lang, loc_rect)
     legend(page, view, palette, lang, legend_rect)
     notes(page, stamp, lang, notes_rect, view.outside > 0, region)
     return MapPage(page=page, ax=ax, extent=extent, view=view)
 
 
+def crs_note(region: Region, lang: str) -> str:
+    """The projection the map is drawn in: the UTM zone of the region's centre."""
+    epsg = region_epsg(region)
+    zone, hemi = zone_of(epsg)
+    return t("export.crs", lang, zone=zone, hemi=t(f"export.hemi.{hemi}", lang), epsg=epsg)
+
+
 def notes(page: Page, stamp: Stamp, lang: str, rect, muted: bool, region: Region) -> None:
     """Source, projection and (for the demo region) the synthetic-boundaries warning."""
     x, y, w, h = rect
     k = page.k
-    lines = [t("export.source", lang, app=app_title(lang, region)),
-             t("export.crs", lang)]
+    lines = [t("export.source", lang, app=app_title(lang, region)), crs_note(region, lang)]
     if muted:
         lines.append(t("export.muted_note", lang))
     if stamp.synthetic:

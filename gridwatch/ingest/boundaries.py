@@ -36,6 +36,7 @@ import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 
+from gridwatch.geo.crs import utm_crs
 from gridwatch.geo.layers import LAYERS, Region
 from gridwatch.ingest.boundary_files import (
     BoundaryError,
@@ -313,11 +314,6 @@ def plausible(lon: np.ndarray, lat: np.ndarray) -> bool:
                                     & (lat <= maxy)).all())
 
 
-def utm_crs(geometry: shapely.Geometry) -> CRS:
-    """The UTM zone CRS holding the centre of a lon/lat ``geometry`` (for areas in m²)."""
-    c = geometry.centroid
-    zone = int((c.x + 180) // 6) % 60 + 1
-    return CRS.from_epsg((32600 if c.y >= 0 else 32700) + zone)
 
 
 def _is_lonlat(x: np.ndarray, y: np.ndarray) -> bool:

@@ -300,3 +300,56 @@ def test_the_api_and_the_login_page_carry_the_new_region_s_name(donghai_source):
     assert body["synthetic"] is False and body["counts"]["grids"] == 747
     assert body["counts"]["neighbours"] == 0 and body["bounds"]["west"] > 121
     assert client.get("/api/v1/region").status_code == 401
+
+
+# --- context that fits --------------------------------------------------------------------------
+
+def test_maps_and_areas_are_drawn_in_the_region_s_own_zone(region, donghai_source):
+    import io
+
+    from pypdf import PdfReader
+
+    from gridwatch.export import ExportRequest, run_export
+    from gridwatch.export.render import projected
+    from gridwatch.filters import Filters
+    from gridwatch.geo.crs import gk3_epsg, region_epsg
+
+    moved_region = donghai_source.region()
+    assert region_epsg(region) == 32650 and region_epsg(moved_region) == 32651
+    assert projected(moved_region)["grids"].crs.to_epsg() == 32651
+    assert gk3_epsg(118.33) == 4548 and gk3_epsg(121.83) == 4550  # CM 117E, CM 123E
+    day = Filters(as_of=donghai_source.snapshot().last_day)
+    for lang, words in (("en", "UTM zone 51N (EPSG:32651)"),
+                        ("zh", "UTM 第 51 带北（EPSG:32651）")):
+        drawn = run_export(donghai_source, ExportRequest(kind="pdf", filters=day, lang=lang))
+        text = PdfReader(io.BytesIO(drawn.content)).pages[0].extract_text()
+        assert words in text and "32650" not in text
+    # the scale bar still measures: the county is some 58 km across in its own zone
+    xmin, _, xmax, _ = projected(moved_region)["county"].total_bounds
+    assert 50_000 < xmax - xmin < 65_000
+
+
+def test_the_demo_s_exports_stay_in_utm_zone_50n(fresh_source):
+    import io
+
+    from pypdf import PdfReader
+
+    from gridwatch.export import ExportRequest, run_export
+    from gridwatch.filters import Filters
+
+    day = Filters(as_of=fresh_source.snapshot().last_day)
+    drawn = run_export(fresh_source, ExportRequest(kind="pdf", filters=day, lang="en"))
+    text = PdfReader(io.BytesIO(drawn.content)).pages[0].extract_text()
+    assert "UTM zone 50N (EPSG:32650)" in text
+
+
+def test_the_api_names_the_region_s_projection(donghai_source):
+    from app import create_app
+    from gridwatch.auth.tokens import create_token
+
+    client = create_app(donghai_source.settings).server.test_client()
+    _id, token = create_token(donghai_source.writer, "projection-test", "viewer")
+    body = client.get("/api/v1/region", headers={"Authorization": f"Bearer {token}"}).json
+    assert body["projection"]["epsg"] == 32651
+    assert body["projection"]["name"] == "WGS 84 / UTM zone 51N"
+    assert body["projection"]["gauss_kruger_3deg_epsg"] == 4550
