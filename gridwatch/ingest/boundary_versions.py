@@ -301,6 +301,30 @@ def create_region(engine: Engine, settings: Settings, imported: BoundaryImport, 
     return {**answer, "archive": archived, "cleared": rows}
 
 
+def stale_scopes(engine: Engine, layers: dict[str, gpd.GeoDataFrame]) -> list[dict]:
+    """Accounts and live API tokens whose township or village scope names places the
+    region ``layers`` lacks (after a new region: they can act nowhere until rescoped)."""
+    from gridwatch.auth.policy import Scope
+
+    known = {"township": set(layers["townships"]["code"].astype(str)),
+             "village": set(layers["villages"]["code"].astype(str))}
+    out = []
+    with Session(engine) as s:
+        holders = [("user", r.name, r.scope) for r in s.scalars(
+            select(m.User).where(m.User.disabled_at.is_(None)))]
+        holders += [("token", r.name, r.scope) for r in s.scalars(
+            select(m.ApiToken).where(m.ApiToken.revoked_at.is_(None)))]
+    for kind, name, text in holders:
+        try:
+            scope = Scope.parse(text)
+        except ValueError:
+            continue
+        lost = sorted(scope.codes - known.get(scope.kind, set()))
+        if lost:
+            out.append({"kind": kind, "name": name, "scope": str(scope), "lost": lost})
+    return out
+
+
 def _rows_text(rows: dict[str, int]) -> str:
     return ", ".join(f"{table} {n:,}" for table, n in sorted(rows.items()))
 

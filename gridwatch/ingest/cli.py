@@ -18,6 +18,7 @@ from gridwatch.ingest.boundary_versions import (
     list_versions,
     region_names,
     stage,
+    stale_scopes,
     store_codes,
 )
 from gridwatch.ingest.errors import LocalisedError
@@ -165,6 +166,10 @@ def import_boundaries_command(args) -> int:
         named = region_names(imported.layers)
         print(f"new region {named['name_zh']} / {named['name_en']} ({named['code']}): "
               f"boundary version {row['id']} {row['status']} ({row['file_name']})")
+        for held in stale_scopes(source.engine, imported.layers):
+            print(f"warning: {held['kind']} {held['name']}'s scope {held['scope']} names "
+                  f"places the new region lacks ({', '.join(held['lost'][:5])}): it acts "
+                  "nowhere until it is given a scope of the new region", file=sys.stderr)
         return 0
     row = stage(source.writer, source.settings, imported, _cli_actor(), activate=args.activate)
     print(f"boundary version {row['id']} {row['status']} ({row['file_name']})")

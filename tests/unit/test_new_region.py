@@ -185,11 +185,18 @@ def test_a_new_region_into_a_store_with_history_needs_replace_history_which_arch
     assert "a store holds one region's history" in err and "--replace-history" in err
     assert data_version(engine) == before and len(list_versions(engine)) == 1
 
+    from gridwatch.auth.accounts import create_user
+    from gridwatch.auth.policy import Scope
+
+    create_user(fresh_source.writer, "qy-room", "operator", Scope("township", {"330824001"}),
+                password="a-long-password-1")
     archive = tmp_path / "kaihua-history.sqlite"
     code, out, err = run_cli(capsys, "import-boundaries", donghai, "--new-region",
                              "--replace-history", "--archive", archive, "--database-url", url)
     assert code == 0, out + err
     assert f"archived into {archive}" in out and "risk_assessments" in out
+    # the moved county keeps the demo's codes: a scope of them still names its places
+    assert "qy-room" not in err
     with engine.connect() as conn:
         assert history_rows(conn) == {}
         for model in HISTORY_TABLES:
@@ -353,3 +360,21 @@ def test_the_api_names_the_region_s_projection(donghai_source):
     assert body["projection"]["epsg"] == 32651
     assert body["projection"]["name"] == "WGS 84 / UTM zone 51N"
     assert body["projection"]["gauss_kruger_3deg_epsg"] == 4550
+
+
+def test_accounts_scoped_to_places_the_new_region_lacks_are_named(donghai, empty_source,
+                                                                   capsys):
+    from gridwatch.auth.accounts import create_user
+    from gridwatch.auth.policy import Scope
+    from gridwatch.auth.tokens import create_token
+
+    create_user(empty_source.writer, "elsewhere", "operator",
+                Scope("township", {"330899001"}), password="a-long-password-1")
+    create_token(empty_source.writer, "village-feed", "operator",
+                 Scope("village", {"330824001001"}))
+    code, out, err = run_cli(capsys, "import-boundaries", donghai, "--new-region",
+                             "--database-url", empty_source.settings.database_url)
+    assert code == 0, out + err
+    assert "warning: user elsewhere's scope township:330899001 names places the new region " \
+           "lacks (330899001)" in err
+    assert "village-feed" not in err
