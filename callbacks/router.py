@@ -11,6 +11,7 @@ from dash import ClientsideFunction, Dash, Input, Output, State
 from callbacks import bind, wall
 from callbacks.filters import home_townships, landed
 from gridwatch.auth.policy import Principal, allows
+from gridwatch.export import is_synthetic
 from gridwatch.filters import parse_query
 from gridwatch.i18n import county_name, county_of, normalise_language, t
 from gridwatch.mapview import screen_view
@@ -26,9 +27,10 @@ PAGE_REQUIRES = {"/": "view", "/wall": "wall", "/data": "write", "/work": "write
 def render_page(source: DataSource, pathname: str | None, search: str | None,
                 who: Principal):
     """The page for ``pathname`` as ``who`` may see it, and the language it speaks; every
-    title on it names the region in force (``county_of``)."""
+    title on it names the region in force, and the synthetic-data note is on it only for the
+    demo region (``county_of``)."""
     snap = source.snapshot()
-    with county_of(snap.region):
+    with county_of(snap.region, synthetic=is_synthetic(snap.region)):
         return _render(source, snap, pathname, search, who)
 
 

@@ -1039,7 +1039,11 @@ COUNTY = "{county}"
 """The placeholder of the region's own name in titles (``app.title``, ``wall.title``,
 ``export.default_title``, ``export.pack.title``)."""
 
-_county: ContextVar[dict[str, str] | None] = ContextVar("gridwatch_county", default=None)
+DEMO_ONLY = frozenset({"app.demo_note"})
+"""Messages about the synthetic demo region: empty within ``county_of`` a region that is not
+the demo (the analyst page's footer and the map's attribution carry ``app.demo_note``)."""
+
+_county: ContextVar[dict | None] = ContextVar("gridwatch_county", default=None)
 
 
 def county_name(region, lang: str) -> str:
@@ -1051,11 +1055,14 @@ def county_name(region, lang: str) -> str:
 
 
 @contextmanager
-def county_of(region) -> Iterator[None]:
+def county_of(region, synthetic: bool = True) -> Iterator[None]:
     """Within the block, a message's ``{county}`` that no caller fills is ``region``'s name
-    (the router renders a page in it, so every title on the page names the region in force).
-    Outside any such block it is left empty: a title without a county, never another's."""
-    token = _county.set({lang: county_name(region, lang) for lang in LANGUAGES})
+    (the router renders a page in it, so every title on the page names the region in force),
+    and a ``DEMO_ONLY`` message is empty unless ``synthetic`` (the region is the demo's).
+    Outside any such block ``{county}`` is left empty: a title without a county, never
+    another's."""
+    token = _county.set({**{lang: county_name(region, lang) for lang in LANGUAGES},
+                         "synthetic": bool(synthetic)})
     try:
         yield
     finally:
@@ -1066,13 +1073,16 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, **values) -> str:
     """The message ``key`` in ``lang`` with ``values`` filled in.
 
     A ``{county}`` that ``values`` leave out is the region named by ``county_of`` (or
-    nothing: the title reads without it). An unknown key is returned as it is, so a missing
+    nothing: the title reads without it); a ``DEMO_ONLY`` message is empty there for a region
+    that is not the demo. An unknown key is returned as it is, so a missing
     message shows up on screen instead of failing the page; the catalogue test keeps that
     from shipping.
     """
     entry = MESSAGES.get(key)
     if entry is None:
         return key
+    if key in DEMO_ONLY and not (_county.get() or {}).get("synthetic", True):
+        return ""
     text = entry.get(lang) or entry[DEFAULT_LANGUAGE]
     if COUNTY in text and "county" not in values:
         names = _county.get()

@@ -256,6 +256,8 @@ def test_pages_and_the_wall_carry_the_new_region_s_name(donghai_source):
         text = texts(page)
         assert title in text
         assert "开化" not in text and "Kaihua" not in text
+        assert "synthetic" not in text and "合成" not in text  # the footer's demo note
+        assert "合成" not in str(page) and "synthetic" not in str(page)  # nor the map's
         page, _ = render_page(donghai_source, "/wall", f"?lang={lang}", system())
         text = texts(page)
         assert wall in text and "开化" not in text and "Kaihua" not in text
@@ -269,6 +271,8 @@ def test_the_demo_keeps_its_own_name(source):
 
     page, _ = render_page(source, "/wall", "?lang=zh", system())
     assert "开化县疫情防控指挥大屏" in texts(page)
+    page, _ = render_page(source, "/", "?lang=en", system())
+    assert "synthetic demo data" in texts(page)  # the footer's note: the demo region's
     assert page_title(source, "/", "en", system()) == "Kaihua County Grid Command"
 
 
