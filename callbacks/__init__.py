@@ -16,7 +16,9 @@ before the function sees them.
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
+import json
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -133,6 +135,14 @@ def view_moved_to(moment: datetime, tz: str, filters: dict | None) -> dict:
     day = timeutil.utc_to_local(moment, tz).date()
     shown = Filters.from_dict(filters if isinstance(filters, dict) else None).as_of
     return {"day": no_update if shown == day else day.isoformat(), "max_day": day.isoformat()}
+
+
+def shown_key(*parts) -> str:
+    """What a page's output shows, as a short text, from what it depends on (its filters,
+    ``Snapshot.stamp`` of their day, the language...): the page keeps it, and a callback
+    whose key has not moved sends nothing."""
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
 def fired_props(triggered: Collection[str] | None = None) -> set[str]:

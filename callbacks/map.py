@@ -6,7 +6,7 @@ from collections.abc import Collection
 
 from dash import Dash, Input, Output, State, no_update
 
-from callbacks import bind, fired_props
+from callbacks import bind, fired_props, shown_key
 from gridwatch import rings
 from gridwatch.auth.policy import Principal, allows
 from gridwatch.filters import Filters
@@ -20,14 +20,17 @@ from layouts.map import RING_SHADES, Shading, hideouts, legend_children
 
 def update_map(source: DataSource, filters: dict, version: str | None, detail: dict | None,
                lang: str, who: Principal, tick: int | None = None,
-               triggered: Collection[str] | None = None, shade: str | None = None) -> dict:
+               triggered: Collection[str] | None = None, shade: str | None = None,
+               done: str | None = None) -> dict:
     """Filters, data or the chosen grid change → the layers' hideouts, legend and as-of label;
     the clock alone ticks (while the day runs) → the checkpoints' alert states, the hotspot
     layer's overdue-lead marks and the legend only (alerts open and close, leads run past
     their limits, with time). Overdue-lead marks only for a role that may see records.
     ``shade``: one of the grid rings (``gridwatch.rings.GRID_RINGS``) shades the grids by its
     count on the day instead of the risk colour (anything else: the risk colour).
-    ``triggered``: as ``callbacks.fired_props``."""
+    ``done``: what the map shows (``callbacks.shown_key`` of all that, with the records up to
+    the day, ``Snapshot.stamp``): a new version whose change reached only later days sends
+    nothing. ``triggered``: as ``callbacks.fired_props``."""
     chosen = Filters.from_dict(filters)
     snap = source.snapshot()
     records = allows(who, "records")  # which grid a lead is in: a record
@@ -52,14 +55,19 @@ def update_map(source: DataSource, filters: dict, version: str | None, detail: d
                 "legend": legend_children(view, palette, lang, False, records, shading),
                 "as_of": t("app.as_of", lang, day=chosen.as_of.isoformat())}
 
+    key = shown_key(chosen.to_dict(), chosen_grid, lang, records, shade,
+                    snap.stamp(chosen.as_of))
+    ticked = TICKED in fired_props(triggered)
+    if key == done and not ticked:
+        return dict.fromkeys((*OUTPUTS, "done"), no_update)
     # a day that is over looks the same to every caller: built once per snapshot
     instant = instant_in(chosen.as_of, source.settings.timezone)
     found = snap.memo_at(("map_answer", chosen, chosen_grid, lang, records, shade), instant,
                          answer)
-    if fired_props(triggered) == {TICKED}:
-        return {**dict.fromkeys(OUTPUTS, no_update),
+    if ticked and key == done:  # the clock alone moved
+        return {**dict.fromkeys((*OUTPUTS, "done"), no_update),
                 **{k: found[k] for k in ("checkpoints", "hotspots", "legend")}}
-    return dict(found)
+    return {**found, "done": key}
 
 
 TICKED = f"{ID.LEAD_CLOCK}.n_intervals"
@@ -74,8 +82,10 @@ def register(app: Dash, source: DataSource) -> None:
                  "checkpoints": Output(ID.CHECKPOINTS, "hideout"),
                  "hotspots": Output(ID.HOTSPOTS, "hideout"),
                  "legend": Output(ID.LEGEND, "children"),
-                 "as_of": Output(ID.AS_OF_LABEL, "children")},
+                 "as_of": Output(ID.AS_OF_LABEL, "children"),
+                 "done": Output(ID.MAP_DONE, "data")},
          inputs={"filters": Input(ID.FILTERS, "data"), "version": Input(ID.VERSION, "data"),
                  "detail": Input(ID.DETAIL_GRID, "data"),
                  "tick": Input(ID.LEAD_CLOCK, "n_intervals"),
-                 "shade": Input(ID.MAP_SHADE, "value"), "lang": State(ID.LANG, "data")})
+                 "shade": Input(ID.MAP_SHADE, "value"), "lang": State(ID.LANG, "data"),
+                 "done": State(ID.MAP_DONE, "data")})

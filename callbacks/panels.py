@@ -14,13 +14,11 @@ its chart.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Collection
 
 from dash import Dash, Input, Output, State, no_update
 
-from callbacks import bind, day_view, fired_props
+from callbacks import bind, day_view, fired_props, shown_key
 from callbacks.alerts import checkpoint_alerts
 from callbacks.charts import update_checkpoint_chart, update_colour_chart, update_task_chart
 from callbacks.command import command_panels
@@ -42,19 +40,21 @@ def update_panels(source: DataSource, filters: dict, version: str | None,
                   tick: int | None = None, triggered: Collection[str] | None = None,
                   in_view: list | None = None, done: dict | None = None) -> dict:
     """The panels in view (``in_view``, names of ``layouts.analyst.PANEL_WATCH``; the page's
-    first ones when not given) that do not show these filters, version and language yet
+    first ones when not given) that do not show these filters, records and language yet
     (``done``: what each panel shows, as this callback last answered), and ``done`` updated;
-    the others are left as they are until they scroll into view. A filter or data change
-    makes every panel due; the chosen checkpoint alone changes → its chart only; the clock
-    alone ticks (``tick``, while the day runs) → the lead register, the checkpoint alerts and
-    the red proxy are due again. The table's rows are sent only if they differ from the ones
-    the page holds (``shown``). ``triggered``: the properties that fired, ``"<id>.<property>"``,
-    when called outside a Dash request."""
+    the others are left as they are until they scroll into view. A filter change, or a new
+    version whose change touched the filters' day or an earlier one, makes every panel due
+    (a write to a later day changes nothing shown: nothing is sent); the chosen checkpoint
+    alone changes → its chart only; the clock alone ticks (``tick``, while the day runs) →
+    the lead register, the checkpoint alerts and the red proxy are due again. The table's rows
+    are sent only if they differ from the ones the page holds (``shown``). ``triggered``: the
+    properties that fired, ``"<id>.<property>"``, when called outside a Dash request."""
     fired = fired_props(triggered)
     view = visible(in_view)
     shows = {g: k for g, k in (done or {}).items() if g in GROUPS and isinstance(k, str)} \
         if isinstance(done, dict) else {}
-    key = shown_key(filters, version, lang)
+    v = day_view(source, filters)
+    key = shown_key(v.filters.to_dict(), v.snap.stamp(v.day), lang)
     if fired == {PICKED}:
         if "charts" not in view:
             return {**dict.fromkeys(OUTPUTS, no_update)}
@@ -67,7 +67,6 @@ def update_panels(source: DataSource, filters: dict, version: str | None,
     answer = dict.fromkeys(OUTPUTS, no_update)
     if not due:
         return answer
-    v = day_view(source, filters)
     answer["lead_clock_off"] = not v.running
     for group in due:
         answer.update(group_answer(source, group, filters, checkpoint, lang, who, shown, v))
@@ -114,12 +113,6 @@ def visible(in_view) -> set[str]:
     if not isinstance(in_view, list):
         return set(PANELS_AT_FIRST)
     return {g for g in in_view if isinstance(g, str) and g in GROUPS}
-
-
-def shown_key(filters, version, lang: str) -> str:
-    """What a panel shows, as a short text: its filters, data version and language."""
-    text = json.dumps([filters, version, lang], sort_keys=True, default=str)
-    return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
 PICKED = f"{ID.CHECKPOINT_PICK}.value"

@@ -91,10 +91,26 @@ class Snapshot:
     _computing: dict = field(default_factory=dict, repr=False)
     _as_of: dict = field(default_factory=dict, repr=False)  # memo key -> its as_of day
     history: str | None = field(default=None, repr=False)  # store_meta HISTORY_KEY
+    changes: list = field(default_factory=list, repr=False)
+    """(earliest instant changed, store version) of each snapshot this one descends from by
+    ``carry_over``, oldest first, this one last; the first entry changed everything."""
 
     @property
     def version(self) -> str:
         return version_string(self.store_version, self.region)
+
+    def stamp(self, day: date) -> str:
+        """What this snapshot holds of the records up to the end of ``day``, as a text: the
+        version of the newest snapshot (of those this one descends from) whose change touched
+        that day or an earlier one. A write that touches only later days leaves it as it was,
+        so a page showing ``day`` needs nothing new. Two workers may give different stamps for
+        the same records (one skipped a version the other read), never one stamp for two."""
+        end = datetime.combine(day, time()) + ONE_DAY
+        changes = self.changes or [(datetime.min, self.store_version)]
+        for earliest, version in reversed(changes):
+            if earliest is not None and earliest < end:
+                return version_string(version, self.region)
+        return version_string(changes[0][1], self.region)
 
     def memo(self, key: Hashable, compute: Callable, as_of: date | None = None):
         """``compute()`` once per ``key`` for this snapshot (the newest results are kept).
@@ -169,8 +185,13 @@ def carry_over(old: Snapshot, new: Snapshot) -> int:
     or changed record holds (see ``earliest_change``). Nothing when the region differs.
     Returns how many results were kept."""
     if old.region is not new.region:
+        new.changes[:] = [(datetime.min, new.store_version)]
         return 0
     earliest = earliest_change(old, new)
+    past = old.changes or [(datetime.min, old.store_version)]
+    if len(past) >= CHANGES_KEPT:  # the oldest kept stands for everything before it
+        past = [(datetime.min, past[-CHANGES_KEPT + 1][1]), *past[-CHANGES_KEPT + 2:]]
+    new.changes[:] = [*past, (earliest, new.store_version)]  # (a frozen dataclass)
     with old.lock:
         kept = {key: old.derived[key] for key, day in old._as_of.items()
                 if key in old.derived
@@ -183,6 +204,8 @@ def carry_over(old: Snapshot, new: Snapshot) -> int:
 
 
 ONE_DAY = timedelta(days=1)
+CHANGES_KEPT = 256
+"""How many of its ancestors' changes a snapshot keeps for ``Snapshot.stamp``."""
 
 CHANGE_TIMES: dict[str, list[str]] = {
     name: [*columns, *(["day"] if name == "rings" else [])]

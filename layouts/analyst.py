@@ -211,6 +211,7 @@ def layout(region: Region, settings: Settings, lang: str, filters: Filters, firs
         dcc.Store(id=ID.VERSION, data=version),
         dcc.Store(id=ID.PANELS_IN_VIEW, data=list(PANELS_AT_FIRST)),
         dcc.Store(id=ID.PANELS_DONE, data={}),
+        dcc.Store(id=ID.MAP_DONE),
         html.Div(id=ID.PANELS_WATCH, hidden=True, **{"data-panels": json.dumps(PANEL_WATCH)}),
         dcc.Interval(id=ID.VERSION_POLL, interval=2000),
         dcc.Download(id=ID.CHART_DOWNLOAD),

@@ -36,6 +36,7 @@ class ID(StrEnum):
     TOWNSHIP_LABELS = "layer-township-labels"
     HOTSPOTS = "layer-hotspots"
     LEGEND = "map-legend"
+    MAP_DONE = "map-done"  # what the map's styles show (callbacks/map.py)
     MAP_SHADE = "map-shade"  # the risk colour, or one of the six rings, shades the grids
     # KPIs, charts, table, detail
     KPIS = "kpis"

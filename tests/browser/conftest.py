@@ -139,6 +139,18 @@ def browser():
     driver.quit()
 
 
+@pytest.fixture(autouse=True)
+def _blank_after_each(request):
+    """After each test the shared browser goes to about:blank: a page left open (the wall's
+    animations, a poll of a stopped server) would take a core from the tests that follow."""
+    yield
+    if "browser" in request.fixturenames:
+        try:
+            request.getfixturevalue("browser").get("about:blank")
+        except Exception:  # a broken session fails the next test that uses it
+            pass
+
+
 def console_errors(driver) -> list[str]:
     """SEVERE console entries since the last call (reading the log clears it), and every
     Content-Security-Policy violation whatever its level: Chromium logs some of them (e.g.

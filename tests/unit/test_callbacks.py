@@ -1,5 +1,6 @@
 """Callback logic called as plain functions: no browser, no server."""
 
+import functools
 import gzip
 import json
 from datetime import date
@@ -129,6 +130,26 @@ def test_overdue_leads_are_marked_on_their_grids_only_for_roles_that_see_records
     assert red["hotspots"]["b"] == {}
 
 
+def test_the_map_sends_nothing_when_what_it_shows_has_not_moved(literal):
+    """The map's answer carries what it shows (``done``); asked again with it (a new version
+    whose change did not reach the day) it sends nothing; the clock alone sends the marks that
+    move with time; another filter, grid or language sends everything again."""
+    filters = Filters(as_of=D2).to_dict()
+    ask = functools.partial(update_map, literal, filters=filters, version="v1", detail=None,
+                            lang="en", who=system("analyst"))
+    first = ask(triggered={f"{ID.FILTERS}.data"})
+    assert first["grids"] is not no_update and isinstance(first["done"], str)
+    again = ask(version="v2", done=first["done"], triggered={f"{ID.VERSION}.data"})
+    assert all(value is no_update for value in again.values())
+    ticked = ask(done=first["done"], triggered={f"{ID.LEAD_CLOCK}.n_intervals"})
+    assert {k for k, value in ticked.items() if value is not no_update} == {
+        "checkpoints", "hotspots", "legend"}
+    for other in ({"lang": "zh"}, {"detail": {"code": G1}},
+                  {"filters": Filters(as_of=D3).to_dict()}):
+        moved = ask(done=first["done"], triggered={f"{ID.FILTERS}.data"}, **other)
+        assert moved["grids"] is not no_update and moved["done"] != first["done"]
+
+
 def test_the_legend_counts_the_kept_grids_and_the_muted_ones(literal):
     out = update_map(literal, filters=Filters(levels=(1,), as_of=D2).to_dict(), version=None,
                      detail=None, lang="en", who=system("analyst"))
@@ -255,8 +276,8 @@ def test_only_the_panels_in_view_are_filled_and_the_others_when_they_scroll_in(l
     fired = {f"{ID.FILTERS}.data"}
 
     def ask(**kw):
-        return update_panels(literal, filters=day, checkpoint=None, lang="en", who=analyst,
-                             **{"version": "v1", "triggered": fired, **kw})
+        return update_panels(literal, filters=day, checkpoint=None, who=analyst,
+                             **{"version": "v1", "lang": "en", "triggered": fired, **kw})
 
     def filled(answer) -> set[str]:
         return {g for g, outputs in GROUPS.items()
@@ -273,11 +294,15 @@ def test_only_the_panels_in_view_are_filled_and_the_others_when_they_scroll_in(l
     again = ask(in_view=["leads", "kpis", "table"], done=scrolled["done"],
                 triggered={f"{ID.PANELS_IN_VIEW}.data"})
     assert filled(again) == set() and again["done"] is no_update  # nothing was due
-    newer = ask(in_view=["kpis", "leads"], done=scrolled["done"], version="v2",
-                triggered={f"{ID.VERSION}.data"})
-    assert filled(newer) == {"kpis", "leads"}
-    assert newer["done"]["table"] == scrolled["done"]["table"]  # out of view: left as it was
-    ticked = ask(in_view=["kpis", "leads", "alerts"], done=newer["done"], version="v2",
+    # a new version whose records up to the day are the same: nothing is due
+    same = ask(in_view=["kpis", "leads"], done=scrolled["done"], version="v2",
+               triggered={f"{ID.VERSION}.data"})
+    assert filled(same) == set()
+    other = ask(in_view=["kpis", "leads"], done=scrolled["done"], lang="zh",
+                triggered={f"{ID.FILTERS}.data"})
+    assert filled(other) == {"kpis", "leads"}
+    assert other["done"]["table"] == scrolled["done"]["table"]  # out of view: left as it was
+    ticked = ask(in_view=["kpis", "leads", "alerts"], done=scrolled["done"],
                  triggered={f"{ID.LEAD_CLOCK}.n_intervals"})
     assert filled(ticked) == {"leads", "alerts"}
     for hostile in (None, "kpis", [5, None, "nope", {"a": 1}], {"kpis": 1}):

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 import pytest
+from dash import no_update
 from sqlalchemy import select, update
 
 from gridwatch.filters import Filters
@@ -182,3 +183,37 @@ def test_a_running_days_results_are_computed_at_every_instant(snap):
     running = datetime(2020, 2, 20, 10, 30, 0, 5)
     assert snap.memo_at("probe", running, compute) == 2
     assert snap.memo_at("probe", running, compute) == 3
+
+
+def test_a_days_stamp_moves_only_with_a_change_that_reaches_it(fresh_source):
+    """``Snapshot.stamp``: a write to the last day leaves an earlier day's stamp as it was
+    (a page on that day needs nothing new) and moves the last day's; the panels callback then
+    fills nothing for a page on the earlier day and everything in view on the last."""
+    from callbacks.panels import update_panels
+    from gridwatch.auth.policy import Principal
+    from layouts.ids import ID
+
+    who = Principal("user", "analyst", id=1, name="a1")
+    before = fresh_source.snapshot()
+    last = before.last_day
+    earlier = last - timedelta(days=3)
+
+    def ask(day, done=None, fired=f"{ID.FILTERS}.data"):
+        with fresh_source.one_snapshot():
+            return update_panels(fresh_source, filters=Filters(as_of=day).to_dict(),
+                                 version=None, checkpoint=None, lang="en", who=who,
+                                 triggered={fired}, in_view=["kpis"], done=done)
+
+    old, new = ask(earlier), ask(last)
+    grid = before.region.grids["code"].iloc[0]
+    observed = local_to_utc(datetime(last.year, last.month, last.day, 21, 0), TZ)
+    with write_session(fresh_source.engine) as s:
+        s.add(m.RiskAssessment(grid_code=grid, colour="red", observed_at=observed,
+                               recorded_at=observed, source="test"))
+    after = fresh_source.snapshot()
+    assert after.store_version != before.store_version
+    assert after.stamp(earlier) == before.stamp(earlier)
+    assert after.stamp(last) != before.stamp(last)
+    fired = f"{ID.VERSION}.data"
+    assert ask(earlier, old["done"], fired)["kpis"] is no_update
+    assert ask(last, new["done"], fired)["kpis"] is not no_update
