@@ -124,17 +124,28 @@ def map_view(snap: Snapshot, filters: Filters, instant: datetime | None = None,
     found = health.on_snapshot(snap, day, at, checks or health.Health())
     kept = kept_grids(snap, filters)
     alerts = {code: kind for code, kind in health.states(found).items() if code in shown}
-    kept_codes = kept.index[kept.to_numpy()]
-    sla = sla or leads.Sla()
-    breaches = leads.overdue_by_grid(snap.leads, kept_codes, at, sla,
-                                     leads.clocks_on(snap, at, sla))
-    late = tasks.overdue_by_grid(snap.assignments, kept_codes, at, tasks.stages_on(snap, at))
+    kept_codes = set(kept.index[kept.to_numpy()])
+    every_breach, every_late = overdue_everywhere(snap, at, sla or leads.Sla())
+    breaches = {code: n for code, n in every_breach.items() if code in kept_codes}
+    late = {code: n for code, n in every_late.items() if code in kept_codes}
     return MapView(day=day, status=status, kept=kept,
                    levels={k: int(v) for k, v in levels.items()}, townships=towns,
                    chosen_townships=chosen, checkpoint_volumes=volumes,
                    checkpoint_alerts=alerts, lead_breaches=breaches, task_overdue=late,
                    since=snap.memo(("since_texts", day), lambda: since_texts(status),
                                    as_of=day))
+
+
+def overdue_everywhere(snap: Snapshot, at: datetime,
+                       sla: leads.Sla) -> tuple[dict[str, int], dict[str, int]]:
+    """Every grid's open leads past a service level and task assignments past due at ``at``
+    (grids with none left out), once per snapshot for a day's end (``Snapshot.memo_at``): a
+    filter keeps its grids' share of them."""
+    def compute():
+        every = snap.region.grid_table["code"]
+        return (leads.overdue_by_grid(snap.leads, every, at, sla, leads.clocks_on(snap, at, sla)),
+                tasks.overdue_by_grid(snap.assignments, every, at, tasks.stages_on(snap, at)))
+    return snap.memo_at(("overdue_everywhere", sla), at, compute)
 
 
 def screen_view(snap: Snapshot, filters: Filters, settings, now: datetime | None = None) -> MapView:

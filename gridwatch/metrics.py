@@ -174,9 +174,17 @@ def kept_grids(snap: Snapshot, filters: Filters, on: str = "status",
     and filter: every callback of one filter change asks for it."""
     day = filters.as_of
     key = ("kept", filters, on, colour)
-    frame = grid_status if on == "status" else grid_figures
-    return snap.memo(key, lambda: select_grids(frame(snap, day), filters, colour=colour),
-                     as_of=day)
+    if on == "status":
+        return snap.memo(key, lambda: select_grids(grid_status(snap, day), filters,
+                                                   colour=colour), as_of=day)
+
+    def on_figures() -> pd.Series:  # the same grids as on the status, in the figures' order
+        figures = grid_figures(snap, day)
+        order = snap.memo(("figures_order", day), lambda: grid_status(snap, day).index
+                          .get_indexer(figures["code"]), as_of=day)
+        kept = kept_grids(snap, filters, colour=colour).to_numpy()
+        return pd.Series(kept[order], index=figures.index)
+    return snap.memo(key, on_figures, as_of=day)
 
 
 def selected_townships(region: Region, levels: pd.Series, filters: Filters) -> list[str]:
