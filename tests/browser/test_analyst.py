@@ -252,3 +252,26 @@ def test_the_view_speaks_english(browser, live_server):
     assert "Grids by risk colour" in browser.find_element(By.ID, "kpis").text
     assert browser.find_element(By.ID, "lang-link").text == "中文"
     assert console_errors(browser) == []
+
+
+def test_a_panel_below_the_fold_fills_when_it_scrolls_into_view(browser, live_server):
+    """The inspections card, far below the fold at 1920×1080, is asked for only once it is
+    scrolled to; a filter changed while it is out of view reaches it when it comes back."""
+    open_view(browser, live_server, f"?date={DAY}")
+
+    def inspections() -> str:
+        return browser.find_element(By.ID, "inspection-panel").text
+
+    assert inspections() == ""  # nothing asked for it: the page opened at the top
+    into_view(browser, "inspection-panel")
+    everywhere = wait_for(inspections, timeout=20, message="the card did not fill in view")
+    browser.execute_script("window.scrollTo(0, 0)")
+    browser.find_element(By.CSS_SELECTOR, "#filter-level input[value='1']").click()
+    wait_for(lambda: "level=1" in browser.current_url, message="the filter did not apply")
+    time.sleep(1.5)  # the filter's answers have come: the card out of view kept its text
+    assert inspections() == everywhere
+    into_view(browser, "inspection-panel")
+    wait_for(lambda: inspections() and inspections() != everywhere, timeout=20,
+             message="the card did not follow the filter once back in view")
+    browser.execute_script("window.scrollTo(0, 0)")
+    assert console_errors(browser) == []
