@@ -147,6 +147,7 @@ def funnel_figure(counts: dict, lang: str) -> dict:
         "marker": {"color": [STAGE_COLOURS[s] for s in STAGES]},
         "connector": {"line": {"color": "#c9d1dc"}}, "hoverinfo": "skip"}],
         "layout": {"margin": {"l": 8, "r": 8, "t": 8, "b": 8}, "showlegend": False,
+                   "yaxis": {"automargin": True},  # the stage names (a Figure's template)
                    "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
                    "font": {"size": 13}, "uirevision": "funnel"}}
 
