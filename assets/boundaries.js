@@ -11,7 +11,8 @@
  *    in the page's language; they are handed to the Dash components with
  *    dash_clientside.set_props (setting the result line also refreshes the version list).
  *    Dash 4 has no html.Input, so the form's <input type=file> is made here, in the drop
- *    zone's slot, whenever the form is on the page.
+ *    zone's slot, whenever the form is on the page. When "a new region" is ticked, the form
+ *    also sends new_region=1, the names typed and replace_history=1 if that box is ticked.
  */
 (function () {
   "use strict";
@@ -24,6 +25,12 @@
     activate: "boundary-activate",
     townships: "boundary-townships",
     grids: "boundary-grids",
+  };
+  const REGION = {
+    newRegion: "boundary-new-region",
+    nameZh: "boundary-name-zh",
+    nameEn: "boundary-name-en",
+    replaceHistory: "boundary-replace-history",
   };
   let generation = 0;
 
@@ -84,6 +91,30 @@
     slot.appendChild(input);
   }
 
+  /* The new-region choice (layouts/boundaries.new_region_fields): its fields go with the
+     files only when "a new region" is ticked; the server refuses what does not go together. */
+  function ticked(id) {
+    const box = document.querySelector("#" + id + " input[type=checkbox]");
+    return Boolean(box && box.checked);
+  }
+
+  function regionFields(body) {
+    if (!ticked(REGION.newRegion)) {
+      return;
+    }
+    body.append("new_region", "1");
+    [["name_zh", REGION.nameZh], ["name_en", REGION.nameEn]].forEach(function (pair) {
+      const input = document.getElementById(pair[1]);
+      const value = input ? input.value.trim() : "";
+      if (value) {
+        body.append(pair[0], value);
+      }
+    });
+    if (ticked(REGION.replaceHistory)) {
+      body.append("replace_history", "1");
+    }
+  }
+
   function chosen(form) {
     const input = fileInput(form);
     return input && input.files ? Array.from(input.files) : [];
@@ -116,6 +147,7 @@
     files.forEach(function (file) { body.append("file", file, file.name); });
     body.append("lang", said.lang || "");
     body.append(mode, "1");
+    regionFields(body);
     const query = new URLSearchParams({lang: said.lang || "", view: "1"});
     let status = "—";
     let answer = null;
@@ -163,6 +195,8 @@
     const form = formOf(event.target);
     if (form && event.target === fileInput(form)) {
       send(form, "dry_run");
+    } else if (form && event.target.closest("#" + REGION.newRegion)) {
+      send(form, "dry_run");  // a new region is checked as one: check the files again
     }
   });
 

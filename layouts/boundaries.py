@@ -64,9 +64,30 @@ def upload_form(lang: str, settings: Settings) -> html.Form:
             html.Span(t("boundary.drop_limit", lang, size=size)),
             html.Span(className=FILE_SLOT, **{"data-accept": ACCEPT, "data-name": "file"}),
         ]),
+        new_region_fields(lang),
         html.Button(t("boundary.activate", lang), id=ID.BOUNDARY_ACTIVATE, disabled=True,
                     type="submit", name="activate", value="1",
                     className="gw-btn gw-btn-wide"),
+    ])
+
+
+def new_region_fields(lang: str) -> html.Fieldset:
+    """The new-region choice (the CLI's ``--new-region``, ``--name-zh``, ``--name-en``,
+    ``--replace-history``): ``assets/boundaries.js`` sends them with the files as
+    ``new_region``, ``name_zh``, ``name_en`` and ``replace_history``; the route refuses
+    whatever does not go together."""
+    return html.Fieldset(className="gw-boundary-region", children=[
+        dcc.Checklist(id=ID.BOUNDARY_NEW_REGION, value=[], className="gw-check",
+                      options=[{"label": t("boundary.new_region", lang), "value": "1"}]),
+        html.Small(t("boundary.new_region_hint", lang), className="gw-hint"),
+        html.Label([t("boundary.name_zh_label", lang),
+                    dcc.Input(id=ID.BOUNDARY_NAME_ZH, type="text", value="", maxLength=60,
+                              debounce=True, className="gw-input")]),
+        html.Label([t("boundary.name_en_label", lang),
+                    dcc.Input(id=ID.BOUNDARY_NAME_EN, type="text", value="", maxLength=60,
+                              debounce=True, className="gw-input")]),
+        dcc.Checklist(id=ID.BOUNDARY_REPLACE_HISTORY, value=[], className="gw-check",
+                      options=[{"label": t("boundary.replace_history", lang), "value": "1"}]),
     ])
 
 

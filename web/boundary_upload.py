@@ -13,6 +13,14 @@ The request is ``multipart/form-data``:
 - ``dry_run=1``: check and report, store nothing (the page's first step, on choosing files);
   ``activate=1``: check, keep as a version and activate it (the page's Activate button);
   neither: check and keep as a staged version (as ``python -m gridwatch import-boundaries``);
+- ``new_region=1`` (optional): the files are a region of their own, anywhere (the CLI's
+  ``--new-region``): checked with ``import_boundaries(..., new_region=True)`` and, unless a dry
+  run, made the region in force at once by ``create_region``; ``name_zh`` / ``name_en``
+  (optional, as ``--name-zh`` / ``--name-en``) name it when the county layer does not;
+  ``replace_history=1`` (only with ``new_region``, as ``--replace-history``) archives the
+  store's history first (beside the store, ``default_archive``: never a path the client
+  chose) and empties it; without it a store with history refuses the new region and nothing
+  changes;
 - ``lang`` (``zh``/``en``, also accepted in the query string): the language of the answer.
 
 The query string may carry ``view=1`` (the page does): the answer then also holds ``view``,
@@ -59,7 +67,13 @@ from gridwatch.auth.policy import Principal, allows
 from gridwatch.i18n import normalise_language, t
 from gridwatch.ingest.boundaries import BoundaryImport, import_boundaries
 from gridwatch.ingest.boundary_files import LAYER_ALIASES, BoundaryError
-from gridwatch.ingest.boundary_versions import stage, store_codes
+from gridwatch.ingest.boundary_versions import (
+    create_region,
+    region_names,
+    stage,
+    stale_scopes,
+    store_codes,
+)
 from gridwatch.ingest.errors import LocalisedError, say
 from gridwatch.ingest.uploads import MAX_UPLOAD_FILES, UploadError, format_size
 from web.auth import current_principal
@@ -307,11 +321,19 @@ def _check_and_keep(who: Principal, form: MultiDict, parts: MultiDict, lang: str
     dry_run = _flag(form, "dry_run")
     if dry_run and activating:
         raise BoundaryError("both_modes")
+    new_region = _flag(form, "new_region")
+    replace_history = _flag(form, "replace_history")
+    if replace_history and not new_region:
+        raise BoundaryError("replace_needs_new_region")
+    county = {"name_zh": _region_name(form, "name_zh"), "name_en": _region_name(form, "name_en")}
+    if not new_region and any(county.values()):
+        raise BoundaryError("names_need_new_region")
     files = _files(parts)
     layer_names = _layer_names(form, files)
     source = data_source()
-    imported = import_boundaries(files, source.region(), store_codes(source.engine),
-                                 layer_names)
+    active = source.region()
+    imported = import_boundaries(files, active, store_codes(source.engine), layer_names,
+                                 new_region=new_region, names=county)
     view = {"report": panel.report(imported, lang), "result": None,
             "activate_disabled": not imported.report.ok}
     if dry_run:
@@ -322,6 +344,8 @@ def _check_and_keep(who: Principal, form: MultiDict, parts: MultiDict, lang: str
         view["result"] = page.result(t("boundary.refused", lang, reason=error.message(lang)),
                                      ok=False) if activating else None
         return _answer(400, lang=lang, imported=imported, errors=(error,), view=view)
+    if new_region:
+        return _new_region(who, source, imported, active, replace_history, lang, view)
     row = stage(source.writer, source.settings, imported, who.actor, activate=activating)
     if activating:
         line = page.result(t("boundary.activated", lang, id=row["id"]), ok=True)
@@ -329,3 +353,51 @@ def _check_and_keep(who: Principal, form: MultiDict, parts: MultiDict, lang: str
         line = page.result(t("boundary.staged", lang, id=row["id"]), ok=True)
     view |= {"result": line, "activate_disabled": activating}
     return _answer(200, lang=lang, imported=imported, row=row, activated=activating, view=view)
+
+
+MAX_NAME_CHARS = 60
+"""The longest region name the form takes (``name_zh``, ``name_en``)."""
+
+
+def _region_name(form: MultiDict, field: str) -> str:
+    """A region name from the form, trimmed; empty when not given.
+
+    Raises
+    ------
+    BoundaryError
+        When it is longer than ``MAX_NAME_CHARS`` or holds control characters.
+    """
+    value = str(form.get(field, "") or "").strip()
+    if len(value) > MAX_NAME_CHARS or any(not c.isprintable() for c in value):
+        raise BoundaryError("bad_region_name", field=field, max=MAX_NAME_CHARS)
+    return value
+
+
+def _new_region(who: Principal, source, imported: BoundaryImport, active,
+                replace_history: bool, lang: str, view: dict) -> Response:
+    """Make the checked files the region in force (``create_region``, as the CLI's
+    ``--new-region``); a refusal (history without ``replace_history``, an archive that cannot
+    be written, a store written to meanwhile) is a 400 that changed nothing."""
+    from layouts import upload as page
+
+    try:
+        row = create_region(source.writer, source.settings, imported, who.actor,
+                            replace_history=replace_history, current=region_names(active))
+    except LocalisedError as exc:
+        if exc.catalogue_key == "boundary.history_in_store":  # the page's words for the flag
+            exc = BoundaryError("history_in_store_page", **exc.params)
+        view["result"] = page.result(t("boundary.refused", lang, reason=exc.message(lang)),
+                                     ok=False)
+        view["activate_disabled"] = False
+        return _answer(400, lang=lang, imported=imported, errors=(exc,), view=view)
+    named = region_names(imported.layers)
+    lines = [t("boundary.region_created", lang, name_zh=named["name_zh"],
+               name_en=named["name_en"], code=named["code"], id=row["id"])]
+    if row["archive"] is not None:
+        lines.append(t("boundary.history_archived", lang, name=Path(row["archive"]).name,
+                       rows=", ".join(f"{k} {n:,}" for k, n in sorted(row["cleared"].items()))))
+    for held in stale_scopes(source.engine, imported.layers):
+        lines.append(t("boundary.scope_lost", lang, kind=held["kind"], name=held["name"],
+                       scope=held["scope"]))
+    view |= {"result": page.result(" ".join(lines), ok=True), "activate_disabled": True}
+    return _answer(200, lang=lang, imported=imported, row=row, activated=True, view=view)

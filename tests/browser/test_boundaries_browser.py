@@ -95,3 +95,65 @@ def test_import_a_projected_shapefile_and_activate_it(boundary_server, browser, 
     wait_for(lambda: "#1 · active" in browser.find_element(By.ID, "boundary-versions").text,
              message="version list marks the active one")
     assert console_errors(browser) == []
+
+
+@pytest.fixture(scope="module")
+def new_region_server(seeded_db, tmp_path_factory):
+    server = private_server(seeded_db, tmp_path_factory.mktemp("new-region-live"))
+    yield server
+    server.stop()
+
+
+def result_text(driver) -> str:
+    return driver.find_element(By.ID, "boundary-result").text
+
+
+def test_a_new_region_from_the_page_needs_the_history_box_on_a_store_with_history(
+        new_region_server, browser, tmp_path):
+    """The demo moved 3.5° east, chosen as a new region and named on the page: refused while
+    the store has history and "Replace the history" is not ticked (nothing changes), made
+    the region in force once it is."""
+    server = new_region_server
+    region = load_region(GEO_PATH)
+    shipped = server.health()["region"]
+    gpkg = tmp_path / "donghai.gpkg"
+    for name in ("county", "townships", "villages", "grids", "checkpoints"):
+        frame = region.layer(name).copy()
+        frame["geometry"] = frame.geometry.translate(3.5, 0)
+        if name == "townships":
+            frame["seat_lon"] = frame["seat_lon"] + 3.5
+        if name == "county":
+            frame = frame.assign(code="339999")
+        frame.to_file(gpkg, layer=name, driver="GPKG")
+
+    console_errors(browser)
+    goto(browser, server, "/data?lang=en", "admin")
+    wait_for(lambda: browser.find_element(By.CSS_SELECTOR, FILE_INPUT),
+             message="the boundary form's file input")
+    browser.find_element(By.CSS_SELECTOR, "#boundary-new-region input[type=checkbox]").click()
+    browser.find_element(By.ID, "boundary-name-zh").send_keys("东海区")
+    browser.find_element(By.ID, "boundary-name-en").send_keys("Donghai District")
+    browser.find_element(By.CSS_SELECTOR, FILE_INPUT).send_keys(str(gpkg))
+    wait_for(lambda: "Valid: ready to activate" in report_text(browser), 30,
+             message="the new region checked")
+    activate = browser.find_element(By.ID, "boundary-activate")
+    wait_for(activate.is_enabled, message="activate enabled")
+    activate.click()
+    wait_for(lambda: "a store holds one region's history" in result_text(browser), 30,
+             message="refused without the history box")
+    assert "Replace the history (archived first)" in result_text(browser)
+    assert server.health()["region"] == shipped  # nothing changed
+
+    browser.find_element(By.CSS_SELECTOR,
+                         "#boundary-replace-history input[type=checkbox]").click()
+    wait_for(activate.is_enabled, message="activate enabled again")
+    activate.click()
+    wait_for(lambda: "New region 东海区 / Donghai District" in result_text(browser), 60,
+             message="the new region in force")
+    assert "The old history was archived into" in result_text(browser)
+    assert server.health()["region"] != shipped
+    assert "/upload/boundaries" not in browser.current_url
+    # the refusal is a 400 the browser logs; nothing else may be
+    assert [e for e in console_errors(browser)
+            if not ("/upload/boundaries" in e and "status of 400" in e)] == []
+    browser.get("about:blank")
