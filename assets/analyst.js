@@ -17,6 +17,11 @@
  * layouts/analyst.PANEL_WATCH); an IntersectionObserver on each one's card keeps the store
  * panels-in-view up to date, and the panels callback fills those that do not show the current
  * filters yet (callbacks/panels.py). Without IntersectionObserver every panel is in view.
+ *
+ * The date picker (Dash 4) names months and weekdays in the first locale of
+ * window.dateFns.locale that matches the browser's languages, else in the first one offered:
+ * the page offers the Chinese one (assets/date-fns-zh-CN.min.js) only while it is in Chinese,
+ * and none (date-fns' English) otherwise.
  */
 (function () {
   "use strict";
@@ -78,7 +83,18 @@
     else inView.add(name);  // no IntersectionObserver: every panel is in view
   }
 
+  let dateLocales = null;
+
+  function dateLanguage() {
+    const page = document.querySelector(".gw-analyst[lang]");
+    if (!page) return;
+    if (dateLocales === null) dateLocales = Object.assign({}, (window.dateFns || {}).locale);
+    const zh = page.getAttribute("lang") === "zh" && dateLocales.zhCN;
+    window.dateFns = Object.assign({}, window.dateFns, {locale: zh ? {zhCN: dateLocales.zhCN} : {}});
+  }
+
   function watch() {
+    dateLanguage();
     const holder = document.getElementById(WATCH_ID);
     if (!holder) return;
     if (holder !== watched) {  // a page opened (or opened again in another language)

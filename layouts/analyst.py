@@ -135,6 +135,7 @@ def filter_panel(region: Region, lang: str, filters: Filters, first: date,
                                  min_date_allowed=first.isoformat(),
                                  max_date_allowed=last.isoformat(),
                                  display_format="YYYY-MM-DD", first_day_of_week=1,
+                                 placeholder=t("filter.date", lang),  # its aria-label too
                                  clearable=False),
             html.Button("▶", id=ID.NEXT_DAY, title=t("filter.next_day", lang),
                         className="gw-btn gw-btn-icon"),

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from gridwatch.filters import Filters
 from gridwatch.metrics import grid_detail, grid_status, select_grids, township_levels
@@ -275,3 +276,22 @@ def test_a_panel_below_the_fold_fills_when_it_scrolls_into_view(browser, live_se
              message="the card did not follow the filter once back in view")
     browser.execute_script("window.scrollTo(0, 0)")
     assert console_errors(browser) == []
+
+
+@pytest.mark.parametrize("lang, month, weekday, other", [("zh", "二月", "一", "February"),
+                                                        ("en", "February", "Mo", "二月")])
+def test_the_date_picker_speaks_the_pages_language_and_opens_over_the_map(
+        browser, live_server, lang, month, weekday, other):
+    open_view(browser, live_server, f"?date=2020-02-10&lang={lang}")
+    browser.find_element(By.ID, "filter-date").click()
+    found = wait_for(lambda: browser.execute_script("""
+        const pop = document.querySelector('.dash-datepicker-content');
+        if (!pop) return null;
+        const box = pop.getBoundingClientRect();
+        const top = document.elementFromPoint(box.right - 8, box.top + box.height / 2);
+        return {names: pop.textContent, shown: pop.innerText, over: pop.contains(top)};"""),
+        timeout=10, message="the calendar did not open")
+    assert month in found["names"] and other not in found["names"], found["names"][:80]
+    assert weekday in found["shown"].split(), found["shown"][:80]
+    assert found["over"], "the calendar is under the map"
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
