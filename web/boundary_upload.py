@@ -69,6 +69,7 @@ from gridwatch.ingest.boundaries import BoundaryImport, import_boundaries
 from gridwatch.ingest.boundary_files import LAYER_ALIASES, BoundaryError
 from gridwatch.ingest.boundary_versions import (
     create_region,
+    history_rows,
     region_names,
     stage,
     stale_scopes,
@@ -338,6 +339,13 @@ def _check_and_keep(who: Principal, form: MultiDict, parts: MultiDict, lang: str
             "activate_disabled": not imported.report.ok}
     if dry_run:
         view |= {"townships": imported.preview("townships"), "grids": imported.preview("grids")}
+        if new_region and not replace_history and imported.report.ok:
+            with source.engine.connect() as conn:
+                rows = history_rows(conn)
+            if rows:  # said before Activate is pressed: create_region would refuse it
+                held = ", ".join(f"{k} {n:,}" for k, n in sorted(rows.items()))
+                view["result"] = page.result(t("boundary.history_needs_box", lang, rows=held),
+                                             ok=False)
         return _answer(200, lang=lang, imported=imported, view=view)
     if not imported.report.ok:
         error = BoundaryError("not_valid", n=len(imported.report.errors))

@@ -136,6 +136,8 @@ def test_a_new_region_from_the_page_needs_the_history_box_on_a_store_with_histor
     browser.find_element(By.CSS_SELECTOR, FILE_INPUT).send_keys(str(gpkg))
     wait_for(lambda: "Valid: ready to activate" in report_text(browser), 30,
              message="the new region checked")
+    wait_for(lambda: "tick “Replace the history" in result_text(browser), 10,
+             message="the history box asked for before Activate")
     activate = browser.find_element(By.ID, "boundary-activate")
     wait_for(activate.is_enabled, message="activate enabled")
     activate.click()

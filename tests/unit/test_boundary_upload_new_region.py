@@ -93,6 +93,11 @@ def test_a_new_region_on_a_store_with_history_is_refused_without_the_checkbox(
     app, client = admin(fresh_source)
     before = state(fresh_source)
     assert before[2]  # the demo store has history
+    checked = post(client, donghai, dry_run="1", new_region="1", lang=lang)
+    assert checked.status_code == 200 and checked.json["report"]["ok"] is True
+    said = str(checked.json["view"]["result"])  # said before Activate is pressed
+    assert ("tick “Replace the history (archived first)”" if lang == "en"
+            else "请勾选“替换历史记录（先归档）”") in said and "risk_assessments" in said
     answer = post(client, donghai, activate="1", new_region="1", lang=lang)
     assert answer.status_code == 400, answer.data
     body = answer.json
@@ -157,6 +162,7 @@ def test_a_new_region_is_accepted_on_an_empty_store_and_named_in_the_api(
     checked = post(client, donghai, dry_run="1", new_region="1", name_zh="东海区",
                    name_en="Donghai District")
     assert checked.status_code == 200 and checked.json["report"]["ok"] is True
+    assert checked.json["view"]["result"] is None  # no history: nothing to warn of
     assert list_versions(empty_source.engine) == []  # a dry run keeps nothing
 
     answer = post(client, donghai, activate="1", new_region="1", name_zh="东海区",
