@@ -208,6 +208,26 @@ def fresh_source(stores) -> DataSource:
     dispose(source)
 
 
+@pytest.fixture
+def empty_source(stores) -> DataSource:
+    """A migrated store without history (as ``init-store`` leaves it, no demo)."""
+    source = source_for(stores.empty("no-history"))
+    source.prepare(seed=False)
+    yield source
+    dispose(source)
+
+
+@pytest.fixture
+def spool(tmp_path, monkeypatch):
+    """Where the boundary upload route makes its temporary folders, for a test to look into."""
+    import web.boundary_upload as route
+
+    folder = tmp_path / "spool"
+    folder.mkdir()
+    monkeypatch.setattr(route, "TEMP_PARENT", folder)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def snap(source):
     """The seeded demo store's snapshot (read-only)."""

@@ -65,15 +65,6 @@ def gk_zip(region) -> bytes:
 
 
 @pytest.fixture
-def spool(tmp_path, monkeypatch):
-    """Where the route makes its temporary folders, for the test to look into."""
-    folder = tmp_path / "spool"
-    folder.mkdir()
-    monkeypatch.setattr(route, "TEMP_PARENT", folder)
-    return folder
-
-
-@pytest.fixture
 def site(fresh_source, spool):
     """The real app on a private copy of the demo store, and an admin signed in to it."""
     app = create_app(fresh_source.settings)

@@ -11,13 +11,12 @@ import geopandas as gpd
 import pytest
 from sqlalchemy import func, select
 
-import web.boundary_upload as route
 from app import create_app
 from gridwatch.auth.policy import Scope
 from gridwatch.auth.tokens import create_token
 from gridwatch.ingest.boundary_versions import HISTORY_TABLES, history_rows, list_versions
 from gridwatch.store.db import data_version
-from tests.conftest import dispose, signed_in_client, source_for
+from tests.conftest import signed_in_client
 
 ORIGIN = {"Origin": "http://localhost"}
 PASSWORD = "a-known-password-1"
@@ -45,19 +44,9 @@ def donghai(region, tmp_path_factory) -> bytes:
 
 
 @pytest.fixture(autouse=True)
-def spool(tmp_path, monkeypatch):
-    folder = tmp_path / "spool"
-    folder.mkdir()
-    monkeypatch.setattr(route, "TEMP_PARENT", folder)
-    return folder
-
-
-@pytest.fixture
-def empty_source(stores):
-    source = source_for(stores.empty("upload-new-region"))
-    source.prepare(seed=False)
-    yield source
-    dispose(source)
+def _spooled(spool):
+    """Every test here looks into the route's temporary folders (``spool``, tests/conftest.py)."""
+    return spool
 
 
 def admin(source, name="boss", role="admin"):

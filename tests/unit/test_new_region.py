@@ -56,15 +56,6 @@ def donghai(region, tmp_path_factory):
         "county", "townships", "villages", "grids", "checkpoints")})
 
 
-@pytest.fixture
-def empty_source(stores):
-    """A migrated store without history (as ``init-store`` leaves it, no demo)."""
-    source = source_for(stores.empty("new-region"))
-    source.prepare(seed=False)
-    yield source
-    dispose(source)
-
-
 def run_cli(capsys, *args) -> tuple[int, str, str]:
     code = main([*map(str, args)])
     out = capsys.readouterr()
