@@ -83,13 +83,14 @@
     else inView.add(name);  // no IntersectionObserver: every panel is in view
   }
 
-  let dateLocales = null;
+  let dateLocales = null, dateLang = null;
 
   function dateLanguage() {
     const page = document.querySelector(".gw-analyst[lang]");
-    if (!page) return;
+    if (!page || page.getAttribute("lang") === dateLang) return;
+    dateLang = page.getAttribute("lang");
     if (dateLocales === null) dateLocales = Object.assign({}, (window.dateFns || {}).locale);
-    const zh = page.getAttribute("lang") === "zh" && dateLocales.zhCN;
+    const zh = dateLang === "zh" && dateLocales.zhCN;
     window.dateFns = Object.assign({}, window.dateFns, {locale: zh ? {zhCN: dateLocales.zhCN} : {}});
   }
 

@@ -51,13 +51,13 @@ def update_panels(source: DataSource, filters: dict, version: str | None,
     properties that fired, ``"<id>.<property>"``, when called outside a Dash request."""
     fired = fired_props(triggered)
     view = visible(in_view)
-    shows = {g: k for g, k in (done or {}).items() if g in GROUPS and isinstance(k, str)} \
+    shows = {g: k for g, k in done.items() if g in GROUPS and isinstance(k, str)} \
         if isinstance(done, dict) else {}
     v = day_view(source, filters)
     key = shown_key(v.filters.to_dict(), v.snap.stamp(v.day), lang)
     if fired == {PICKED}:
         if "charts" not in view:
-            return {**dict.fromkeys(OUTPUTS, no_update)}
+            return dict.fromkeys(OUTPUTS, no_update)
         return {**dict.fromkeys(OUTPUTS, no_update),
                 "checkpoints": update_checkpoint_chart(source, filters, checkpoint, version,
                                                        lang)["figure"]}
