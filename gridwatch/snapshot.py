@@ -106,11 +106,16 @@ class Snapshot:
         so a page showing ``day`` needs nothing new. Two workers may give different stamps for
         the same records (one skipped a version the other read), never one stamp for two."""
         end = datetime.combine(day, time()) + ONE_DAY
-        changes = self.changes or [(datetime.min, self.store_version)]
-        for earliest, version in reversed(changes):
+        lineage = self.lineage
+        for earliest, version in reversed(lineage):
             if earliest is not None and earliest < end:
                 return version_string(version, self.region)
-        return version_string(changes[0][1], self.region)
+        return version_string(lineage[0][1], self.region)
+
+    @property
+    def lineage(self) -> list:
+        """``changes``, or for a snapshot read afresh its own version as a change of all."""
+        return self.changes or [(datetime.min, self.store_version)]
 
     def memo(self, key: Hashable, compute: Callable, as_of: date | None = None):
         """``compute()`` once per ``key`` for this snapshot (the newest results are kept).
@@ -184,11 +189,10 @@ def carry_over(old: Snapshot, new: Snapshot) -> int:
     memoised with an ``as_of`` day that ends before the earliest instant any added, removed
     or changed record holds (see ``earliest_change``). Nothing when the region differs.
     Returns how many results were kept."""
-    if old.region is not new.region:
-        new.changes[:] = [(datetime.min, new.store_version)]
+    if old.region is not new.region:  # ``new`` starts a lineage of its own
         return 0
     earliest = earliest_change(old, new)
-    past = old.changes or [(datetime.min, old.store_version)]
+    past = old.lineage
     if len(past) >= CHANGES_KEPT:  # the oldest kept stands for everything before it
         past = [(datetime.min, past[-CHANGES_KEPT + 1][1]), *past[-CHANGES_KEPT + 2:]]
     new.changes[:] = [*past, (earliest, new.store_version)]  # (a frozen dataclass)
