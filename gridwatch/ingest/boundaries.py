@@ -213,6 +213,9 @@ class BoundaryImport:
     report: Report
     sources: list[str]
     sha256: str
+    columns: list[dict] = field(default_factory=list)
+    """Each layer read: which of its file's columns holds each field (``column_plan``), for
+    the mapping step on ``/data``."""
 
     def preview(self, layer: str) -> dict | None:
         """One layer as GeoJSON for a preview map (5 decimals ≈ 1 m), with a ``flagged``
@@ -999,13 +1002,54 @@ def import_boundaries(files: list[tuple[str, bytes]], active: Region,
             layers[raw.name] = one_per_code(raw.name, repair(raw.name, frame, report, metric),
                                             report, raw.source)
     unused = _unused_mapping(mapping or {}, raw_layers, report)
+    plan = column_plan(raw_layers, mapping or {})
     if missing or unused or any(n not in layers for n in by_name):
-        return BoundaryImport(None, report, sources, digest.hexdigest())
+        return BoundaryImport(None, report, sources, digest.hexdigest(), plan)
     complete = _complete(layers, active, report, metric, lacking, new_region, names)
     _check(complete, report, metric, {} if new_region else store_codes or {})
     report.counts = {name: len(complete[name]) for name in LAYERS}
     report.counts["population"] = int(complete["grids"]["population"].sum())
-    return BoundaryImport(complete, report, sources, digest.hexdigest())
+    return BoundaryImport(complete, report, sources, digest.hexdigest(), plan)
+
+
+MAX_SAMPLE_CHARS = 40
+"""The longest example value ``column_plan`` gives of a column."""
+
+
+def column_plan(raw_layers: list[RawLayer], mapping: ColumnMap) -> list[dict]:
+    """Which column of its file holds each field of every layer read: the mapping first, then
+    the aliases (as ``normalise_columns`` reads them).
+
+    Returns
+    -------
+    list of dict
+        One per layer, in reading order: ``layer``, ``file``, ``columns`` (the file's
+        columns, each with its first non-empty value as ``sample``) and ``fields`` (each
+        canonical field with ``required``, ``column``, the file's column or None, and
+        ``derived``, True when a missing column is found from the geometry instead).
+    """
+    out = []
+    for raw in raw_layers:
+        frame = raw.frame
+        mapped = {}
+        for scope in (None, raw.name):
+            for name, column in mapping.get(scope, {}).items():
+                found = _find_column(frame, column)
+                if found is not None and name in {c.name for c in COLUMNS[raw.name]}:
+                    mapped[name] = found
+        found = _match_columns(raw.name, frame, mapped)
+        columns = []
+        for column in (c for c in frame.columns if c != frame.geometry.name):
+            values = frame[column].dropna().astype(str).str.strip()
+            values = values[values != ""]
+            sample = values.iloc[0][:MAX_SAMPLE_CHARS] if len(values) else ""
+            columns.append({"name": str(column), "sample": sample})
+        out.append({"layer": raw.name, "file": raw.source, "columns": columns,
+                    "fields": [{"field": c.name, "required": c.required,
+                                "column": None if found[c.name] is None else str(found[c.name]),
+                                "derived": (raw.name, c.name) in FROM_GEOMETRY}
+                               for c in COLUMNS[raw.name]]})
+    return out
 
 
 def _unused_mapping(mapping: ColumnMap, raw_layers: list[RawLayer], report: Report) -> bool:
