@@ -37,6 +37,7 @@ import shapely
 from pyproj import CRS, Transformer
 
 from gridwatch.geo.crs import utm_crs
+from gridwatch.geo.datum import DATUMS, GCJ02, LIBRARY, WGS84, frame_gcj02_to_wgs84, gcj02_to_wgs84
 from gridwatch.geo.layers import LAYERS, Region
 from gridwatch.ingest.boundary_files import (
     BoundaryError,
@@ -492,6 +493,79 @@ def to_wgs84(raw: RawLayer, expected: ExpectedArea, report: Report) -> gpd.GeoDa
     return gdf
 
 
+def in_datum(raw: RawLayer, expected: ExpectedArea, report: Report,
+             datum: str = WGS84) -> gpd.GeoDataFrame:
+    """``raw``'s features in EPSG:4326 WGS84 (``to_wgs84``), converted from GCJ-02 when the
+    files are in that datum, with a note that says so and by how much they moved."""
+    wgs = to_wgs84(raw, expected, report)
+    if datum != GCJ02:
+        return wgs
+    out = frame_gcj02_to_wgs84(wgs)
+    before = _sample(shapely.get_coordinates(wgs.geometry.to_numpy()), 500)
+    after = shapely.get_coordinates(gcj02_to_wgs84(shapely.points(before)))
+    shift = float(np.median(_metres_apart(before, after))) if len(before) else 0.0
+    report.add("info", "datum_converted", raw.name, file=raw.source, library=LIBRARY,
+               shift=f"{shift:,.0f}")
+    return out
+
+
+def _metres_apart(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Great-circle distance (m) between lon/lat rows of ``a`` and ``b``."""
+    lon1, lat1, lon2, lat2 = (np.radians(v) for v in (a[:, 0], a[:, 1], b[:, 0], b[:, 1]))
+    h = (np.sin((lat2 - lat1) / 2) ** 2
+         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
+    return 6371000.0 * 2 * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
+
+
+GCJ_NEAR_M = 2000.0
+"""Only a layer's vertices this close to the reference outline are compared with it (GCJ-02
+moves a point by well under a kilometre)."""
+
+GCJ_MATCH_M = 50.0
+"""A vertex this close to the reference outline lies on it."""
+
+GCJ_MIN_MATCHES = 20
+"""At least this many vertices must lie on the outline once read as GCJ-02."""
+
+GCJ_SAMPLE = 5000
+"""At most this many of a layer's vertices are compared."""
+
+
+def looks_gcj02(raw: RawLayer, wgs: gpd.GeoDataFrame, outline: shapely.Geometry,
+                metric: CRS, report: Report) -> bool:
+    """Warn (``looks_gcj02``) when a layer taken as WGS84 lies on ``outline`` (the county of
+    the region in force, or a new region's own outline) much better once read as GCJ-02: its
+    vertices near the outline are counted on it (within ``GCJ_MATCH_M``) as given and as
+    converted from GCJ-02. Point layers are not compared. True when it warned."""
+    if raw.name not in POLYGON_LAYERS or outline is None or shapely.is_empty(outline):
+        return False
+    xy = np.unique(shapely.get_coordinates(wgs.geometry.to_numpy()), axis=0)
+    if len(xy) > GCJ_SAMPLE:
+        xy = xy[np.linspace(0, len(xy) - 1, GCJ_SAMPLE).astype(int)]
+    to_metric = Transformer.from_crs(4326, metric, always_xy=True)
+    edge = shapely.transform(shapely.boundary(shapely.make_valid(outline)), lambda c: (
+        np.column_stack(to_metric.transform(c[:, 0], c[:, 1]))))
+    shapely.prepare(edge)
+
+    def gaps(lonlat: np.ndarray) -> np.ndarray:
+        x, y = to_metric.transform(lonlat[:, 0], lonlat[:, 1])
+        return shapely.distance(edge, shapely.points(np.column_stack([x, y])))
+
+    given = gaps(xy)
+    near = np.isfinite(given) & (given <= GCJ_NEAR_M)
+    if near.sum() < GCJ_MIN_MATCHES:
+        return False
+    moved = shapely.get_coordinates(gcj02_to_wgs84(shapely.points(xy[near])))
+    as_given = int((given[near] <= GCJ_MATCH_M).sum())
+    as_gcj = int((gaps(moved) <= GCJ_MATCH_M).sum())
+    if as_gcj < GCJ_MIN_MATCHES or as_gcj < 3 * max(as_given, 1):
+        return False
+    shift = float(np.median(_metres_apart(xy[near], moved)))
+    report.add("warning", "looks_gcj02", raw.name, file=raw.source, matched=f"{as_gcj:,}",
+               given=f"{as_given:,}", near=f"{int(near.sum()):,}", shift=f"{shift:,.0f}")
+    return True
+
+
 def _overlap_score(lonlat: tuple[np.ndarray, np.ndarray], expected: ExpectedArea) -> float:
     """How well a candidate's extent matches the active county's (intersection over union)."""
     box = shapely.box(lonlat[0].min(), lonlat[1].min(), lonlat[0].max(), lonlat[1].max())
@@ -933,7 +1007,8 @@ def import_boundaries(files: list[tuple[str, bytes]], active: Region,
                       store_codes: dict[str, set[str]] | None = None,
                       layer_names: dict[str, str] | None = None,
                       mapping: ColumnMap | None = None, new_region: bool = False,
-                      names: dict[str, str] | None = None) -> BoundaryImport:
+                      names: dict[str, str] | None = None, datum: str = WGS84,
+                      ) -> BoundaryImport:
     """Read, reproject, repair and check boundary files against the active region, or (with
     ``new_region``) as a region of their own, anywhere.
 
@@ -960,6 +1035,12 @@ def import_boundaries(files: list[tuple[str, bytes]], active: Region,
     names : dict, optional
         ``name_zh`` and/or ``name_en`` of the county (``--name-zh``, ``--name-en``): they win
         over the county layer's.
+    datum : {"wgs84", "gcj02"}, default "wgs84"
+        The files' datum (``--datum``). ``"wgs84"`` (WGS84 or CGCS2000, which differ by
+        centimetres) is taken as it is; with it, layers that match the region in force (or,
+        for a new region, its county outline) much better once read as GCJ-02 are warned about
+        (``looks_gcj02``). ``"gcj02"``: every layer is converted from GCJ-02 to WGS84 after
+        reprojection to lon/lat (``gridwatch.geo.datum``), with a note per layer.
 
     Returns
     -------
@@ -973,9 +1054,13 @@ def import_boundaries(files: list[tuple[str, bytes]], active: Region,
         refused as a whole.
     """
     names = {k: v.strip() for k, v in (names or {}).items() if v and v.strip()}
+    if datum not in DATUMS:
+        raise BoundaryError("datum_unknown", datum=str(datum), datums=", ".join(DATUMS))
     digest = hashlib.sha256()
     for name, data in sorted(files):
         digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+    if datum != WGS84:  # the same files read in another datum are other boundaries
+        digest.update(f"datum={datum}".encode())
     if names or new_region:  # a different region from the same files
         digest.update(json.dumps({"names": names, "new_region": new_region},
                                  sort_keys=True).encode())
@@ -989,14 +1074,17 @@ def import_boundaries(files: list[tuple[str, bytes]], active: Region,
                    found=", ".join(sorted(by_name)) or "—")
     converted: dict[str, gpd.GeoDataFrame] = {}
     if new_region:
-        expected = _new_region_area(by_name, names, report, converted)
+        expected = _new_region_area(by_name, names, report, converted, datum)
     else:
         expected = ExpectedArea.from_region(active)
     metric = utm_crs(expected.county)
     layers: dict[str, gpd.GeoDataFrame] = {}
     lacking: dict[tuple[str, str], str] = {}
     for raw in raw_layers:
-        wgs = converted[raw.name] if raw.name in converted else to_wgs84(raw, expected, report)
+        wgs = converted[raw.name] if raw.name in converted \
+            else in_datum(raw, expected, report, datum)
+        if datum == WGS84 and not (new_region and raw.name in converted):
+            looks_gcj02(raw, wgs, expected.county, metric, report)
         frame = normalise_columns(raw.name, wgs, report, raw.source, mapping, lacking)
         if frame is not None:
             layers[raw.name] = one_per_code(raw.name, repair(raw.name, frame, report, metric),
@@ -1025,8 +1113,9 @@ def column_plan(raw_layers: list[RawLayer], mapping: ColumnMap) -> list[dict]:
     list of dict
         One per layer, in reading order: ``layer``, ``file``, ``columns`` (the file's
         columns, each with its first non-empty value as ``sample``) and ``fields`` (each
-        canonical field with ``required``, ``column``, the file's column or None, and
-        ``derived``, True when a missing column is found from the geometry instead).
+        canonical field with ``required``, ``column``, the file's column or None, ``auto``,
+        the column its aliases alone would find, and ``derived``, True when a missing
+        column is found from the geometry instead).
     """
     out = []
     for raw in raw_layers:
@@ -1038,6 +1127,7 @@ def column_plan(raw_layers: list[RawLayer], mapping: ColumnMap) -> list[dict]:
                 if found is not None and name in {c.name for c in COLUMNS[raw.name]}:
                     mapped[name] = found
         found = _match_columns(raw.name, frame, mapped)
+        auto = _match_columns(raw.name, frame) if mapped else found
         columns = []
         for column in (c for c in frame.columns if c != frame.geometry.name):
             values = frame[column].dropna().astype(str).str.strip()
@@ -1047,6 +1137,7 @@ def column_plan(raw_layers: list[RawLayer], mapping: ColumnMap) -> list[dict]:
         out.append({"layer": raw.name, "file": raw.source, "columns": columns,
                     "fields": [{"field": c.name, "required": c.required,
                                 "column": None if found[c.name] is None else str(found[c.name]),
+                                "auto": None if auto[c.name] is None else str(auto[c.name]),
                                 "derived": (raw.name, c.name) in FROM_GEOMETRY}
                                for c in COLUMNS[raw.name]]})
     return out
@@ -1066,14 +1157,16 @@ def _unused_mapping(mapping: ColumnMap, raw_layers: list[RawLayer], report: Repo
 
 
 def _new_region_area(by_name: dict[str, RawLayer], names: dict[str, str], report: Report,
-                     converted: dict[str, gpd.GeoDataFrame]) -> ExpectedArea:
+                     converted: dict[str, gpd.GeoDataFrame],
+                     datum: str = WGS84) -> ExpectedArea:
     """Where a new region's layers must lie: within ``EXPECTED_BUFFER_KM`` of its county
     outline, or of its townships when no outline is given; that layer is placed first,
-    anywhere plausible (``ExpectedArea.anywhere``), and kept in ``converted``."""
+    anywhere plausible (``ExpectedArea.anywhere``), in WGS84 (from ``datum``), and kept in
+    ``converted``."""
     anchor = by_name.get("county") or by_name.get("townships")
     if anchor is None:  # the missing layer is reported already
         return ExpectedArea.anywhere()
-    wgs = to_wgs84(anchor, ExpectedArea.anywhere(), report)
+    wgs = in_datum(anchor, ExpectedArea.anywhere(), report, datum)
     converted[anchor.name] = wgs
     label = {c: names.get(c, "") for c in ("name_zh", "name_en")}
     if anchor.name == "county" and len(anchor.frame):  # for messages: the layer's names

@@ -9,6 +9,7 @@ from pathlib import Path
 from gridwatch.auth.policy import COUNTY, ROLES, Scope
 from gridwatch.auth.tokens import create_token, list_tokens, revoke_token
 from gridwatch.cli import cli_actor, open_source
+from gridwatch.geo.datum import DATUMS, WGS84
 from gridwatch.i18n import t
 from gridwatch.ingest.boundaries import import_boundaries, parse_mapping
 from gridwatch.ingest.boundary_files import LAYER_ALIASES, files_from_paths
@@ -132,7 +133,8 @@ def import_boundaries_command(args) -> int:
         active = source.region()
         imported = import_boundaries(files_from_paths(paths), active,
                                      store_codes(source.engine), names, mapping,
-                                     new_region=new_region, names=county)
+                                     new_region=new_region, names=county,
+                                     datum=getattr(args, "datum", None) or WGS84)
     except LocalisedError as exc:
         print(f"error: {exc.message(args.lang)}", file=sys.stderr)
         return 2
@@ -224,6 +226,10 @@ def add_boundary_commands(sub) -> None:
                         "a SQLite store, <db>.archive-<time>-<code>.sqlite)")
     p.add_argument("--name-zh", help="the county's Chinese name (wins over the county layer's)")
     p.add_argument("--name-en", help="the county's English name (wins over the county layer's)")
+    p.add_argument("--datum", choices=DATUMS, default=WGS84,
+                   help="the files' datum: wgs84 (also CGCS2000, the default) or gcj02 (the "
+                        "offset datum of Amap/AutoNavi and DataV boundary sets, converted to "
+                        "WGS84 on import)")
     p.add_argument("--dry-run", action="store_true", help="check and report; store nothing")
     p.add_argument("--lang", choices=("en", "zh"), default="en")
     p.add_argument("--database-url")
