@@ -16,9 +16,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "app.as_of": {"zh": "数据截至 {day}", "en": "Data as of {day}"},
     "app.version": {"zh": "数据版本 {version}", "en": "Data version {version}"},
     "app.demo_note": {
-        "zh": "乡镇、村、网格边界为合成演示数据；县界来自公开行政区划数据（约为 GCJ-02 坐标）。",
+        "zh": "乡镇、村、网格边界为合成演示数据；县界来自公开行政区划数据（原为 GCJ-02 坐标，已转换为 WGS84）。",
         "en": "Township, village and grid boundaries are synthetic demo data; the county outline "
-              "is from a public administrative boundary set (approx. GCJ-02 coordinates).",
+              "is from a public administrative boundary set (WGS84, converted from GCJ-02).",
     },
     "app.not_found": {"zh": "页面不存在：{path}", "en": "No such page: {path}"},
     # accounts and access
