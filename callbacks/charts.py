@@ -8,12 +8,13 @@ import base64
 from dash import Dash, Input, Output, State, ctx, no_update
 
 from callbacks import bind
+from gridwatch.empty import no_history
 from gridwatch.export.tables import chart_frame, safe_csv
 from gridwatch.filters import Filters
 from gridwatch.i18n import normalise_language
 from gridwatch.metrics import checkpoint_series, colour_composition, task_completion_by_township
 from gridwatch.service import DataSource
-from layouts import charts
+from layouts import charts, nodata
 from layouts.ids import ID
 
 CHART_CSV = {ID.TASK_CSV: "tasks", ID.CHECKPOINT_CSV: "checkpoints", ID.COLOUR_CSV: "colours"}
@@ -24,6 +25,8 @@ def update_task_chart(source: DataSource, filters: dict, version: str | None,
                       lang: str) -> dict:
     """Filters or data change → task completion by township."""
     snap = source.snapshot()
+    if no_history(snap):
+        return {"figure": nodata.figure(lang)}
     table = task_completion_by_township(snap, Filters.from_dict(filters))
     return {"figure": charts.task_completion(table, snap.region.names("townships", lang), lang)}
 
@@ -31,14 +34,20 @@ def update_task_chart(source: DataSource, filters: dict, version: str | None,
 def update_checkpoint_chart(source: DataSource, filters: dict, checkpoint: str | None,
                             version: str | None, lang: str) -> dict:
     """Filters, the chosen checkpoint or data change → daily checkpoint throughput."""
-    series = checkpoint_series(source.snapshot(), Filters.from_dict(filters), checkpoint)
+    snap = source.snapshot()
+    if no_history(snap):
+        return {"figure": nodata.figure(lang)}
+    series = checkpoint_series(snap, Filters.from_dict(filters), checkpoint)
     return {"figure": charts.checkpoint_throughput(series, lang)}
 
 
 def update_colour_chart(source: DataSource, filters: dict, version: str | None,
                         lang: str) -> dict:
     """Filters or data change → grids per colour per day."""
-    table = colour_composition(source.snapshot(), Filters.from_dict(filters))
+    snap = source.snapshot()
+    if no_history(snap):
+        return {"figure": nodata.figure(lang)}
+    table = colour_composition(snap, Filters.from_dict(filters))
     return {"figure": charts.colour_composition(table, source.settings.palette, lang)}
 
 

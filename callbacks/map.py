@@ -9,6 +9,7 @@ from dash import Dash, Input, Output, State, no_update
 from callbacks import bind, fired_props, shown_key
 from gridwatch import rings
 from gridwatch.auth.policy import Principal, allows
+from gridwatch.empty import no_history
 from gridwatch.filters import Filters
 from gridwatch.i18n import t
 from gridwatch.mapview import screen_view
@@ -53,7 +54,8 @@ def update_map(source: DataSource, filters: dict, version: str | None, detail: d
                 "labels": styles["labels"], "checkpoints": styles["checkpoints"],
                 "hotspots": styles["hotspots"],
                 "legend": legend_children(view, palette, lang, False, records, shading),
-                "as_of": t("app.as_of", lang, day=chosen.as_of.isoformat())}
+                "as_of": t("nodata.as_of", lang) if no_history(snap)
+                else t("app.as_of", lang, day=chosen.as_of.isoformat())}
 
     key = shown_key(chosen.to_dict(), chosen_grid, lang, records, shade,
                     snap.stamp(chosen.as_of))

@@ -17,6 +17,7 @@ from dash import ClientsideFunction, Dash, Input, Output, State, no_update
 from callbacks import bind
 from gridwatch import checkpoints, leads, rings, tasks, timeutil, visibility
 from gridwatch.auth.policy import ANONYMOUS
+from gridwatch.empty import no_history
 from gridwatch.filters import Filters
 from gridwatch.i18n import duration, normalise_language, t
 from gridwatch.mapview import screen_view
@@ -32,7 +33,7 @@ from gridwatch.metrics import (
 from gridwatch.service import DataSource
 from gridwatch.snapshot import Snapshot
 from gridwatch.store.models import COLOURS
-from layouts import wall
+from layouts import nodata, wall
 from layouts.ids import ID
 from layouts.map import grid_code_string, hideouts, legend_children
 
@@ -118,10 +119,12 @@ def refresh(source: DataSource, seen: dict, lang: str, now_ms: int | None = None
     found = [a for a in checkpoints.on_snapshot(snap, day, instant,
                                                 checkpoints.Health.of(source.settings)) if a.open]
     shown = found[:TICKER_ALERTS]
+    empty = no_history(snap)  # an empty region: "no data yet", not zeros of a made-up day
     return {
         "styles": styles,
         "legend": legend_children(view, palette, lang, dark=True),
-        "kpis": wall.kpi_tiles(k, tasks_on_day(snap, day), palette, lang, len(found)),
+        "kpis": [nodata.card(region, lang, wall=True)] if empty else
+        wall.kpi_tiles(k, tasks_on_day(snap, day), palette, lang, len(found)),
         "changes": wall.change_items(live, colour_changes(snap, day),
                                      region.names("grids", lang),
                                      region.names("townships", lang), palette, lang),
@@ -130,8 +133,8 @@ def refresh(source: DataSource, seen: dict, lang: str, now_ms: int | None = None
             ticker_events(snap, instant, leads.Sla.of(source.settings), TICKER - len(shown)),
             lang, region.names("townships", lang), shown, region.names("checkpoints", lang),
             instant),
-        "as_of": t("wall.as_of", lang, day=day.isoformat(),
-                   updated=now.strftime("%H:%M:%S")),
+        "as_of": t("nodata.wall_as_of", lang, updated=now.strftime("%H:%M:%S")) if empty
+        else t("wall.as_of", lang, day=day.isoformat(), updated=now.strftime("%H:%M:%S")),
         "seen": {"c": codes, "version": snap.version, "live": live, "filled": True},
     }
 
@@ -152,7 +155,10 @@ def ticker_events(snap: Snapshot, instant: datetime, sla: leads.Sla,
 
 def rotation_views(snap: Snapshot, views: list[str]) -> list[str]:
     """The views this cycle shows: ``focus`` becomes one view per township needing
-    attention (quiet townships are skipped)."""
+    attention (quiet townships are skipped). An empty region shows one view, which says
+    "no data yet" (rings of zeros would look like figures)."""
+    if no_history(snap):
+        return ["checkpoints"]
     expanded = []
     for view in views:
         if view == "focus":
@@ -171,6 +177,9 @@ def panel(snap: Snapshot, view: str, lang: str, screen_height: int = 1080,
     latest day's, its end by default)."""
     day, region = snap.last_day, snap.region
     towns = region.names("townships", lang)
+    if view == "checkpoints" and no_history(snap):
+        return (t("wall.view.checkpoints", lang),
+                [wall.nodata_graph(lang, screen_height)], region.bounds, None)
     if view == "checkpoints":
         series = checkpoint_series(snap, Filters(as_of=day)).tail(14)
         return (t("wall.view.checkpoints", lang),

@@ -13,6 +13,7 @@ from gridwatch.rings import RINGS
 from gridwatch.settings import Settings
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
 from gridwatch.visibility import count_text
+from layouts import nodata
 from layouts.charts import FONT
 from layouts.ids import ID
 from layouts.map import MapIds, county_map, hideouts, legend
@@ -264,6 +265,15 @@ def checkpoint_panel(series, lang: str, screen_height: int) -> list:
                         mode="lines+markers", line={"width": 4, "color": colour},
                         marker={"size": screen_height // 120})
     return [_graph(fig, screen_height)]
+
+
+def nodata_graph(lang: str, screen_height: int) -> dcc.Graph:
+    """The chart of an empty region: no axes (no made-up days), "no data yet" only."""
+    fig = go.Figure(nodata.figure(lang, dark=True))
+    fig.update_layout(font={"family": FONT, "size": max(14, round(screen_height * 0.017))})
+    fig.layout.annotations[0].font.size = max(18, round(screen_height * 0.022))
+    return dcc.Graph(figure=fig, config={"displayModeBar": False, "staticPlot": True},
+                     className="wall-graph")
 
 
 WALL_STAGES = {"completed": "#66bb6a", "in_progress": "#4db6ac", "waiting_grid": "#64b5f6",

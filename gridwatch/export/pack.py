@@ -22,6 +22,7 @@ from gridwatch import inspection, proxy, rings
 from gridwatch.checkpoints import Health, on_snapshot
 from gridwatch.checkpoints import detail as alert_detail
 from gridwatch.checkpoints import state_text as alert_state
+from gridwatch.empty import no_history
 from gridwatch.export import tables
 from gridwatch.export.fonts import print_style, truetype_text
 from gridwatch.export.options import ExportRequest
@@ -31,11 +32,13 @@ from gridwatch.export.render import (
     Page,
     Stamp,
     app_title,
+    as_of_text,
     describe_filters,
     footer_left,
     generated_text,
     map_page,
     metadata,
+    no_data_stamp,
     print_instant,
     wrap,
 )
@@ -139,9 +142,11 @@ def new_page(ctx: PackContext, heading: str, label: str) -> Page:
     page = Page(ctx.request.paper, ctx.request.orientation)
     title = f"{ctx.request.title or pack_title(lang, ctx.snap.region)} · {heading}"
     page.frame(title, describe_filters(ctx.filters, ctx.snap.region, lang),
-               t("app.as_of", lang, day=ctx.request.as_of.isoformat()),
+               as_of_text(ctx.snap, ctx.request.as_of, lang),
                generated_text(ctx.stamp, lang), footer_left(ctx.stamp, lang),
                f"{app_title(lang, ctx.snap.region)}  ·  {label}")
+    if no_history(ctx.snap):  # an empty region: every page says so, across its body
+        no_data_stamp(page, page.body, ctx.snap.region, lang)
     return page
 
 

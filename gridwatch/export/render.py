@@ -35,6 +35,7 @@ from shapely.geometry import box
 
 from gridwatch import style
 from gridwatch.checkpoints import Health
+from gridwatch.empty import no_history
 from gridwatch.export.fonts import print_style, truetype_text
 from gridwatch.export.options import PAPERS_MM, ExportRequest
 from gridwatch.filters import Filters
@@ -679,11 +680,14 @@ def _map_page(snap: Snapshot, request: ExportRequest, palette: dict[str, str],
     view = map_view(snap, request.filters, print_instant(stamp, request.as_of), checks)
     title = request.title or default_title(lang, region)
     pages = page_label or t("export.page", lang, page=1, pages=1)
+    empty = no_history(snap)
     page.frame(title, describe_filters(request.filters, region, lang, request.bbox is not None),
-               t("app.as_of", lang, day=request.as_of.isoformat()), generated_text(stamp, lang),
+               as_of_text(snap, request.as_of, lang), generated_text(stamp, lang),
                footer_left(stamp, lang), f"{app_title(lang, region)}  ·  {pages}")
     ax = page.axes(*map_box)
     draw_map(ax, region, view, palette, extent, lang, page.fs)
+    if empty:
+        no_data_stamp(page, map_box, region, lang)
     graticule_ticks(ax, extent, page.fs, region_crs(region))
     scale_bar(ax, extent, lang, page.fs)
     north_arrow(page, map_box, extent, lang, region_crs(region))
@@ -691,6 +695,29 @@ def _map_page(snap: Snapshot, request: ExportRequest, palette: dict[str, str],
     legend(page, view, palette, lang, legend_rect)
     notes(page, stamp, lang, notes_rect, view.outside > 0, region)
     return MapPage(page=page, ax=ax, extent=extent, view=view)
+
+
+def as_of_text(snap: Snapshot, day, lang: str) -> str:
+    """The header's "data as of <day>", or "no data yet" for an empty region (no day)."""
+    if no_history(snap):
+        return t("nodata.as_of", lang)
+    return t("app.as_of", lang, day=day.isoformat())
+
+
+def no_data_stamp(page: Page, box, region: Region, lang: str) -> None:
+    """An empty region's page: "no data yet" written large across ``box`` (mm: x, y, w, h),
+    so that the file never looks like a finished picture of the day."""
+    x, y, w, h = box
+    k = page.k
+    note = t("nodata.export_note", lang, county=county_name(region, lang))
+    page.text(x + w / 2, y + h / 2 + 6 * k, t("nodata.title", lang), 26, fontweight="bold",
+              color="#b71c1c", ha="center", va="center", zorder=10,
+              bbox={"boxstyle": "round,pad=0.6", "facecolor": "white", "alpha": 0.9,
+                    "edgecolor": "#b71c1c"})
+    page.text(x + w / 2, y + h / 2 - 10 * k, wrap(note, w * 0.8, 9 * page.fs), 9,
+              color=INK, ha="center", va="center", zorder=10,
+              bbox={"boxstyle": "round,pad=0.4", "facecolor": "white", "alpha": 0.9,
+                    "edgecolor": "none"})
 
 
 def crs_note(region: Region, lang: str) -> str:

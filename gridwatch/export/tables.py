@@ -18,11 +18,12 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from gridwatch.empty import no_history
 from gridwatch.export.options import ExportRequest
 from gridwatch.export.render import Stamp
 from gridwatch.filters import Filters
 from gridwatch.geo.layers import Region
-from gridwatch.i18n import t
+from gridwatch.i18n import county_name, t
 from gridwatch.metrics import (
     assignment_overdue,
     checkpoint_series,
@@ -112,26 +113,43 @@ def export_properties(request: ExportRequest, stamp: Stamp) -> dict:
             "filters": request.filters.to_dict(), "lang": request.lang}
 
 
+def no_data_note(snap: Snapshot, lang: str) -> str | None:
+    """The "no data yet" note of an empty region (``gridwatch.empty.no_history``), with its
+    name, in ``lang``; None when the region has history."""
+    if not no_history(snap):
+        return None
+    return t("nodata.export_note", lang, county=county_name(snap.region, lang))
+
+
 def render_data(snap: Snapshot, request: ExportRequest, stamp: Stamp) -> bytes:
-    """The CSV, GeoJSON or GeoPackage bytes for ``request``."""
+    """The CSV, GeoJSON or GeoPackage bytes for ``request``. Of an empty region a CSV's first
+    line is the "no data yet" note (one cell, before the header), and a GeoJSON's or
+    GeoPackage's properties carry it as ``note``."""
+    note = no_data_note(snap, request.lang)
     if request.kind == "csv":
         if request.table == "grids":
-            return safe_csv(grids_frame(snap, request.filters, request.lang, request.view))
-        return safe_csv(chart_frame(snap, request.filters, request.table,
-                                    request.lang), index=True)
+            body = safe_csv(grids_frame(snap, request.filters, request.lang, request.view))
+        else:
+            body = safe_csv(chart_frame(snap, request.filters, request.table,
+                                        request.lang), index=True)
+        if note is None:
+            return body
+        head = pd.DataFrame({neutralise(note): []}).to_csv(index=False, lineterminator="\r\n")
+        return "\ufeff".encode() + head.encode("utf-8") + body[len("\ufeff".encode()):]
     gdf = grids_geoframe(snap, request.filters, request.lang, request.view)
+    properties = export_properties(request, stamp) | ({"note": note} if note else {})
     if request.kind == "geojson":
         data = json.loads(gdf.to_json(drop_id=True, to_wgs84=False))
-        data["gridwatch"] = export_properties(request, stamp)  # an RFC 7946 foreign member
+        data["gridwatch"] = properties  # an RFC 7946 foreign member
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return _gpkg_bytes(gdf, request, stamp)
+    return _gpkg_bytes(gdf, properties, stamp)
 
 
-def _gpkg_bytes(gdf: gpd.GeoDataFrame, request: ExportRequest, stamp: Stamp) -> bytes:
+def _gpkg_bytes(gdf: gpd.GeoDataFrame, properties: dict, stamp: Stamp) -> bytes:
     # GDAL stamps GeoPackage contents with the current time unless told otherwise; the
     # export's generation time keeps the file the same on every repeat.
     meta = {k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else str(v)
-            for k, v in export_properties(request, stamp).items()}
+            for k, v in properties.items()}
     when = stamp.generated.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     fd, path = tempfile.mkstemp(suffix=".gpkg")
     os.close(fd)
