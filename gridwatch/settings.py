@@ -71,6 +71,10 @@ class Settings(BaseModel):
     geo_path: Path = REPO_ROOT / "data" / "geo" / "kaihua.gpkg"
     tile_url: str = ""
     tile_attribution: str = ""
+    # An offline basemap: a local .mbtiles or .pmtiles file of raster tiles, served by the app
+    # itself at /basemap/{z}/{x}/{y}.<format> (gridwatch.basemap, web.tiles); wins over
+    # tile_url. Checked when the settings are read.
+    basemap_file: Path | None = None
     timezone: str = "Asia/Shanghai"
     default_language: Literal["zh", "en"] = "zh"
     palette: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PALETTE))
@@ -120,6 +124,16 @@ class Settings(BaseModel):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("not an IANA time zone (e.g. Asia/Shanghai, UTC)") from None
+        return value
+
+    @field_validator("basemap_file")
+    @classmethod
+    def _tile_file(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        from gridwatch.basemap import inspect
+
+        inspect(value)  # BasemapError (a ValueError) says what is wrong with the file
         return value
 
     @field_validator("palette", mode="before")

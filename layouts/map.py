@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape as escape_html
 from itertools import pairwise
 from typing import NotRequired, TypedDict
 
@@ -12,6 +13,7 @@ from dash import html
 
 from gridwatch import checkpoints as health
 from gridwatch import style
+from gridwatch.basemap import BasemapError, open_basemap
 from gridwatch.geo.layers import Region, encode_layer
 from gridwatch.i18n import t
 from gridwatch.mapview import MapView
@@ -28,6 +30,27 @@ def fn(name: str) -> dict:
 def layer_url(region: Region, name: str) -> str:
     """The layer's URL carries its content hash, so the browser may cache it for good."""
     return f"/geo/{name}.{encode_layer(region, name).digest}.geojson"
+
+
+def basemap_layers(settings: Settings) -> list[dl.TileLayer]:
+    """The basemap: the local tile file served by the app itself (``web.tiles``), else the
+    external ``tile_url``, else none (the map draws on its plain background)."""
+    if settings.basemap_file is not None:
+        try:
+            info = open_basemap(settings.basemap_file).info
+        except BasemapError:
+            info = None  # the file went away after start-up: the map draws without it
+        if info is not None:
+            # Past the file's zooms Leaflet scales its nearest tiles instead of asking for
+            # tiles the file does not have.
+            return [dl.TileLayer(url=info.url_template,
+                                 attribution=escape_html(info.attribution),
+                                 minNativeZoom=info.minzoom, maxNativeZoom=info.maxzoom,
+                                 className="gw-basemap")]
+    if settings.tile_url:
+        return [dl.TileLayer(url=settings.tile_url, attribution=settings.tile_attribution,
+                             className="gw-basemap")]
+    return []
 
 
 @dataclass(frozen=True)
@@ -98,11 +121,8 @@ def county_map(region: Region, settings: Settings, lang: str, styles: Hideouts,
                               interactive=False, pane="hotspots"),
                    name=t("map.layer.hotspots", lang), checked=True),
     ]
-    basemap = []
-    if settings.tile_url:
-        basemap = [dl.BaseLayer(dl.TileLayer(url=settings.tile_url,
-                                             attribution=settings.tile_attribution),
-                                name=t("map.layer.basemap", lang), checked=True)]
+    basemap = [dl.BaseLayer(layer, name=t("map.layer.basemap", lang), checked=True)
+               for layer in basemap_layers(settings)]
     panes = [dl.Pane(name=name, style={"zIndex": z}) for name, z in
              (("neighbours", 380), ("grids", 400), ("townships", 410), ("county", 420),
               ("points", 600), ("labels", 650), ("hotspots", 690))]

@@ -8,6 +8,7 @@
 - ``geo``: ``/geo/<layer>.<digest>.geojson``, each layer's geometry, sent once.
 - ``exports``: ``/export/<kind>`` and ``/export/id/<export id>``.
 - ``upload_templates``: ``/data/template/<kind>``, the upload page's CSV and XLSX templates.
+- ``tiles``: ``/basemap/<z>/<x>/<y>.<ext>``, the offline basemap's tiles from a local file.
 - ``admin``: ``/admin`` pages (users, kiosks, tokens, the audit log), for admins only.
 
 Views reach the deployment's data source through the app (``web.context``), not a global.
@@ -18,7 +19,18 @@ from __future__ import annotations
 from flask import Flask
 
 from gridwatch.service import DataSource
-from web import admin, api, auth, boundary_upload, exports, geo, health, metrics, upload_templates
+from web import (
+    admin,
+    api,
+    auth,
+    boundary_upload,
+    exports,
+    geo,
+    health,
+    metrics,
+    tiles,
+    upload_templates,
+)
 from web.context import attach, attached
 
 
@@ -30,6 +42,6 @@ def register(server: Flask, source: DataSource) -> None:
     server.config["MAX_CONTENT_LENGTH"] = source.settings.max_request_bytes  # web.security
     server.before_request(auth.guard)
     server.after_request(auth.private_cache)
-    for module in (auth, health, geo, api, exports, boundary_upload, upload_templates, admin,
-                   metrics):
+    for module in (auth, health, geo, tiles, api, exports, boundary_upload, upload_templates,
+                   admin, metrics):
         server.register_blueprint(module.blueprint)
