@@ -13,6 +13,11 @@
  *    Dash 4 has no html.Input, so the form's <input type=file> is made here, in the drop
  *    zone's slot, whenever the form is on the page. When "a new region" is ticked, the form
  *    also sends new_region=1, the names typed and replace_history=1 if that box is ticked.
+ *    The datum <select> goes as datum.
+ * 3. The mapping step (layouts/boundaries.column_mapping): one <select> per field of every
+ *    layer read, each set here to the column in use (data-chosen). A choice that differs
+ *    from what the aliases find (data-auto) is sent as map=LAYER.FIELD=COLUMN (the CLI's
+ *    --map); changing one checks the files again. Choosing new files starts afresh.
  */
 (function () {
   "use strict";
@@ -115,13 +120,34 @@
     }
   }
 
+  /* The mapping step's choices that differ from what the aliases find. */
+  const MAPPING = "#" + IDS.report + " select.gw-map-select";
+
+  function mappingFields(body) {
+    document.querySelectorAll(MAPPING).forEach(function (select) {
+      const d = select.dataset;
+      if (select.value && select.value !== (d.auto || "")) {
+        body.append("map", d.layer + "." + d.field + "=" + select.value);
+      }
+    });
+  }
+
+  /* Each rendering of the mapping step: its selects show the columns in use. */
+  function showChoices() {
+    document.querySelectorAll(MAPPING + ":not([data-shown])").forEach(function (select) {
+      select.value = select.dataset.chosen || "";
+      select.dataset.shown = "1";
+    });
+  }
+
   function chosen(form) {
     const input = fileInput(form);
     return input && input.files ? Array.from(input.files) : [];
   }
 
-  /* Post the chosen files; mode is "dry_run" (check) or "activate". */
-  async function send(form, mode) {
+  /* Post the chosen files; mode is "dry_run" (check) or "activate"; fresh: new files, so
+     the mapping step of the files before is not sent. */
+  async function send(form, mode, fresh) {
     const files = chosen(form);
     if (!files.length) {
       return;
@@ -148,6 +174,13 @@
     body.append("lang", said.lang || "");
     body.append(mode, "1");
     regionFields(body);
+    const datum = form.querySelector("select[name=datum]");
+    if (datum && datum.value) {
+      body.append("datum", datum.value);
+    }
+    if (!fresh) {
+      mappingFields(body);
+    }
     const query = new URLSearchParams({lang: said.lang || "", view: "1"});
     let status = "—";
     let answer = null;
@@ -194,9 +227,15 @@
   document.addEventListener("change", function (event) {
     const form = formOf(event.target);
     if (form && event.target === fileInput(form)) {
-      send(form, "dry_run");
-    } else if (form && event.target.closest("#" + REGION.newRegion)) {
-      send(form, "dry_run");  // a new region is checked as one: check the files again
+      send(form, "dry_run", true);
+    } else if (form && (event.target.closest("#" + REGION.newRegion) ||
+                        event.target.matches("select[name=datum]"))) {
+      send(form, "dry_run");  // a new region or datum is checked as one: check again
+    } else if (event.target.matches && event.target.matches(MAPPING)) {
+      const owner = document.getElementById(FORM);
+      if (owner) {
+        send(owner, "dry_run");
+      }
     }
   });
 
@@ -234,6 +273,7 @@
     if (form) {
       ensureInput(form);
     }
+    showChoices();
   }
   new MutationObserver(watch).observe(document.documentElement, {childList: true, subtree: true});
   watch();

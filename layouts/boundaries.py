@@ -19,6 +19,7 @@ from __future__ import annotations
 import dash_leaflet as dl
 from dash import dcc, html
 
+from gridwatch.geo.datum import DATUMS
 from gridwatch.i18n import t
 from gridwatch.ingest.boundaries import BoundaryImport
 from gridwatch.ingest.uploads import format_size
@@ -64,10 +65,24 @@ def upload_form(lang: str, settings: Settings) -> html.Form:
             html.Span(t("boundary.drop_limit", lang, size=size)),
             html.Span(className=FILE_SLOT, **{"data-accept": ACCEPT, "data-name": "file"}),
         ]),
+        datum_field(lang),
         new_region_fields(lang),
         html.Button(t("boundary.activate", lang), id=ID.BOUNDARY_ACTIVATE, disabled=True,
                     type="submit", name="activate", value="1",
                     className="gw-btn gw-btn-wide"),
+    ])
+
+
+def datum_field(lang: str) -> html.Label:
+    """The datum of the files' coordinates (the CLI's ``--datum``): ``assets/boundaries.js``
+    sends it as ``datum``. A plain ``<select>``: its first option (``DATUMS[0]``, WGS84) is
+    the default."""
+    return html.Label(className="gw-boundary-datum", children=[
+        t("boundary.datum_label", lang),
+        html.Select(id=ID.BOUNDARY_DATUM, name="datum", className="gw-input",
+                    children=[html.Option(t(f"boundary.datum.{d}", lang), value=d)
+                              for d in DATUMS]),
+        html.Small(t("boundary.datum_hint", lang), className="gw-hint"),
     ])
 
 
@@ -134,6 +149,9 @@ def report(imported: BoundaryImport, lang: str) -> list:
     if found.counts:
         out.append(html.P(t("boundary.counts", lang, **{k: found.counts.get(k, 0) for k in (
             "townships", "villages", "grids", "checkpoints", "population")})))
+    mapping = column_mapping(imported.columns, lang)
+    if mapping is not None:
+        out.append(mapping)
     order = {"error": 0, "warning": 1, "info": 2}
     issues = sorted(found.issues, key=lambda i: order[i.level])[:MAX_REPORT_ROWS]
     out.append(html.Table(className="gw-boundary-issues", children=[
@@ -145,6 +163,63 @@ def report(imported: BoundaryImport, lang: str) -> list:
                              html.Td(t(f"boundary.layer.{i.layer}", lang) if i.layer else "—"),
                              html.Td(i.message(lang))]) for i in issues])]))
     return out
+
+
+MAPPING_SELECT = "gw-map-select"
+"""The class of the mapping step's ``<select>`` elements, which ``assets/boundaries.js`` reads
+(``data-layer``, ``data-field``; ``data-chosen`` is the column in use, ``data-auto`` the one
+the aliases alone find): a choice that differs from ``data-auto`` is sent as
+``map=LAYER.FIELD=COLUMN``, the CLI's ``--map``."""
+
+
+def column_mapping(plan: list[dict], lang: str) -> html.Details | None:
+    """The mapping step: for every layer read, which of its file's columns holds each field,
+    each a choice among the file's columns (with an example value). Open when a required
+    field has no column; None when no layer could be read."""
+    if not plan:
+        return None
+    lacking = sum(1 for layer in plan for f in layer["fields"]
+                  if f["required"] and f["column"] is None and not f["derived"])
+    summary = (t("boundary.mapping_lacking", lang, n=lacking) if lacking
+               else t("boundary.mapping_found", lang))
+    tables = [_layer_mapping(layer, lang) for layer in plan]
+    return html.Details(open=bool(lacking), className="gw-boundary-mapping", children=[
+        html.Summary([html.Strong(t("boundary.mapping_title", lang)), " ", summary]),
+        html.Small(t("boundary.mapping_hint", lang), className="gw-hint"),
+        *tables,
+    ])
+
+
+def _layer_mapping(layer: dict, lang: str) -> html.Table:
+    name = layer["layer"]
+    rows = []
+    for f in layer["fields"]:
+        missing = f["column"] is None
+        label = t(f"boundary.field.{f['field']}", lang) + (" *" if f["required"] else "")
+        if missing and f["required"] and not f["derived"]:
+            empty, state = t("boundary.mapping_choose", lang), "gw-map-lacking"
+        elif missing:
+            empty = t("boundary.mapping_derived" if f["derived"] else "boundary.mapping_none",
+                      lang)
+            state = "gw-map-none"
+        else:
+            empty, state = None, "gw-map-found"
+        options = [html.Option(empty, value="")] if empty is not None else []
+        options += [html.Option(t("boundary.mapping_option", lang, column=c["name"],
+                                  sample=c["sample"]) if c["sample"] else c["name"],
+                                value=c["name"]) for c in layer["columns"]]
+        rows.append(html.Tr(className=state, children=[
+            html.Th(html.Span(label, title=f["field"]), scope="row"),
+            html.Td(html.Select(className=MAPPING_SELECT, children=options, **{
+                "aria-label": f"{t(f'boundary.layer.{name}', lang)}: {label}",
+                "data-layer": name, "data-field": f["field"],
+                "data-chosen": f["column"] or "", "data-auto": f["auto"] or ""})),
+        ]))
+    return html.Table(className="gw-mapping-table", children=[
+        html.Caption(t("boundary.mapping_layer", lang, layer=t(f"boundary.layer.{name}", lang),
+                       file=layer["file"])),
+        html.Tbody(rows),
+    ])
 
 
 def unreadable(reason: str, lang: str) -> list:

@@ -184,6 +184,7 @@ class ID(StrEnum):
     BOUNDARY_NAME_ZH = "boundary-name-zh"
     BOUNDARY_NAME_EN = "boundary-name-en"
     BOUNDARY_REPLACE_HISTORY = "boundary-replace-history"
+    BOUNDARY_DATUM = "boundary-datum"
     BOUNDARY_VERSIONS = "boundary-versions"
     BOUNDARY_REACTIVATE = "boundary-reactivate"
     UPLOAD_KIND = "upload-kind"

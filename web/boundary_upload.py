@@ -21,6 +21,11 @@ The request is ``multipart/form-data``:
   store's history first (beside the store, ``default_archive``: never a path the client
   chose) and empties it; without it a store with history refuses the new region and nothing
   changes;
+- ``map`` (optional, repeatable): ``FIELD=COLUMN`` or ``LAYER.FIELD=COLUMN``, which column
+  holds a field (the CLI's ``--map``; the page's mapping step sends the choices that differ
+  from what the aliases find, ``layouts.boundaries.column_mapping``);
+- ``datum`` (optional): ``wgs84`` (the default) or ``gcj02``, the datum of the files'
+  coordinates (the CLI's ``--datum``): GCJ-02 is converted to WGS84;
 - ``lang`` (``zh``/``en``, also accepted in the query string): the language of the answer.
 
 The query string may carry ``view=1`` (the page does): the answer then also holds ``view``,
@@ -64,8 +69,15 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
 from gridwatch.auth.policy import Principal, allows
+from gridwatch.geo.datum import DATUMS
 from gridwatch.i18n import normalise_language, t
-from gridwatch.ingest.boundaries import BoundaryImport, import_boundaries
+from gridwatch.ingest.boundaries import (
+    COLUMNS,
+    BoundaryImport,
+    ColumnMap,
+    import_boundaries,
+    parse_mapping,
+)
 from gridwatch.ingest.boundary_files import LAYER_ALIASES, BoundaryError
 from gridwatch.ingest.boundary_versions import (
     create_region,
@@ -96,9 +108,12 @@ entry, a flag), and also the most its multipart decoder may hold while it looks 
 boundary (file data passes through that buffer in 64 KiB reads, so a much smaller value
 refuses ordinary binary files)."""
 
-MAX_FORM_PARTS = MAX_UPLOAD_FILES + 2 * len(LAYER_ALIASES) + 16
-"""Parts one form may have: the files, their ``layer_files`` and the flags, with room to spare;
-werkzeug answers 413 beyond it."""
+MAX_MAP_ENTRIES = sum(len(columns) for columns in COLUMNS.values())
+"""The most ``map`` entries a form may have: one per field of every layer."""
+
+MAX_FORM_PARTS = MAX_UPLOAD_FILES + 2 * len(LAYER_ALIASES) + MAX_MAP_ENTRIES + 16
+"""Parts one form may have: the files, their ``layer_files``, the column mapping and the flags,
+with room to spare; werkzeug answers 413 beyond it."""
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
@@ -329,12 +344,14 @@ def _check_and_keep(who: Principal, form: MultiDict, parts: MultiDict, lang: str
     county = {"name_zh": _region_name(form, "name_zh"), "name_en": _region_name(form, "name_en")}
     if not new_region and any(county.values()):
         raise BoundaryError("names_need_new_region")
+    mapping = _mapping(form)
+    datum = _datum(form)
     files = _files(parts)
     layer_names = _layer_names(form, files)
     source = data_source()
     active = source.region()
     imported = import_boundaries(files, active, store_codes(source.engine), layer_names,
-                                 new_region=new_region, names=county)
+                                 mapping, new_region=new_region, names=county, datum=datum)
     view = {"report": panel.report(imported, lang), "result": None,
             "activate_disabled": not imported.report.ok}
     if dry_run:
@@ -361,6 +378,34 @@ def _check_and_keep(who: Principal, form: MultiDict, parts: MultiDict, lang: str
         line = page.result(t("boundary.staged", lang, id=row["id"]), ok=True)
     view |= {"result": line, "activate_disabled": activating}
     return _answer(200, lang=lang, imported=imported, row=row, activated=activating, view=view)
+
+
+def _mapping(form: MultiDict) -> ColumnMap:
+    """The ``map`` entries as a column mapping (``parse_mapping``, as the CLI's ``--map``).
+
+    Raises
+    ------
+    BoundaryError
+        For more entries than ``MAX_MAP_ENTRIES`` or one ``parse_mapping`` refuses.
+    """
+    specs = [str(v).strip() for v in form.getlist("map") if str(v).strip()]
+    if len(specs) > MAX_MAP_ENTRIES:
+        raise BoundaryError("map_too_many", n=len(specs), max=MAX_MAP_ENTRIES)
+    return parse_mapping([spec[:200] for spec in specs])
+
+
+def _datum(form: MultiDict) -> str:
+    """The ``datum`` field: one of ``DATUMS`` (``wgs84`` when not given).
+
+    Raises
+    ------
+    BoundaryError
+        For any other value.
+    """
+    value = str(form.get("datum", "") or "").strip().lower() or DATUMS[0]
+    if value not in DATUMS:
+        raise BoundaryError("bad_datum", value=value[:40], datums=", ".join(DATUMS))
+    return value
 
 
 MAX_NAME_CHARS = 60
