@@ -940,7 +940,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "boundary.datum.gcj02": {"zh": "GCJ-02（高德、腾讯、DataV 等互联网地图数据）", "en": "GCJ-02 (Amap, Tencent, DataV and other web-map data)"},
     "boundary.datum_hint": {"zh": "GCJ-02 坐标与 WGS84 相差约数百米，选择后导入时自动转换。", "en": "GCJ-02 coordinates are a few hundred metres off WGS84: choose it to have them converted on import."},
     "boundary.mapping_title": {"zh": "列对应", "en": "Columns"},
-    "boundary.mapping_lacking": {"zh": "有 {n} 个必填字段未找到对应列：请在下方选择。", "en": "{n} required fields have no column: choose them below."},
+    "boundary.mapping_lacking": {"zh": "有 {n} 个必填字段未找到对应列：请在下方选择。", "en": "required fields without a column: {n}. Choose their columns below."},
     "boundary.mapping_found": {"zh": "所有必填字段均已找到对应列；如有读错，可在下方改选。", "en": "Every required field has a column; change any that was read wrongly below."},
     "boundary.mapping_hint": {"zh": "每个字段选择文件中存放它的列（带 * 的为必填），改选后立即重新校验；与命令行的 --map 相同。", "en": "For each field, choose the file's column that holds it (* required); each change checks the files again, as the CLI's --map does."},
     "boundary.mapping_layer": {"zh": "{layer}（{file}）", "en": "{layer} ({file})"},

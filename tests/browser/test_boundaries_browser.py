@@ -159,3 +159,49 @@ def test_a_new_region_from_the_page_needs_the_history_box_on_a_store_with_histor
     assert [e for e in console_errors(browser)
             if not ("/upload/boundaries" in e and "status of 400" in e)] == []
     browser.get("about:blank")
+
+
+def test_the_mapping_step_names_the_columns_a_countys_own_file_uses(boundary_server, browser,
+                                                                    tmp_path):
+    """Grids whose code and name columns no alias knows: the check stops with both fields
+    marked in the mapping step; choosing the columns there checks the files again, valid."""
+    from selenium.webdriver.support.ui import Select
+
+    region = load_region(GEO_PATH)
+    paths = []
+    for name in ("townships", "villages", "grids", "checkpoints"):
+        frame = region.layer(name)
+        if name == "grids":
+            frame = frame.rename(columns={"code": "WGBM", "name_zh": "WGMC"})
+        path = tmp_path / f"{name}.geojson"
+        path.write_text(frame.to_json(drop_id=True))
+        paths.append(str(path))
+
+    def choice(field: str):
+        return browser.find_element(
+            By.CSS_SELECTOR, f"select.gw-map-select[data-layer=grids][data-field={field}]")
+
+    console_errors(browser)
+    goto(browser, boundary_server, "/data?lang=en", "admin")
+    wait_for(lambda: browser.find_element(By.CSS_SELECTOR, FILE_INPUT),
+             message="the boundary form's file input")
+    browser.find_element(By.CSS_SELECTOR, FILE_INPUT).send_keys("\n".join(paths))
+    wait_for(lambda: "required fields without a column: 2" in report_text(browser), 30,
+             message="the mapping step asks for two columns")
+    assert "grids.geojson has no code column" in report_text(browser)
+    assert Select(choice("code")).first_selected_option.text == "— choose —"
+    assert Select(choice("population")).first_selected_option.get_attribute("value") \
+        == "population"  # found by its alias, shown as chosen
+    assert not browser.find_element(By.ID, "boundary-activate").is_enabled()
+
+    Select(choice("code")).select_by_value("WGBM")
+    wait_for(lambda: "required fields without a column: 1" in report_text(browser), 30,
+             message="checked again with the code column")
+    Select(choice("name_zh")).select_by_value("WGMC")
+    wait_for(lambda: "Valid: ready to activate" in report_text(browser), 30,
+             message="valid once both columns are chosen")
+    assert "code ← WGBM, name_zh ← WGMC" in report_text(browser)
+    wait_for(browser.find_element(By.ID, "boundary-activate").is_enabled,
+             message="activate enabled")
+    assert console_errors(browser) == []
+    browser.get("about:blank")
