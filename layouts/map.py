@@ -149,7 +149,8 @@ def county_map(region: Region, settings: Settings, lang: str, styles: Hideouts,
             else dl.LayerGroup([layer.children for layer in [*basemap, *overlays]]),
             dl.ScaleControl(position="bottomleft", imperial=False),
         ],
-        className="gw-map",
+        # With a basemap the filled layers let its roads and names show through (style.css).
+        className="gw-map gw-with-basemap" if basemap else "gw-map",
         style={"background": "#f5f7f8"},
     )
 
