@@ -1,4 +1,5 @@
-"""Store commands: create/migrate and seed the store, and print the article's figures."""
+"""Store commands: create/migrate and seed the store, seed a simulated history for any region
+(``simulate``), and print the article's figures."""
 
 from __future__ import annotations
 
@@ -67,6 +68,48 @@ def figures(args) -> int:
     return 0
 
 
+def simulate(args) -> int:
+    """Seed a simulated history for the store's active region, whatever region it is, into
+    an empty history only (``gridwatch.simulate``: the Kaihua rules, the 2020-01-23 to
+    2020-02-29 scenario, totals scaled to the region's size, arrivals from its neighbours).
+    A store that holds any history is refused, nothing changed (exit 1)."""
+    from gridwatch.i18n import county_name
+    from gridwatch.ingest.boundary_versions import history_rows
+    from gridwatch.simulate import DAYS, DEFAULT_SEED, Scale, origins, seed_store
+
+    source = open_source(args, seed=False)
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    region = source.region()
+    name = f"{county_name(region, 'zh')} / {county_name(region, 'en')}"
+    with source.engine.connect() as conn:
+        held = history_rows(conn)
+    if held:
+        listed = ", ".join(f"{table} {n:,}" for table, n in sorted(held.items()))
+        print(f"error: the store already holds a history for {name} ({listed}): simulate "
+              "seeds only an empty history; nothing was changed. Use a store without history "
+              "(init-store, then import-boundaries --new-region)", file=sys.stderr, flush=True)
+        return 1
+    data = seed_store(source.writer, region, seed)
+    scale = Scale.of(region)
+    counts = {
+        "risk marks": len(data.risk_assessments), "level changes": len(data.control_levels),
+        "orders and notices": len(data.directives), "special tasks": len(data.tasks),
+        "task assignments": len(data.assignments),
+        "checkpoint counts": len(data.checkpoint_counts), "leads": len(data.leads),
+        "ring counts": len(data.ring_counts), "red-proxy visits": len(data.proxy_requests),
+        "inspection teams": len(data.inspection_teams),
+        "inspection cases": len(data.inspection_cases)}
+    print(f"simulated {DAYS[0].isoformat()} to {DAYS[-1].isoformat()} ({len(DAYS)} days) for "
+          f"{name}, seed {seed}: {len(region.townships)} townships, {len(region.grids)} grids, "
+          f"population {int(region.grids['population'].sum()):,} (scale {scale.people:.3f} "
+          f"of the demo's by population, {scale.grids:.3f} by grids)", flush=True)
+    print("arrivals from: " + ", ".join(en for _zh, en in origins(region)), flush=True)
+    print("seeded: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()), flush=True)
+    print(f"store at {safe_url(source.settings.database_url)}: data version "
+          f"{data_version(source.engine)}", flush=True)
+    return 0
+
+
 def add_commands(sub) -> None:
     p = sub.add_parser("init-store", help="the deploy step: create/migrate the store, create "
                        "the first admin; seed the demo when asked (or embedded default, empty)")
@@ -75,6 +118,12 @@ def add_commands(sub) -> None:
                    help="seed the simulated demo history if the store is empty (always done "
                         "on the embedded default store unless GRIDWATCH_SEED_DEMO=false)")
     p.set_defaults(func=init_store)
+    p = sub.add_parser("simulate", help="seed a simulated demo history for the store's "
+                       "region (any region; only into an empty history)")
+    p.add_argument("--database-url")
+    p.add_argument("--seed", type=int, help="the random seed (default: the demo's, "
+                   "20200123); the same seed and region give the same history")
+    p.set_defaults(func=simulate)
     p = sub.add_parser("figures", help="print the headline figures computed from the store")
     p.add_argument("--database-url")
     p.set_defaults(func=figures)

@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, insert
 
-from gridwatch.geo.layers import METRIC_CRS, Region
+from gridwatch.geo.crs import region_crs
+from gridwatch.geo.layers import Region
 from gridwatch.store import models as m
 from gridwatch.store.db import sqlite_checkpoint
 from gridwatch.store.writes import write
@@ -52,6 +53,13 @@ ARTICLE_FIGURES = {
     "publicised_cases": 18,
     "publicised_people": 33,
 }
+
+REFERENCE = {"population": 357_684, "grids": ARTICLE_FIGURES["grids"],
+             "townships": ARTICLE_FIGURES["townships"]}
+"""The size of the county the simulator's totals were set for (the demo region: Kaihua's 747
+grids, 15 townships and their 357,684 people). Another region's totals are scaled by its own
+size against these (``Scale``); the demo's scale is exactly one, so its history is the
+article's."""
 
 ORIGINS = [("湖北", "Hubei"), ("武汉", "Wuhan"), ("温州", "Wenzhou"), ("重庆", "Chongqing"),
            ("河南信阳", "Xinyang, Henan"), ("安徽阜阳", "Fuyang, Anhui")]
@@ -134,6 +142,46 @@ class DemoData:
     inspection_cases: list[dict] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Scale:
+    """How large a region is against the demo's (``REFERENCE``): ``people`` by population
+    (arrivals, leads, red-proxy visits, villages with many arrivals), ``grids`` by grid count
+    (special tasks), ``townships`` by township count (inspection teams and cases). Each is
+    exactly 1.0 for the demo region."""
+
+    people: float = 1.0
+    grids: float = 1.0
+    townships: float = 1.0
+
+    @classmethod
+    def of(cls, region: Region) -> Scale:
+        population = float(region.grids["population"].sum())
+        return cls(people=population / REFERENCE["population"],
+                   grids=len(region.grids) / REFERENCE["grids"],
+                   townships=len(region.townships) / REFERENCE["townships"])
+
+    def count(self, n: int, by: str = "people", least: int = 1) -> int:
+        """``n`` (the demo's total) scaled by ``by``, at least ``least``."""
+        factor = getattr(self, by)
+        return n if factor == 1.0 else max(least, round(n * factor))
+
+
+def origins(region: Region) -> list[tuple[str, str]]:
+    """Where arriving households come from: the demo's high-risk areas (``ORIGINS``) for the
+    demo region; another region's own neighbours when it has any (their ``name_zh`` and
+    ``name_en``), else the same high-risk areas."""
+    from gridwatch.export import is_synthetic
+
+    neighbours = region.neighbours
+    if is_synthetic(region) or len(neighbours) == 0:
+        return list(ORIGINS)
+    frame = neighbours.sort_values("code")
+    zh = frame["name_zh"].fillna("").astype(str).tolist()
+    en = frame["name_en"].fillna("").astype(str).tolist() if "name_en" in frame else zh
+    found = [(a or b, b or a) for a, b in zip(zh, en, strict=True) if a or b]
+    return found or list(ORIGINS)
+
+
 def _utc(day: date, hours: float) -> datetime:
     """Local day + fractional hours, as naive UTC, to the second."""
     moment = datetime.combine(day, time()) + timedelta(seconds=round(hours * 3600))
@@ -142,6 +190,11 @@ def _utc(day: date, hours: float) -> datetime:
 
 def simulate(region: Region, seed: int = DEFAULT_SEED) -> DemoData:
     """Simulate the period 2020-01-23 to 2020-02-29 for ``region``.
+
+    Any region: the same rules and the same 38-day scenario (the Spring Festival, the
+    lockdown, the return to work from 17 February), its totals scaled to the region's size
+    (``Scale``), arrivals from its neighbours (``origins``), shapes measured in its own UTM
+    zone (``gridwatch.geo.crs.region_crs``). The demo region gives the article's figures.
 
     Parameters
     ----------
@@ -155,33 +208,60 @@ def simulate(region: Region, seed: int = DEFAULT_SEED) -> DemoData:
     grids = region.grids.sort_values("code").reset_index(drop=True)
     townships = region.townships.sort_values("code").reset_index(drop=True)
     n_grids, n_days = len(grids), len(DAYS)
+    scale, places = Scale.of(region), origins(region)
+    metric = region_crs(region)
 
-    levels = _control_levels(region, townships, out)
-    arrivals, home_iso, central, households = _arrivals(rng, grids, n_days)
+    levels = _control_levels(region, townships, out, metric)
+    arrivals, home_iso, central, households = _arrivals(rng, grids, n_days, scale)
     register = _Households(seed, grids)
     arrived = [register.new(g) for g, _d, _p, _c in households]
-    fever = _leads(rng, grids, arrivals, households, out, register, arrived)
-    _risk(rng, grids, arrivals, home_iso, central, fever, out)
+    fever = _leads(rng, grids, arrivals, households, out, register, arrived, scale, places)
+    _risk(rng, grids, arrivals, home_iso, central, fever, out, metric)
     _directives(rng, out)
-    _tasks(rng, grids, townships, levels, out)
+    _tasks(rng, grids, townships, levels, out, scale, places)
     _hand_offs(seed, out)
     _checkpoints(rng, region, out)
-    _rings(rng, grids, arrivals, home_iso, central, out)
-    _proxy(rng, grids, home_iso, households, out, arrived)
-    _inspection(rng, townships, out, seed)
+    _rings(rng, grids, arrivals, home_iso, central, out, _seats(townships))
+    _proxy(rng, grids, home_iso, households, out, arrived, scale)
+    _inspection(rng, townships, out, seed, scale)
     assert len(out.risk_assessments) > 0 and n_grids == len(grids)
     return out
 
 
 # --- township control levels -------------------------------------------------------------------
 
-def _control_levels(region: Region, townships: gpd.GeoDataFrame, out: DemoData) -> dict:
-    """Border townships and the county town start at level 1; levels relax in late February."""
-    metric = townships.to_crs(METRIC_CRS)
-    other_provinces = region.neighbours[region.neighbours["province_en"] != "Zhejiang"]
-    foreign = other_provinces.to_crs(METRIC_CRS).buffer(300).union_all()
-    border = set(metric.loc[metric.intersects(foreign), "code"])
-    seat = townships.loc[townships["kind"] == "subdistrict", "code"].tolist()
+def _seats(townships: gpd.GeoDataFrame) -> list[str]:
+    """The county town: the subdistricts (``kind``), or without any the most populous
+    township's code."""
+    if "kind" in townships and (townships["kind"] == "subdistrict").any():
+        return townships.loc[townships["kind"] == "subdistrict", "code"].tolist()
+    return [str(townships.sort_values("code").iloc[0]["code"])] if "population" not in \
+        townships else [str(townships.loc[townships["population"].idxmax(), "code"])]
+
+
+def _other_provinces(region: Region) -> gpd.GeoDataFrame:
+    """The neighbours in another province: by the province of their division code (its
+    first two digits) against the county's; neighbours without a six-digit code count as
+    another province's (a border is a border)."""
+    neighbours = region.neighbours
+    own = str(region.county.iloc[0]["code"])[:2] if len(region.county) else ""
+    codes = neighbours["code"].astype(str) if "code" in neighbours else None
+    if codes is None or not own.isdigit():
+        return neighbours
+    return neighbours[~(codes.str.fullmatch(r"\d{6}") & (codes.str[:2] == own))]
+
+
+def _control_levels(region: Region, townships: gpd.GeoDataFrame, out: DemoData,
+                    crs: str) -> dict:
+    """Border townships (those touching a neighbour in another province) and the county town
+    start at level 1; levels relax in late February."""
+    metric = townships.to_crs(crs)
+    other_provinces = _other_provinces(region)
+    border = set()
+    if len(other_provinces):
+        foreign = other_provinces.to_crs(crs).buffer(300).union_all()
+        border = set(metric.loc[metric.intersects(foreign), "code"])
+    seat = _seats(townships)
     level1 = border | set(seat)
     touching_l1 = set(metric.loc[metric.buffer(200).intersects(
         metric[metric["code"].isin(level1)].union_all()), "code"]) - level1
@@ -211,13 +291,14 @@ def _control_levels(region: Region, townships: gpd.GeoDataFrame, out: DemoData) 
 
 # --- arrivals from high-risk areas -------------------------------------------------------------
 
-def _arrivals(rng, grids: pd.DataFrame, n_days: int):
+def _arrivals(rng, grids: pd.DataFrame, n_days: int, scale: Scale = Scale()):
     """Households arriving from high-risk areas, clustered in a few villages (people from one
     village tend to work in the same city), peaking around the Spring Festival (25 January)."""
     n_grids = len(grids)
     weight = grids["population"].to_numpy(float)
     villages = grids["village_code"].unique()
-    hot_villages = set(rng.choice(villages, size=14, replace=False))
+    hot_villages = set(rng.choice(villages, size=min(scale.count(14), len(villages)),
+                                  replace=False))
     weight = weight * np.where(grids["village_code"].isin(hot_villages), 9.0, 1.0)
     weight /= weight.sum()
     day_weight = np.array([
@@ -229,7 +310,7 @@ def _arrivals(rng, grids: pd.DataFrame, n_days: int):
     home_iso = np.zeros((n_grids, n_days), int)
     central = np.zeros((n_grids, n_days), int)
     households = []  # (grid index, day index, people, central?)
-    for _ in range(470):
+    for _ in range(scale.count(470)):
         g = int(rng.choice(n_grids, p=weight))
         d = int(rng.choice(n_days, p=day_weight))
         people = int(rng.choice([1, 2, 3, 4, 5], p=[0.22, 0.3, 0.24, 0.17, 0.07]))
@@ -274,7 +355,8 @@ class _Households:
 # --- leads -------------------------------------------------------------------------------------
 
 def _leads(rng, grids, arrivals, households, out: DemoData, register: _Households,
-           arrived: list[str]) -> np.ndarray:
+           arrived: list[str], scale: Scale = Scale(),
+           places: list[tuple[str, str]] = ORIGINS) -> np.ndarray:
     """Leads reported by grid workers; returns fever leads per grid and day.
 
     Returnee and fever leads concern a household: an arriving household's leads carry its
@@ -309,15 +391,21 @@ def _leads(rng, grids, arrivals, households, out: DemoData, register: _Household
     # The article's example: 27 January, evening, Yanglin Town; closed in 25 minutes.
     yanglin = np.flatnonzero((grids["township_code"] == "330824107").to_numpy())
     g0 = int(yanglin[0]) if len(yanglin) else 0
-    add(g0, 4, 20.6, "fever",
-        "王家边网格：汪某某一家四口从重庆返村，小孩高烧咳嗽，请指挥部协助核查",
-        "Wangjiabian grid: a family of four back from Chongqing; the child has a high fever "
-        "and cough; command centre asked to verify",
+    if len(yanglin):
+        zh0 = "王家边网格：汪某某一家四口从重庆返村，小孩高烧咳嗽，请指挥部协助核查"
+        en0 = ("Wangjiabian grid: a family of four back from Chongqing; the child has a high "
+               "fever and cough; command centre asked to verify")
+    else:  # another region: the same report from its first grid, from its first origin
+        zh0 = (f"{grids.at[g0, 'name_zh']}：一家四口从{places[0][0]}返村，小孩高烧咳嗽，"
+               "请指挥部协助核查")
+        en0 = (f"{grids.at[g0, 'name_en']}: a family of four back from {places[0][1]}; the "
+               "child has a high fever and cough; command centre asked to verify")
+    add(g0, 4, 20.6, "fever", zh0, en0,
         [("acknowledged", 2), ("escalated", 3), ("dispatched", 4), ("closed", 16)])
 
     for (g, d, people, _central), household in zip(households, arrived, strict=True):
         if rng.random() < 0.42:
-            o_zh, o_en = ORIGINS[int(rng.integers(len(ORIGINS)))]
+            o_zh, o_en = places[int(rng.integers(len(places)))]
             add(g, d, float(rng.uniform(8, 22)), "returnee",
                 f"{people}人自{o_zh}返村，需登记核查", f"{people} people back from {o_en}; "
                 "registration and checks needed",
@@ -337,14 +425,14 @@ def _leads(rng, grids, arrivals, households, out: DemoData, register: _Household
                 household)
     pop = grids["population"].to_numpy(float)
     pop = pop / pop.sum()
-    for _ in range(46):
+    for _ in range(scale.count(46, least=0)):
         g = int(rng.choice(n_grids, p=pop))
         d = int(rng.integers(0, n_days))
         add(g, d, float(rng.uniform(7, 23)), "fever", "村民发热咳嗽，需送医排查",
             "Resident with fever and cough; needs a hospital check",
             [("acknowledged", rng.uniform(1, 6)), ("escalated", rng.uniform(2, 10)),
              ("dispatched", rng.uniform(2, 10)), ("closed", rng.uniform(15, 150))])
-    for _ in range(52):
+    for _ in range(scale.count(52, least=0)):
         g = int(rng.choice(n_grids, p=pop))
         d = int(rng.choice(np.arange(0, 14)))
         kind = ["聚餐", "打牌", "喜宴", "庙会"][int(rng.integers(4))]
@@ -355,7 +443,7 @@ def _leads(rng, grids, arrivals, households, out: DemoData, register: _Household
             [("acknowledged", rng.uniform(1, 8)),
              *([("escalated", rng.uniform(3, 12))] if rng.random() < 0.25 else []),
              ("closed", rng.uniform(20, 90))])
-    for _ in range(34):
+    for _ in range(scale.count(34, least=0)):
         g = int(rng.choice(n_grids, p=pop))
         d = int(rng.integers(0, n_days))
         add(g, d, float(rng.uniform(8, 20)), "other", "外来车辆停放可疑，需核查",
@@ -379,9 +467,10 @@ def _leads(rng, grids, arrivals, households, out: DemoData, register: _Household
 
 # --- risk colours ------------------------------------------------------------------------------
 
-def _neighbour_matrix(grids: gpd.GeoDataFrame) -> np.ndarray:
-    """Dense adjacency (grids sharing a border); 747 x 747 is small enough."""
-    metric = grids.to_crs(METRIC_CRS)[["geometry"]]
+def _neighbour_matrix(grids: gpd.GeoDataFrame, crs: str) -> np.ndarray:
+    """Dense adjacency (grids sharing a border, in the metric ``crs``); 747 x 747 is small
+    enough."""
+    metric = grids.to_crs(crs)[["geometry"]]
     pairs = gpd.sjoin(metric, metric, predicate="intersects", how="inner")
     left = pairs.index.to_numpy()
     right = pairs["index_right"].to_numpy()
@@ -391,9 +480,9 @@ def _neighbour_matrix(grids: gpd.GeoDataFrame) -> np.ndarray:
     return matrix
 
 
-def _risk(rng, grids, arrivals, home_iso, central, fever, out: DemoData) -> None:
+def _risk(rng, grids, arrivals, home_iso, central, fever, out: DemoData, crs: str) -> None:
     n_grids, n_days = arrivals.shape
-    adjacency = _neighbour_matrix(grids)
+    adjacency = _neighbour_matrix(grids, crs)
     recent_arrivals = sum(np.roll(arrivals, k, axis=1) * (np.arange(n_days) >= k)
                           for k in range(3))
     recent_fever = sum(np.roll(fever, k, axis=1) * (np.arange(n_days) >= k) for k in range(3))
@@ -429,9 +518,13 @@ def _risk(rng, grids, arrivals, home_iso, central, fever, out: DemoData) -> None
 # --- directives, tasks -------------------------------------------------------------------------
 
 def _spread_days(rng, count: int, early_bias: float) -> list[int]:
+    """``count`` days: every day once and the rest drawn, earlier ones likelier; fewer than
+    there are days: that many drawn (without repeats)."""
     w = np.array([early_bias ** -(i / len(DAYS)) for i in range(len(DAYS))])
+    if count < len(DAYS):
+        return sorted(rng.choice(len(DAYS), size=count, replace=False, p=w / w.sum()).tolist())
     days = rng.choice(len(DAYS), size=count - len(DAYS), p=w / w.sum())
-    return sorted([*range(len(DAYS)), *days.tolist()]) if count >= len(DAYS) else sorted(days)
+    return sorted([*range(len(DAYS)), *days.tolist()])
 
 
 def _directives(rng, out: DemoData) -> None:
@@ -445,9 +538,11 @@ def _directives(rng, out: DemoData) -> None:
             })
 
 
-def _tasks(rng, grids, townships, levels, out: DemoData) -> None:
-    """320 special tasks; each reaches its grids, is acknowledged and completed by the end."""
-    task_days = _spread_days(rng, 320, early_bias=3.0)
+def _tasks(rng, grids, townships, levels, out: DemoData, scale: Scale = Scale(),
+           places: list[tuple[str, str]] = ORIGINS) -> None:
+    """320 special tasks (scaled by grids); each reaches its grids, is acknowledged and
+    completed by the end."""
+    task_days = _spread_days(rng, scale.count(320, by="grids", least=2), early_bias=3.0)
     town_codes = townships["code"].tolist()
     grid_codes = grids["code"].to_numpy()
     grid_town = grids["township_code"].to_numpy()
@@ -457,7 +552,7 @@ def _tasks(rng, grids, townships, levels, out: DemoData) -> None:
         late = d >= 20
         templates = TASK_TEMPLATES + (LATE_TASK_TEMPLATES if late else [])
         zh, en = templates[int(rng.integers(len(templates)))]
-        o_zh, o_en = ORIGINS[int(rng.integers(len(ORIGINS)))]
+        o_zh, o_en = places[int(rng.integers(len(places)))]
         zh, en = zh.format(o=o_zh), en.format(oe=o_en)
         issued = _utc(DAYS[d], float(rng.uniform(8, 17)))
         if i in county_wide:
@@ -467,7 +562,7 @@ def _tasks(rng, grids, townships, levels, out: DemoData) -> None:
             scope, targets, hours = "township", np.flatnonzero(grid_town == town), 36
             zh, en = f"{zh}（全镇）", f"{en} (whole township)"
         else:
-            n = int(rng.integers(1, 9))
+            n = min(int(rng.integers(1, 9)), len(grids))
             scope, targets, hours = "grids", rng.choice(len(grids), size=n, replace=False), 24
         due = issued + timedelta(hours=hours)
         out.tasks.append({"code": f"T{i + 1:04d}", "title_zh": zh, "title_en": en,
@@ -571,10 +666,11 @@ def _checkpoints(rng, region: Region, out: DemoData) -> None:
 
 # --- six rings ---------------------------------------------------------------------------------
 
-def _rings(rng, grids, arrivals, home_iso, central, out: DemoData) -> None:
+def _rings(rng, grids, arrivals, home_iso, central, out: DemoData,
+           seats: list[str] = ("330824001",)) -> None:
     n_grids = arrivals.shape[0]
     households = grids["households"].to_numpy()
-    urban = (grids["township_code"] == "330824001").to_numpy() | (
+    urban = grids["township_code"].isin(list(seats)).to_numpy() | (
         grids["population"].to_numpy() > np.quantile(grids["population"], 0.9))
     compounds = np.where(urban, rng.integers(1, 4, size=n_grids), 0)
     for d, day in enumerate(DAYS):
@@ -597,14 +693,19 @@ def _rings(rng, grids, arrivals, home_iso, central, out: DemoData) -> None:
 
 # --- red proxy ---------------------------------------------------------------------------------
 
-def _proxy(rng, grids, home_iso, households, out: DemoData, arrived: list[str]) -> None:
-    """6,200+ home visits: isolated households order goods; party members deliver."""
+def _proxy(rng, grids, home_iso, households, out: DemoData, arrived: list[str],
+           scale: Scale = Scale()) -> None:
+    """6,200+ home visits (scaled by population): isolated households order goods; party
+    members deliver."""
     slots = [(g, d) for g, d0, _p, is_central in households if not is_central
              for d in range(d0, min(d0 + 14, len(DAYS)))]
     slot_households = [ref for (_g, d0, _p, is_central), ref in zip(households, arrived,
                                                                      strict=True)
                        if not is_central for _d in range(d0, min(d0 + 14, len(DAYS)))]
-    target = int(rng.integers(6200, 6300))
+    low = scale.count(6200)
+    target = int(rng.integers(low, max(scale.count(6300), low + 1)))
+    if not slots:  # no household in home isolation: nobody to deliver to
+        return
     picks = rng.choice(len(slots), size=target, replace=target > len(slots))
     for k in sorted(picks.tolist()):
         g, d = slots[k]
@@ -638,18 +739,25 @@ def _names(seed: int, sizes: list[int]) -> list[list[str]]:
     return [[one() for _ in range(n)] for n in sizes]
 
 
-def _inspection(rng, townships, out: DemoData, seed: int = DEFAULT_SEED) -> None:
-    """31 teams; 42 cases involving 69 people, of which 18 cases (33 people) were publicised.
-    Each case has its kind and the (made-up) names of its people."""
+def _inspection(rng, townships, out: DemoData, seed: int = DEFAULT_SEED,
+                scale: Scale = Scale()) -> None:
+    """31 teams; 42 cases involving 69 people, of which 18 cases (33 people) were publicised
+    (each scaled by townships for another region). Each case has its kind and the (made-up)
+    names of its people."""
+    n_teams = scale.count(31, by="townships")
     out.inspection_teams = [
         {"code": f"IT{i:02d}", "name_zh": f"第{i}纠察队", "name_en": f"Inspection team {i}"}
-        for i in range(1, 32)
+        for i in range(1, n_teams + 1)
     ]
-    people = [2] * 15 + [1] * 3 + [2] * 12 + [1] * 12  # 18 publicised: 33; 24 others: 36
-    publicised = [True] * 18 + [False] * 24
-    order = rng.permutation(42)
+    n = {k: scale.count(v, by="townships", least=0) for k, v in
+         {"pub2": 15, "pub1": 3, "other2": 12, "other1": 12}.items()}
+    # the demo: 18 publicised (15 of two people, 3 of one): 33; 24 others: 36
+    people = [2] * n["pub2"] + [1] * n["pub1"] + [2] * n["other2"] + [1] * n["other1"]
+    publicised = [True] * (n["pub2"] + n["pub1"]) + [False] * (n["other2"] + n["other1"])
+    n_cases = len(people)
+    order = rng.permutation(n_cases)
     towns = townships["code"].tolist()
-    days = np.sort(rng.choice(np.arange(2, len(DAYS)), size=42))
+    days = np.sort(rng.choice(np.arange(2, len(DAYS)), size=n_cases))
     reasons = [("卡口值守人员脱岗", "Checkpoint staff absent from post"),
                ("居家隔离管控不到位", "Home isolation not enforced"),
                ("未按要求开展入户排查", "Door-to-door screening not done as ordered"),
@@ -660,7 +768,8 @@ def _inspection(rng, townships, out: DemoData, seed: int = DEFAULT_SEED) -> None
         reason = int(rng.integers(len(reasons)))
         zh, en = reasons[reason]
         out.inspection_cases.append({
-            "team_index": int(rng.integers(31)), "township_code": towns[int(rng.integers(15))],
+            "team_index": int(rng.integers(n_teams)),
+            "township_code": towns[int(rng.integers(len(towns)))],
             "opened_at": _utc(DAYS[int(days[n])], float(rng.uniform(9, 18))),
             "people_involved": people[k], "publicised": publicised[k],
             "summary_zh": zh, "summary_en": en, "kind": m.INSPECTION_KINDS[reason],

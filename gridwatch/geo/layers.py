@@ -16,6 +16,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from gridwatch.geo.crs import region_crs
+
 LAYERS = (
     "county",
     "neighbours",
@@ -28,7 +30,8 @@ LAYERS = (
 """The layers every region file holds, in drawing order."""
 
 METRIC_CRS = "EPSG:32650"
-"""UTM zone 50N: metric computations (areas, distances) for the demo region."""
+"""UTM zone 50N, the demo region's own zone: only a default for callers that draw without a
+region. Work on a region is done in its own zone (``gridwatch.geo.crs.region_crs``)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -158,13 +161,14 @@ def browser_frame(region: Region, name: str) -> gpd.GeoDataFrame:
     if name == "grid_points":
         table = region.grid_table.sort_values("code").reset_index(drop=True)
         shapes = region.grids.set_index("code").loc[table["code"], "geometry"]
-        points = gpd.GeoSeries(shapes.to_numpy(), crs=region.grids.crs).to_crs(METRIC_CRS)
+        points = gpd.GeoSeries(shapes.to_numpy(), crs=region.grids.crs).to_crs(
+            region_crs(region))
         return gpd.GeoDataFrame(
             table[["code"]].assign(k=range(len(table))),
             geometry=points.representative_point().to_crs(4326).to_numpy(), crs=4326)
     if name == "township_labels":
         towns = region.townships.sort_values("code").reset_index(drop=True)
-        points = towns.to_crs(METRIC_CRS).representative_point().to_crs(4326)
+        points = towns.to_crs(region_crs(region)).representative_point().to_crs(4326)
         return gpd.GeoDataFrame(
             towns[["code", "name_zh", "name_en"]], geometry=points.values, crs=4326
         )
