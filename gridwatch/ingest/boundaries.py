@@ -37,7 +37,15 @@ import shapely
 from pyproj import CRS, Transformer
 
 from gridwatch.geo.crs import utm_crs
-from gridwatch.geo.datum import DATUMS, GCJ02, LIBRARY, WGS84, frame_gcj02_to_wgs84, gcj02_to_wgs84
+from gridwatch.geo.datum import (
+    DATUMS,
+    GCJ02,
+    LIBRARY,
+    WGS84,
+    frame_gcj02_to_wgs84,
+    gcj02_to_wgs84,
+    gcj02_to_wgs84_xy,
+)
 from gridwatch.geo.layers import LAYERS, Region
 from gridwatch.ingest.boundary_files import (
     BoundaryError,
@@ -506,6 +514,20 @@ def in_datum(raw: RawLayer, expected: ExpectedArea, report: Report,
     shift = float(np.median(_metres_apart(before, after))) if len(before) else 0.0
     report.add("info", "datum_converted", raw.name, file=raw.source, library=LIBRARY,
                shift=f"{shift:,.0f}")
+    return out
+
+
+def seats_from_gcj02(towns: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A copy of the townships (canonical columns) whose seats, lon/lat columns of a GCJ-02
+    file like its geometry, are converted to WGS84; seats not given stay empty."""
+    lon, lat = towns["seat_lon"].to_numpy(float), towns["seat_lat"].to_numpy(float)
+    given = np.isfinite(lon) & np.isfinite(lat)
+    out = towns.copy()
+    if given.any():
+        xy = gcj02_to_wgs84_xy(np.column_stack([lon[given], lat[given]]))
+        lon, lat = lon.copy(), lat.copy()
+        lon[given], lat[given] = xy[:, 0], xy[:, 1]
+        out["seat_lon"], out["seat_lat"] = lon, lat
     return out
 
 
@@ -1086,6 +1108,8 @@ def import_boundaries(files: list[tuple[str, bytes]], active: Region,
         if datum == WGS84 and not (new_region and raw.name in converted):
             looks_gcj02(raw, wgs, expected.county, metric, report)
         frame = normalise_columns(raw.name, wgs, report, raw.source, mapping, lacking)
+        if frame is not None and datum == GCJ02 and raw.name == "townships":
+            frame = seats_from_gcj02(frame)
         if frame is not None:
             layers[raw.name] = one_per_code(raw.name, repair(raw.name, frame, report, metric),
                                             report, raw.source)
