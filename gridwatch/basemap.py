@@ -228,6 +228,7 @@ assert _HEADER.size == HEADER_LENGTH
 _COMPRESSION = {0: "unknown", 1: "none", 2: "gzip", 3: "brotli", 4: "zstd"}
 _TILE_TYPES = {0: "", 1: "mvt", 2: "png", 3: "jpg", 4: "webp", 5: "avif"}
 _MAX_DEPTH = 4  # root + leaves: the format needs at most three levels
+_MAX_DIRECTORY = 64 * 1024 * 1024  # the root is at most 16 KiB, leaves far less than this
 
 
 @dataclass(frozen=True)
@@ -358,8 +359,12 @@ def _inspect_pmtiles(path: Path, digest: str) -> BasemapInfo:
     try:
         with path.open("rb") as handle:
             header = _parse_header(handle.read(HEADER_LENGTH))
-            handle.seek(header.metadata_offset)
-            raw_meta = handle.read(min(header.metadata_length, 16 * 1024 * 1024))
+            size = path.stat().st_size
+            raw_meta = b""
+            if (header.metadata_offset + header.metadata_length <= size
+                    and header.metadata_length <= 16 * 1024 * 1024):
+                handle.seek(header.metadata_offset)
+                raw_meta = handle.read(header.metadata_length)
     except BasemapError as exc:
         raise BasemapError(f"{path}: {exc}") from None
     except (OSError, OverflowError) as exc:
@@ -376,13 +381,16 @@ def _inspect_pmtiles(path: Path, digest: str) -> BasemapInfo:
         metadata = loaded if isinstance(loaded, dict) else {}
     except BasemapError as exc:
         raise BasemapError(f"{path}: {exc}") from None
-    except (ValueError, UnicodeDecodeError):
-        metadata = {}
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        metadata = {}  # unreadable metadata costs the attribution and name, not the tiles
     if header.tile_compression not in (0, 1, 2):
         raise BasemapError(f"{path}: its tiles are "
                            f"{_COMPRESSION.get(header.tile_compression, '?')}-compressed; only "
                            f"uncompressed or gzip tiles are read")
-    reader = _PMTilesReader(path, header)
+    try:
+        reader = _PMTilesReader(path, header)
+    except OSError as exc:
+        raise BasemapError(f"cannot read {path}: {exc.strerror or exc}") from None
     try:
         reader.root()  # the root directory must read
         sample = reader.first_tile() if kind == "" else None
@@ -426,6 +434,8 @@ class _PMTilesReader:
             return os.read(self._fd, length)
 
     def _directory(self, offset: int, length: int) -> list:
+        if length > _MAX_DIRECTORY:
+            raise BasemapError("a PMTiles directory is implausibly large")
         data = _decompress(self._read(offset, length), self.header.internal_compression,
                            "directory")
         return parse_directory(data)

@@ -337,6 +337,12 @@ def test_a_file_that_is_no_tile_file_is_refused(tmp_path):
     assert "not MBTiles" in refusal(other)
     empty = write_mbtiles(tmp_path / "empty.mbtiles", {})
     assert "holds no tiles" in refusal(empty)
+    damaged = tmp_path / "damaged.mbtiles"
+    damaged.write_bytes(b"SQLite format 3\x00" + b"\xa5" * 4096)
+    assert "GRIDWATCH_BASEMAP_FILE" in refusal(damaged)
+    columns = tmp_path / "columns.mbtiles"
+    sqlite3.connect(columns).execute("CREATE TABLE tiles (z, x, y, data)").connection.commit()
+    assert "not a readable MBTiles file" in refusal(columns)
 
 
 def test_vector_tiles_are_refused_with_the_reason(tmp_path):
@@ -365,6 +371,26 @@ def test_damaged_pmtiles_files_are_refused_not_crashed_on(tmp_path, files):
         with pytest.raises(BasemapError):
             inspect(path)
         assert "GRIDWATCH_BASEMAP_FILE" in refusal(path), name
+
+
+def test_any_damaged_header_byte_is_refused_or_read_never_a_crash(tmp_path, files, tiles):
+    good = files["pmtiles_leaves"].read_bytes()
+    keys = list(tiles)[::11]
+    for i in range(8, 127):
+        for value in (0x00, 0x7F, 0xFF):
+            path = tmp_path / f"byte-{i}-{value}.pmtiles"
+            path.write_bytes(good[:i] + bytes([value]) + good[i + 1:])
+            try:
+                info = inspect(path)
+            except BasemapError:
+                continue
+            reader = open_basemap(path)
+            assert reader.info == info
+            for key in keys:
+                try:
+                    reader.tile(*key)
+                except BasemapError:
+                    pass
 
 
 def test_no_basemap_is_the_default():
