@@ -30,7 +30,10 @@ from callbacks.rings import rings_panel
 from callbacks.table import update_table
 from callbacks.tasks import task_panels
 from gridwatch.auth.policy import Principal, audience
+from gridwatch.empty import no_history
+from gridwatch.i18n import t
 from gridwatch.service import DataSource
+from layouts import nodata
 from layouts.analyst import PANELS_AT_FIRST
 from layouts.ids import ID
 
@@ -68,11 +71,38 @@ def update_panels(source: DataSource, filters: dict, version: str | None,
     if not due:
         return answer
     answer["lead_clock_off"] = not v.running
+    empty = no_history(v.snap)
     for group in due:
-        answer.update(group_answer(source, group, filters, checkpoint, lang, who, shown, v))
+        found = group_answer(source, group, filters, checkpoint, lang, who, shown, v)
+        answer.update(no_data_state(found, lang) if empty else found)
         shows[group] = key
     answer["done"] = shows
     return answer
+
+
+EMPTY_STATED = {"rings", "proxy", "inspection", "figures"}
+"""Panels of figure tiles: of an empty region they show the "no data yet" line instead of
+tiles of zeros."""
+EMPTY_DATED = {"lead_as_of", "alert_as_of", "proxy_as_of", "inspection_as_of", "rings_as_of",
+               "task_as_of", "directive_count"}
+"""Texts that name the day the panel is read at (or a count "as of" it): of an empty region,
+"no data yet" (the day would be today's, a day with no records)."""
+
+
+def no_data_state(answer: dict, lang: str) -> dict:
+    """``answer`` (a panel group's outputs) for a region with no history yet
+    (``gridwatch.empty.no_history``): figure tiles become the "no data yet" line, dated
+    texts say "no data yet", the task funnel says so without axes. The registers stay (their
+    own "nothing on this day" rows) and so do the forms that issue the first records."""
+    out = dict(answer)
+    for key in answer:
+        if key in EMPTY_STATED:
+            out[key] = [nodata.line(lang)]
+        elif key in EMPTY_DATED:
+            out[key] = t("nodata.as_of", lang)
+        elif key == "task_funnel":
+            out[key] = nodata.figure(lang)
+    return out
 
 
 def group_answer(source: DataSource, group: str, filters: dict, checkpoint: str | None,

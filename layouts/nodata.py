@@ -19,6 +19,12 @@ def card(region, lang: str, wall: bool = False) -> html.Div:
                     ])
 
 
+def line(lang: str) -> html.P:
+    """One muted line in a panel of figure tiles."""
+    return html.P(t("nodata.chart", lang), className="gw-muted gw-nodata-line",
+                  **{"data-nodata": "1"})
+
+
 def figure(lang: str, dark: bool = False) -> dict:
     """An empty chart: no axes, only the "no data yet" text in the middle."""
     colour = "#b0bec5" if dark else "#78909c"
