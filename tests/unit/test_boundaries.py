@@ -171,8 +171,15 @@ def broken(region, tmp_path_factory, source):
     codes = grids["code"].tolist()
     bow, liar, fat, gone = codes[10], codes[100], codes[200], codes[300]
     ring = list(grids.loc[grids["code"] == bow, "geometry"].iloc[0].exterior.coords)
-    ring[5], ring[6] = ring[6], ring[5]  # two vertices swapped: the ring crosses itself
-    grids.loc[grids["code"] == bow, "geometry"] = Polygon(ring)
+
+    def swapped(i: int) -> Polygon:
+        out = ring.copy()
+        out[i], out[i + 1] = out[i + 1], out[i]
+        return Polygon(out)
+    # Two neighbouring vertices swapped so that the ring crosses itself (the first such pair:
+    # which pairs do depends on the demo geometry).
+    grids.loc[grids["code"] == bow, "geometry"] = next(
+        swapped(i) for i in range(1, len(ring) - 2) if not swapped(i).is_valid)
     other_village = grids.loc[grids["code"] == codes[400], "village_code"].iloc[0]
     grids.loc[grids["code"] == liar, "village_code"] = other_village
     fat_geom = gpd.GeoSeries(grids.loc[grids["code"] == fat, "geometry"], crs=4326)

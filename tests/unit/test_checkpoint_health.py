@@ -158,8 +158,11 @@ def test_the_demo_ends_with_one_quiet_checkpoint_and_one_missed_report(snap):
     from gridwatch.timeutil import cutoff
 
     found = health.alerts(snap.checkpoint_counts, snap.region.checkpoints, LAST, cutoff(LAST), H)
+    # (the counts are drawn at random: on the demo's geography the Majin expressway exit also
+    # ran over capacity for an hour that morning, long cleared)
     assert [(a.checkpoint, a.kind, a.open, a.hours[0].hour, len(a.hours)) for a in found] == [
-        ("CP09", "quiet", True, 19, 4), ("CP14", "missed", True, 11, 1)]
+        ("CP09", "quiet", True, 19, 4), ("CP14", "missed", True, 11, 1),
+        ("CP22", "over_capacity", False, 8, 1)]
     # 23:00-24:00 is not yet due at the day's end: the silence is four hours old then
     assert found[0].since == at(19, LAST)
     # the Spring Festival rush ran some checkpoints over capacity; none is by the last day
@@ -200,7 +203,7 @@ def test_the_alert_list_names_the_checkpoint_and_says_what_happened(source):
     names = source.snapshot().region.names("checkpoints", "zh")
     assert names["CP09"] in text and names["CP14"] in text
     assert "19:00 起无报数（4 小时）" in text and "缺 11:00 时段报数" in text
-    assert out["alert_count"] == "未解除 2 条（当日共 2 条）"
+    assert out["alert_count"] == "未解除 2 条（当日共 3 条）"
     assert out["alert_as_of"] == "截至 2020-02-29 24:00"
     en = checkpoint_alerts(source, Filters(as_of=date(2020, 1, 24)).to_dict(), "en")
     assert "Over capacity" in str(en["alert_rows"]) and "cleared" in str(en["alert_rows"])
