@@ -8,7 +8,9 @@ The steps, in order:
    Web Mercator), and the report says what was assumed. Features must fall inside the expected
    area (the active county buffered by 50 km; the neighbours, context around the county, need
    only reach into it); if they do not, the refusal says whether the axes look swapped or which
-   CRS would have put them in place.
+   CRS would have put them in place. Files in GCJ-02 (``datum="gcj02"``, ``--datum gcj02``)
+   are then converted to WGS84 (``gridwatch.geo.datum``); files taken as WGS84 that lie on the
+   county's outline only once read as GCJ-02 are warned about (``looks_gcj02``).
 2. **Columns.** Each layer's columns are matched to the canonical ones (``code``, ``name_zh``,
    ``name_en``, ``township_code``, ``village_code``, ``population``, ``households``, ``kind``)
    through aliases, including Chinese names and the 10-character names a DBF truncates to.
