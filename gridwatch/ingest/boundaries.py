@@ -56,6 +56,7 @@ from gridwatch.ingest.boundary_files import (
     read_boundary_files,
 )
 from gridwatch.ingest.errors import render
+from gridwatch.names import english_name
 
 REQUIRED_LAYERS = ("townships", "villages", "grids", "checkpoints")
 """Layers an import must supply; the others are derived or carried over."""
@@ -764,8 +765,6 @@ def normalise_columns(layer: str, gdf: gpd.GeoDataFrame, report: Report,
                     report.add("warning", "column_defaulted", layer, column=column.name, value=0)
                 elif layer == "checkpoints":
                     report.add("info", "checkpoint_capacity_missing", layer)
-            elif column.name == "name_en":
-                out[column.name] = list(out["name_zh"])
             else:
                 out[column.name] = [""] * len(gdf)
             continue
@@ -779,12 +778,36 @@ def normalise_columns(layer: str, gdf: gpd.GeoDataFrame, report: Report,
         else:
             out[column.name] = ["" if v is None or (isinstance(v, float) and math.isnan(v))
                                 else str(v).strip() for v in values]
+    _english_names(layer, out, report, source)
     frame = gpd.GeoDataFrame(out, geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
     frame[ROW] = np.arange(1, len(frame) + 1)
     column = str(found["code"] or "code")
     for i in np.flatnonzero((frame["code"] == "").to_numpy()):
         report.add("error", "code_empty", layer, file=source, row=int(i) + 1, column=column)
     return frame
+
+
+ENGLISH_OF = {"name_en": "name_zh", "province_en": "province_zh"}
+"""English fields, and the Chinese field an English name is made from when a file lacks it."""
+
+
+def _english_names(layer: str, out: dict[str, list], report: Report, source: str) -> None:
+    """Fill the English names a file lacks (no column, or empty cells) from the Chinese ones,
+    in pinyin with the kind of place in English (``gridwatch.names.english_name``: 马金镇 →
+    Majin Town), so that the English UI never shows a Chinese name; one note per field."""
+    for en, zh in ENGLISH_OF.items():
+        if en not in out or zh not in out:
+            continue
+        values, made = list(out[en]), []
+        for i, (given, chinese) in enumerate(zip(values, out[zh], strict=True)):
+            if not given and chinese:
+                values[i] = english_name(chinese)
+                made.append(i)
+        out[en] = values
+        if made:
+            first = made[0]
+            report.add("info", "names_pinyin", layer, file=source, n=len(made), field=en,
+                       example=f"{out[zh][first]} → {values[first]}")
 
 
 ROW = "_row"
