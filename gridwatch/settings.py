@@ -111,6 +111,10 @@ class Settings(BaseModel):
     max_request_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     max_upload_bytes: int = Field(100 * 1024 * 1024, ge=1024)
     retention_days: int = Field(0, ge=0)
+    # The daily briefing pack (gridwatch.export.kept): at this local time (HH:MM, 24-hour)
+    # ``python -m gridwatch daily-pack`` makes the pack of the day before and keeps it in the
+    # store; empty: no schedule.
+    daily_pack_at: str = ""
     # Log lines as text (make run) or one JSON object per line (a log collector).
     log_format: Literal["text", "json"] = "text"
     host: str = "127.0.0.1"
@@ -125,6 +129,14 @@ class Settings(BaseModel):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("not an IANA time zone (e.g. Asia/Shanghai, UTC)") from None
         return value
+
+    @field_validator("daily_pack_at")
+    @classmethod
+    def _daily_pack_time(cls, value: str) -> str:
+        from gridwatch.export.kept import parse_at
+
+        at = parse_at(value)  # a ValueError says what is wrong
+        return "" if at is None else at.strftime("%H:%M")
 
     @field_validator("basemap_file")
     @classmethod

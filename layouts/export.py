@@ -1,4 +1,6 @@
-"""The export panel of the analyst view: title, format, paper, extent and the download links.
+"""The export panel of the analyst view: title, format, paper, extent, the briefing pack's
+issuing unit, issue number and comparison day, the download links, a note when the filters
+keep no grid, and the kept daily briefings.
 
 The links are plain ``<a download>`` elements whose ``href`` follows the filters and the map
 view (``callbacks.export``); the server renders the file, so a click is a normal download.
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from gridwatch.export.options import KINDS, PAPERS_MM
+from gridwatch.export.options import KINDS, MAX_ISSUE, MAX_UNIT, PAPERS_MM
 from gridwatch.i18n import t
 from layouts.ids import ID
 
@@ -50,10 +52,24 @@ def export_panel(lang: str) -> html.Div:
                                           {"label": t("export.extent.county", lang),
                                            "value": "county"}])),
         ]),
+        html.Div(style={**_ROW, "padding": "0 0 8px"}, children=[
+            field(t("export.unit_label", lang),
+                  dcc.Input(id=ID.EXPORT_UNIT, type="text", debounce=True,
+                            maxLength=MAX_UNIT, style={"width": "260px"})),
+            field(t("export.issue_label", lang),
+                  dcc.Input(id=ID.EXPORT_ISSUE, type="number", min=1, max=MAX_ISSUE, step=1,
+                            debounce=True, style={"width": "90px"})),
+            field(t("export.since_label", lang),
+                  dcc.Dropdown(id=ID.EXPORT_SINCE, options=[], value=None, clearable=True,
+                               searchable=False, style={"width": "230px"})),
+        ]),
         html.Div(style=_ROW, children=[
             html.A(t("export.download", lang), id=ID.EXPORT_DOWNLOAD, className="gw-btn",
                    href="/export/png", download="", rel="nofollow"),
             html.A(t("export.pack", lang), id=ID.EXPORT_PACK, className="gw-btn",
                    href="/export/pack", download="", rel="nofollow"),
         ]),
+        html.Div(id=ID.EXPORT_NOTE, role="status", className="gw-export-note",
+                 style={"paddingTop": "6px", "color": "#b71c1c"}),
+        html.Div(id=ID.EXPORT_KEPT, className="gw-export-kept", style={"paddingTop": "8px"}),
     ])

@@ -171,6 +171,11 @@ class ID(StrEnum):
     EXPORT_EXTENT = "export-extent"
     EXPORT_DOWNLOAD = "export-download"
     EXPORT_PACK = "export-pack"
+    EXPORT_UNIT = "export-unit"
+    EXPORT_ISSUE = "export-issue"
+    EXPORT_SINCE = "export-since"
+    EXPORT_NOTE = "export-note"
+    EXPORT_KEPT = "export-kept"
     # -- ingest ids --
     BOUNDARY_FILE = "boundary-file"
     BOUNDARY_REPORT = "boundary-report"

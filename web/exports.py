@@ -2,13 +2,16 @@
 options; ``GET /export/id/<export id>`` gives a recorded export again, byte for byte.
 
 ``/export/<kind>?level=&township=&colour=&date=&lang=&paper=&orientation=&title=&bbox=``
-answers with the file (``Content-Disposition: attachment``), its export ID in ``X-Export-Id``
-and the data version it was drawn from in ``X-Data-Version``.
+(a pack also ``since=``, ``unit=``, ``issue=``) answers with the file (``Content-Disposition:
+attachment``), its export ID in ``X-Export-Id`` and the data version it was drawn from in
+``X-Data-Version``. ``GET /export/kept/<day>`` gives the kept daily briefing of a day
+(``gridwatch.export.kept``). Every file given is audited.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, abort, request
@@ -37,9 +40,10 @@ blueprint = Blueprint("exports", __name__)
 
 def export_href(kind: str, filters: dict | None, lang: str | None, title: str | None,
                 paper: str | None, orientation: str | None, extent: str | None,
-                bounds: list | None) -> str:
+                bounds: list | None, pack: dict[str, str] | None = None) -> str:
     """The ``/export/<kind>`` URL for a view: its filters and language, the export options
-    and, for "current view", the map's bounds ``[[south, west], [north, east]]``."""
+    and, for "current view", the map's bounds ``[[south, west], [north, east]]``; a pack's
+    ``pack`` options (``since``, ``unit``, ``issue``: already checked) too."""
     query = Filters.from_dict(filters).to_query(lang=normalise_language(lang)).lstrip("?")
     params: dict[str, str] = {}
     if kind in ("png", "pdf", "svg", "pack"):
@@ -49,6 +53,8 @@ def export_href(kind: str, filters: dict | None, lang: str | None, title: str | 
         if extent == "view" and bounds:
             (south, west), (north, east) = bounds
             params["bbox"] = ",".join(f"{v:.5f}" for v in (west, south, east, north))
+    if kind == "pack" and pack:
+        params.update({k: v for k, v in pack.items() if k in ("since", "unit", "issue") and v})
     extra = urlencode(params, safe=",")
     return f"/export/{kind}?" + "&".join(part for part in (query, extra) if part)
 
@@ -109,6 +115,34 @@ def replay_response(source: DataSource, export_id: str, lang: str, who: Principa
     return file_response(result)
 
 
+def kept_response(source: DataSource, day_text: str, lang: str, who: Principal) -> Response:
+    """The kept daily briefing of ``day_text`` (``YYYY-MM-DD``), or 404 with a message in
+    ``lang``. A kept pack shows no household-level data (``gridwatch.export.kept``), so every
+    role that may export may have it; each download is audited like an export."""
+    from gridwatch.export import kept
+
+    try:
+        day = date.fromisoformat(day_text)
+    except ValueError:
+        day = None
+    found = None if day is None else kept.find(source.engine, day)
+    content = None if found is None else kept.content(source.engine, found.day)
+    if found is None or content is None:
+        return Response(t("export.error.no_kept", lang, day=day_text[:10]), status=404,
+                        mimetype="text/plain")
+    audit_access(source.writer, who, "export", "kept_briefing", found.day.isoformat(),
+                 client_address(), {"kind": "pack", "export_id": found.export_id,
+                                    "view": found.view, "data_version": found.data_version})
+    response = Response(content, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{found.filename}\"; "
+        f"filename*=UTF-8''{quote(found.filename)}")
+    response.headers["X-Export-Id"] = found.export_id
+    response.headers["X-Data-Version"] = found.data_version
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _allowed() -> Principal:
     who = current_principal()
     if not allows(who, "export"):
@@ -119,6 +153,14 @@ def _allowed() -> Principal:
 @blueprint.get("/export/<kind>")
 def export(kind: str):
     return export_response(data_source(), kind, request.args.to_dict(), _allowed())
+
+
+@blueprint.get("/export/kept/<code>")
+def kept_briefing(code: str):
+    """``code`` is the briefing's day, ``YYYY-MM-DD``."""
+    source = data_source()
+    lang = normalise_language(request.args.get("lang") or source.settings.default_language)
+    return kept_response(source, code, lang, _allowed())
 
 
 @blueprint.get("/export/id/<export_id>")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -32,6 +33,11 @@ EXTENSIONS = {"png": "png", "pdf": "pdf", "svg": "svg", "pack": "pdf", "csv": "c
               "geojson": "geojson", "gpkg": "gpkg"}
 
 MAX_TITLE = 80
+MAX_UNIT = 40
+"""Characters of a briefing's issuing unit (a county's epidemic command office's full name,
+开化县新型冠状病毒感染的肺炎疫情防控工作领导小组办公室, has 27)."""
+MAX_ISSUE = 9999
+"""The highest issue number a briefing may carry."""
 
 
 class ExportOptionError(ValueError):
@@ -50,6 +56,8 @@ class ExportRequest:
     ``bbox`` is the map extent as (west, south, east, north) in degrees, or ``None`` for the
     whole county. ``title`` empty means the default title in ``lang``. ``since`` is the day the
     briefing pack's "what changed" page compares with (default: the day before ``as_of``).
+    ``unit`` (the issuing unit) and ``issue`` (the issue number, "第 12 期") head a briefing
+    pack's pages when given.
     """
 
     kind: str
@@ -63,6 +71,8 @@ class ExportRequest:
     table: str = "grids"
     view: str = "full"
     """Whose eyes it is for (``gridwatch.visibility.view_of``): what is suppressed in it."""
+    unit: str = ""
+    issue: int | None = None
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -87,6 +97,10 @@ class ExportRequest:
                        bbox=list(self.bbox) if self.bbox else None, title=self.title)
         if self.kind == "pack":
             out["since"] = self.compare_day.isoformat()
+            if self.unit:  # packs without them keep the IDs they had before these existed
+                out["unit"] = self.unit
+            if self.issue is not None:
+                out["issue"] = self.issue
         if self.kind == "csv":
             out["table"] = self.table
         return out
@@ -102,6 +116,10 @@ class ExportRequest:
                 params["title"] = self.title
         if self.kind == "pack" and self.since:
             params["since"] = self.since.isoformat()
+        if self.kind == "pack" and self.unit:
+            params["unit"] = self.unit
+        if self.kind == "pack" and self.issue is not None:
+            params["issue"] = str(self.issue)
         if self.kind == "csv" and self.table != "grids":
             params["table"] = self.table
         return "?" + urlencode(params, safe=",")
@@ -118,6 +136,50 @@ def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
     if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
         raise ExportOptionError("bbox", raw)
     return (west, south, east, north)
+
+
+def _shown(raw: str) -> str:
+    """A refused value as a message may quote it: control characters escaped, cut short."""
+    out = "".join(ch if unicodedata.category(ch)[0] != "C" else f"\\x{ord(ch):02x}"
+                  for ch in raw[:60])
+    return out + ("…" if len(raw) > 60 else "")
+
+
+def parse_unit(raw: str | None) -> str:
+    """A briefing's issuing unit: spaces collapsed, at most ``MAX_UNIT`` characters, no
+    control or format characters; empty for none."""
+    if raw is None:
+        return ""
+    if any(unicodedata.category(ch)[0] == "C" for ch in raw):
+        raise ExportOptionError("unit", _shown(raw))
+    unit = " ".join(raw.split())
+    if len(unit) > MAX_UNIT:
+        raise ExportOptionError("unit", _shown(raw))
+    return unit
+
+
+def parse_issue(raw: str | None) -> int | None:
+    """A briefing's issue number: a whole number from 1 to ``MAX_ISSUE``; None for none."""
+    if raw is None or not raw.strip():
+        return None
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_ISSUE:
+        raise ExportOptionError("issue", _shown(raw))
+    return int(text)
+
+
+def parse_since(raw: str | None, first_day: date, as_of: date) -> date | None:
+    """The day the pack's "what changed" compares with: ISO ``YYYY-MM-DD``, within the
+    history and before the as-of day; None for the default (the day before)."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        since = date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ExportOptionError("since", _shown(raw)) from None
+    if not first_day <= since < as_of:
+        raise ExportOptionError("since", _shown(raw))
+    return since
 
 
 def request_from_params(kind: str, params: Mapping[str, str], townships, first_day: date,
@@ -150,18 +212,13 @@ def request_from_params(kind: str, params: Mapping[str, str], townships, first_d
     table = params.get("table") or "grids"
     if table not in TABLES:
         raise ExportOptionError("table", table)
-    since = None
-    if params.get("since"):
-        try:
-            since = date.fromisoformat(params["since"])
-        except ValueError:
-            raise ExportOptionError("since", params["since"]) from None
     as_of = filters.as_of or last_day
-    if since is not None and not first_day <= since < as_of:
-        raise ExportOptionError("since", params["since"])
+    since = parse_since(params.get("since"), first_day, as_of)
+    unit = parse_unit(params.get("unit"))
+    issue = parse_issue(params.get("issue"))
     bbox = None if params.get("extent") == "county" else parse_bbox(params.get("bbox"))
     title = " ".join((params.get("title") or "").split())[:MAX_TITLE]
     return ExportRequest(kind=kind, filters=filters.with_day(as_of),
                          lang=normalise_language(lang or default_lang), paper=paper,
                          orientation=orientation, bbox=bbox, title=title, since=since,
-                         table=table)
+                         table=table, unit=unit, issue=issue)

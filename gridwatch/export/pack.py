@@ -1,10 +1,13 @@
 """The briefing pack: one multi-page PDF with the map, the figures, the charts and the tables.
 
-Pages, in order: the map; the key figures; task completion and checkpoint throughput; the red
-and orange grids; the overdue tasks; the checkpoint alerts; the six rings; the red proxy; the
-inspections; what changed since the comparison day. Long tables run
-on over a few pages and then say how many rows were left out (the CSV download has them all).
-Every page has the same header (the filters, the data day) and footer (export ID, page).
+Pages, in order: the map; the hotspots (a map zoomed to each cluster of red and orange
+grids, its grids numbered and listed); the key figures; task completion and checkpoint
+throughput; the red and orange grids; the overdue tasks; the checkpoint alerts; the six
+rings; the red proxy; the inspections; what changed since the comparison day. Long tables
+run on over a few pages and then say how many rows were left out (the CSV download has them
+all). Every page has the same header (the filters, the data day, and the issuing unit and
+issue number when given) and footer (export ID, page). Column widths, titles and cells are
+measured in the print font: text is set smaller or wrapped before it is ever cut.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from gridwatch.checkpoints import state_text as alert_state
 from gridwatch.empty import no_history
 from gridwatch.export import tables
 from gridwatch.export.fonts import print_style, truetype_text
+from gridwatch.export.hotspots import Cluster, clusters, framed
 from gridwatch.export.options import ExportRequest
 from gridwatch.export.render import (
     GREY,
@@ -34,17 +38,28 @@ from gridwatch.export.render import (
     app_title,
     as_of_text,
     describe_filters,
+    draw_map,
+    ellipsize,
     footer_left,
     generated_text,
+    graticule_ticks,
+    issue_text,
     map_page,
     metadata,
     no_data_stamp,
+    no_match_stamp,
+    north_arrow,
     print_instant,
+    projected,
+    scale_bar,
+    swatch,
     wrap,
 )
 from gridwatch.filters import Filters
+from gridwatch.geo.crs import region_crs
 from gridwatch.i18n import county_name, duration, t
 from gridwatch.leads import kpis_at
+from gridwatch.mapview import map_view
 from gridwatch.metrics import (
     TASK_STATES,
     checkpoint_series,
@@ -107,6 +122,7 @@ def render_pack(snap: Snapshot, request: ExportRequest, palette: dict[str, str],
     with print_style(stamp.export_id):
         makers: list[PageMaker] = [
             lambda label: map_page(snap, request, palette, stamp, label, ctx.checks).page,
+            *hotspot_pages(ctx),
             lambda label: kpi_page(ctx, label),
             lambda label: chart_page(ctx, label),
         ]
@@ -144,10 +160,132 @@ def new_page(ctx: PackContext, heading: str, label: str) -> Page:
     page.frame(title, describe_filters(ctx.filters, ctx.snap.region, lang),
                as_of_text(ctx.snap, ctx.request.as_of, lang),
                generated_text(ctx.stamp, lang), footer_left(ctx.stamp, lang),
-               f"{app_title(lang, ctx.snap.region)}  ·  {label}")
+               f"{app_title(lang, ctx.snap.region)}  ·  {label}",
+               issue_text(ctx.request, lang))
     if no_history(ctx.snap):  # an empty region: every page says so, across its body
         no_data_stamp(page, page.body, ctx.snap.region, lang)
     return page
+
+
+# --- hotspots --------------------------------------------------------------------------------
+
+def hotspot_pages(ctx: PackContext) -> list[PageMaker]:
+    """One page per cluster of the day's red and orange grids (``gridwatch.export.hotspots``),
+    or one page saying there are none (or that the filters keep no grid)."""
+    table = tables.red_orange_grids(ctx.snap, ctx.filters, ctx.request.view)
+    colours = dict(zip(table["code"], table["colour"], strict=True))
+    found = clusters(projected(ctx.snap.region)["grids"], colours)
+    if not found:
+        return [lambda label: hotspot_none(ctx, label)]
+    rows = {r["code"]: r for r in table.to_dict("records")}
+
+    def maker(number: int, cluster: Cluster) -> PageMaker:
+        return lambda label: hotspot_page(ctx, number, len(found), cluster, rows, label)
+    return [maker(i, c) for i, c in enumerate(found, start=1)]
+
+
+def hotspot_none(ctx: PackContext, label: str) -> Page:
+    lang = ctx.lang
+    page = new_page(ctx, t("export.pack.hotspots", lang), label)
+    bx, by, _, bh = page.body
+    kept = kept_grids(ctx.snap, ctx.filters)
+    if not no_history(ctx.snap) and not kept.any():
+        no_match_stamp(page, page.body, lang)
+    else:
+        page.text(bx, by + bh - 8 * page.k, t("export.pack.no_hotspots", lang), 10,
+                  color=GREY, va="top")
+    return page
+
+
+def hotspot_page(ctx: PackContext, number: int, total: int, cluster: Cluster,
+                 rows: dict[str, dict], label: str) -> Page:
+    """A map zoomed to ``cluster`` with its grids numbered, beside (or above) the list of
+    those grids: number, code, name, village and colour."""
+    lang, snap = ctx.lang, ctx.snap
+    heading = t("export.pack.hotspots", lang) + (f" {number}/{total}" if total > 1 else "")
+    page = new_page(ctx, heading, label)
+    k = page.k
+    bx, by, bw, bh = page.body
+    gap = 5 * k
+    towns = list(dict.fromkeys(rows[c][f"township_{lang}"] for c in cluster.codes))
+    sep = "、" if lang == "zh" else ", "
+    caption = t("export.pack.hotspot_area", lang, n=number, townships=sep.join(towns),
+                red=cluster.red, orange=cluster.orange)
+    caption, size = page.fit(caption, bw, 10, 7, bold=True)
+    top = by + bh - 2 * k
+    page.text(bx, top, caption, size, fontweight="bold", va="top")
+    page.text(bx, top - 6 * k, t("export.pack.hotspot_key", lang), 7.5, color=GREY, va="top")
+    area_h = bh - 13 * k
+    if page.landscape:
+        list_w = 100 * k
+        map_box = (bx, by, bw - list_w - gap, area_h)
+        list_rect = (bx + bw - list_w, by, list_w, area_h)
+    else:
+        map_h = area_h * 0.56
+        map_box = (bx, by + area_h - map_h, bw, map_h)
+        list_rect = (bx, by, bw, area_h - map_h - gap)
+    extent = framed(cluster.bounds, map_box[2] / map_box[3])
+    view = map_view(snap, ctx.filters, print_instant(ctx.stamp, ctx.filters.as_of), ctx.checks)
+    ax = page.axes(*map_box)
+    draw_map(ax, snap.region, view, ctx.palette, extent, lang, page.fs)
+    crs = region_crs(snap.region)
+    graticule_ticks(ax, extent, page.fs, crs)
+    scale_bar(ax, extent, lang, page.fs)
+    north_arrow(page, map_box, extent, lang, crs)
+    layers = projected(snap.region)
+    points = {code: (pt.x, pt.y) for code, pt in zip(layers["grids"]["code"],
+                                                     layers["grid_points"], strict=True)}
+    number_grids(page, ax, map_box, extent, cluster.codes, points)
+    columns: list[Column] = [("#", 0.4, "right"), (t("table.code", lang), 1.5, "left"),
+                             (t("table.name", lang), 1.8, "left"),
+                             (t("table.colour", lang), 0.9, "left")]
+    listed = [[i, code, rows[code][f"name_{lang}"],
+               ("swatch", ctx.palette[rows[code]["colour"]],
+                t(f"colour.{rows[code]['colour']}", lang), rows[code]["colour"])]
+              for i, code in enumerate(cluster.codes, start=1)]
+    lx, ly, lw, lh = list_rect
+    row_mm = min(ROW_MM, max(4.2, lh / k / (len(listed) + 1.5)))
+    fit = int(lh / (row_mm * k)) - 2
+    shown = listed[:fit] if len(listed) > fit + 1 else listed
+    bottom = draw_table(page, lx, ly + lh, lw, columns, shown, row_mm=row_mm)
+    if len(shown) < len(listed):
+        page.text(lx, bottom - 2 * k, t("export.pack.more_rows", lang,
+                                        n=len(listed) - len(shown)), 7, color=GREY, va="top")
+    return page
+
+
+def number_grids(page: Page, ax, box, extent, codes: tuple[str, ...],
+                 points: dict[str, tuple[float, float]]) -> None:
+    """Number ``codes`` on the hotspot map at their grids' ``points`` (metric CRS), in white
+    discs above every other symbol; a number that would cover one already placed moves aside
+    on a leader line."""
+    xmin, xmax, ymin, _ = extent
+    w, h = box[2], box[3]
+    per_mm = (xmax - xmin) / w
+    radius = 2.0 * page.k  # mm
+    placed: list[tuple[float, float]] = []
+    steps = [(0.0, 0.0)] + [(dx * r, dy * r) for r in (2.4, 3.6, 4.8, 6.0)
+                            for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1), (.7, .7),
+                                           (-.7, .7), (.7, -.7), (-.7, -.7))]
+    for i, code in enumerate(codes, start=1):
+        px, py = points[code]
+        mx, my = (px - xmin) / per_mm, (py - ymin) / per_mm
+        spot = (mx, my)
+        for dx, dy in steps:
+            cx, cy = mx + dx * radius, my + dy * radius
+            inside = radius < cx < w - radius and radius < cy < h - radius
+            if inside and all((cx - ox) ** 2 + (cy - oy) ** 2 >= (2.05 * radius) ** 2
+                              for ox, oy in placed):
+                spot = (cx, cy)
+                break
+        placed.append(spot)
+        lx, ly = xmin + spot[0] * per_mm, ymin + spot[1] * per_mm
+        if spot != (mx, my):
+            ax.plot([px, lx], [py, ly], color=INK, linewidth=0.5, zorder=8.4)
+        ax.text(lx, ly, str(i), fontsize=6.2 * page.fs, fontweight="bold", color=INK,
+                ha="center", va="center", zorder=8.6, clip_on=True,
+                bbox={"boxstyle": "circle,pad=0.25", "facecolor": "white",
+                      "edgecolor": INK, "linewidth": 0.6})
 
 
 # --- key figures -----------------------------------------------------------------------------
@@ -324,7 +462,8 @@ def red_orange_rows(ctx: PackContext) -> tuple[list[Column], list[list]]:
                (t("table.overdue_tasks", lang), 0.9, "right"),
                (t("table.open_leads", lang), 0.9, "right")]
     rows = [[r["code"], r[f"name_{lang}"], r[f"village_{lang}"], r[f"township_{lang}"],
-             ("swatch", ctx.palette[r["colour"]], t(f"colour.{r['colour']}", lang)),
+             ("swatch", ctx.palette[r["colour"]], t(f"colour.{r['colour']}", lang),
+              r["colour"]),
              r["since"], r["home_isolation"], r["open_tasks"], r["overdue_tasks"],
              r["open_leads"]] for r in table.to_dict("records")]
     return columns, rows
@@ -454,7 +593,7 @@ def table_pages(ctx: PackContext, heading: str, columns: list[Column], rows: lis
     def maker(index: int, chunk: list[list]) -> PageMaker:
         def make(label: str) -> Page:
             lang = ctx.lang
-            title = heading if index == 0 else heading + t("export.pack.continued", lang)
+            title = heading if index == 0 else t("export.pack.continued", lang, heading=heading)
             page = new_page(ctx, title, label)
             bx, by, bw, bh = page.body
             top = by + bh - 4 * page.k
@@ -464,7 +603,8 @@ def table_pages(ctx: PackContext, heading: str, columns: list[Column], rows: lis
                 page.text(bx, top - 4 * page.k, t("export.pack.none", lang), 10, color=GREY,
                           va="top")
                 return page
-            bottom = draw_table(page, bx, top, bw, columns, chunk)
+            bottom = draw_table(page, bx, top, bw, columns, chunk,
+                                column_widths(page, bw, columns, rows))
             if index == len(chunks) - 1 and left_out:
                 page.text(bx, bottom - 3 * page.k,
                           t("export.pack.more_rows", lang, n=left_out), 8, color=GREY,
@@ -475,47 +615,110 @@ def table_pages(ctx: PackContext, heading: str, columns: list[Column], rows: lis
     return [maker(i, chunk) for i, chunk in enumerate(chunks)]
 
 
+TABLE_PT = 7.5
+"""The table's type size; a cell too long for its column is set smaller down to ``MIN_PT``,
+then on two lines, and only then cut."""
+MIN_PT = 6.0
+
+
+def _cell_text(value) -> str:
+    if isinstance(value, tuple) and value[0] == "swatch":
+        return value[2]
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _cell_width(page: Page, value) -> float:
+    """What a cell takes at the table's type size (mm), its swatch included."""
+    extra = 4.5 * page.k if isinstance(value, tuple) and value[0] == "swatch" else 0.0
+    return page.measure(_cell_text(value), TABLE_PT) + extra
+
+
+def _header_width(page: Page, header: str) -> float:
+    """The narrowest a header may be: its width on one line, or on two broken at a space."""
+    best = page.measure(header, TABLE_PT, True)
+    words = header.split(" ")
+    for cut in range(1, len(words)):
+        best = min(best, max(page.measure(" ".join(words[:cut]), TABLE_PT, True),
+                             page.measure(" ".join(words[cut:]), TABLE_PT, True)))
+    return best
+
+
+def column_widths(page: Page, width: float, columns: list[Column],
+                  rows: list[list]) -> list[float]:
+    """Column widths (mm) from what the header and cells measure: every column gets what it
+    needs and the spare width goes by the columns' weights; when the table is too wide, the
+    widest columns are narrowed to one common cap (codes, dates and counts keep their width,
+    long names wrap)."""
+    pad = 3 * page.k
+    need = [max([_header_width(page, header)]
+                + [_cell_width(page, row[i]) for row in rows]) + pad
+            for i, (header, _, _) in enumerate(columns)]
+    if sum(need) <= width:
+        spare = width - sum(need)
+        total = sum(c[1] for c in columns)
+        return [n + spare * c[1] / total for n, c in zip(need, columns, strict=True)]
+    ordered = sorted(need)
+    used, cap = 0.0, ordered[-1]
+    for i, n in enumerate(ordered):
+        rest = len(ordered) - i
+        if used + n * rest >= width:
+            cap = (width - used) / rest
+            break
+        used += n
+    return [min(n, cap) for n in need]
+
+
+def fit_cell(page: Page, text: str, width: float, size: float = TABLE_PT,
+             bold: bool = False) -> tuple[str, float]:
+    """``text`` set to fit a cell ``width`` mm wide: at ``size``, else smaller down to
+    ``MIN_PT``, else on two lines at ``MIN_PT`` (the second cut if it must be)."""
+    if page.measure(text, size, bold) <= width:
+        return text, size
+    smaller = max(MIN_PT, size * width / page.measure(text, size, bold) * 0.99)
+    if page.measure(text, smaller, bold) <= width:
+        return text, smaller
+    lines = wrap(text, width, MIN_PT * page.fs, bold).split("\n")
+    if len(lines) > 2:
+        rest = " ".join(lines[1:]) if " " in text else "".join(lines[1:])
+        lines = [lines[0], ellipsize(rest, width, MIN_PT * page.fs, bold)]
+    return "\n".join(lines), MIN_PT
+
+
 def draw_table(page: Page, x: float, top: float, width: float, columns: list[Column],
-               rows: list[list]) -> float:
-    """Draw a table from ``top`` down; returns the y of its bottom edge (mm)."""
+               rows: list[list], widths: list[float] | None = None,
+               row_mm: float = ROW_MM) -> float:
+    """Draw a table from ``top`` down; returns the y of its bottom edge (mm). ``widths``
+    (default: measured from ``rows``) keeps the columns of one table the same on every page."""
     k = page.k
-    row_h = ROW_MM * k
-    total = sum(c[1] for c in columns)
-    widths = [width * c[1] / total for c in columns]
+    row_h = row_mm * k
+    widths = widths or column_widths(page, width, columns, rows)
+    width = sum(widths)
     starts = [x + sum(widths[:i]) for i in range(len(widths))]
+    pad = 1.5 * k
     y = top - row_h
     page.rect(x, y, width, row_h, facecolor="#37474f", edgecolor="none")
     for (header, _, align), cx, cw in zip(columns, starts, widths, strict=True):
-        tx = cx + cw - 1.5 * k if align == "right" else cx + 1.5 * k
-        page.text(tx, y + row_h / 2, header, 7.5, color="white", fontweight="bold",
-                  ha=align, va="center")
+        tx = cx + cw - pad if align == "right" else cx + pad
+        text, size = fit_cell(page, header, cw - 2 * pad, bold=True)
+        page.text(tx, y + row_h / 2, text, size, color="white", fontweight="bold",
+                  ha=align, va="center", multialignment=align, linespacing=1.0)
     for i, row in enumerate(rows):
         y -= row_h
         if i % 2:
             page.rect(x, y, width, row_h, facecolor="#f3f6f7", edgecolor="none")
         for value, (_, _, align), cx, cw in zip(row, columns, starts, widths, strict=True):
-            tx = cx + cw - 1.5 * k if align == "right" else cx + 1.5 * k
+            tx = cx + cw - pad if align == "right" else cx + pad
             if isinstance(value, tuple) and value[0] == "swatch":
-                page.rect(cx + 1.5 * k, y + row_h * 0.25, 3.2 * k, row_h * 0.5,
-                          facecolor=value[1], edgecolor="#78909c", linewidth=0.3)
-                page.text(cx + 6 * k, y + row_h / 2, value[2], 7.5, va="center")
+                swatch(page, cx + pad, y + row_h * 0.25, 3.2 * k, row_h * 0.5, value[1],
+                       value[3] if len(value) > 3 else None)
+                text, size = fit_cell(page, value[2], cw - 2 * pad - 4.5 * k)
+                page.text(cx + pad + 4.5 * k, y + row_h / 2, text, size, va="center")
                 continue
-            text = f"{value:,}" if isinstance(value, int) else _fit(str(value), cw, page)
-            page.text(tx, y + row_h / 2, text, 7.5, ha=align, va="center")
+            text, size = fit_cell(page, _cell_text(value), cw - 2 * pad)
+            page.text(tx, y + row_h / 2, text, size, ha=align, va="center",
+                      multialignment=align, linespacing=1.0)
     page.line(x, x + width, y, y, color="#90a4ae", linewidth=0.6)
     return y
-
-
-def _fit(text: str, width_mm: float, page: Page) -> str:
-    """Cut ``text`` with an ellipsis so it fits ``width_mm`` at the table's type size."""
-    em = 7.5 * page.fs * 0.3528
-    budget = (width_mm - 3 * page.k) / em
-    used = 0.0
-    for i, ch in enumerate(text):
-        used += 1.0 if ord(ch) > 0x2e80 else 0.56
-        if used > budget:
-            return text[: max(i - 1, 1)] + "…"
-    return text
 
 
 # --- what changed ----------------------------------------------------------------------------
@@ -556,8 +759,9 @@ def change_pages(ctx: PackContext) -> list[PageMaker]:
                              (t("export.pack.after", lang), 1.0, "left"),
                              ("", 0.8, "left")]
     rows = [[r["code"], r[f"name_{lang}"], r[f"township_{lang}"],
-             ("swatch", ctx.palette[r["before"]], t(f"colour.{r['before']}", lang)),
-             ("swatch", ctx.palette[r["after"]], t(f"colour.{r['after']}", lang)),
+             ("swatch", ctx.palette[r["before"]], t(f"colour.{r['before']}", lang),
+              r["before"]),
+             ("swatch", ctx.palette[r["after"]], t(f"colour.{r['after']}", lang), r["after"]),
              ("▲ " if r["direction"] == "up" else "▼ ") + t(f"export.pack.{r['direction']}",
                                                            lang)]
             for r in changes.to_dict("records")]

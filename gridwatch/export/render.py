@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import io
 import math
-import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -27,8 +26,10 @@ import numpy as np
 import pandas as pd
 from matplotlib import patheffects
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, FancyBboxPatch, Polygon, Rectangle
+from matplotlib.textpath import TextToPath
 from matplotlib.transforms import Affine2D
 from pyproj import Transformer
 from shapely.geometry import box
@@ -36,7 +37,7 @@ from shapely.geometry import box
 from gridwatch import style
 from gridwatch.checkpoints import Health
 from gridwatch.empty import no_history
-from gridwatch.export.fonts import print_style, truetype_text
+from gridwatch.export.fonts import print_family, print_style, truetype_text
 from gridwatch.export.options import PAPERS_MM, ExportRequest
 from gridwatch.filters import Filters
 from gridwatch.geo.crs import region_crs, region_epsg, zone_of
@@ -52,6 +53,20 @@ GREY = "#607d8b"
 PROVINCE_FILL = {"浙江省": "#e3eaf5", "安徽省": "#eef3e2", "江西省": "#f7efdc"}
 DPI = 300
 MM = 1 / 25.4
+
+PRINT_PATTERNS: dict[str, tuple[str, str]] = {
+    "red": ("xxx", "#ffffff"),
+    "orange": ("////", "#3e2723"),
+    "yellow": ("---", "#5d4037"),
+    "blue": ("...", "#ffffff"),
+    "green": ("", ""),
+}
+"""Colour → (matplotlib hatch, hatch colour) over a grid's fill in print: red, blue and green
+are nearly the same grey in a black-and-white photocopy, so the five risk colours differ by
+pattern too (red cross-hatched, orange diagonal, yellow ruled, blue dotted, green plain),
+on the map and in the legend."""
+HATCH_WIDTH = 0.45
+"""Points: the hatch lines' width."""
 
 
 @dataclass(frozen=True)
@@ -101,21 +116,49 @@ class Page:
         top = self.height - m - 17 * self.k
         return m, bottom, self.width - 2 * m, top - bottom
 
+    def measure(self, text: str, size: float, bold: bool = False) -> float:
+        """The width in mm of ``text`` drawn by ``text`` at ``size`` (before the paper's
+        type scale)."""
+        return text_width(text, size * self.fs, bold)
+
+    def fit(self, text: str, width: float, size: float, min_size: float,
+            bold: bool = False) -> tuple[str, float]:
+        """``text`` and the size (before the type scale) at which it fits ``width`` mm."""
+        out, pt = fitted(text, width, size * self.fs, min_size * self.fs, bold)
+        return out, pt / self.fs
+
     def frame(self, title: str, subtitle: str, right_top: str, right_bottom: str,
-              footer_left: str, footer_right: str) -> None:
-        """Header and footer: title, subtitle, dates, rules, export ID and page number."""
+              footer_left: str, footer_right: str, issue: str = "") -> None:
+        """Header and footer: title, subtitle, dates, rules, export ID and page number.
+
+        The title and subtitle are measured against what the right-hand side takes, and set
+        smaller (then cut) rather than run into "data as of"; ``issue`` (the issuing unit
+        and issue number) heads the right-hand side when given."""
         m, k, w, h = self.margin, self.k, self.width, self.height
-        self.text(m, h - m - 7 * k, title, 17, fontweight="bold", va="baseline")
-        self.text(m, h - m - 13.5 * k, subtitle, 8.5, color=GREY, va="baseline")
-        self.text(w - m, h - m - 6.5 * k, right_top, 10, fontweight="bold", ha="right",
-                  va="baseline")
+        gap = 6 * k
+        right_top_size = 10.0
+        if issue:
+            issue, issue_size = self.fit(issue, w * 0.45, 7.5, 6, bold=True)
+            self.text(w - m, h - m - 1.5 * k, issue, issue_size, fontweight="bold",
+                      color="#b71c1c", ha="right", va="baseline")
+        right = max(self.measure(right_top, right_top_size, True),
+                    self.measure(right_bottom, 7.5),
+                    self.measure(issue, issue_size, True) if issue else 0.0)
+        title, title_size = self.fit(title, w - 2 * m - right - gap, 17, 10.5, bold=True)
+        subtitle, sub_size = self.fit(subtitle, w - 2 * m - right - gap, 8.5, 6.5)
+        self.text(m, h - m - 7 * k, title, title_size, fontweight="bold", va="baseline")
+        self.text(m, h - m - 13.5 * k, subtitle, sub_size, color=GREY, va="baseline")
+        self.text(w - m, h - m - 6.5 * k, right_top, right_top_size, fontweight="bold",
+                  ha="right", va="baseline")
         self.text(w - m, h - m - 12.5 * k, right_bottom, 7.5, color=GREY, ha="right",
                   va="baseline")
         rule_y = h - m - 16 * k
         self.line(m, w - m, rule_y, rule_y, color=INK, linewidth=1.1)
         foot_y = m + 4.5 * k
         self.line(m, w - m, foot_y, foot_y, color="#b0bec5", linewidth=0.5)
-        self.text(m, m + 1 * k, footer_left, 6.5, color=GREY, va="baseline")
+        right_foot = self.measure(footer_right, 6.5)
+        footer_left, foot_size = self.fit(footer_left, w - 2 * m - right_foot - gap, 6.5, 5)
+        self.text(m, m + 1 * k, footer_left, foot_size, color=GREY, va="baseline")
         self.text(w - m, m + 1 * k, footer_right, 6.5, color=GREY, ha="right", va="baseline")
 
     def save(self, kind: str, stamp: Stamp, title: str, subject: str) -> bytes:
@@ -151,21 +194,100 @@ def save_figure(fig: Figure, kind: str, stamp: Stamp, title: str, subject: str) 
     return buffer.getvalue()
 
 
-def wrap(text: str, width_mm: float, size_pt: float) -> str:
-    """Wrap ``text`` to ``width_mm`` at ``size_pt`` (CJK glyphs are one em wide)."""
-    em = size_pt * 0.3528  # mm
-    if any("\u4e00" <= ch <= "\u9fff" for ch in text):
-        per_line = max(int(width_mm / em), 4)
-        lines, line, used = [], "", 0.0
-        for ch in text:
-            step = 1.0 if ord(ch) > 0x2e80 else 0.55
-            if used + step > per_line:
-                lines.append(line)
-                line, used = "", 0.0
-            line += ch
-            used += step
-        return "\n".join([*lines, line])
-    return textwrap.fill(text, max(int(width_mm / (em * 0.52)), 8))
+PT = 0.3528
+"""Millimetres per typographic point."""
+_MEASURE = TextToPath()
+
+
+@lru_cache(maxsize=8192)
+def text_width(text: str, size_pt: float, bold: bool = False) -> float:
+    """The width in mm of ``text`` set in the print font at ``size_pt`` (the widest line of
+    a multi-line text), from the font's own advances: what the page will really take."""
+    if not text:
+        return 0.0
+    prop = FontProperties(family=[print_family(), "DejaVu Sans"], size=size_pt,
+                          weight="bold" if bold else "normal")
+    return max(_MEASURE.get_text_width_height_descent(line, prop, ismath=False)[0]
+               for line in text.split("\n")) * PT
+
+
+def _is_cjk(ch: str) -> bool:
+    return ord(ch) > 0x2e80
+
+
+def _tokens(text: str) -> list[str]:
+    """Where a line may break: after a space (kept with its word) or around a CJK glyph."""
+    out, word = [], ""
+    for ch in text:
+        if _is_cjk(ch):
+            if word:
+                out.append(word)
+                word = ""
+            out.append(ch)
+        else:
+            word += ch
+            if ch == " ":
+                out.append(word)
+                word = ""
+    if word:
+        out.append(word)
+    return out
+
+
+def wrap(text: str, width_mm: float, size_pt: float, bold: bool = False) -> str:
+    """Wrap ``text`` into lines no wider than ``width_mm`` at ``size_pt`` (measured in the
+    print font); a word wider than a line is broken between characters."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for token in _tokens(paragraph):
+            trial = line + token
+            if not line or text_width(trial.rstrip(), size_pt, bold) <= width_mm:
+                line = trial
+                continue
+            lines.append(line.rstrip())
+            line = token.lstrip()
+        while text_width(line.rstrip(), size_pt, bold) > width_mm and len(line) > 1:
+            cut = len(line) - 1
+            while cut > 1 and text_width(line[:cut], size_pt, bold) > width_mm:
+                cut -= 1
+            lines.append(line[:cut])
+            line = line[cut:]
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+def ellipsize(text: str, width_mm: float, size_pt: float, bold: bool = False) -> str:
+    """``text`` cut with an ellipsis so it fits ``width_mm``; when it ends in a number (a
+    grid's "Grid 13", a page's "(continued)" does not) the end is kept and the middle cut,
+    so the part that tells rows apart survives."""
+    if text_width(text, size_pt, bold) <= width_mm:
+        return text
+    tail = ""
+    stripped = text.rstrip()
+    end = len(stripped)
+    while end and stripped[end - 1].isdigit():
+        end -= 1
+    if end < len(stripped):
+        start = stripped.rfind(" ", 0, end) + 1 if " " in stripped[:end] else end
+        tail = stripped[start:]
+    head = text[: len(text) - len(tail)] if tail else text
+    for cut in range(len(head) - 1, 0, -1):
+        trial = head[:cut].rstrip() + "…" + (" " + tail.lstrip() if tail else "")
+        if text_width(trial, size_pt, bold) <= width_mm:
+            return trial
+    return "…" + tail if tail and text_width("…" + tail, size_pt, bold) <= width_mm else "…"
+
+
+def fitted(text: str, width_mm: float, size_pt: float, min_pt: float,
+           bold: bool = False) -> tuple[str, float]:
+    """``text`` and a size at most ``size_pt`` at which it fits ``width_mm`` on one line:
+    smaller type down to ``min_pt``, then an ellipsis (``ellipsize``)."""
+    width = text_width(text, size_pt, bold)
+    if width <= width_mm:
+        return text, size_pt
+    size = max(min_pt, size_pt * width_mm / width * 0.995)
+    return ellipsize(text, width_mm, size, bold), size
 
 
 # --- what the map shows: gridwatch.mapview decides, this only turns it into fills ----------
@@ -251,6 +373,7 @@ def draw_map(ax, region: Region, view: MapView, palette: dict[str, str], extent,
     fills, edges = grid_fills(view, palette)
     layers["grids"].plot(ax=ax, color=fills, edgecolor=edges, linewidth=0.2,
                          zorder=3)
+    patterns(ax, layers["grids"], view)
     towns = layers["townships"]
     for level in CONTROL_LEVELS:
         sub = towns[towns["code"].map(view.levels).astype(int) == level]
@@ -287,8 +410,8 @@ def draw_map(ax, region: Region, view: MapView, palette: dict[str, str], extent,
                c=style.QUARANTINE_FILL,
                edgecolors="white", linewidths=0.6, zorder=6)
     for pt in sites.geometry:
-        ax.text(pt.x, pt.y, "隔", fontsize=4.6 * fs, color="white", ha="center",
-                va="center", zorder=6.5, clip_on=True)
+        ax.text(pt.x, pt.y, t("export.quarantine_mark", lang), fontsize=4.6 * fs,
+                color="white", ha="center", va="center", zorder=6.5, clip_on=True)
     halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
     for _, row in layers["township_labels"].iterrows():
         p = row.geometry
@@ -308,6 +431,31 @@ def draw_map(ax, region: Region, view: MapView, palette: dict[str, str], extent,
         spine.set_linewidth(0.9)
         spine.set_color(INK)
         spine.set_zorder(10)
+
+
+def patterns(ax, grids: gpd.GeoDataFrame, view: MapView) -> None:
+    """Each kept grid's ``PRINT_PATTERNS`` hatch over its fill (muted grids stay plain)."""
+    colours = view.colours.to_numpy()
+    kept = view.kept.to_numpy()
+    for colour, (hatch, ink) in PRINT_PATTERNS.items():
+        mine = kept & (colours == colour)
+        if not hatch or not mine.any():
+            continue
+        grids[mine].plot(ax=ax, facecolor="none", edgecolor="none", linewidth=0,
+                         hatch=hatch, hatchcolor=ink, zorder=3.2)
+        ax.collections[-1].set_hatch_linewidth(HATCH_WIDTH)
+
+
+def swatch(page: Page, x: float, y: float, w: float, h: float, fill: str,
+           colour: str | None = None) -> None:
+    """A legend or table swatch (mm): the fill, with its colour's print pattern."""
+    page.rect(x, y, w, h, facecolor=fill, edgecolor="#78909c", linewidth=0.3)
+    hatch, ink = PRINT_PATTERNS.get(colour or "", ("", ""))
+    if hatch:
+        patch = Rectangle((x, y), w, h, transform=page.mm, facecolor="none",
+                          edgecolor="none", linewidth=0, hatch=hatch, hatchcolor=ink)
+        patch.set_hatch_linewidth(HATCH_WIDTH)
+        page.fig.add_artist(patch)
 
 
 def hotspots(ax, points: gpd.GeoSeries, view: MapView, palette: dict[str, str]) -> None:
@@ -451,46 +599,60 @@ def province_of(region: Region) -> tuple[str, str]:
 
 
 def locator(page: Page, region: Region, extent, is_view: bool, lang: str, rect) -> None:
-    """The county among its neighbours, coloured by province, with the map's extent."""
+    """The county among its neighbours, with the map's extent.
+
+    Counties are named as counties (each neighbour by its own name, the county itself in
+    white on its red fill) and provinces as provinces: the fill tells the province, and a key
+    under the inset names each fill ("Provinces: ■ Zhejiang ■ Anhui …"), so no province name
+    sits on a county as if it were that county's name.
+    """
     layers = projected(region)
     x, y, w, h = rect
-    page.text(x, y + h + 1.2 * page.k, t("export.locator", lang), 7.5, fontweight="bold",
+    k = page.k
+    page.text(x, y + h + 1.2 * k, t("export.locator", lang), 7.5, fontweight="bold",
               va="bottom")
-    ax = page.axes(x, y, w, h)
+    key_h = 4.6 * k
+    ax_h = h - key_h
+    ax = page.axes(x, y + key_h, w, ax_h)
     neighbours = layers["neighbours"]
     home_zh, home_en = province_of(region)
     county = layers["county"].assign(province_zh=home_zh, province_en=home_en)
     everything = pd.concat([neighbours, county[neighbours.columns.intersection(county.columns)]])
     crs = region_crs(region)
     provinces = gpd.GeoDataFrame(everything, crs=crs).dissolve("province_zh")
+    fills = {name: PROVINCE_FILL.get(name, style.NEIGHBOUR_FILL) for name in provinces.index}
     for name, row in provinces.iterrows():
-        gpd.GeoSeries([row.geometry], crs=crs).plot(
-            ax=ax, facecolor=PROVINCE_FILL.get(name, style.NEIGHBOUR_FILL), edgecolor="none")
+        gpd.GeoSeries([row.geometry], crs=crs).plot(ax=ax, facecolor=fills[name],
+                                                    edgecolor="none")
     if len(neighbours):
         neighbours.boundary.plot(ax=ax, color="#b0bec5", linewidth=0.35)
     provinces.boundary.plot(ax=ax, color="#78909c", linewidth=0.9, linestyle=(0, (5, 2, 1, 2)))
     layers["county"].plot(ax=ax, facecolor="#c62828", edgecolor="#7f0000", linewidth=0.6,
                           alpha=0.85)
-    for name, row in provinces.iterrows():
-        label = row["province_en"] if lang == "en" else name
-        p = row.geometry.representative_point()
-        if name == home_zh:
-            p = row.geometry.difference(layers["county"].union_all().buffer(4000)) \
-                .representative_point()
-        if not label or p.is_empty:  # the county alone, or a province it fills
-            continue
-        ax.text(p.x, p.y, label, fontsize=6.2 * page.fs, fontweight="bold",
-                color="#37474f", ha="center", va="center",
-                path_effects=[patheffects.withStroke(linewidth=1.6, foreground="white")])
     if is_view:
         xmin, xmax, ymin, ymax = extent
         ax.add_patch(Rectangle((xmin, ymin), xmax - xmin, ymax - ymin, fill=False,
                                edgecolor="#d50000", linewidth=0.9))
     bx0, by0, bx1, by1 = provinces.total_bounds
     cx, cy = (bx0 + bx1) / 2, (by0 + by1) / 2
-    half = max(bx1 - bx0, (by1 - by0) * w / h) / 2 * 1.02
+    half = max(bx1 - bx0, (by1 - by0) * w / ax_h) / 2 * 1.02
     ax.set_xlim(cx - half, cx + half)
-    ax.set_ylim(cy - half * h / w, cy + half * h / w)
+    ax.set_ylim(cy - half * ax_h / w, cy + half * ax_h / w)
+    mm_per_m = w / (2 * half)
+    halo = [patheffects.withStroke(linewidth=1.4, foreground="white")]
+    for _, row in neighbours.iterrows():  # each neighbour by its own (county) name
+        x0, _, x1, _ = row.geometry.bounds
+        text, size = _place_name(page, str(row[f"name_{lang}"]), (x1 - x0) * mm_per_m * 0.9)
+        p = row.geometry.representative_point()
+        ax.text(p.x, p.y, text, fontsize=size * page.fs, color="#37474f", ha="center",
+                va="center", linespacing=1.1, path_effects=halo, clip_on=True)
+    home = layers["county"].union_all()
+    x0, _, x1, _ = home.bounds
+    text, size = _place_name(page, county_name(region, lang), (x1 - x0) * mm_per_m * 0.9,
+                             bold=True)
+    p = home.representative_point()
+    ax.text(p.x, p.y, text, fontsize=size * page.fs, color="white", fontweight="bold",
+            ha="center", va="center", linespacing=1.1, clip_on=True)
     ax.set_aspect("equal", adjustable="box")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -499,10 +661,55 @@ def locator(page: Page, region: Region, extent, is_view: bool, lang: str, rect) 
     for spine in ax.spines.values():
         spine.set_linewidth(0.6)
         spine.set_color(GREY)
+    province_key(page, provinces, fills, lang, (x, y, w, key_h))
 
 
-def legend(page: Page, view: MapView, palette: dict[str, str], lang: str, rect) -> None:
-    """The legend box: grid colours with their counts, then the other symbols."""
+def _place_name(page: Page, name: str, width: float, bold: bool = False,
+                size: float = 5.2) -> tuple[str, float]:
+    """A place name set to fit ``width`` mm: on one line, else broken at its last space
+    ("Chun'an / County"), else smaller (not below 4 pt)."""
+    if page.measure(name, size, bold) <= width:
+        return name, size
+    if " " in name.strip():
+        head, _, tail = name.strip().rpartition(" ")
+        name = f"{head}\n{tail}"
+    wide = page.measure(name, size, bold)
+    return name, size if wide <= width else max(4.0, size * width / wide)
+
+
+def province_key(page: Page, provinces: gpd.GeoDataFrame, fills: dict[str, str], lang: str,
+                 rect) -> None:
+    """Under the locator: "Provinces:" and a swatch of each province's fill with its name."""
+    x, y, w, h = rect
+    k = page.k
+    names = [(str(row["province_en"]) if lang == "en" else str(name), fills[name])
+             for name, row in provinces.iterrows()
+             if (row["province_en"] if lang == "en" else name)]
+    if not names:
+        return
+    head = t("export.locator.provinces", lang)
+    size = 6.0
+    box = 2.2 * k
+
+    def width_at(pt: float) -> float:
+        return (page.measure(head, pt, True) + sum(page.measure(n, pt) + box + 3 * k
+                                                   for n, _ in names) + 1.5 * k)
+    if width_at(size) > w:
+        size = max(4.2, size * w / width_at(size))
+    cy = y + h / 2 - 0.3 * k
+    page.text(x, cy, head, size, fontweight="bold", color=GREY, va="center")
+    cx = x + page.measure(head, size, True) + 1.5 * k
+    for name, fill in names:
+        page.rect(cx, cy - box / 2, box, box, facecolor=fill, edgecolor="#78909c",
+                  linewidth=0.6, linestyle=(0, (2, 1)))
+        page.text(cx + box + 0.8 * k, cy, name, size, color="#37474f", va="center")
+        cx += box + 3 * k + page.measure(name, size)
+
+
+def legend(page: Page, view: MapView, palette: dict[str, str], lang: str,
+           rect) -> dict[str, tuple[float, float, float, float]]:
+    """The legend box: grid colours (with their print patterns) and their counts, then the
+    other symbols. Returns where each risk colour's swatch is (mm: x, y, w, h)."""
     x, y, w, h = rect
     k = page.k
     page.fig.add_artist(FancyBboxPatch((x, y), w, h, boxstyle=f"round,pad=0,rounding_size={k}",
@@ -513,12 +720,12 @@ def legend(page: Page, view: MapView, palette: dict[str, str], lang: str, rect) 
                          ("section", t("map.legend.title", lang))]
     for colour in COLOURS:
         rows.append(("fill", palette[colour], t(f"colour.{colour}", lang),
-                     counts[colour]))
+                     counts[colour], colour))
     if view.unmarked:
-        rows.append(("fill", style.UNMARKED, t("colour.none", lang), view.unmarked))
+        rows.append(("fill", style.UNMARKED, t("colour.none", lang), view.unmarked, None))
     if view.outside:
         rows.append(("fill", style.MUTED_FILL, t("map.legend.filtered_out", lang),
-                     view.outside))
+                     view.outside, None))
     rows.append(("section", t("map.legend.levels", lang)))
     for level in CONTROL_LEVELS:
         rows.append(("line", level, t(f"level.{level}", lang)))
@@ -533,6 +740,13 @@ def legend(page: Page, view: MapView, palette: dict[str, str], lang: str, rect) 
     sx = x + 3.5 * k
     sw, sh = 6 * k, step * 0.62
     tx = sx + sw + 2.5 * k
+    label_w = x + w - 3.5 * k - tx
+    swatches: dict[str, tuple[float, float, float, float]] = {}
+
+    def label(text: str, reserve: float = 0.0) -> None:  # measured: never past the box
+        fitted_text, size = page.fit(text, label_w - reserve, 7, 5.5)
+        page.text(tx, cy, fitted_text, size, va="center")
+
     for row in rows:
         kind = row[0]
         if kind == "title":
@@ -541,33 +755,35 @@ def legend(page: Page, view: MapView, palette: dict[str, str], lang: str, rect) 
             page.text(sx, cy - step * 0.05, row[1], 6.8, color=GREY, fontweight="bold",
                       va="center")
         elif kind == "fill":
-            page.rect(sx, cy - sh / 2, sw, sh, facecolor=row[1], edgecolor="#78909c",
-                      linewidth=0.3)
-            page.text(tx, cy, row[2], 7, va="center")
-            page.text(x + w - 3.5 * k, cy, f"{row[3]:,}", 7, va="center", ha="right",
+            swatch(page, sx, cy - sh / 2, sw, sh, row[1], row[4])
+            if row[4]:
+                swatches[row[4]] = (sx, cy - sh / 2, sw, sh)
+            count = f"{row[3]:,}"
+            label(row[2], page.measure(count, 7, True) + 2 * k)
+            page.text(x + w - 3.5 * k, cy, count, 7, va="center", ha="right",
                       fontweight="bold")
         elif kind == "line":
             level = row[1]
             page.line(sx, sx + sw, cy, cy, color=style.LEVEL_STROKE[level],
                       linewidth=style.LEVEL_WIDTH[level] * style.PRINT_SCALE * 1.2,
                       linestyle=(0, (4, 2.5)) if level == 3 else "-")
-            page.text(tx, cy, row[2], 7, va="center")
+            label(row[2])
         elif kind == "county":
             page.line(sx, sx + sw, cy, cy, color="#111111", linewidth=1.8)
-            page.text(tx, cy, row[1], 7, va="center")
+            label(row[1])
         elif kind == "checkpoint":
             for i, r in enumerate((0.7, 1.2)):
                 page.fig.add_artist(Circle((sx + (1.2 + i * 3.2) * k, cy), r * k,
                                                transform=page.mm, facecolor=style.CHECKPOINT_FILL,
                                                edgecolor="white", linewidth=0.4))
-            page.text(tx, cy, row[1], 7, va="center")
+            label(row[1])
         elif kind == "cp_alert":
             look = style.CHECKPOINT_ALERT[row[1]]
             page.fig.add_artist(Circle((sx + sw / 2, cy), 1.3 * k, transform=page.mm,
                                        facecolor=look["fillColor"], edgecolor=look["color"],
                                        linewidth=0.8,
                                        linestyle="--" if look["dashArray"] else "-"))
-            page.text(tx, cy, row[2], 7, va="center")
+            label(row[2], page.measure(f"{row[3]:,}", 7, True) + 2 * k)
             page.text(x + w - 3.5 * k, cy, f"{row[3]:,}", 7, va="center", ha="right",
                       fontweight="bold")
         elif kind == "quarantine":
@@ -575,9 +791,11 @@ def legend(page: Page, view: MapView, palette: dict[str, str], lang: str, rect) 
             page.rect(sx + sw / 2 - side / 2, cy - side / 2, side, side,
                       facecolor=style.QUARANTINE_FILL,
                       edgecolor="white", linewidth=0.4)
-            page.text(sx + sw / 2, cy, "隔", 4.8, color="white", ha="center", va="center")
-            page.text(tx, cy, row[1], 7, va="center")
+            page.text(sx + sw / 2, cy, t("export.quarantine_mark", lang), 4.8, color="white",
+                      ha="center", va="center")
+            label(row[1])
         cy -= step
+    return swatches
 
 
 def describe_filters(filters: Filters, region: Region, lang: str, is_view: bool = False) -> str:
@@ -614,6 +832,10 @@ class MapPage:
     ax: object
     extent: tuple[float, float, float, float]
     view: MapView
+    swatches: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
+    """Risk colour → its legend swatch on the page (mm: x, y, w, h from the lower left)."""
+    map_box: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    """Where the map frame is on the page (mm: x, y, w, h)."""
 
 
 def default_title(lang: str, region: Region) -> str:
@@ -683,18 +905,49 @@ def _map_page(snap: Snapshot, request: ExportRequest, palette: dict[str, str],
     empty = no_history(snap)
     page.frame(title, describe_filters(request.filters, region, lang, request.bbox is not None),
                as_of_text(snap, request.as_of, lang), generated_text(stamp, lang),
-               footer_left(stamp, lang), f"{app_title(lang, region)}  ·  {pages}")
+               footer_left(stamp, lang), f"{app_title(lang, region)}  ·  {pages}",
+               issue_text(request, lang))
     ax = page.axes(*map_box)
     draw_map(ax, region, view, palette, extent, lang, page.fs)
     if empty:
         no_data_stamp(page, map_box, region, lang)
+    elif not view.kept.any():
+        no_match_stamp(page, map_box, lang)
     graticule_ticks(ax, extent, page.fs, region_crs(region))
     scale_bar(ax, extent, lang, page.fs)
     north_arrow(page, map_box, extent, lang, region_crs(region))
     locator(page, region, extent, request.bbox is not None, lang, loc_rect)
-    legend(page, view, palette, lang, legend_rect)
+    swatches = legend(page, view, palette, lang, legend_rect)
     notes(page, stamp, lang, notes_rect, view.outside > 0, region)
-    return MapPage(page=page, ax=ax, extent=extent, view=view)
+    return MapPage(page=page, ax=ax, extent=extent, view=view, swatches=swatches,
+                   map_box=map_box)
+
+
+def issue_text(request: ExportRequest, lang: str) -> str:
+    """The issuing unit and the issue number ("第 12 期" / "Issue No. 12") of a briefing,
+    as its header prints them; empty when neither was given."""
+    parts = []
+    if request.unit:
+        parts.append(request.unit)
+    if request.issue is not None:
+        parts.append(t("export.issue_no", lang, n=request.issue))
+    return "  ·  ".join(parts)
+
+
+def no_match_stamp(page: Page, box, lang: str) -> None:
+    """A selection that keeps no grid: "No grids match" written across ``box`` (mm), so the
+    page never looks like a finished map of nothing."""
+    x, y, w, h = box
+    k = page.k
+    page.text(x + w / 2, y + h / 2 + 6 * k, t("export.no_match", lang), 24, fontweight="bold",
+              color="#b71c1c", ha="center", va="center", zorder=10,
+              bbox={"boxstyle": "round,pad=0.6", "facecolor": "white", "alpha": 0.92,
+                    "edgecolor": "#b71c1c"})
+    page.text(x + w / 2, y + h / 2 - 10 * k,
+              wrap(t("export.no_match_note", lang), w * 0.7, 9 * page.fs), 9, color=INK,
+              ha="center", va="center", zorder=10,
+              bbox={"boxstyle": "round,pad=0.4", "facecolor": "white", "alpha": 0.9,
+                    "edgecolor": "none"})
 
 
 def as_of_text(snap: Snapshot, day, lang: str) -> str:

@@ -350,6 +350,33 @@ class ExportEntry(Base):
     recorded_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class KeptBriefing(Base):
+    """A daily briefing pack kept for download (``gridwatch.export.kept``): the pack of one
+    day, made once by the schedule (``python -m gridwatch daily-pack``) and kept in the store
+    so every host lists and serves the same file. One row per day: a second run for the same
+    day keeps the first.
+
+    Not data: keeping a briefing leaves the data version alone. ``content`` is deferred:
+    listing the kept briefings never reads it.
+    """
+
+    __tablename__ = "kept_briefings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    """The day the pack is of (its as-of day)."""
+    lang: Mapped[str] = mapped_column(String(8))
+    export_id: Mapped[str] = mapped_column(String(32))
+    data_version: Mapped[str] = mapped_column(String(64))
+    view: Mapped[str] = mapped_column(String(160))
+    """The export view it was drawn for (``gridwatch.visibility.view_of``)."""
+    filename: Mapped[str] = mapped_column(String(160))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(96))
+    __table_args__ = (UniqueConstraint("day", name="uq_kept_briefing_day"),)
+
+
 # --- trust: accounts, sessions, kiosks, failed logins --------------------------------------------
 
 class User(Base):
