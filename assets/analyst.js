@@ -18,6 +18,9 @@
  * panels-in-view up to date, and the panels callback fills those that do not show the current
  * filters yet (callbacks/panels.py). Without IntersectionObserver every panel is in view.
  *
+ * The map's search results are links (each to the view standing at it); the arrow keys move
+ * from the search field through them and Escape goes back to the field.
+ *
  * The date picker (Dash 4) names months and weekdays in the first locale of
  * window.dateFns.locale that matches the browser's languages, else in the first one offered:
  * the page offers the Chinese one (assets/date-fns-zh-CN.min.js) only while it is in Chinese,
@@ -123,6 +126,25 @@
     missing.forEach(attach);
     if (!observer) report();
   }
+
+  // The map's search (layouts/analyst.navigation_bar): its results are links; the arrow
+  // keys move between the field and them, Escape goes back to the field, Enter follows one.
+  document.addEventListener("keydown", function (event) {
+    const field = document.getElementById("map-search");
+    if (!field) return;
+    const results = Array.from(document.querySelectorAll("#map-search-results .gw-search-result"));
+    const at = results.indexOf(document.activeElement);
+    if (event.key === "ArrowDown" && (document.activeElement === field || at >= 0)) {
+      if (results.length) results[Math.min(at + 1, results.length - 1)].focus();
+      event.preventDefault();
+    } else if (event.key === "ArrowUp" && at >= 0) {
+      (at === 0 ? field : results[at - 1]).focus();
+      event.preventDefault();
+    } else if (event.key === "Escape" && at >= 0) {
+      field.focus();
+      event.preventDefault();
+    }
+  });
 
   // The router renders the page after the first paint, and again for another language.
   new MutationObserver(watch).observe(document.documentElement, {childList: true, subtree: true});

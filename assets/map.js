@@ -50,6 +50,10 @@
     return map._gwPointRenderer;
   }
 
+  // Village outlines: thin and dashed under the township lines; the chosen village bold.
+  const VILLAGE = {fill: false, color: "#455a64", weight: 1, opacity: 0.7, dashArray: "3 3"};
+  const VILLAGE_CHOSEN = {fill: false, color: "#1a237e", weight: 3.5, opacity: 1, dashArray: null};
+
   function rememberMap(layer, context) {
     // Tests and the wall read the Leaflet map from here; keep only the newest one.
     if (context && context.map) window.gridwatchMap = context.map;
@@ -104,6 +108,12 @@
       const st = S();
       const level = String((h.levels || {})[feature.properties.code]);
       const selected = (h.selected || []).indexOf(feature.properties.code) >= 0;
+      // The wall's focus view (`focus`): the township it is about, bright and thick, solid.
+      if (h.focus && h.focus === feature.properties.code) {
+        return {fill: false, color: h.dark ? "#ffeb3b" : "#0d47a1", opacity: 1,
+                weight: (st.levelWidth[level] || 2) * scaleOf(h) + 4 * scaleOf(h),
+                dashArray: null, className: "gw-focus-township"};
+      }
       return {
         fill: false, color: (h.dark ? st.levelStrokeDark : st.levelStroke)[level], opacity: 0.95,
         weight: st.levelWidth[level] * scaleOf(h) + (selected ? st.selectedTownshipExtra : 0),
@@ -213,6 +223,47 @@
       });
       dot.feature = feature;
       return L.layerGroup([halo, dot, ...badge]);
+    },
+
+    // Villages (the tree both ways): outlines and names show from zoom `z` on, the pane
+    // hidden below it; the chosen village (`sel`) bold. Outlines never catch the mouse: the
+    // grids below keep their tooltips and clicks.
+    villageStyle: function (feature, context) {
+      const h = context.hideout || {};
+      const chosen = h.sel && h.sel === feature.properties.code;
+      return chosen ? VILLAGE_CHOSEN : VILLAGE;
+    },
+
+    villageZoom: function (feature, layer, context) {
+      const map = context.map;
+      if (!map || map._gwVillageZoom) return;
+      map._gwVillageZoom = true;
+      function show() {
+        const z = ((context.hideout || {}).z) || 0;
+        const below = map.getZoom() < z;
+        ["villages", "villageLabels"].forEach(function (name) {
+          const pane = map.getPane(name);
+          if (pane) pane.style.display = below ? "none" : "";
+        });
+        map.getContainer().classList.toggle("gw-villages-shown", !below);
+      }
+      map.on("zoomend", show);
+      show();
+    },
+
+    // A village of a chosen township (`t`): its name, which drills down to it when clicked
+    // (the label layer's clickData); the chosen one marked. Others: nothing drawn.
+    villageLabel: function (feature, latlng, context) {
+      const h = context.hideout || {};
+      const p = feature.properties;
+      if ((h.t || []).indexOf(p.township_code) < 0) return L.layerGroup([]);
+      const chosen = h.sel === p.code;
+      const icon = L.divIcon({
+        className: "gw-village-label" + (chosen ? " is-selected" : ""),
+        html: "<span>" + esc(name(p, "name", h.lang)) + "</span>", iconSize: null,
+      });
+      return L.marker(latlng, {icon: icon, keyboard: false, riseOnHover: true,
+                               pane: "villageLabels"});
     },
 
     townshipLabel: function (feature, latlng, context) {

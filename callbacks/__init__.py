@@ -44,6 +44,7 @@ REQUIRES: dict[str, str] = {
     # the analyst view
     "sync_filters": "view",
     "update_map": "view",
+    "search_places": "view",
     "update_panels": "view",
     "choose_grid": "view",
     "show_detail": "view",

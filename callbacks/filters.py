@@ -13,15 +13,17 @@ from urllib.parse import parse_qs
 from dash import Dash, Input, Output, State, ctx, no_update
 
 from callbacks import bind
+from gridwatch import navigation
 from gridwatch.auth.policy import Principal
 from gridwatch.filters import FilterProblem, Filters, ordered, parse_query
 from gridwatch.i18n import t
-from gridwatch.metrics import township_levels
+from gridwatch.metrics import grid_status, kept_grids, township_levels
 from gridwatch.service import DataSource
 from gridwatch.snapshot import Snapshot
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
 from layouts import analyst
 from layouts.ids import ID
+from layouts.map import village_hideout
 
 
 @dataclass(frozen=True)
@@ -96,14 +98,117 @@ def shift_day(filters: Filters, days: int | None, context: FilterContext) -> Fil
     return filters.with_day(day)
 
 
-def url_search(filters: Filters, context: FilterContext, lang: str | None = None) -> str:
+def url_search(filters: Filters, context: FilterContext, lang: str | None = None,
+               place: Where | None = None) -> str:
     """The query for ``filters``: the latest day is left out so the link follows the data.
 
     The page's own language is kept when it is not Chinese (the default); ``lang`` forces one.
+    ``place``: the village the view stands at and the grid open (``village=``, ``grid=``).
     """
     kept = filters if filters.as_of != context.last_day else Filters(
         filters.levels, filters.townships, filters.colours, None)
-    return kept.to_query(lang=lang or (None if context.lang == "zh" else context.lang))
+    extra = {k: v for k, v in (place or Where()).to_dict().items() if v}
+    return kept.to_query(lang=lang or (None if context.lang == "zh" else context.lang),
+                         extra=extra)
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where in the tree the view stands below the township filter: a village, an open
+    grid (either may be None). The URL carries both (``village=``, ``grid=``)."""
+
+    village: str | None = None
+    grid: str | None = None
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"village": self.village, "grid": self.grid}
+
+
+def place_from_query(search: str | None, region) -> tuple[Where, list[FilterProblem]]:
+    """The village and grid a URL names (unknown codes dropped and reported)."""
+    query = parse_qs((search or "").lstrip("?"))
+    found, problems = {}, []
+    for kind in ("village", "grid"):
+        for value in [v.strip() for v in query.get(kind, [])[:1] if v.strip()]:
+            if navigation.find(region, kind, value):
+                found[kind] = value
+            else:
+                problems.append(FilterProblem(kind, value[:64], f"problem.{kind}"))
+    return Where(found.get("village"), found.get("grid")), problems
+
+
+def village_township(region, village: str | None) -> str | None:
+    """The township a village lies in (None for no village)."""
+    if not navigation.find(region, "village", village):
+        return None
+    return navigation.parents(region, "village", village, "zh")[0].code
+
+
+def consistent(place: Where, filters: Filters, region) -> Where:
+    """``place`` without a village outside the township filter (or with no township chosen:
+    the view stands at the county then)."""
+    town = village_township(region, place.village)
+    if town is None or not filters.townships or town not in filters.townships:
+        return Where(None, place.grid)
+    return place
+
+
+NAV_TRIGGERS = (ID.CRUMB_COUNTY, ID.CRUMB_TOWNSHIP, ID.CRUMB_VILLAGE, ID.CRUMB_GRID,
+                ID.VILLAGE_LABELS, ID.MAP_ZOOM)
+"""What moves the view in the tree (and the map to it), besides the filters themselves."""
+SELECTION_TRIGGERS = (ID.LEVEL, ID.TOWNSHIP, ID.COLOUR, ID.TOWNSHIP_LABELS, ID.TASK_CHART,
+                      ID.DETAIL_FILTER, ID.RESET)
+"""Filter changes that change which grids are kept: the map zooms to them (a change of day
+or of data recolours the map and leaves the view where it is)."""
+
+
+def navigate(trigger: str, filters: Filters, place: Where, value, region,
+             lang: str) -> tuple[Filters, Where]:
+    """A breadcrumb click or a village name clicked → the filters and the place the view
+    goes to. A crumb goes back up to it (the county clears the township filter); a village
+    clicked again goes back up to its township. (A search result is a link: the URL.)"""
+    if trigger in (ID.CRUMB_COUNTY, ID.CRUMB_TOWNSHIP, ID.CRUMB_VILLAGE):
+        crumbs = navigation.breadcrumb(region, lang, filters.townships, place.village,
+                                       place.grid)
+        kind = {ID.CRUMB_COUNTY: "county", ID.CRUMB_TOWNSHIP: "township",
+                ID.CRUMB_VILLAGE: "village"}[trigger]
+        crumb = next((c for c in crumbs if c.kind == kind), None)
+        if crumb is None:
+            return filters, place
+        if kind == "county":
+            return replace(filters, townships=()), Where()
+        if kind == "township":
+            return replace(filters, townships=(crumb.code,)), Where()
+        return replace(filters, townships=(village_township(region, crumb.code),)), \
+            Where(crumb.code)
+    if trigger == ID.VILLAGE_LABELS:
+        code = ((value or {}).get("properties") or {}).get("code")
+        if not navigation.find(region, "village", code):
+            return filters, place
+        if code == place.village:  # clicked again: back up to its township
+            return filters, Where(None, place.grid)
+        return replace(filters, townships=(village_township(region, code),)), Where(code)
+    return filters, place
+
+
+def selection_bounds(snap: Snapshot, filters: Filters, place: Where):
+    """Where the map zooms to: the open grid, else the village, else the grids the filters
+    keep (None when they keep none: the view stays), else the county."""
+    region = snap.region
+    if place.grid:
+        return navigation.place_bounds(region, "grid", place.grid)
+    if place.village:
+        return navigation.place_bounds(region, "village", place.village)
+    if filters.levels or filters.townships or filters.colours:
+        kept = kept_grids(snap, filters)
+        return navigation.grids_bounds(region, kept.index[kept.to_numpy()])
+    return region.bounds
+
+
+def viewport(bounds) -> dict:
+    """The map's ``viewport`` flying to ``bounds`` (never past the zoom a grid fills)."""
+    return {"bounds": bounds, "transition": "flyToBounds",
+            "options": {"padding": [24, 24], "maxZoom": 16, "duration": 0.6}}
 
 
 def problem_texts(problems: list[FilterProblem], context: FilterContext) -> list[str]:
@@ -154,32 +259,89 @@ def sync(trigger: str | None, search: str | None, controls: tuple, clicks: dict,
     return current_filters, [], False
 
 
+def grid_code(detail: dict | None, region) -> str | None:
+    code = detail.get("code") if isinstance(detail, dict) else None
+    return code if navigation.find(region, "grid", code) else None
+
+
 def sync_filters(source: DataSource, search: str | None, levels: list | None,
                  townships: list | None, colours: list | None, day: str | None,
                  prev_day: int | None, next_day: int | None, latest_day: int | None,
                  reset: int | None, label_click: dict | None, bar_click: dict | None,
                  detail_filter: int | None, lang: str | None, detail_grid: dict | None,
-                 who: Principal | None = None) -> dict:
-    """The URL, a control, a day button or a township click → filters, URL and controls; a
-    page opened without a township lands on the caller's own (``home_townships``)."""
+                 who: Principal | None = None, crumb_county: int | None = None,
+                 crumb_township: int | None = None, crumb_village: int | None = None,
+                 crumb_grid: int | None = None, village_click: dict | None = None,
+                 zoom: int | None = None, nav: dict | None = None,
+                 label_clicks: int | None = None, village_clicks: int | None = None) -> dict:
+    """The URL (a search result is a link), a control, a day button, a township click, a
+    breadcrumb or a village name → filters, the place in the tree (village, open grid), URL
+    and controls, the breadcrumb, why nothing is kept, and the map's view when the selection
+    changed (a new day only recolours: the view stays); a page opened without a township
+    lands on the caller's own (``home_townships``)."""
     snap = source.snapshot()
+    region = snap.region
     context = context_for(snap, lang or source.settings.default_language)
     trigger = ctx.triggered_id if ctx.triggered else None
     clicks = {ID.TOWNSHIP_LABELS: label_click, ID.TASK_CHART: bar_click,
               ID.DETAIL_FILTER: (detail_grid or {}).get("township_code")}
-    filters, problems, from_url = sync(trigger, search, (levels, townships, colours, day),
-                                       clicks, context, home_townships(who, snap.region))
+    open_grid = grid_code(detail_grid, region)
+    village = (nav or {}).get("village")
+    place = Where(village if navigation.find(region, "village", village) else None, open_grid)
+    move = False
+    if trigger in NAV_TRIGGERS:
+        current = from_controls(levels, townships, colours, day, context)
+        filters, place = navigate(trigger, current, place, village_click, region,
+                                  context.lang)
+        problems, from_url, move = [], False, True
+        if trigger in (ID.CRUMB_COUNTY, ID.CRUMB_TOWNSHIP, ID.CRUMB_VILLAGE):
+            place = Where(place.village, None)  # going up closes the grid
+    else:
+        filters, problems, from_url = sync(trigger, search, (levels, townships, colours, day),
+                                           clicks, context, home_townships(who, region))
+        if trigger in (None, ID.PAGE_URL):
+            place, more = place_from_query(search, region)
+            problems = [*problems, *more]
+            move = trigger == ID.PAGE_URL or bool(place.village or place.grid)
+        elif trigger == ID.RESET:
+            place, move = Where(), True
+        elif trigger in SELECTION_TRIGGERS:
+            move = True
+    place = consistent(place, filters, region)
+    grid_out = no_update
+    if place.grid != open_grid:
+        grid_out = None if place.grid is None else {
+            "code": place.grid, "township_code": navigation.parents(
+                region, "grid", place.grid, "zh")[0].code}
+    bounds = selection_bounds(snap, filters, place) if move else None
+    crumbs = analyst.crumb_props(navigation.breadcrumb(
+        region, context.lang, filters.townships, place.village, place.grid), context.lang)
+    reason = navigation.why_empty(grid_status(snap, filters.as_of), filters,
+                                  context.township_names, context.lang)
+    villages = village_hideout(context.lang, filters.townships, place.village,
+                               village_township(region, place.village))
+    first = trigger is None and place.village is None  # the layout was born with these
     other = "en" if context.lang == "zh" else "zh"
     levels_on_day = township_levels(snap, filters.as_of).to_dict()
     return {"township_options": analyst.township_options(
-                snap.region, context.lang, levels_on_day, filters.levels, filters.townships),
+                region, context.lang, levels_on_day, filters.levels, filters.townships),
             "levels": list(filters.levels), "townships": list(filters.townships),
             "colours": list(filters.colours), "day": filters.as_of.isoformat(),
-            "search": no_update if from_url else url_search(filters, context),
+            "search": no_update if from_url else url_search(filters, context, place=place),
             "filters": filters.to_dict(),
             "problems": analyst.url_problems(problem_texts(problems, context), context.lang),
-            "lang_href": "/" + url_search(filters, context, lang=other),
-            "summary": summary(filters, context)}
+            "lang_href": "/" + url_search(filters, context, lang=other, place=place),
+            "summary": summary(filters, context),
+            "nav": {"village": place.village}, "grid": grid_out,
+            "viewport": viewport(bounds) if bounds else no_update,
+            "search_text": "" if trigger == ID.PAGE_URL else no_update,
+            "villages": no_update if first else villages,
+            "village_labels": no_update if first else villages,
+            "empty": reason or "", "empty_hidden": reason is None,
+            **{f"crumb_{kind}": props["children"] for kind, props in crumbs.items()},
+            **{f"crumb_{kind}_hidden": props["hidden"] for kind, props in crumbs.items()},
+            **{f"crumb_{kind}_title": props["title"] for kind, props in crumbs.items()},
+            **{f"crumb_{kind}_current": props["className"] for kind, props in crumbs.items()}}
 
 
 def register(app: Dash, source: DataSource) -> None:
@@ -190,7 +352,31 @@ def register(app: Dash, source: DataSource) -> None:
                  "search": Output(ID.PAGE_URL, "search"), "filters": Output(ID.FILTERS, "data"),
                  "problems": Output(ID.PROBLEMS, "children"),
                  "lang_href": Output(ID.LANG_LINK, "href"),
-                 "summary": Output(ID.FILTER_SUMMARY, "children")},
+                 "summary": Output(ID.FILTER_SUMMARY, "children"),
+                 "nav": Output(ID.NAV, "data"),
+                 "grid": Output(ID.DETAIL_GRID, "data", allow_duplicate=True),
+                 "viewport": Output(ID.MAP, "viewport"),
+                 "search_text": Output(ID.MAP_SEARCH, "value"),
+                 "villages": Output(ID.VILLAGES, "hideout"),
+                 "village_labels": Output(ID.VILLAGE_LABELS, "hideout"),
+                 "empty": Output(ID.MAP_EMPTY, "children"),
+                 "empty_hidden": Output(ID.MAP_EMPTY, "hidden"),
+                 "crumb_county": Output(ID.CRUMB_COUNTY, "children"),
+                 "crumb_county_hidden": Output(ID.CRUMB_COUNTY, "hidden"),
+                 "crumb_county_title": Output(ID.CRUMB_COUNTY, "title"),
+                 "crumb_county_current": Output(ID.CRUMB_COUNTY, "className"),
+                 "crumb_township": Output(ID.CRUMB_TOWNSHIP, "children"),
+                 "crumb_township_hidden": Output(ID.CRUMB_TOWNSHIP, "hidden"),
+                 "crumb_township_title": Output(ID.CRUMB_TOWNSHIP, "title"),
+                 "crumb_township_current": Output(ID.CRUMB_TOWNSHIP, "className"),
+                 "crumb_village": Output(ID.CRUMB_VILLAGE, "children"),
+                 "crumb_village_hidden": Output(ID.CRUMB_VILLAGE, "hidden"),
+                 "crumb_village_title": Output(ID.CRUMB_VILLAGE, "title"),
+                 "crumb_village_current": Output(ID.CRUMB_VILLAGE, "className"),
+                 "crumb_grid": Output(ID.CRUMB_GRID, "children"),
+                 "crumb_grid_hidden": Output(ID.CRUMB_GRID, "hidden"),
+                 "crumb_grid_title": Output(ID.CRUMB_GRID, "title"),
+                 "crumb_grid_current": Output(ID.CRUMB_GRID, "className")},
          inputs={"search": Input(ID.PAGE_URL, "search"), "levels": Input(ID.LEVEL, "value"),
                  "townships": Input(ID.TOWNSHIP, "value"), "colours": Input(ID.COLOUR, "value"),
                  "day": Input(ID.DATE, "date"), "prev_day": Input(ID.PREV_DAY, "n_clicks"),
@@ -200,4 +386,16 @@ def register(app: Dash, source: DataSource) -> None:
                  "label_click": Input(ID.TOWNSHIP_LABELS, "clickData"),
                  "bar_click": Input(ID.TASK_CHART, "clickData"),
                  "detail_filter": Input(ID.DETAIL_FILTER, "n_clicks"),
-                 "lang": State(ID.LANG, "data"), "detail_grid": State(ID.DETAIL_GRID, "data")})
+                 "crumb_county": Input(ID.CRUMB_COUNTY, "n_clicks"),
+                 "crumb_township": Input(ID.CRUMB_TOWNSHIP, "n_clicks"),
+                 "crumb_village": Input(ID.CRUMB_VILLAGE, "n_clicks"),
+                 "crumb_grid": Input(ID.CRUMB_GRID, "n_clicks"),
+                 "village_click": Input(ID.VILLAGE_LABELS, "clickData"),
+                 # a second click on the same label sends the same clickData, which Dash
+                 # does not pass on: the click count tells it (a second click clears)
+                 "label_clicks": Input(ID.TOWNSHIP_LABELS, "n_clicks"),
+                 "village_clicks": Input(ID.VILLAGE_LABELS, "n_clicks"),
+                 "zoom": Input(ID.MAP_ZOOM, "n_clicks"),
+                 "detail_grid": Input(ID.DETAIL_GRID, "data"),
+                 "lang": State(ID.LANG, "data"), "nav": State(ID.NAV, "data")},
+         prevent_initial_call="initial_duplicate")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 
-from dash import Dash, Input, Output, State, no_update
+from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from callbacks import bind, fired_props, shown_key
-from gridwatch import rings
+from callbacks.filters import Where, context_for, url_search
+from gridwatch import navigation, rings
 from gridwatch.auth.policy import Principal, allows
 from gridwatch.empty import no_history
 from gridwatch.filters import Filters
@@ -72,6 +74,38 @@ def update_map(source: DataSource, filters: dict, version: str | None, detail: d
     return {**found, "done": key}
 
 
+def search_places(source: DataSource, text: str | None, filters: dict | None,
+                  lang: str) -> dict:
+    """Text typed into the map's search → the townships, villages and grids it finds
+    (``gridwatch.navigation.search``), each a link to the view standing at it under the
+    current filters (its township chosen; its village, and the grid open): a picked result
+    is a shareable URL like any other view."""
+    text = text if isinstance(text, str) else ""
+    snap = source.snapshot()
+    found = navigation.search(snap.region, text, lang)
+    if not text.strip():
+        return {"results": []}
+    if not found:
+        return {"results": html.P(t("nav.search_none", lang, text=text[:64]),
+                                  className="gw-muted gw-search-none")}
+    chosen = Filters.from_dict(filters)
+    chosen = chosen.with_day(chosen.as_of or snap.last_day)
+    context = context_for(snap, lang)
+    links = []
+    for place in found:
+        up = {p.kind: p.code for p in navigation.parents(snap.region, place.kind, place.code,
+                                                         "zh")}
+        town = place.code if place.kind == "township" else up["township"]
+        where = Where(place.code if place.kind == "village" else up.get("village"),
+                      place.code if place.kind == "grid" else None)
+        href = "/" + url_search(replace(chosen, townships=(town,)), context, place=where)
+        links.append(html.Li(dcc.Link(
+            [html.Span(t(f"nav.kind.{place.kind}", lang), className="gw-search-kind"),
+             place.label], href=href, className="gw-search-result")))
+    return {"results": html.Ul(links, className="gw-search-list",
+                               **{"aria-label": t("nav.search_results", lang)})}
+
+
 TICKED = f"{ID.LEAD_CLOCK}.n_intervals"
 OUTPUTS = ("grids", "townships", "labels", "checkpoints", "hotspots", "legend", "as_of")
 
@@ -91,3 +125,8 @@ def register(app: Dash, source: DataSource) -> None:
                  "tick": Input(ID.LEAD_CLOCK, "n_intervals"),
                  "shade": Input(ID.MAP_SHADE, "value"), "lang": State(ID.LANG, "data"),
                  "done": State(ID.MAP_DONE, "data")})
+    bind(app, source, search_places,
+         output={"results": Output(ID.MAP_SEARCH_RESULTS, "children")},
+         inputs={"text": Input(ID.MAP_SEARCH, "value"), "filters": State(ID.FILTERS, "data"),
+                 "lang": State(ID.LANG, "data")},
+         prevent_initial_call=True)

@@ -17,13 +17,14 @@ from gridwatch.i18n import t
 from gridwatch.ingest.scope import unlimited
 from gridwatch.leads import Sla
 from gridwatch.mapview import MapView
+from gridwatch.navigation import Place, breadcrumb
 from gridwatch.rings import GRID_RINGS
 from gridwatch.settings import Settings
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
 from layouts import alerts, command, inspection, leads, proxy, rings, tasks
 from layouts.export import export_panel
 from layouts.ids import ID
-from layouts.map import county_map, hideouts, legend
+from layouts.map import county_map, hideouts, legend, village_hideout
 
 TABLE_COLUMNS = ["code", "name", "village", "township", "level", "colour", "since",
                  "population", "households", "home_isolation", "arrivals_total", "open_tasks",
@@ -146,6 +147,55 @@ def filter_panel(region: Region, lang: str, filters: Filters, first: date,
     ])
 
 
+CRUMBS = {"county": ID.CRUMB_COUNTY, "township": ID.CRUMB_TOWNSHIP,
+          "village": ID.CRUMB_VILLAGE, "grid": ID.CRUMB_GRID}
+"""The breadcrumb's buttons, top down (``gridwatch.navigation.breadcrumb``)."""
+
+
+def crumb_props(crumbs: list[Place], lang: str) -> dict[str, dict]:
+    """Each breadcrumb button's text, title, class and whether it shows, for the path
+    ``crumbs``: every crumb but the last goes back up to its place; the last is where the
+    view stands (said to a screen reader, ``is-current`` to the eye)."""
+    found = {c.kind: c for c in crumbs}
+    last = crumbs[-1].kind if crumbs else "county"
+    out = {}
+    for kind in CRUMBS:
+        crumb = found.get(kind)
+        label = crumb.label if crumb else ""
+        current = kind == last
+        out[kind] = {"children": [label, html.Span(t("nav.here", lang), className="gw-sr-only")]
+                     if current else label, "hidden": crumb is None,
+                     "title": t("nav.current", lang, place=label) if current
+                     else t("nav.up_to", lang, place=label),
+                     "className": "gw-crumb is-current" if current else "gw-crumb"}
+    return out
+
+
+def navigation_bar(region: Region, lang: str, filters: Filters) -> html.Div:
+    """Above the map: the breadcrumb county › township › village › grid (a click goes back
+    up), the search for a grid, village or township, and zoom to the selection."""
+    props = crumb_props(breadcrumb(region, lang, filters.townships), lang)
+    items = [html.Li(html.Button(id=CRUMBS[kind], type="button", n_clicks=0, **props[kind]),
+                     className="gw-crumb-item")
+             for kind in CRUMBS]
+    return html.Div(className="gw-nav", children=[
+        html.Nav(html.Ol(items, className="gw-crumbs"), className="gw-breadcrumb",
+                 **{"aria-label": t("nav.breadcrumb", lang)}),
+        html.Div(className="gw-search", role="search", children=[
+            html.Label(t("nav.search", lang), htmlFor=ID.MAP_SEARCH, className="gw-sr-only"),
+            dcc.Input(id=ID.MAP_SEARCH, type="search", value="", debounce=0.25,
+                      autoComplete="off", placeholder=t("nav.search_placeholder", lang),
+                      className="gw-search-box", maxLength=64),
+            # each result is a link to the view standing at it: a shareable URL, reached by
+            # Tab or the arrow keys (assets/analyst.js), opened by Enter
+            html.Div(id=ID.MAP_SEARCH_RESULTS, className="gw-search-results",
+                     **{"aria-live": "polite"}),
+        ]),
+        html.Button(t("nav.zoom", lang), id=ID.MAP_ZOOM, className="gw-btn gw-btn-small",
+                    type="button", title=t("nav.zoom", lang)),
+    ])
+
+
 def chart_card(title_key: str, graph_id: str, csv_id: str, lang: str, extra=None,
                downloads: bool = True) -> html.Div:
     button = html.Button(t("chart.download", lang), id=csv_id, className="gw-btn gw-btn-small")
@@ -213,6 +263,7 @@ def layout(region: Region, settings: Settings, lang: str, filters: Filters, firs
         dcc.Store(id=ID.PANELS_IN_VIEW, data=list(PANELS_AT_FIRST)),
         dcc.Store(id=ID.PANELS_DONE, data={}),
         dcc.Store(id=ID.MAP_DONE),
+        dcc.Store(id=ID.NAV, data={"village": None}),
         html.Div(id=ID.PANELS_WATCH, hidden=True, **{"data-panels": json.dumps(PANEL_WATCH)}),
         dcc.Interval(id=ID.VERSION_POLL, interval=2000),
         dcc.Download(id=ID.CHART_DOWNLOAD),
@@ -222,11 +273,18 @@ def layout(region: Region, settings: Settings, lang: str, filters: Filters, firs
                 html.Section(id=ID.KPIS, className="gw-kpis"),
                 html.Div(className="gw-map-row", children=[
                     html.Div(className="gw-card gw-map-card", children=[
-                        county_map(region, settings, lang,
-                                   hideouts(view, lang, settings.palette,
-                                            records=allows(who, "records"))),
-                        legend(view, settings.palette, lang, records=allows(who, "records")),
-                        html.Small(t("map.hint", lang), className="gw-map-hint"),
+                        navigation_bar(region, lang, filters),
+                        html.Div(className="gw-map-frame", children=[
+                            county_map(region, settings, lang,
+                                       hideouts(view, lang, settings.palette,
+                                                records=allows(who, "records")),
+                                       villages=village_hideout(lang, filters.townships)),
+                            html.Div(id=ID.MAP_EMPTY, className="gw-map-empty", role="status",
+                                     hidden=True),
+                            legend(view, settings.palette, lang,
+                                   records=allows(who, "records")),
+                            html.Small(t("map.hint", lang), className="gw-map-hint"),
+                        ]),
                     ]),
                     html.Aside(className="gw-card gw-detail", children=[
                         html.Div(className="gw-card-head", children=[

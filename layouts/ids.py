@@ -38,6 +38,17 @@ class ID(StrEnum):
     LEGEND = "map-legend"
     MAP_DONE = "map-done"  # what the map's styles show (callbacks/map.py)
     MAP_SHADE = "map-shade"  # the risk colour, or one of the six rings, shades the grids
+    VILLAGES = "layer-villages"  # village outlines, from a zoom level (the tree both ways)
+    VILLAGE_LABELS = "layer-village-labels"  # the chosen township's village names: drill down
+    NAV = "map-nav"  # {"village": code} the view stands at (the URL's village=)
+    MAP_SEARCH = "map-search"  # grids, villages and townships by name or code
+    MAP_SEARCH_RESULTS = "map-search-results"  # what it found: links to each
+    MAP_ZOOM = "map-zoom"  # zoom (back) to the selection
+    MAP_EMPTY = "map-empty"  # why the filters keep no grid
+    CRUMB_COUNTY = "crumb-county"  # the breadcrumb county › township › village › grid
+    CRUMB_TOWNSHIP = "crumb-township"
+    CRUMB_VILLAGE = "crumb-village"
+    CRUMB_GRID = "crumb-grid"
     # KPIs, charts, table, detail
     KPIS = "kpis"
     TASK_CHART = "chart-tasks"

@@ -66,17 +66,34 @@ class MapIds:
     quarantine: str = ID.QUARANTINE
     labels: str = ID.TOWNSHIP_LABELS
     hotspots: str = ID.HOTSPOTS
+    villages: str = ID.VILLAGES
+    village_labels: str = ID.VILLAGE_LABELS
 
 
 def county_map(region: Region, settings: Settings, lang: str, styles: Hideouts,
-               ids: MapIds = MapIds(), interactive: bool = True) -> dl.MapContainer:
+               ids: MapIds = MapIds(), interactive: bool = True,
+               villages: VillageHideout | None = None,
+               bounds: list[list[float]] | None = None) -> dl.MapContainer:
     """The map with its layers, born with the ``styles`` of the view it opens on.
 
     ``styles`` come from ``hideouts``. The first styles must come with the layout:
     dash-leaflet drops a ``hideout`` that changes while a layer's GeoJSON is still being
-    fetched.
+    fetched. An interactive map has the village layers too (``villages``: their first
+    hideout, ``village_hideout``); ``bounds``: where it opens (else on the whole county).
     """
     attribution = t("app.demo_note", lang)
+    village_layers = [] if not interactive else [
+        dl.Overlay(dl.GeoJSON(id=ids.villages, url=layer_url(region, "villages"),
+                              style=fn("villageStyle"), onEachFeature=fn("villageZoom"),
+                              hideout=villages or village_hideout(lang),
+                              interactive=False, pane="villages"),
+                   name=t("map.layer.villages", lang), checked=True),
+        dl.Overlay(dl.GeoJSON(id=ids.village_labels, url=layer_url(region, "village_labels"),
+                              pointToLayer=fn("villageLabel"),
+                              hideout=villages or village_hideout(lang),
+                              pane="villageLabels"),
+                   name=t("map.layer.village_labels", lang), checked=True),
+    ]
     overlays = [
         dl.Overlay(dl.GeoJSON(id=ids.neighbours, url=layer_url(region, "neighbours"),
                               style=fn("neighbourStyle"), onEachFeature=fn("neighbourLabel"),
@@ -89,6 +106,7 @@ def county_map(region: Region, settings: Settings, lang: str, styles: Hideouts,
                               hideout=styles["grids"],
                               pane="grids", attribution=attribution),
                    name=t("map.layer.grids", lang), checked=True),
+        *village_layers,
         dl.Overlay(dl.GeoJSON(id=ids.townships, url=layer_url(region, "townships"),
                               style=fn("townshipStyle"), hideout=styles["townships"],
                               interactive=False,
@@ -100,8 +118,9 @@ def county_map(region: Region, settings: Settings, lang: str, styles: Hideouts,
                                                     vscale=None if interactive else 1),
                               interactive=False, pane="county",
                               # The county's style never changes, so fitting the view to it
-                              # happens once, when the page opens.
-                              zoomToBounds=True),
+                              # happens once, when the page opens (unless it opens on a
+                              # selection: then on that, ``bounds``).
+                              zoomToBounds=bounds is None),
                    name=t("map.layer.county", lang), checked=True),
         dl.Overlay(dl.GeoJSON(id=ids.checkpoints, url=layer_url(region, "checkpoints"),
                               pointToLayer=fn("checkpointMarker"),
@@ -124,14 +143,16 @@ def county_map(region: Region, settings: Settings, lang: str, styles: Hideouts,
     basemap = [dl.BaseLayer(layer, name=t("map.layer.basemap", lang), checked=True)
                for layer in basemap_layers(settings)]
     panes = [dl.Pane(name=name, style={"zIndex": z}) for name, z in
-             (("neighbours", 380), ("grids", 400), ("townships", 410), ("county", 420),
-              ("points", 600), ("labels", 650), ("hotspots", 690))]
+             (("neighbours", 380), ("grids", 400), ("villages", 405), ("townships", 410),
+              ("county", 420), ("points", 600), ("villageLabels", 640), ("labels", 650),
+              ("hotspots", 690))]
+    opens = bounds or region.bounds
     return dl.MapContainer(
         id=ids.map,
-        bounds=region.bounds,
+        bounds=opens,
+        boundsOptions={"padding": [24, 24]} if bounds else None,
         # dash-leaflet compares the view with `center`/`zoom` on every move: give both.
-        center=[(region.bounds[0][0] + region.bounds[1][0]) / 2,
-                (region.bounds[0][1] + region.bounds[1][1]) / 2],
+        center=[(opens[0][0] + opens[1][0]) / 2, (opens[0][1] + opens[1][1]) / 2],
         zoom=10,
         preferCanvas=True,
         zoomSnap=0.25,
@@ -210,11 +231,39 @@ class TownshipHideout(TypedDict):
     selected: list[str]
     vscale: NotRequired[float]
     dark: NotRequired[bool]
+    focus: NotRequired[str | None]
+    """The wall's focus view: the township it is about, drawn bright and thick."""
 
 
 class LabelHideout(TypedDict):
     lang: str
     selected: list[str]
+
+
+VILLAGE_MIN_ZOOM = 11.5
+"""The village outlines and names show from this zoom on (a township fills the map there);
+at county zoom 266 outlines would only blur the grids' colours."""
+
+
+class VillageHideout(TypedDict):
+    """The village layers: ``sel`` the village the view stands at (a bold outline), ``t`` the
+    townships whose village names are shown (clicking one drills down to it), from zoom
+    ``z`` on."""
+
+    lang: str
+    sel: str | None
+    t: list[str]
+    z: float
+
+
+def village_hideout(lang: str, townships=(), village: str | None = None,
+                    village_township: str | None = None) -> VillageHideout:
+    """The village layers' hideout: names for the villages of the chosen townships (at most
+    three, else none: that is the county, not a township), and of the chosen village's."""
+    towns = list(townships) if len(townships) <= 3 else []
+    if village_township and village_township not in towns:
+        towns.append(village_township)
+    return VillageHideout(lang=lang, sel=village, t=towns, z=VILLAGE_MIN_ZOOM)
 
 
 class CheckpointHideout(TypedDict):

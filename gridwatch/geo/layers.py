@@ -129,9 +129,9 @@ class EncodedLayer:
     raw_size: int
 
 
-BROWSER_LAYERS = (*LAYERS, "township_labels", "grid_points")
-"""Layers the browser can ask for: the region's layers plus township label points and one
-point per grid (where a red or orange grid's hotspot mark is drawn)."""
+BROWSER_LAYERS = (*LAYERS, "township_labels", "village_labels", "grid_points")
+"""Layers the browser can ask for: the region's layers plus township and village label points
+and one point per grid (where a red or orange grid's hotspot mark is drawn)."""
 
 
 def browser_frame(region: Region, name: str) -> gpd.GeoDataFrame:
@@ -139,7 +139,8 @@ def browser_frame(region: Region, name: str) -> gpd.GeoDataFrame:
 
     Grids carry their village and township names and ``k``, their position in code order: the
     map's style function looks up a grid's colour by ``k`` in a compact string sent with each
-    recolour. ``township_labels`` holds one point per township, where its name is drawn;
+    recolour. ``township_labels`` holds one point per township, where its name is drawn (and
+    ``village_labels`` one per village, with its township's code);
     ``grid_points`` one point per grid inside it (its representative point), with ``k``.
     """
     if name == "grids":
@@ -166,6 +167,12 @@ def browser_frame(region: Region, name: str) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame(
             table[["code"]].assign(k=range(len(table))),
             geometry=points.representative_point().to_crs(4326).to_numpy(), crs=4326)
+    if name == "village_labels":
+        villages = region.villages.sort_values("code").reset_index(drop=True)
+        points = villages.to_crs(region_crs(region)).representative_point().to_crs(4326)
+        return gpd.GeoDataFrame(
+            villages[["code", "name_zh", "name_en", "township_code"]], geometry=points.values,
+            crs=4326)
     if name == "township_labels":
         towns = region.townships.sort_values("code").reset_index(drop=True)
         points = towns.to_crs(region_crs(region)).representative_point().to_crs(4326)

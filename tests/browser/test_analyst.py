@@ -154,11 +154,13 @@ def test_filters_change_styles_not_geometry(browser, live_server):
     count = ("return performance.getEntriesByType('resource').filter("
              "e => e.name.includes('/geo/')).length")
     # the layers fetch their geometry by themselves: wait until they all have, then once more
-    wait_for(lambda: browser.execute_script(count) >= 8, timeout=30,
+    wait_for(lambda: browser.execute_script(count) >= 10, timeout=30,
              message="the layers did not all load")
     time.sleep(0.5)
     geo_before = browser.execute_script(count)
-    assert geo_before == 8  # 7 layers and the grid points (hotspot marks), each once
+    # 7 layers, the township and village label points and the grid points (hotspot marks),
+    # each once
+    assert geo_before == 10
     browser.execute_script("performance.clearResourceTimings()")
     for value in ("1", "2"):
         browser.find_element(By.CSS_SELECTOR, f"#filter-level input[value='{value}']").click()

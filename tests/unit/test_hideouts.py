@@ -10,7 +10,7 @@ from layouts import map as screen
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 HIDEOUTS = (screen.GridHideout, screen.TownshipHideout, screen.LabelHideout,
             screen.CheckpointHideout, screen.NeighbourHideout, screen.CountyHideout,
-            screen.QuarantineHideout, screen.HotspotHideout)
+            screen.QuarantineHideout, screen.HotspotHideout, screen.VillageHideout)
 
 
 def read_keys(pattern: str, path: Path) -> set[str]:
