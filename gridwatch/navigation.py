@@ -98,7 +98,9 @@ def place_label(region: Region, kind: str, code: str, lang: str) -> str:
     ("鼎湖社区第1网格 · 33082400100101 · 鼎湖社区，芹阳办事处")."""
     name = region.names(LAYER_OF[kind], lang).get(code, code)
     path = [p.label for p in parents(region, kind, code, lang)]
-    where = f" · {t('nav.within', lang, path=t('nav.path_join', lang).join(reversed(path)))}" \
+    if lang == "en":  # "in Dinghu Community, Qinyang Subdistrict"; 属芹阳办事处，鼎湖社区
+        path.reverse()
+    where = f" · {t('nav.within', lang, path=t('nav.path_join', lang).join(path))}" \
         if path else ""
     return f"{name} · {code}{where}"
 

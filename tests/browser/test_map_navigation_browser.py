@@ -255,6 +255,18 @@ def test_navigating_fetches_and_sends_no_geometry(browser, live_server, source):
     time.sleep(0.5)
     assert browser.execute_script(GEO_COUNT) == 10
     browser.execute_script("performance.clearResourceTimings()")
+    # every callback answer from here on, read as the page gets it
+    browser.execute_script("""
+        window.gwAnswers = [];
+        const original = window.fetch;
+        window.fetch = function (resource) {
+          const url = String((resource && resource.url) || resource);
+          return original.apply(this, arguments).then(function (response) {
+            if (url.includes('_dash-update-component'))
+              response.clone().text().then(text => window.gwAnswers.push(text));
+            return response;
+          });
+        };""")
     town = region.townships.sort_values("code").iloc[0]
     village = region.villages[region.villages["township_code"] == town["code"]] \
         .sort_values("code").iloc[1]
@@ -275,6 +287,9 @@ def test_navigating_fetches_and_sends_no_geometry(browser, live_server, source):
     updates = [e for e in entries if "_dash-update-component" in e[0]]
     assert updates
     assert max(e[1] for e in updates) < 120_000, "a callback response is suspiciously large"
-    # and none of the answers carried a coordinate ring: styles, codes and bounds only
-    assert json.dumps(entries).count("/geo/") == 0
+    # and no answer carried a shape: styles, codes, texts and bounds only
+    answers = browser.execute_script("return window.gwAnswers")
+    assert len(answers) >= 5
+    assert not [a for a in answers if '"coordinates"' in a or '"geometry"' in a]
+    assert all(json.loads(a) for a in answers)
     assert console_errors(browser) == []
