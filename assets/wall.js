@@ -99,10 +99,122 @@
     return {ok: true, version: h.version, slot: h.slot};
   }
 
-  function step(n, h) {
-    if (h && !h.ok) return nu();
-    return {n: n || 0, h: window.innerHeight};
+  // The rotation's progress: the bar under the panel's head fills over the rotation period
+  // (a transform animation, the compositor's work), restarted at every step; it stops while
+  // the rotation waits for the server.
+  function runProgress(n, seconds, paused) {
+    const bar = document.querySelector(".wall-progress-bar");
+    if (!bar) return;
+    if (paused) { bar.classList.add("is-paused"); return; }
+    bar.classList.remove("is-paused", "run-a", "run-b");
+    bar.style.animationDuration = seconds + "s";
+    bar.classList.add(n % 2 ? "run-b" : "run-a");  // a new animation name restarts it
   }
+
+  function step(n, h, config) {
+    const seconds = (config && config.rotate) || 20;
+    if (h && !h.ok) {
+      runProgress(n || 0, seconds, true);
+      return nu();
+    }
+    runProgress(n || 0, seconds, false);
+    return {n: n || 0, h: window.innerHeight, w: window.innerWidth};
+  }
+
+  // Lists that show whole items only (the "what changed" rows, a focus view's lists): the
+  // items that fit their box, then "N more" for the rest, counted from the list's total.
+  function fitList(box) {
+    const items = Array.from(box.children).filter(el => el.classList.contains("wall-fit-item"));
+    const more = Array.from(box.children).find(el => el.classList.contains("wall-fit-more"));
+    const total = more ? Number(more.dataset.total) || items.length : items.length;
+    items.forEach(el => { el.style.display = ""; });
+    if (more) more.hidden = true;
+    const limit = box.getBoundingClientRect().bottom + 0.5;
+    const bottoms = items.map(el => el.getBoundingClientRect().bottom);
+    if (total === items.length && (!items.length || bottoms[bottoms.length - 1] <= limit)) return;
+    if (!more) {
+      items.forEach((el, i) => { if (bottoms[i] > limit) el.style.display = "none"; });
+      return;
+    }
+    const word = k => more.dataset.template.replace("{n}", String(total - k));
+    more.hidden = false;
+    let shown = items.length;
+    for (;;) {  // the most whole items that leave room for the "more" line under them
+      items.forEach((el, i) => { el.style.display = i < shown ? "" : "none"; });
+      more.textContent = word(shown);
+      if (shown === 0 || more.getBoundingClientRect().bottom <= limit) break;
+      shown -= 1;
+    }
+    if (shown === total) more.hidden = true;
+  }
+
+  function fitLists() {
+    document.querySelectorAll(".wall .wall-fit").forEach(fitList);
+  }
+
+  let fitQueued = false;
+  function queueFit() {
+    if (fitQueued) return;
+    fitQueued = true;
+    requestAnimationFrame(() => { fitQueued = false; fitLists(); });
+  }
+  new MutationObserver(records => {
+    // new rows or a new panel from the server; not the "more" words written here
+    if (records.some(r => r.target.closest && r.target.closest("#wall-changes, #wall-panel")
+                          && !r.target.closest(".wall-fit-more")))
+      queueFit();
+  }).observe(document.documentElement, {childList: true, subtree: true});
+  window.addEventListener("resize", queueFit);
+
+  // The alarm's sound (a setting, off by default): browsers let a page sound only after a
+  // gesture, so the wall shows a switch; after one click a short chime (synthesised, no file)
+  // marks every entry into the alarm state.
+  const sound = {context: null, played: 0};
+  function chime() {
+    const ctx = sound.context;
+    if (!ctx || ctx.state !== "running") return false;
+    const start = ctx.currentTime + 0.02;
+    [[988, 0], [784, 0.22], [988, 0.6], [784, 0.82]].forEach(([hz, at]) => {
+      const osc = ctx.createOscillator(), gain = ctx.createGain();
+      osc.type = "sine";
+      osc.frequency.value = hz;
+      gain.gain.setValueAtTime(0.0001, start + at);
+      gain.gain.exponentialRampToValueAtTime(0.35, start + at + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, start + at + 0.2);
+      osc.connect(gain).connect(ctx.destination);
+      osc.start(start + at);
+      osc.stop(start + at + 0.22);
+    });
+    sound.played += 1;
+    return true;
+  }
+  document.addEventListener("click", event => {
+    const button = event.target.closest && event.target.closest(".wall-sound");
+    if (!button) return;
+    const Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) {
+      button.textContent = button.dataset.unavailable;
+      return;
+    }
+    if (!sound.context) sound.context = new Context();
+    sound.context.resume().then(() => {
+      button.textContent = button.dataset.on;
+      button.classList.add("is-on");
+      chime();  // the click's answer: this is what the alarm sounds like
+    }).catch(() => { button.textContent = button.dataset.unavailable; });
+  });
+  let alarmShown = false;
+  new MutationObserver(() => {
+    const alarm = document.getElementById("wall-alarm");
+    const shown = !!alarm && !alarm.hidden;
+    if (shown && !alarmShown) chime();  // entering the alarm state, not every update of it
+    alarmShown = shown;
+  }).observe(document.documentElement, {attributes: true, attributeFilter: ["hidden"],
+                                          subtree: true});
+  window.gridwatchWallSound = {
+    state: () => (sound.context ? sound.context.state : "off"),
+    played: () => sound.played,
+  };
 
   function clock(_n, config) {
     const tz = (config && config.timezone) || undefined;

@@ -8,7 +8,7 @@ styles and figures, never geometry.
 from __future__ import annotations
 
 import time as clock
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from urllib.parse import parse_qs
 
 import pandas as pd
@@ -38,6 +38,9 @@ from layouts.ids import ID
 from layouts.map import grid_code_string, hideouts, legend_children
 
 MAX_ROTATE, MIN_ROTATE = 600, 2
+LEGEND_WIDTH = {"zh": 0.24, "en": 0.37}
+"""The wall legend's width in each language as a share of the screen height (its text is in
+vh): the side of the map the county is fitted clear of."""
 
 
 def wall_config(source: DataSource, search: str | None, lang: str) -> dict:
@@ -53,8 +56,12 @@ def wall_config(source: DataSource, search: str | None, lang: str) -> dict:
     if "views" in query:
         views = [v for v in query["views"][0].split(",") if v in wall.VIEWS] or views
     stale_after = source.settings.stale_after_minutes
+    sound = source.settings.wall_sound
+    raw_sound = query.get("sound", [""])[0]
+    if raw_sound in ("on", "off"):
+        sound = raw_sound == "on"
     return {
-        "rotate": rotate, "views": views, "lang": lang,
+        "rotate": rotate, "views": views, "lang": lang, "sound": sound,
         "highlight_ms": source.settings.wall_highlight_seconds * 1000,
         "timezone": source.settings.timezone,
         "text": {
@@ -120,11 +127,14 @@ def refresh(source: DataSource, seen: dict, lang: str, now_ms: int | None = None
                                                 checkpoints.Health.of(source.settings)) if a.open]
     shown = found[:TICKER_ALERTS]
     empty = no_history(snap)  # an empty region: "no data yet", not zeros of a made-up day
+    today = tasks_on_day(snap, day)
     return {
         "styles": styles,
         "legend": legend_children(view, palette, lang, dark=True),
         "kpis": [nodata.card(region, lang, wall=True)] if empty else
-        wall.kpi_tiles(k, tasks_on_day(snap, day), palette, lang, len(found)),
+        wall.kpi_tiles(k, today, palette, lang, len(found),
+                       with_today(kpi_trend(snap, day, source.settings.suppress_below), k,
+                                  today)),
         "changes": wall.change_items(live, colour_changes(snap, day),
                                      region.names("grids", lang),
                                      region.names("townships", lang), palette, lang),
@@ -137,6 +147,51 @@ def refresh(source: DataSource, seen: dict, lang: str, now_ms: int | None = None
         else t("wall.as_of", lang, day=day.isoformat(), updated=now.strftime("%H:%M:%S")),
         "seen": {"c": codes, "version": snap.version, "live": live, "filled": True},
     }
+
+
+TREND_DAYS = 14
+"""Days of the KPI tiles' sparklines, the latest day included."""
+
+
+def _trend_values(k, today: dict) -> dict:
+    """The sparklines' figures of one day: ``Kpis`` ``k`` as the wall shows them (a figure
+    a public screen may not show is None: a gap) and ``tasks_on_day`` figures ``today``."""
+    return {
+        "colours": dict(k.colour_counts),
+        "tasks": {"issued": today["issued"], "completed": today["completed"]},
+        "checkpoints": {"vehicles": k.checkpoint_vehicles, "people": k.checkpoint_people},
+        "leads": k.open_leads if isinstance(k.open_leads, int) else None,
+    }
+
+
+def kpi_trend(snap: Snapshot, day: date, threshold: int, days: int = TREND_DAYS) -> list[dict]:
+    """The wall's KPI figures at the end of each of the ``days - 1`` days before ``day`` (from
+    the first day of the history on), oldest first: the same per-day results as the tiles'
+    (``compute_kpis``, ``tasks_on_day``, suppressed as on a public screen). Once per snapshot
+    and day, and kept by a newer snapshot whose writes reach only ``day`` or later."""
+    def compute() -> list[dict]:
+        first = max(snap.first_day, day - timedelta(days=days - 1))
+        out = []
+        for n in range((day - first).days):
+            d = first + timedelta(days=n)
+            k = visibility.kpis(compute_kpis(snap, Filters(as_of=d)), ANONYMOUS, threshold)
+            out.append(_trend_values(k, tasks_on_day(snap, d)))
+        return out
+    return snap.memo(("wall_trend", day, threshold, days), compute,
+                     as_of=day - timedelta(days=1))
+
+
+def with_today(trend: list[dict], k, today: dict) -> dict:
+    """The sparklines' series: the days of ``trend`` (``kpi_trend``) and the latest day as
+    the tiles show it now, each figure as a list over the days."""
+    rows = [*trend, _trend_values(k, today)]
+    out: dict = {}
+    for name, value in rows[-1].items():
+        if isinstance(value, dict):
+            out[name] = {key: [r[name][key] for r in rows] for key in value}
+        else:
+            out[name] = [r[name] for r in rows]
+    return out
 
 
 TICKER = 12
@@ -169,8 +224,8 @@ def rotation_views(snap: Snapshot, views: list[str]) -> list[str]:
 
 
 def panel(snap: Snapshot, view: str, lang: str, screen_height: int = 1080,
-          threshold: int = 5, instant: datetime | None = None
-          ) -> tuple[str, list, list | None, str | None]:
+          threshold: int = 5, instant: datetime | None = None,
+          screen_width: int | None = None) -> tuple[str, list, list | None, str | None]:
     """One rotation view: its title, content, the map bounds to show, and the township to
     outline (for a focus view). Household-level figures as a role without that right sees
     them, ``threshold`` the suppression's (a public screen); the tasks at ``instant`` (the
@@ -193,7 +248,8 @@ def panel(snap: Snapshot, view: str, lang: str, screen_height: int = 1080,
         at, since = instant or cutoff(day), datetime.combine(day, time())
         funnel = tasks.funnel_by_township(snap.assignments, region.grids["code"], at, since,
                                           tasks.stages_on(snap, at, since))
-        return (t("wall.view.tasks", lang), wall.task_panel(funnel, towns, lang, screen_height),
+        return (t("wall.view.tasks", lang), wall.task_panel(funnel, towns, lang, screen_height,
+                                wall.task_rows(screen_width, screen_height)),
                 region.bounds, None)
     code = view.split(":", 1)[1]
     found = [a for a in attention(snap, day) if a.code == code]
@@ -231,10 +287,15 @@ def rotate_wall(source: DataSource, step: dict | None, config: dict, lang: str |
     n = (step.get("n") or 0) % len(views)
     title, body, bounds, _focus = panel(
         snap, views[n], lang, int(step.get("h") or 1080), source.settings.suppress_below,
-        timeutil.instant_in(snap.last_day, source.settings.timezone))
+        timeutil.instant_in(snap.last_day, source.settings.timezone),
+        int(step.get("w") or 1920))
+    # the legend's side of the map is kept clear, so it covers no township or label
+    h = int(step.get("h") or 1080)
     viewport = {"bounds": bounds or snap.region.bounds, "transition": "flyToBounds",
-                "options": {"padding": [40, 40], "duration": 1.2}}
-    return {"title": title, "panel": body, "step": f"{n + 1}/{len(views)}",
+                "options": {"paddingTopLeft": [40, 40],
+                            "paddingBottomRight": [round(LEGEND_WIDTH[lang] * h) + 40, 40],
+                            "duration": 1.2}}
+    return {"title": title, "panel": body, "step": wall.rotation_step(n, len(views), lang),
             "viewport": viewport}
 
 
@@ -265,7 +326,7 @@ def register(app: Dash, source: DataSource) -> None:
     app.clientside_callback(  # no server calls while the server is known to be down
         ClientsideFunction("gridwatchWall", "step"),
         Output(ID.WALL_STEP, "data"), Input(ID.WALL_ROTATE, "n_intervals"),
-        State(ID.WALL_HEALTH, "data"))
+        State(ID.WALL_HEALTH, "data"), State(ID.WALL_CONFIG, "data"))
     app.clientside_callback(
         ClientsideFunction("gridwatchWall", "clock"),
         Output(ID.WALL_CLOCK, "children"), Input(ID.WALL_CLOCK_TICK, "n_intervals"),

@@ -83,6 +83,9 @@ class Settings(BaseModel):
     wall_highlight_seconds: int = Field(600, ge=0)
     wall_rotate_seconds: int = Field(20, ge=0)
     wall_poll_seconds: float = Field(1.0, gt=0, allow_inf_nan=False)
+    # A chime when the wall enters its alarm state (a grid turned red); off by default, and a
+    # wall's browser asks for one click before it may sound (``?sound=on|off`` overrides).
+    wall_sound: bool = False
     # A lead's service levels, in minutes after its report (issue 12, gridwatch.leads).
     lead_sla_acknowledge_minutes: int = Field(5, ge=1)
     lead_sla_dispatch_minutes: int = Field(15, ge=1)

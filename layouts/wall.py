@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from urllib.parse import quote
+
 import plotly.graph_objects as go
 from dash import dcc, html
 
@@ -23,6 +26,12 @@ WALL_MAP = MapIds(map=ID.WALL_MAP, neighbours=ID.WALL_NEIGHBOURS, grids=ID.WALL_
                   checkpoints=ID.WALL_CHECKPOINTS, quarantine=ID.WALL_QUARANTINE,
                   labels=ID.WALL_LABELS, hotspots=ID.WALL_HOTSPOTS)
 VIEWS = ("checkpoints", "tasks", "rings", "focus")
+MIN_TEXT = 0.019
+"""The wall's smallest text as a share of the screen height (at least 1.8%, legible at 5 m
+on a 55-inch screen; the CSS floor is ``var(--wall-min)``, the same 1.9vh)."""
+CHANGES_SENT = 30
+"""Rows of the "what changed" list sent to the browser, which shows the whole rows that fit
+(assets/wall.js) and counts the rest in its "N more" line."""
 
 
 def layout(region: Region, settings: Settings, lang: str, view: MapView, config: dict,
@@ -42,6 +51,7 @@ def layout(region: Region, settings: Settings, lang: str, view: MapView, config:
             html.H1(t("wall.title", lang, county=county_name(region, lang))),
             html.Div(id=ID.WALL_AS_OF, className="wall-asof"),
             html.Div(id=ID.WALL_CLOCK, className="wall-clock"),
+            *([sound_control(lang)] if config.get("sound") else []),
         ]),
         html.Div(className="wall-body", children=[
             html.Div(className="wall-map", children=[
@@ -65,12 +75,16 @@ def layout(region: Region, settings: Settings, lang: str, view: MapView, config:
                     html.H2(id=ID.WALL_PANEL_TITLE),
                     html.Span(id=ID.WALL_PANEL_STEP, className="wall-step"),
                 ]),
+                # how long until the next view: a bar the browser runs over the rotation
+                # period, restarted at every step (assets/wall.js)
+                html.Div(className="wall-progress", **{"aria-hidden": "true"},
+                         children=html.Div(className="wall-progress-bar")),
                 html.Div(id=ID.WALL_PANEL, className="wall-panel-body"),
             ]),
             html.Section(className="wall-card wall-changes", children=[
                 html.Div(className="wall-card-head", children=[
                     html.H2(t("wall.changes.title", lang))]),
-                html.Div(id=ID.WALL_CHANGES, className="wall-changes-body"),
+                html.Div(id=ID.WALL_CHANGES, className="wall-changes-body wall-fit"),
             ]),
         ]),
         html.Footer(className="wall-ticker", children=html.Div(id=ID.WALL_TICKER,
@@ -78,12 +92,81 @@ def layout(region: Region, settings: Settings, lang: str, view: MapView, config:
     ])
 
 
+def sound_control(lang: str) -> html.Button:
+    """The wall's sound switch (shown only when the sound is set on): browsers start sound
+    only after a gesture, so the wall asks for one click; assets/wall.js then chimes when the
+    wall enters its alarm state."""
+    return html.Button(t("wall.sound.enable", lang), className="wall-sound", type="button",
+                       **{"data-on": t("wall.sound.on", lang),
+                          "data-off": t("wall.sound.enable", lang),
+                          "data-unavailable": t("wall.sound.unavailable", lang)})
+
+
 # --- pieces the callbacks fill in --------------------------------------------------------------
 
+SPARK_WIDTH, SPARK_HEIGHT = 120, 30
+
+
+def _number(v) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and not math.isnan(v)
+
+
+def spark_paths(values: list, low: float, high: float, width: float = SPARK_WIDTH,
+                height: float = SPARK_HEIGHT) -> tuple[str, tuple[float, float] | None]:
+    """One sparkline's SVG path (``M``/``L``, a new ``M`` after each gap) over ``values``
+    (None, or anything not a number: a gap) scaled to ``low``..``high`` (a flat line in the
+    middle when they are equal), and its last point."""
+    n = len(values)
+    points = {}
+    for i, v in enumerate(values):
+        if _number(v):
+            x = width * i / (n - 1) if n > 1 else width / 2
+            y = height / 2 if high == low else height - 2 - (height - 4) * (v - low) / (high - low)
+            points[i] = (round(x, 1), round(y, 1))
+    parts = [("L" if i - 1 in points else "M") + f"{x:g} {y:g}" for i, (x, y) in points.items()]
+    return " ".join(parts), (points[max(points)] if points else None)
+
+
+def sparkline(series: list[tuple[list, str]], shared: bool = True) -> str:
+    """A tiny line chart as a ``data:`` URL of an SVG image: each ``(values, colour)`` a line
+    over the same days, a missing value (None: no figure, or one a public screen may not
+    show) a gap, the last value a dot. ``shared``: one vertical scale for every line (else
+    each its own). Lines keep their width however the image is stretched (a share of the
+    image's height)."""
+    every = [v for values, _ in series for v in values if _number(v)]
+    paths = []
+    for values, colour in series:
+        own = [v for v in values if _number(v)]
+        if not own:
+            continue
+        scale = every if shared else own
+        d, last = spark_paths(values, min(scale), max(scale))
+        paths.append(f'<path d="{d}" stroke="{colour}"/>')
+        paths.append(f'<path class="dot" d="M{last[0]:g} {last[1]:g} l0 0" stroke="{colour}"/>')
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SPARK_WIDTH} {SPARK_HEIGHT}" '
+           f'preserveAspectRatio="none"><style>path{{fill:none;stroke-width:7vh;'
+           f'stroke-linejoin:round;stroke-linecap:round;vector-effect:non-scaling-stroke}}'
+           f'.dot{{stroke-width:20vh}}</style>{"".join(paths)}</svg>')
+    return "data:image/svg+xml," + quote(svg)
+
+
+def spark(series: list[tuple[list, str]], lang: str, kind: str) -> html.Img:
+    """A tile's sparkline of the last days (``sparkline``)."""
+    return html.Img(src=sparkline(series), className=f"wall-spark wall-spark-{kind}",
+                    alt=t("wall.spark", lang, n=max((len(v) for v, _ in series), default=0)),
+                    **{"data-spark": kind})
+
+
 def kpi_tiles(k, today: dict, palette: dict[str, str], lang: str,
-              checkpoint_alerts: int = 0) -> list:
+              checkpoint_alerts: int = 0, trend: dict | None = None) -> list:
     """The wall's KPI tiles from ``Kpis`` ``k`` and ``tasks_on_day`` figures ``today``;
-    ``checkpoint_alerts``: the checkpoints' open alerts."""
+    ``checkpoint_alerts``: the checkpoints' open alerts; ``trend``: the same figures on the
+    last days (``callbacks.wall.kpi_trend``), drawn as sparklines."""
+    trend = trend or {}
+
+    def line(name: str, key: str | None = None, colour: str = "#90caf9") -> list:
+        values = trend.get(name, {}).get(key) if key else trend.get(name)
+        return [(values, colour)] if values else []
 
     def delta(n: int) -> html.Span:
         cls = "up" if n > 0 else "down" if n < 0 else "flat"
@@ -98,6 +181,8 @@ def kpi_tiles(k, today: dict, palette: dict[str, str], lang: str,
                     html.Span(className="wall-swatch", style={"background": palette[c]}),
                     html.B(str(k.colour_counts[c]), className="wall-figure"),
                     delta(k.colour_deltas[c]),
+                    *([spark(line("colours", c, palette[c]), lang, f"colour-{c}")]
+                      if "colours" in trend else []),
                 ]) for c in COLOURS]),
         ]),
         html.Div(className="wall-tile", **{"data-kpi": "levels"}, children=[
@@ -112,6 +197,8 @@ def kpi_tiles(k, today: dict, palette: dict[str, str], lang: str,
             html.B(f"{today['completed']}/{today['issued']}", className="wall-figure"),
             html.Div(t("wall.kpi.tasks_done", lang), className="wall-tile-note"),
             html.Div(t("wall.kpi.response", lang, rate=rate), className="wall-tile-note"),
+            *([spark(line("tasks", "issued", "#90a4ae") + line("tasks", "completed", "#66bb6a"),
+                     lang, "tasks")] if "tasks" in trend else []),
         ]),
         html.Div(className="wall-tile", **{"data-kpi": "checkpoints"}, children=[
             html.Div(t("wall.kpi.checkpoints", lang), className="wall-tile-label"),
@@ -122,6 +209,9 @@ def kpi_tiles(k, today: dict, palette: dict[str, str], lang: str,
             html.Div(t("wall.kpi.checkpoint_alerts", lang, n=checkpoint_alerts),
                      className="wall-tile-note" + (" wall-alert" if checkpoint_alerts else ""),
                      **{"data-alerts": str(checkpoint_alerts)}),
+            *([spark(line("checkpoints", "vehicles", "#90caf9")
+                     + line("checkpoints", "people", "#ffcc80"), lang, "checkpoints")]
+              if "checkpoints" in trend else []),
         ]),
         html.Div(className="wall-tile", **{"data-kpi": "leads"}, children=[
             html.Div(t("wall.kpi.leads", lang), className="wall-tile-label"),
@@ -130,6 +220,8 @@ def kpi_tiles(k, today: dict, palette: dict[str, str], lang: str,
             html.Div(t("wall.kpi.oldest", lang, age=duration(k.oldest_open_lead_minutes, lang))
                      if k.open_leads else t("wall.kpi.no_leads", lang),
                      className="wall-tile-note"),
+            *([spark(line("leads", colour="#ff8a80"), lang, "leads")] if "leads" in trend
+              else []),
         ]),
     ]
 
@@ -153,8 +245,10 @@ def alarm(live: list[dict], towns: dict[str, str], lang: str) -> tuple[list, boo
 
 
 def change_items(live: list[dict], today, names: dict[str, str], towns: dict[str, str],
-                 palette: dict[str, str], lang: str, limit: int = 5) -> list:
-    """The "what changed" list: changes seen live first, then today's, riskier first."""
+                 palette: dict[str, str], lang: str, limit: int = CHANGES_SENT) -> list:
+    """The "what changed" list: changes seen live first, then today's, riskier first; up to
+    ``limit`` rows, then a "N more" line (``data-total``: every change) that the browser
+    words and counts from the whole rows it could show (assets/wall.js ``fitLists``)."""
     rows = [{**c, "live": True} for c in live]
     seen = {c["code"] for c in live}
     for c in today.itertuples():
@@ -169,7 +263,8 @@ def change_items(live: list[dict], today, names: dict[str, str], towns: dict[str
                       className="wall-changes-summary")]
     for r in rows[:limit]:
         arrow = "▲" if r["direction"] > 0 else "▼"
-        items.append(html.Div(className="wall-change " + ("is-live" if r["live"] else ""),
+        items.append(html.Div(className="wall-change wall-fit-item"
+                              + (" is-live" if r["live"] else ""),
                               **{"data-grid": r["code"]}, children=[
             html.Span(arrow, className="wall-arrow " + ("up" if r["direction"] > 0 else "down")),
             html.Span(names.get(r["code"], r["code"]), className="wall-change-name"),
@@ -181,10 +276,25 @@ def change_items(live: list[dict], today, names: dict[str, str], towns: dict[str
             html.Span(t("wall.changes.live", lang) if r["live"] else r["at"],
                       className="wall-muted"),
         ]))
-    if len(rows) > limit:
-        items.append(html.Div(t("wall.changes.more", lang, n=len(rows) - limit),
-                              className="wall-muted"))
+    items.append(more_line(len(rows), t("wall.changes.more", lang, n="{n}")))
     return items
+
+
+def more_line(total: int, template: str) -> html.Div:
+    """The "N more" line of a list the browser fits to its box: ``total`` items in all,
+    ``template`` the words with ``{n}`` for those not shown (filled in by assets/wall.js,
+    hidden when every item shows)."""
+    return html.Div(className="wall-fit-more wall-muted", hidden=True,
+                    **{"data-total": str(total), "data-template": template})
+
+
+def rotation_step(n: int, total: int, lang: str) -> list:
+    """Where the rotation stands: view ``n`` (from 0) of ``total``, as "2/6" and a dot per
+    view (the current one lit); the bar under the panel's head shows the time left."""
+    return [html.Span(className="wall-dots", **{"aria-hidden": "true"}, children=[
+                html.Span(className="wall-dot" + (" is-current" if i == n else ""))
+                for i in range(total)]),
+            html.Span(t("wall.step", lang, n=n + 1, total=total), className="wall-step-count")]
 
 
 def lead_label(category: str, township: str, lang: str) -> str:
@@ -238,15 +348,28 @@ def ticker_items(events, lang: str, townships: dict[str, str], alerts=(),
 
 # --- the rotation's panels ---------------------------------------------------------------------
 
+def text_size(screen_height: int) -> int:
+    """The wall's chart text in pixels for a screen ``screen_height`` tall: never under the
+    wall's floor (``MIN_TEXT``)."""
+    return math.ceil(screen_height * MIN_TEXT)
+
+
 def _dark(fig: go.Figure, screen_height: int) -> go.Figure:
-    """Dark chart styling with text sized for the wall's screen height."""
-    size = max(14, round(screen_height * 0.017))
+    """Dark chart styling with text sized for the wall's screen height (every text, the bars'
+    numbers too, at the wall's floor or larger: a number that does not fit its bar is left
+    out rather than shrunk)."""
+    size = text_size(screen_height)
     fig.update_layout(template="plotly_dark", paper_bgcolor="rgba(0,0,0,0)",
                       plot_bgcolor="rgba(0,0,0,0)", font={"family": FONT, "size": size},
-                      margin={"l": 5 * size, "r": size, "t": 3 * size, "b": 2 * size},
-                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+                      margin={"l": 3 * size, "r": size, "t": round(2.2 * size),
+                              "b": round(1.6 * size)},
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0,
+                              "font": {"size": size}},
+                      uniformtext={"minsize": size, "mode": "hide"},
                       autosize=True)
-    fig.update_xaxes(nticks=8, tickangle=0)
+    fig.update_xaxes(nticks=8, tickangle=0, tickfont={"size": size},
+                     title_font={"size": size})
+    fig.update_yaxes(tickfont={"size": size}, title_font={"size": size}, automargin=True)
     return fig
 
 
@@ -270,8 +393,9 @@ def checkpoint_panel(series, lang: str, screen_height: int) -> list:
 def nodata_graph(lang: str, screen_height: int) -> dcc.Graph:
     """The chart of an empty region: no axes (no made-up days), "no data yet" only."""
     fig = go.Figure(nodata.figure(lang, dark=True))
-    fig.update_layout(font={"family": FONT, "size": max(14, round(screen_height * 0.017))})
-    fig.layout.annotations[0].font.size = max(18, round(screen_height * 0.022))
+    fig.update_layout(font={"family": FONT, "size": text_size(screen_height)})
+    fig.layout.annotations[0].font.size = max(text_size(screen_height),
+                                              round(screen_height * 0.022))
     return dcc.Graph(figure=fig, config={"displayModeBar": False, "staticPlot": True},
                      className="wall-graph")
 
@@ -282,10 +406,22 @@ WALL_STAGES = {"completed": "#66bb6a", "in_progress": "#4db6ac", "waiting_grid":
 in progress, waiting on the grid's acknowledgement, waiting on the township's hand-off."""
 
 
-def task_panel(funnel, towns: dict[str, str], lang: str, screen_height: int) -> list:
+def task_rows(screen_width: int | None, screen_height: int) -> int:
+    """How many townships the task view's bars can show legibly (a bar and its name at the
+    wall's text size) in the rotation panel of a screen this large: the panel is about a
+    quarter of the height at 16:9, nearly all of it on a 32:9 wall (assets/wall.css)."""
+    size = text_size(screen_height)
+    wide = bool(screen_width) and screen_width / screen_height >= 21 / 9
+    panel = (0.8 if wide else 0.27) * screen_height
+    return max(3, int((panel - 7 * size) // (1.9 * size)))
+
+
+def task_panel(funnel, towns: dict[str, str], lang: str, screen_height: int,
+               rows: int | None = None) -> list:
     """The day's assignments per township by the stage they stand at (``funnel`` is
     ``gridwatch.tasks.funnel_by_township``), the least completed at the top, with each
-    township's overdue count beside its name."""
+    township's overdue count beside its name; at most ``rows`` townships (the least
+    completed), the axis title counting the others."""
     if funnel.empty:
         return [html.Div(t("tasks.none", lang), className="wall-empty")]
     parts = {"waiting_township": funnel["published"] - funnel["handed_off"],
@@ -295,6 +431,8 @@ def task_panel(funnel, towns: dict[str, str], lang: str, screen_height: int) -> 
     share = (funnel["completed"] / funnel["published"].replace(0, 1)).sort_values(
         ascending=False, kind="stable")
     order = share.index
+    hidden = max(0, len(order) - rows) if rows else 0
+    order = order[hidden:]
     late = funnel["overdue"]
     labels = [towns.get(c, c) + (" · " + t("wall.tasks.overdue", lang, n=int(late[c]))
                                  if late[c] else "") for c in order]
@@ -305,7 +443,10 @@ def task_panel(funnel, towns: dict[str, str], lang: str, screen_height: int) -> 
                     marker_color=colour, text=[str(int(v)) if v else "" for v in values],
                     textposition="inside", insidetextanchor="middle")
     fig.update_layout(barmode="stack", legend={"traceorder": "normal"})
-    fig.update_xaxes(title=t("wall.tasks.axis", lang))
+    axis = t("wall.tasks.axis", lang)
+    if hidden:
+        axis += t("wall.alarm.separator", lang) + t("wall.tasks.more", lang, n=hidden)
+    fig.update_xaxes(title=axis)
     return [_graph(fig, screen_height)]
 
 
@@ -319,25 +460,39 @@ def rings_panel(totals: dict, lang: str) -> list:
 
 def focus_panel(a, grid_names, end, lang: str) -> list:
     """Why township ``a`` (a ``TownshipAttention``) needs attention: hot grids, overdue
-    tasks and open leads with their age at ``end``."""
+    tasks and open leads with their age at ``end``; each list side by side, whole items only
+    and an "N more" line (assets/wall.js ``fitLists``)."""
     if a is None:
         return [html.Div(t("wall.changes.none", lang))]
+    tasks = a.overdue.drop_duplicates("task_id") if a.overdue_tasks else None
+    lists = []
+    if a.hot_grids:
+        lists.append(("wall.focus.grids", [grid_names[g] for g in a.hot_grids[:FOCUS_SENT]],
+                      len(a.hot_grids)))
+    if tasks is not None:
+        lists.append(("wall.focus.tasks", [f"{r.code} {getattr(r, f'title_{lang}')}"
+                                           for r in tasks.head(FOCUS_SENT).itertuples()],
+                      len(tasks)))
+    if a.open_leads:
+        lists.append(("wall.focus.open_leads",
+                      [f"{r.code} · {lead_label(r.category, '', lang)} · "
+                       f"{duration((end - r.reported_at).total_seconds() / 60, lang)}"
+                       for r in a.leads.head(FOCUS_SENT).itertuples()], len(a.leads)))
     return [
         html.Div(className="wall-focus-figures", children=[
             html.Div(t("wall.focus.hot", lang, red=a.red, orange=a.orange)),
             html.Div(t("wall.focus.overdue", lang, n=a.overdue_tasks)),
             html.Div(t("wall.focus.leads", lang, n=a.open_leads)),
         ]),
-        *([html.H3(t("wall.focus.grids", lang)),
-           html.Ul([html.Li(grid_names[g]) for g in a.hot_grids[:6]], className="wall-list")]
-          if a.hot_grids else []),
-        *([html.H3(t("wall.focus.tasks", lang)),
-           html.Ul([html.Li(f"{r.code} {getattr(r, f'title_{lang}')}")
-                    for r in a.overdue.drop_duplicates("task_id").head(4).itertuples()],
-                   className="wall-list")] if a.overdue_tasks else []),
-        *([html.H3(t("wall.focus.open_leads", lang)),
-           html.Ul([html.Li(f"{r.code} · {lead_label(r.category, '', lang)} · "
-                            f"{duration((end - r.reported_at).total_seconds() / 60, lang)}")
-                    for r in a.leads.head(4).itertuples()], className="wall-list")]
-          if a.open_leads else []),
+        html.Div(className="wall-focus-lists", children=[
+            html.Div(className="wall-focus-list", children=[
+                html.H3(t(title, lang)),
+                html.Div(className="wall-fit wall-list", children=[
+                    *[html.Div(item, className="wall-fit-item") for item in items],
+                    more_line(total, t("wall.more", lang, n="{n}"))]),
+            ]) for title, items, total in lists]),
     ]
+
+
+FOCUS_SENT = 12
+"""Items of each focus list sent to the browser (it shows those that fit)."""
