@@ -54,6 +54,40 @@
   const VILLAGE = {fill: false, color: "#455a64", weight: 1, opacity: 0.7, dashArray: "3 3"};
   const VILLAGE_CHOSEN = {fill: false, color: "#1a237e", weight: 3.5, opacity: 1, dashArray: null};
 
+  // Village names give way: the township names first, then the chosen village's, then the
+  // others in turn; a name that would overlap one already placed is hidden (until a zoom
+  // or move makes room).
+  function overlaps(a, b) {
+    return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  }
+
+  function declutterVillages(map) {
+    const root = map.getContainer();
+    const taken = Array.from(root.querySelectorAll(".gw-township-label span"))
+      .map(function (el) { return el.getBoundingClientRect(); });
+    const labels = Array.from(root.querySelectorAll(".gw-village-label"));
+    labels.sort(function (a, b) {
+      return b.classList.contains("is-selected") - a.classList.contains("is-selected");
+    });
+    labels.forEach(function (el) {
+      el.style.visibility = "";
+      const box = (el.firstChild || el).getBoundingClientRect();
+      if (taken.some(function (other) { return overlaps(box, other); })) {
+        el.style.visibility = "hidden";
+      } else {
+        taken.push(box);
+      }
+    });
+  }
+
+  function declutterSoon(map) {
+    if (!map || map._gwDeclutterPending) return;
+    map._gwDeclutterPending = true;
+    window.requestAnimationFrame(function () {
+      setTimeout(function () { map._gwDeclutterPending = false; declutterVillages(map); }, 0);
+    });
+  }
+
   function rememberMap(layer, context) {
     // Tests and the wall read the Leaflet map from here; keep only the newest one.
     if (context && context.map) window.gridwatchMap = context.map;
@@ -248,6 +282,7 @@
         map.getContainer().classList.toggle("gw-villages-shown", !below);
       }
       map.on("zoomend", show);
+      map.on("zoomend moveend", function () { declutterSoon(map); });
       show();
     },
 
@@ -262,6 +297,7 @@
         className: "gw-village-label" + (chosen ? " is-selected" : ""),
         html: "<span>" + esc(name(p, "name", h.lang)) + "</span>", iconSize: null,
       });
+      declutterSoon(context.map);
       return L.marker(latlng, {icon: icon, keyboard: false, riseOnHover: true,
                                pane: "villageLabels"});
     },
