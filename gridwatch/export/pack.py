@@ -117,6 +117,23 @@ def render_pack(snap: Snapshot, request: ExportRequest, palette: dict[str, str],
     checks : Health, optional
         The checkpoint-alert thresholds (the settings'); default: the defaults.
     """
+    lang = request.lang
+    with print_style(stamp.export_id):
+        figures = [page.fig for page in pack_pages(snap, request, palette, stamp, checks)]
+        buffer = io.BytesIO()
+        title = f"{pack_title(lang, snap.region)} {request.as_of.isoformat()}"
+        subject = describe_filters(request.filters, snap.region, lang, request.bbox is not None)
+        with truetype_text(figures, int(stamp.generated.timestamp())), \
+                PdfPages(buffer, metadata=metadata("pdf", stamp, title, subject)) as pdf:
+            for fig in figures:
+                pdf.savefig(fig)
+    return buffer.getvalue()
+
+
+def pack_pages(snap: Snapshot, request: ExportRequest, palette: dict[str, str],
+               stamp: Stamp, checks: Health | None = None) -> list[Page]:
+    """The pack's pages, laid out and numbered (not saved); drawn inside ``print_style``
+    (their text takes its font when created)."""
     ctx = PackContext(snap, request, palette, stamp, checks or Health())
     lang = request.lang
     with print_style(stamp.export_id):
@@ -135,16 +152,8 @@ def render_pack(snap: Snapshot, request: ExportRequest, palette: dict[str, str],
         makers += table_pages(ctx, t("export.pack.inspection", lang), *inspection_rows(ctx))
         makers += change_pages(ctx)
         total = len(makers)
-        buffer = io.BytesIO()
-        title = f"{pack_title(lang, snap.region)} {request.as_of.isoformat()}"
-        subject = describe_filters(request.filters, snap.region, lang, request.bbox is not None)
-        figures = [make(t("export.page", lang, page=number, pages=total)).fig
-                   for number, make in enumerate(makers, start=1)]
-        with truetype_text(figures, int(stamp.generated.timestamp())), \
-                PdfPages(buffer, metadata=metadata("pdf", stamp, title, subject)) as pdf:
-            for fig in figures:
-                pdf.savefig(fig)
-    return buffer.getvalue()
+        return [make(t("export.page", lang, page=number, pages=total))
+                for number, make in enumerate(makers, start=1)]
 
 
 def pack_title(lang: str, region) -> str:
@@ -156,7 +165,7 @@ def new_page(ctx: PackContext, heading: str, label: str) -> Page:
     """A pack page with its header and footer; ``heading`` follows the pack's title."""
     lang = ctx.lang
     page = Page(ctx.request.paper, ctx.request.orientation)
-    title = f"{ctx.request.title or pack_title(lang, ctx.snap.region)} · {heading}"
+    title = (f"{ctx.request.title or pack_title(lang, ctx.snap.region)} · {heading}", heading)
     page.frame(title, describe_filters(ctx.filters, ctx.snap.region, lang),
                as_of_text(ctx.snap, ctx.request.as_of, lang),
                generated_text(ctx.stamp, lang), footer_left(ctx.stamp, lang),

@@ -55,7 +55,7 @@ DPI = 300
 MM = 1 / 25.4
 
 PRINT_PATTERNS: dict[str, tuple[str, str]] = {
-    "red": ("xxx", "#ffffff"),
+    "red": ("xxx", "#212121"),
     "orange": ("////", "#3e2723"),
     "yellow": ("---", "#5d4037"),
     "blue": ("...", "#ffffff"),
@@ -127,24 +127,28 @@ class Page:
         out, pt = fitted(text, width, size * self.fs, min_size * self.fs, bold)
         return out, pt / self.fs
 
-    def frame(self, title: str, subtitle: str, right_top: str, right_bottom: str,
-              footer_left: str, footer_right: str, issue: str = "") -> None:
+    def frame(self, title: str | tuple[str, ...], subtitle: str, right_top: str,
+              right_bottom: str, footer_left: str, footer_right: str, issue: str = "") -> None:
         """Header and footer: title, subtitle, dates, rules, export ID and page number.
 
         The title and subtitle are measured against what the right-hand side takes, and set
-        smaller (then cut) rather than run into "data as of"; ``issue`` (the issuing unit
-        and issue number) heads the right-hand side when given."""
+        smaller rather than run into "data as of"; ``title`` may offer shorter forms (a pack
+        page's heading without the pack's name), used when the longer does not fit, and only
+        the last is ever cut. ``issue`` (the issuing unit and issue number) is printed above
+        the header, right-aligned, when given."""
         m, k, w, h = self.margin, self.k, self.width, self.height
         gap = 6 * k
         right_top_size = 10.0
         if issue:
-            issue, issue_size = self.fit(issue, w * 0.45, 7.5, 6, bold=True)
-            self.text(w - m, h - m - 1.5 * k, issue, issue_size, fontweight="bold",
+            issue, issue_size = self.fit(issue, w - 2 * m, 7.5, 5.5, bold=True)
+            self.text(w - m, h - m + 2.5 * k, issue, issue_size, fontweight="bold",
                       color="#b71c1c", ha="right", va="baseline")
         right = max(self.measure(right_top, right_top_size, True),
-                    self.measure(right_bottom, 7.5),
-                    self.measure(issue, issue_size, True) if issue else 0.0)
-        title, title_size = self.fit(title, w - 2 * m - right - gap, 17, 10.5, bold=True)
+                    self.measure(right_bottom, 7.5))
+        room = w - 2 * m - right - gap
+        forms = (title,) if isinstance(title, str) else title
+        title = next((f for f in forms if self.measure(f, 10.5, True) <= room), forms[-1])
+        title, title_size = self.fit(title, room, 17, 10.5, bold=True)
         subtitle, sub_size = self.fit(subtitle, w - 2 * m - right - gap, 8.5, 6.5)
         self.text(m, h - m - 7 * k, title, title_size, fontweight="bold", va="baseline")
         self.text(m, h - m - 13.5 * k, subtitle, sub_size, color=GREY, va="baseline")
