@@ -38,7 +38,7 @@ def test_search_narrows_the_register_and_a_click_opens_an_order(as_viewer, snap)
     into_view(browser, "directive-table")  # panels fill as they scroll into view
     wait_for(lambda: len(shown_rows(browser)) >= 8, timeout=40,
              message="the register did not fill")
-    assert shown_rows(browser)[0] == "order-17"
+    assert shown_rows(browser)[0] == "notice-18"  # the last one issued, on the last day
     figures = browser.find_element(By.ID, "headline-figures").text
     for text in ("17", "18", "320", "100%", "11,248", "6,289", "31", "42 件 69 人"):
         assert text in figures, text
