@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from urllib.parse import parse_qs
 
 import pandas as pd
-from dash import ClientsideFunction, Dash, Input, Output, State, no_update
+from dash import ClientsideFunction, Dash, Input, Output, Patch, State, no_update
 
 from callbacks import bind
 from gridwatch import checkpoints, leads, rings, tasks, timeutil, visibility
@@ -38,7 +38,7 @@ from layouts.ids import ID
 from layouts.map import grid_code_string, hideouts, legend_children
 
 MAX_ROTATE, MIN_ROTATE = 600, 2
-LEGEND_WIDTH = {"zh": 0.24, "en": 0.37}
+LEGEND_WIDTH = {"zh": 0.24, "en": 0.27}
 """The wall legend's width in each language as a share of the screen height (its text is in
 vh): the side of the map the county is fitted clear of."""
 
@@ -278,6 +278,14 @@ def refresh_wall(source: DataSource, health: dict | None, seen: dict | None,
             "hotspots": styles["hotspots"]}
 
 
+def focused(code: str | None) -> Patch:
+    """The township layer's hideout with the focus view's township (``focus``: drawn bright
+    and thick by ``assets/map.js``), or none; the rest of the hideout is left as it is."""
+    townships = Patch()
+    townships["focus"] = code
+    return townships
+
+
 def rotate_wall(source: DataSource, step: dict | None, config: dict, lang: str | None) -> dict:
     """The rotation ticks → the next panel, and the map flies to what it is about."""
     lang = normalise_language(lang)
@@ -285,7 +293,7 @@ def rotate_wall(source: DataSource, step: dict | None, config: dict, lang: str |
     views = rotation_views(snap, config["views"])
     step = step or {}
     n = (step.get("n") or 0) % len(views)
-    title, body, bounds, _focus = panel(
+    title, body, bounds, focus = panel(
         snap, views[n], lang, int(step.get("h") or 1080), source.settings.suppress_below,
         timeutil.instant_in(snap.last_day, source.settings.timezone),
         int(step.get("w") or 1920))
@@ -296,7 +304,8 @@ def rotate_wall(source: DataSource, step: dict | None, config: dict, lang: str |
                             "paddingBottomRight": [round(LEGEND_WIDTH[lang] * h) + 40, 40],
                             "duration": 1.2}}
     return {"title": title, "panel": body, "step": wall.rotation_step(n, len(views), lang),
-            "viewport": viewport}
+            "viewport": viewport,
+            "focus": focused(focus)}
 
 
 REFRESH_OUTPUTS = {
@@ -339,6 +348,7 @@ def register(app: Dash, source: DataSource) -> None:
          output={"title": Output(ID.WALL_PANEL_TITLE, "children"),
                  "panel": Output(ID.WALL_PANEL, "children"),
                  "step": Output(ID.WALL_PANEL_STEP, "children"),
-                 "viewport": Output(ID.WALL_MAP, "viewport")},
+                 "viewport": Output(ID.WALL_MAP, "viewport"),
+                 "focus": Output(ID.WALL_TOWNSHIPS, "hideout", allow_duplicate=True)},
          inputs={"step": Input(ID.WALL_STEP, "data"), "config": State(ID.WALL_CONFIG, "data"),
-                 "lang": State(ID.LANG, "data")})
+                 "lang": State(ID.LANG, "data")}, prevent_initial_call="initial_duplicate")
