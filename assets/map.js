@@ -142,8 +142,14 @@
       const st = S();
       const level = String((h.levels || {})[feature.properties.code]);
       const selected = (h.selected || []).indexOf(feature.properties.code) >= 0;
-      // The wall's focus view (`focus`): the township it is about, bright and thick, solid.
-      if (h.focus && h.focus === feature.properties.code) {
+      // The wall's focus view (`focus`, patched in by the rotation): the township it is
+      // about, bright and thick, solid. A whole new hideout (new data) has no `focus`: the
+      // map keeps the rotation's until the next one says otherwise.
+      const map = context.map;
+      if (Object.prototype.hasOwnProperty.call(h, "focus")) { if (map) map._gwFocus = h.focus; }
+      const focus = Object.prototype.hasOwnProperty.call(h, "focus") ? h.focus
+        : (map && map._gwFocus);
+      if (focus && focus === feature.properties.code) {
         return {fill: false, color: h.dark ? "#ffeb3b" : "#0d47a1", opacity: 1,
                 weight: (st.levelWidth[level] || 2) * scaleOf(h) + 4 * scaleOf(h),
                 dashArray: null, className: "gw-focus-township"};

@@ -293,3 +293,41 @@ def test_navigating_fetches_and_sends_no_geometry(browser, live_server, source):
     assert not [a for a in answers if '"coordinates"' in a or '"geometry"' in a]
     assert all(json.loads(a) for a in answers)
     assert console_errors(browser) == []
+
+
+WALL_TOWNSHIP_STYLES = """
+const out = {};
+window.gridwatchMap.eachLayer(l => {
+    if (l.feature && l.options && l.feature.properties.code && l.feature.properties.kind
+        && l.feature.geometry.type !== 'Point')
+        out[l.feature.properties.code] = [l.options.weight, l.options.color,
+                                          l.options.className || ''];
+});
+return out;
+"""
+
+
+def test_the_walls_focused_township_is_highlighted_on_its_map(browser, live_server, source):
+    from callbacks.wall import rotation_views
+
+    snap = source.snapshot()
+    focus = [v.split(":", 1)[1] for v in rotation_views(snap, ["focus"])
+             if v.startswith("focus:")]
+    assert focus
+    console_errors(browser)
+    # the rotation comes to the focus views after the checkpoints' (as on a real wall, where
+    # the layers have their geometry by then)
+    goto(browser, live_server, "/wall?rotate=3&views=checkpoints,focus")
+    wait_for(lambda: browser.execute_script(
+        "return window.gridwatchMap && document.querySelector('.wall-tick') !== null"),
+        timeout=60, message="the wall did not fill in")
+    def highlighted_styles():
+        found = browser.execute_script(WALL_TOWNSHIP_STYLES)
+        return found if any(v[2] == "gw-focus-township" for v in found.values()) else None
+
+    styles = wait_for(highlighted_styles, timeout=30, message="no township highlighted")
+    highlighted = [code for code, v in styles.items() if v[2] == "gw-focus-township"]
+    assert len(highlighted) == 1 and highlighted[0] in focus
+    others = [v[0] for code, v in styles.items() if code != highlighted[0]]
+    assert styles[highlighted[0]][0] > max(others), "the focused outline is not the thickest"
+    assert console_errors(browser) == []

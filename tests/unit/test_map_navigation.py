@@ -275,3 +275,22 @@ def test_search_results_are_links_to_the_view_standing_at_each(source):
     assert "no such place" in none["results"].children
     assert search_places(source, text="  ", filters=None, lang="zh") == {"results": []}
     assert search_places(source, text={"a": 1}, filters=None, lang="zh") == {"results": []}
+
+
+# --- the wall's focus view ---------------------------------------------------------------------
+
+def test_the_walls_focus_view_highlights_its_township_on_the_map(source, snap):
+    from callbacks.wall import rotate_wall, rotation_views
+
+    views = rotation_views(snap, ["focus"])
+    focus = next(v.split(":", 1)[1] for v in views if v.startswith("focus:"))
+    out = rotate_wall(source, step={"n": views.index(f"focus:{focus}"), "h": 1080},
+                      config={"views": ["focus"]}, lang="zh")
+    patch = out["focus"].to_plotly_json()
+    assert patch["operations"] == [
+        {"operation": "Assign", "location": ["focus"], "params": {"value": focus}}]
+    assert out["viewport"]["bounds"] == snap.region.township_bounds(focus)
+    # any other view names no township: the highlight goes
+    other = rotate_wall(source, step={"n": 0, "h": 1080}, config={"views": ["checkpoints"]},
+                        lang="zh")
+    assert other["focus"].to_plotly_json()["operations"][0]["params"] == {"value": None}
