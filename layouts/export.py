@@ -57,11 +57,14 @@ def export_panel(lang: str) -> html.Div:
                   dcc.Input(id=ID.EXPORT_UNIT, type="text", debounce=True,
                             maxLength=MAX_UNIT, style={"width": "260px"})),
             field(t("export.issue_label", lang),
-                  dcc.Input(id=ID.EXPORT_ISSUE, type="number", min=1, max=MAX_ISSUE, step=1,
-                            debounce=True, style={"width": "90px"})),
+                  # text, not a number field: a browser would drop a bad number silently,
+                  # and the card names what is wrong (callbacks.export)
+                  dcc.Input(id=ID.EXPORT_ISSUE, type="text", inputMode="numeric",
+                            maxLength=len(str(MAX_ISSUE)) + 2, debounce=True,
+                            placeholder=f"1–{MAX_ISSUE}", style={"width": "90px"})),
             field(t("export.since_label", lang),
                   dcc.Dropdown(id=ID.EXPORT_SINCE, options=[], value=None, clearable=True,
-                               searchable=False, style={"width": "230px"})),
+                               searchable=False, style={"width": "280px"})),
         ]),
         html.Div(style=_ROW, children=[
             html.A(t("export.download", lang), id=ID.EXPORT_DOWNLOAD, className="gw-btn",
