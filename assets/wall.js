@@ -159,6 +159,7 @@
     requestAnimationFrame(() => { fitQueued = false; fitLists(); });
   }
   new MutationObserver(records => {
+    if (!document.getElementById("wall")) return;  // another page: nothing to fit
     // new rows or a new panel from the server; not the "more" words written here
     if (records.some(r => r.target.closest && r.target.closest("#wall-changes, #wall-panel")
                           && !r.target.closest(".wall-fit-more")))
@@ -205,7 +206,7 @@
   });
   let alarmShown = false;
   new MutationObserver(() => {
-    const alarm = document.getElementById("wall-alarm");
+    const alarm = document.getElementById("wall-alarm");  // none on another page
     const shown = !!alarm && !alarm.hidden;
     if (shown && !alarmShown) chime();  // entering the alarm state, not every update of it
     alarmShown = shown;
