@@ -72,7 +72,8 @@ def sample_points(region, status, per_colour: int = 3):
 
 
 HIDE_OVERLAYS = """
-    for (const pane of ['points', 'labels', 'townships', 'county', 'tooltipPane'])
+    for (const pane of ['points', 'labels', 'villageLabels', 'hotspots', 'townships', 'county',
+                        'tooltipPane'])
         window.gridwatchMap.getPane(pane).style.display = arguments[0] ? 'none' : '';
     for (const el of document.querySelectorAll('.gw-legend, .gw-map-hint, .leaflet-control'))
         el.style.display = arguments[0] ? 'none' : '';
