@@ -125,9 +125,16 @@ def font_file() -> str:
                                  fallback_to_default=False)
 
 
+_STYLE_LOCK = threading.RLock()
+"""Matplotlib's settings are one per process: two threads drawing exports at once (the web
+server's threads, two hosts' schedules in one test) would see each other's settings change
+under them, and text would be set in the wrong font. One export draws at a time; a thread
+may nest ``print_style`` (a pack draws its map page inside its own)."""
+
+
 @contextmanager
 def print_style(salt: str):
-    """Matplotlib settings for print exports.
+    """Matplotlib settings for print exports, held by one thread at a time.
 
     The CJK font comes first for all text. PDF embeds it as a subset with a Unicode map
     (``pdf.fonttype`` 42: text stays selectable and searchable); SVG draws glyphs as paths
@@ -135,7 +142,7 @@ def print_style(salt: str):
     depend on the export alone.
     """
     family = print_family()
-    with matplotlib.rc_context({
+    with _STYLE_LOCK, matplotlib.rc_context({
         "font.family": "sans-serif",
         "font.sans-serif": [family, "DejaVu Sans"],
         "axes.unicode_minus": False,

@@ -172,9 +172,9 @@ def _insert_first(engine: Engine, values: dict) -> bool:
     if name in ("sqlite", "postgresql"):
         dialect_insert = sqlite_insert if name == "sqlite" else postgresql_insert
         statement = dialect_insert(table).values(**values).on_conflict_do_nothing(
-            index_elements=[table.c.day])
-        with engine.begin() as conn:
-            return conn.execute(statement).rowcount == 1
+            index_elements=[table.c.day]).returning(table.c.id)
+        with engine.begin() as conn:  # a row comes back only when this insert kept it
+            return conn.execute(statement).first() is not None
     try:
         with engine.begin() as conn:
             conn.execute(insert(table).values(**values))
