@@ -8,12 +8,15 @@ import json
 import time
 from datetime import date, timedelta
 
+import geopandas as gpd
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from gridwatch import navigation
 from gridwatch.filters import Filters
+from gridwatch.geo.crs import region_crs
 from gridwatch.metrics import grid_status, kept_grids
 from tests.browser.conftest import console_errors, goto, wait_for
 
@@ -97,6 +100,21 @@ def search_and_pick(browser, text: str, value: str) -> None:
     active.send_keys(Keys.ENTER)
 
 
+def grid_point_away_from_label(region, village: str) -> tuple[str, float, float]:
+    """The grid of ``village`` whose inner point lies farthest from the village's name
+    (drawn at its representative point): its code and that point (lat, lon)."""
+    crs = region_crs(region)
+    grids = region.grids[region.grids["village_code"] == village].to_crs(crs)
+    label = region.villages[region.villages["code"] == village].to_crs(crs) \
+        .representative_point().iloc[0]
+    inner = grids.geometry.buffer(-60)
+    inner = inner.where(~inner.is_empty, grids.geometry)
+    points = inner.representative_point()
+    far = points.distance(label).idxmax()
+    point = gpd.GeoSeries([points.loc[far]], crs=crs).to_crs(4326).iloc[0]
+    return grids.loc[far, "code"], point.y, point.x
+
+
 def test_drill_down_by_clicking_and_back_up_by_the_breadcrumb(browser, live_server, source):
     open_view(browser, live_server, f"?date={DAY}")
     region = source.region()
@@ -117,17 +135,20 @@ def test_drill_down_by_clicking_and_back_up_by_the_breadcrumb(browser, live_serv
     wait_for(lambda: f"village={village['code']}" in browser.current_url)
     wait_for(lambda: crumbs(browser)[-1] == village["name_zh"])
     vbounds = navigation.place_bounds(region, "village", village["code"])
-    wait_for(lambda: settled_on(browser, vbounds, target) , timeout=15,
+    wait_for(lambda: settled_on(browser, vbounds, target), timeout=15,
              message="the map did not zoom to the village")
 
-    grid = region.grids[region.grids["village_code"] == village["code"]].sort_values(
-        "code").iloc[0]
-    # a grid of the village clicked: the layer's click is Leaflet's, fired on its feature
-    browser.execute_script("""
-        const m = window.gridwatchMap;
-        m.eachLayer(l => { if (l.feature && l.feature.properties.code === arguments[0]
-                               && l.feature.geometry.type !== 'Point')
-            l.fire('click', {latlng: l.getBounds().getCenter()}, true); });""", grid["code"])
+    # a real click on a grid of the village, at a point well inside it and away from the
+    # village's name (the outlines above the grids must let the click through)
+    code, lat, lon = grid_point_away_from_label(region, village["code"])
+    x, y = browser.execute_script(
+        "const p = window.gridwatchMap.latLngToContainerPoint([arguments[0], arguments[1]]);"
+        "return [p.x, p.y];", lat, lon)
+    element = browser.find_element(By.CSS_SELECTOR, ".gw-map")
+    size = element.size
+    ActionChains(browser).move_to_element_with_offset(
+        element, int(x - size["width"] / 2), int(y - size["height"] / 2)).click().perform()
+    grid = region.grids[region.grids["code"] == code].iloc[0]
     wait_for(lambda: browser.find_element(By.CSS_SELECTOR, "#grid-detail h4")
              .get_attribute("data-grid") == grid["code"], message="the detail did not open")
     wait_for(lambda: f"grid={grid['code']}" in browser.current_url)
