@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     app = Dash(__name__, title=t("app.title", settings.default_language),
                serve_locally=True, update_title=None,
                compress=True)  # callback responses (tables, styles) travel compressed
+    app.index_string = shell.index_string(settings.default_language)
     app.layout = shell.layout()
     # Pages are rendered by the router: Dash checks callbacks against the union of them all.
     app.validation_layout = validation_layout(source)

@@ -85,3 +85,6 @@ def register(app: Dash, source: DataSource) -> None:
     app.clientside_callback(ClientsideFunction("gridwatchTitle", "set"),  # assets/title.js
                             Output(ID.PAGE_TITLE_SHOWN, "data"),
                             Input(ID.PAGE_TITLE, "data"))
+    app.clientside_callback(ClientsideFunction("gridwatchTitle", "lang"),  # assets/title.js
+                            Output(ID.PAGE_LANG_SHOWN, "data"),
+                            Input(ID.LANG, "data"))

@@ -1124,7 +1124,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "upload.colour_hint": {"zh": "颜色可填 红、橙、黄、蓝、绿（或红色、橙色……），也可填 red、orange、yellow、blue、green。", "en": "Colours: red, orange, yellow, blue or green (any case), or in Chinese 红/橙/黄/蓝/绿 (or 红色, 橙色, …)."},
     "upload.templates": {"zh": "下载导入模板", "en": "Download a template"},
     "upload.templates_hint": {"zh": "模板含列名、本县示例行和填写说明（XLSX 的“说明”页）。", "en": "Each template has the column names, example rows with this county's codes and, in the XLSX, a Notes sheet on each column."},
-    "upload.template.link_label": {"zh": "下载{kind}模板（{fmt}）", "en": "Download the {kind} template ({fmt})"},
+    "upload.template.link_label": {"zh": "{fmt} 下载{kind}模板", "en": "{fmt}: download the {kind} template"},
     "upload.template.forbidden": {"zh": "当前账户无权导入数据，因此不能下载导入模板。", "en": "Your account may not upload data, so it gets no upload template."},
     "upload.template.unknown": {"zh": "没有这种导入模板。", "en": "There is no such upload template."},
     "upload.template.filename": {"zh": "{name}导入模板", "en": "{name} upload template"},

@@ -10,7 +10,7 @@ from dash import html
 
 from gridwatch.checkpoints import Alert, Health, detail, state_text, when
 from gridwatch.i18n import t
-from layouts.card import timed_card
+from layouts.card import scroll_list, timed_card
 from layouts.ids import ID
 from layouts.leads import moment_text
 
@@ -22,7 +22,7 @@ def card(lang: str, checks: Health) -> html.Div:
     return timed_card("gw-alerts", t("alerts.title", lang), ID.CHECKPOINT_ALERT_AS_OF,
                       t("alerts.rules", lang, grace=checks.grace_minutes,
                         quiet=checks.quiet_hours, pct=checks.capacity_percent),
-                      html.Div(id=ID.CHECKPOINT_ALERTS, className="gw-alert-list"),
+                      scroll_list(t("alerts.title", lang), id=ID.CHECKPOINT_ALERTS),
                       count_id=ID.CHECKPOINT_ALERT_COUNT)
 
 

@@ -117,7 +117,9 @@ def section(lang: str, settings: Settings | None = None) -> html.Section:
             upload_form(lang, settings),
             html.Div(id=ID.BOUNDARY_RESULT, className="gw-upload-result", role="status"),
             html.H3(t("boundary.versions", lang)),
-            dcc.RadioItems(id=ID.BOUNDARY_VERSIONS, className="gw-versions", options=[]),
+            html.Div(dcc.RadioItems(id=ID.BOUNDARY_VERSIONS, className="gw-versions",
+                                    options=[]),
+                     **{"data-group-label": t("boundary.versions", lang)}),  # assets/a11y.js
             html.Button(t("boundary.reactivate", lang), id=ID.BOUNDARY_REACTIVATE,
                         disabled=True, className="gw-btn"),
         ]),

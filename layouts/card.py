@@ -29,3 +29,10 @@ def register_grid(grid_id: str, columns: list[dict], empty: str, row_id: str,
                                        "localeText": {"noRowsToShow": empty}},
                       getRowId=f"params.data.{row_id}", style={"height": height},
                       rowClassRules=row_class, className=f"ag-theme-alpine {class_name}")
+
+
+def scroll_list(label: str, class_name: str = "", **props) -> html.Div:
+    """A list that scrolls within its card (``gw-alert-list``): in the tab order and named, so
+    that a keyboard user can scroll it too (axe: scrollable-region-focusable)."""
+    return html.Div(className=f"gw-alert-list {class_name}".strip(), tabIndex="0",
+                    role="region", **{"aria-label": label}, **props)

@@ -10,6 +10,7 @@ class ID(StrEnum):
     LANG = "lang-store"
     PAGE_TITLE = "page-title"  # the document title the router gives the page
     PAGE_TITLE_SHOWN = "page-title-shown"  # the title the browser set (assets/title.js)
+    PAGE_LANG_SHOWN = "page-lang-shown"  # the <html lang> the browser set (assets/title.js)
     # analyst: header and filters
     PAGE_URL = "page-url"
     AS_OF_LABEL = "as-of-label"

@@ -8,7 +8,7 @@ import pandas as pd
 from dash import html
 
 from gridwatch.i18n import t
-from layouts.card import timed_card
+from layouts.card import scroll_list, timed_card
 from layouts.ids import ID
 
 
@@ -65,6 +65,6 @@ def children(s: dict, towns: pd.DataFrame, found: pd.DataFrame, shown: pd.Series
                     ("opened", "township", "kind", "team", "people", "publicised", "names")])
     return [tiles, html.Div(className="gw-inspection-body", children=[
         kinds,
-        html.Div(className="gw-alert-list gw-inspection-cases", children=html.Table(
+        scroll_list(t("inspection.cases", lang), "gw-inspection-cases", children=html.Table(
             className="gw-alert-table", children=[html.Thead(head), html.Tbody(rows)])),
     ])]

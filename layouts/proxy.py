@@ -10,7 +10,7 @@ from dash import html
 from gridwatch.i18n import duration, t
 from gridwatch.proxy import COUNTS
 from gridwatch.visibility import count_text
-from layouts.card import timed_card
+from layouts.card import scroll_list, timed_card
 from layouts.ids import ID
 
 
@@ -47,7 +47,7 @@ def children(figures: dict, towns: pd.DataFrame, names: dict[str, str], lang: st
     ]) for _, r in towns.iterrows()]
     suppressed = any(not isinstance(v, int) for c in COUNTS for v in towns[c])
     return [html.Div(tiles, className="gw-figure-grid"),
-            html.Div(className="gw-alert-list", children=html.Table(
+            scroll_list(t("proxy.title", lang), children=html.Table(
                 className="gw-alert-table gw-proxy-table",
                 children=[html.Thead(head), html.Tbody(body)])),
             *([html.Small(t("proxy.suppressed", lang, n=threshold), className="gw-muted")]

@@ -9,7 +9,7 @@ from dash import html
 from gridwatch.i18n import t
 from gridwatch.rings import RINGS
 from gridwatch.visibility import count_text
-from layouts.card import timed_card
+from layouts.card import scroll_list, timed_card
 from layouts.ids import ID
 
 
@@ -32,7 +32,7 @@ def children(totals: dict, towns: pd.DataFrame, names: dict[str, str], lang: str
         *[html.Td(count_text(row[r]), className="gw-num") for r in RINGS]])
         for _, row in towns.iterrows()]
     suppressed = any(not isinstance(v, int) for r in RINGS for v in towns[r])
-    return [tiles, html.Div(className="gw-alert-list gw-rings-list", children=html.Table(
+    return [tiles, scroll_list(t("rings.title", lang), "gw-rings-list", children=html.Table(
                 className="gw-alert-table", children=[html.Thead(head), html.Tbody(body)])),
             *([html.Small(t("proxy.suppressed", lang, n=threshold), className="gw-muted")]
               if suppressed else [])]

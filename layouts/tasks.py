@@ -15,7 +15,7 @@ from gridwatch.geo.layers import Region
 from gridwatch.i18n import t
 from gridwatch.ingest.batches import TASK_SCOPES
 from gridwatch.tasks import STAGES
-from layouts.card import register_grid, timed_card
+from layouts.card import register_grid, scroll_list, timed_card
 from layouts.ids import ID
 
 STAGE_COLOURS = {"published": "#5b6b8c", "handed_off": "#3f7fbf", "acknowledged": "#2f9e8f",
@@ -48,7 +48,7 @@ def card(lang: str, region: Region, can_write: bool, can_publish: bool) -> html.
         html.Div(className="gw-task-top", children=[
             dcc.Graph(id=ID.TASK_FUNNEL, config={"displayModeBar": False},
                       className="gw-task-funnel", style={"height": "230px"}),
-            html.Div(id=ID.TASK_TOWNS, className="gw-alert-list gw-task-towns"),
+            scroll_list(t("tasks.title", lang), "gw-task-towns", id=ID.TASK_TOWNS),
         ]),
         dcc.Input(id=ID.TASK_SEARCH, type="search", debounce=False,
                   placeholder=t("tasks.search", lang), className="gw-search"),

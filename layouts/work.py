@@ -24,7 +24,9 @@ def layout(lang: str, other_href: str) -> html.Div:
             html.Span(id=ID.WORK_COUNT, className="gw-muted"),
             html.Button(t("work.refresh", lang), id=ID.WORK_REFRESH, className="gw-btn"),
         ]),
-        dcc.RadioItems(id=ID.WORK_LIST, className="gw-work-list", options=[], value=None),
+        html.Div(dcc.RadioItems(id=ID.WORK_LIST, className="gw-work-list", options=[],
+                                value=None),
+                 **{"data-group-label": t("work.title", lang)}),  # its name (assets/a11y.js)
         html.Div(className="gw-work-actions", children=[
             html.Button(t("tasks.act.hand_off", lang), id=ID.WORK_HAND_OFF,
                         className="gw-btn gw-work-btn"),

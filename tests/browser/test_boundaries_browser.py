@@ -203,5 +203,10 @@ def test_the_mapping_step_names_the_columns_a_countys_own_file_uses(boundary_ser
     assert "code ← WGBM, name_zh ← WGMC" in report_text(browser)
     wait_for(browser.find_element(By.ID, "boundary-activate").is_enabled,
              message="activate enabled")
+    # the datum chosen on the form goes with the files (and the columns chosen stay)
+    Select(browser.find_element(By.ID, "boundary-datum")).select_by_value("gcj02")
+    wait_for(lambda: "grids.geojson: read as GCJ-02 and converted to WGS84"
+             in report_text(browser), 30, message="checked again as GCJ-02")
+    assert "code ← WGBM, name_zh ← WGMC" in report_text(browser)
     assert console_errors(browser) == []
     browser.get("about:blank")
