@@ -229,8 +229,9 @@ def hotspot_page(ctx: PackContext, number: int, total: int, cluster: Cluster,
         list_w = 100 * k
         map_box = (bx, by, bw - list_w - gap, area_h)
         list_rect = (bx + bw - list_w, by, list_w, area_h)
-    else:
-        map_h = area_h * 0.56
+    else:  # the map above the list: as tall as the list leaves, between 45% and 60%
+        wanted = (len(cluster.codes) + 2.5) * 4.2 * k + gap
+        map_h = min(area_h * 0.6, max(area_h * 0.45, area_h - wanted))
         map_box = (bx, by + area_h - map_h, bw, map_h)
         list_rect = (bx, by, bw, area_h - map_h - gap)
     extent = framed(cluster.bounds, map_box[2] / map_box[3])

@@ -417,14 +417,20 @@ def draw_map(ax, region: Region, view: MapView, palette: dict[str, str], extent,
         ax.text(pt.x, pt.y, t("export.quarantine_mark", lang), fontsize=4.6 * fs,
                 color="white", ha="center", va="center", zorder=6.5, clip_on=True)
     halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
+    marks = hotspot_marks(layers["grid_points"], view)
+    fig_w_mm = ax.figure.get_figwidth() * 25.4
+    per_mm = (xmax - xmin) / (ax.get_position().width * fig_w_mm)  # metres per mm on paper
     for _, row in layers["township_labels"].iterrows():
         p = row.geometry
         if not (xmin < p.x < xmax and ymin < p.y < ymax):
             continue
         selected = row["code"] in view.chosen_townships
-        ax.text(p.x, p.y, row[f"name_{lang}"], fontsize=(8.2 if selected else 7.2) * fs,
-                fontweight="bold", color="#102027", ha="center", va="center", zorder=7,
-                path_effects=halo, clip_on=True)
+        size = (8.2 if selected else 7.2) * fs
+        name = row[f"name_{lang}"]
+        x, y = label_spot(p.x, p.y, text_width(name, size, True) * per_mm,
+                          size * PT * 1.25 * per_mm, marks, per_mm)
+        ax.text(x, y, name, fontsize=size, fontweight="bold", color="#102027", ha="center",
+                va="center", zorder=7, path_effects=halo, clip_on=True)
     hotspots(ax, layers["grid_points"], view, palette)
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
@@ -460,6 +466,34 @@ def swatch(page: Page, x: float, y: float, w: float, h: float, fill: str,
                           edgecolor="none", linewidth=0, hatch=hatch, hatchcolor=ink)
         patch.set_hatch_linewidth(HATCH_WIDTH)
         page.fig.add_artist(patch)
+
+
+def hotspot_marks(points: gpd.GeoSeries, view: MapView) -> list[tuple[float, float, float]]:
+    """(x, y, radius in mm on paper) of every hotspot mark ``hotspots`` draws."""
+    out = []
+    for colour in ("orange", "red"):
+        reach = style.HOTSPOT[colour]["halo"] * style.PRINT_SCALE * PT
+        out += [(pt.x, pt.y, reach) for pt, c, kept in zip(points, view.colours, view.kept,
+                                                          strict=True)
+                if kept and c == colour]
+    return out
+
+
+def label_spot(x: float, y: float, w: float, h: float,
+               marks: list[tuple[float, float, float]], per_mm: float) -> tuple[float, float]:
+    """Where a label ``w`` by ``h`` (map units) centred near (x, y) covers no hotspot mark:
+    the point itself, else the nearest of a few places above, below and beside it. Labels
+    give way to red and orange grids; when nowhere is clear the label stays put (the marks
+    are drawn above it)."""
+    def clear(cx: float, cy: float) -> bool:
+        return all(abs(mx - cx) > w / 2 + r * per_mm or abs(my - cy) > h / 2 + r * per_mm
+                   for mx, my, r in marks)
+    for dx, dy in ((0, 0), (0, 1.1), (0, -1.1), (0, 2.2), (0, -2.2), (0.75, 0), (-0.75, 0),
+                   (0, 3.3), (0, -3.3)):
+        cx, cy = x + dx * w, y + dy * h
+        if clear(cx, cy):
+            return cx, cy
+    return x, y
 
 
 def hotspots(ax, points: gpd.GeoSeries, view: MapView, palette: dict[str, str]) -> None:
