@@ -17,7 +17,7 @@ from gridwatch.i18n import t
 from gridwatch.ingest.scope import unlimited
 from gridwatch.leads import Sla
 from gridwatch.mapview import MapView
-from gridwatch.navigation import Place, breadcrumb
+from gridwatch.navigation import Place, breadcrumb, grids_bounds
 from gridwatch.rings import GRID_RINGS
 from gridwatch.settings import Settings
 from gridwatch.store.models import COLOURS, CONTROL_LEVELS
@@ -171,6 +171,14 @@ def crumb_props(crumbs: list[Place], lang: str) -> dict[str, dict]:
     return out
 
 
+def opening_bounds(region: Region, filters: Filters, view: MapView):
+    """Where the map opens: on the grids the URL's filters keep (a shared link reopens the
+    same view), or on the whole county (None) when it names no filter or they keep none."""
+    if not (filters.levels or filters.townships or filters.colours):
+        return None
+    return grids_bounds(region, view.status.index[view.kept.to_numpy()])
+
+
 def navigation_bar(region: Region, lang: str, filters: Filters) -> html.Div:
     """Above the map: the breadcrumb county › township › village › grid (a click goes back
     up), the search for a grid, village or township, and zoom to the selection."""
@@ -278,7 +286,8 @@ def layout(region: Region, settings: Settings, lang: str, filters: Filters, firs
                             county_map(region, settings, lang,
                                        hideouts(view, lang, settings.palette,
                                                 records=allows(who, "records")),
-                                       villages=village_hideout(lang, filters.townships)),
+                                       villages=village_hideout(lang, filters.townships),
+                                       bounds=opening_bounds(region, filters, view)),
                             html.Div(id=ID.MAP_EMPTY, className="gw-map-empty", role="status",
                                      hidden=True),
                             legend(view, settings.palette, lang,

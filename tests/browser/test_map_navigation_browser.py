@@ -205,6 +205,12 @@ def test_a_shared_link_opens_on_the_same_village_and_grid(browser, live_server, 
     assert browser.find_element(By.CSS_SELECTOR, "#grid-detail h4").get_attribute(
         "data-grid") == grid["code"]
     assert crumbs(browser)[-1] == grid["name_zh"]
+    # and the map on the grid (the county's own fit on loading does not undo it)
+    target = navigation.place_bounds(region, "grid", grid["code"])
+    wait_for(lambda: settled_on(browser, target, region.bounds), timeout=15,
+             message="the map did not open on the grid")
+    time.sleep(1)
+    assert settled_on(browser, target, region.bounds)
     assert console_errors(browser) == []
 
 
