@@ -96,7 +96,8 @@ def test_the_analyst_view_and_the_wall_paint_the_new_region_under_its_name(
     painted(browser, grids)
     text = browser.find_element(By.CSS_SELECTOR, ".wall").text
     assert "开化" not in text and "Kaihua" not in text
-    tiles = browser.find_elements(By.CSS_SELECTOR, ".wall [data-kpi]")
-    assert tiles and any(any(ch.isdigit() for ch in tile.text) for tile in tiles)
+    tiles = wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".wall [data-kpi]"),
+                     timeout=30, message="the wall's KPI tiles")
+    assert any(any(ch.isdigit() for ch in tile.text) for tile in tiles)
     assert console_errors(browser) == []
     browser.get("about:blank")
