@@ -53,7 +53,7 @@ absent: the settings' region file, the store's first region."""
 HISTORY_TABLES = (m.TaskAssignment, m.Task, m.RiskAssessment, m.ControlLevelChange,
                   m.Directive, m.CheckpointCount, m.Lead, m.RingCount, m.ProxyRequest,
                   m.InspectionCase, m.InspectionTeam, m.Notification, m.IdempotencyKey,
-                  m.ExportEntry)
+                  m.ExportEntry, m.KeptBriefing)
 """Tables holding one region's history (in an order that deletes children first): a new
 region needs them empty, or archived and emptied (``create_region``). Users, kiosks, tokens,
 boundary versions and the audit log stay."""

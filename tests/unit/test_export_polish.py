@@ -30,8 +30,8 @@ from gridwatch.export import (
     run_export,
     tables,
 )
-from gridwatch.export.hotspots import clusters
 from gridwatch.export.fonts import print_style
+from gridwatch.export.hotspots import clusters
 from gridwatch.export.ids import ExportLog
 from gridwatch.export.options import MAX_UNIT
 from gridwatch.export.pack import pack_pages
