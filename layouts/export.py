@@ -20,8 +20,10 @@ _ROW = {"display": "flex", "flexWrap": "wrap", "alignItems": "center", "gap": "6
 def export_panel(lang: str) -> html.Div:
     """The card with the export options and the two download links."""
     def field(label: str, control) -> html.Div:
+        """A control with its label (``<label for>``: the control's accessible name)."""
         return html.Div(style={"display": "flex", "alignItems": "center", "gap": "6px"},
-                        children=[html.Small(label, className="gw-muted"), control])
+                        children=[html.Label(label, htmlFor=control.id,
+                                             className="gw-muted gw-field-label"), control])
 
     return html.Div(className="gw-card gw-export", children=[
         html.Div(className="gw-card-head", children=[
