@@ -112,6 +112,43 @@ def private_server(seeded_db: Path, folder: Path) -> LiveServer:
     return server
 
 
+def new_region_server(region, folder: Path, seed: int | None = None) -> LiveServer:
+    """A started server over a store holding only a new region: the demo moved 3.5° east
+    and renamed 东海县 / Donghai County (``tests.unit.test_new_region.moved``), imported
+    with ``--new-region``; with ``seed``, given a history by ``simulate --seed``. The caller
+    stops it (``stop_checked``)."""
+    from gridwatch.__main__ import main
+    from gridwatch.service import DataSource
+    from gridwatch.settings import Settings
+    from tests.conftest import GEO_PATH
+    from tests.unit.test_new_region import moved, write_gpkg
+
+    gpkg = write_gpkg(folder / "donghai.gpkg", {name: moved(region, name) for name in (
+        "county", "townships", "villages", "grids", "checkpoints")})
+    db = folder / "store.sqlite"
+    url = f"sqlite:///{db}"
+    source = DataSource(Settings(database_url=url, geo_path=GEO_PATH, seed_demo=False))
+    source.prepare(seed=False)
+    source.engine.dispose()
+    source.writer.dispose()
+    assert main(["import-boundaries", str(gpkg), "--new-region", "--database-url", url]) == 0
+    if seed is not None:
+        assert main(["simulate", "--database-url", url, "--seed", str(seed)]) == 0
+    env = {**os.environ, "GRIDWATCH_DATABASE_URL": url, "GRIDWATCH_SEED_DEMO": "false",
+           "PYTHONUNBUFFERED": "1"}
+    env.pop("GRIDWATCH_TILE_URL", None)
+    server = LiveServer(free_port(), db, folder / "server.log", env)
+    server.start()
+    return server
+
+
+def stop_checked(server: LiveServer) -> None:
+    """Stop ``server``; its log must hold no traceback."""
+    server.stop()
+    log = server.log_path.read_text(errors="replace")
+    assert "Traceback" not in log, log[-3000:]
+
+
 def private_server_with_token(seeded_db: Path, folder: Path, token_name: str):
     """``private_server`` plus a write token for it: ``(server, token)``."""
     from gridwatch.auth.tokens import create_token

@@ -4,21 +4,21 @@ name, in both languages, without console errors; the wall still fits its screen.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from selenium.webdriver.common.by import By
 
-from gridwatch.__main__ import main
 from gridwatch.i18n import t
-from gridwatch.service import DataSource
-from gridwatch.settings import Settings
 from layouts.ids import ID
-from tests.browser.conftest import LiveServer, console_errors, free_port, goto, wait_for
+from tests.browser.conftest import (
+    console_errors,
+    goto,
+    new_region_server,
+    stop_checked,
+    wait_for,
+)
 from tests.browser.driver import set_viewport
 from tests.browser.test_wall import FIT_CHECK
-from tests.conftest import GEO_PATH
-from tests.unit.test_new_region import NAME_EN, NAME_ZH, moved, write_gpkg
+from tests.unit.test_new_region import NAME_EN, NAME_ZH
 
 pytestmark = pytest.mark.browser
 
@@ -28,25 +28,9 @@ NAMES = {"zh": NAME_ZH, "en": NAME_EN}
 @pytest.fixture(scope="module")
 def empty_server(region, tmp_path_factory):
     """A server over a store holding only a new region (the demo moved and renamed)."""
-    folder = tmp_path_factory.mktemp("empty-live")
-    gpkg = write_gpkg(folder / "donghai.gpkg", {name: moved(region, name) for name in (
-        "county", "townships", "villages", "grids", "checkpoints")})
-    db = folder / "store.sqlite"
-    url = f"sqlite:///{db}"
-    source = DataSource(Settings(database_url=url, geo_path=GEO_PATH, seed_demo=False))
-    source.prepare(seed=False)
-    source.engine.dispose()
-    source.writer.dispose()
-    assert main(["import-boundaries", str(gpkg), "--new-region", "--database-url", url]) == 0
-    env = {**os.environ, "GRIDWATCH_DATABASE_URL": url, "GRIDWATCH_SEED_DEMO": "false",
-           "PYTHONUNBUFFERED": "1"}
-    env.pop("GRIDWATCH_TILE_URL", None)
-    server = LiveServer(free_port(), db, folder / "server.log", env)
-    server.start()
+    server = new_region_server(region, tmp_path_factory.mktemp("empty-live"))
     yield server
-    server.stop()
-    log = server.log_path.read_text(errors="replace")
-    assert "Traceback" not in log, log[-3000:]
+    stop_checked(server)
 
 
 def text_of(driver, element_id: str) -> str:

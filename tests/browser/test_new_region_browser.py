@@ -6,17 +6,17 @@ in both languages, without console errors."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from selenium.webdriver.common.by import By
 
-from gridwatch.__main__ import main
-from gridwatch.service import DataSource
-from gridwatch.settings import Settings
-from tests.browser.conftest import LiveServer, console_errors, free_port, goto, wait_for
-from tests.conftest import GEO_PATH
-from tests.unit.test_new_region import NAME_EN, NAME_ZH, SHIFT, moved, write_gpkg
+from tests.browser.conftest import (
+    console_errors,
+    goto,
+    new_region_server,
+    stop_checked,
+    wait_for,
+)
+from tests.unit.test_new_region import NAME_EN, NAME_ZH, SHIFT
 
 pytestmark = pytest.mark.browser
 
@@ -43,26 +43,9 @@ return out;
 @pytest.fixture(scope="module")
 def region_server(region, tmp_path_factory):
     """A server over a store holding only the new region, with a simulated history."""
-    folder = tmp_path_factory.mktemp("new-region-live")
-    gpkg = write_gpkg(folder / "donghai.gpkg", {name: moved(region, name) for name in (
-        "county", "townships", "villages", "grids", "checkpoints")})
-    db = folder / "store.sqlite"
-    url = f"sqlite:///{db}"
-    source = DataSource(Settings(database_url=url, geo_path=GEO_PATH, seed_demo=False))
-    source.prepare(seed=False)
-    source.engine.dispose()
-    source.writer.dispose()
-    assert main(["import-boundaries", str(gpkg), "--new-region", "--database-url", url]) == 0
-    assert main(["simulate", "--database-url", url, "--seed", "7"]) == 0
-    env = {**os.environ, "GRIDWATCH_DATABASE_URL": url, "GRIDWATCH_SEED_DEMO": "false",
-           "PYTHONUNBUFFERED": "1"}
-    env.pop("GRIDWATCH_TILE_URL", None)
-    server = LiveServer(free_port(), db, folder / "server.log", env)
-    server.start()
+    server = new_region_server(region, tmp_path_factory.mktemp("new-region-live"), seed=7)
     yield server
-    server.stop()
-    log = server.log_path.read_text(errors="replace")
-    assert "Traceback" not in log, log[-3000:]
+    stop_checked(server)
 
 
 def painted(browser, grids: int) -> dict:

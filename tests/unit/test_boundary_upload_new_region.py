@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 
-import geopandas as gpd
 import pytest
 from sqlalchemy import func, select
 
@@ -17,22 +16,11 @@ from gridwatch.auth.tokens import create_token
 from gridwatch.ingest.boundary_versions import HISTORY_TABLES, history_rows, list_versions
 from gridwatch.store.db import data_version
 from tests.conftest import signed_in_client
+from tests.unit.test_new_region import moved
 
 ORIGIN = {"Origin": "http://localhost"}
 PASSWORD = "a-known-password-1"
-SHIFT = 3.5
 LAYERS = ("county", "townships", "villages", "grids", "checkpoints")
-
-
-def moved(region, name: str) -> gpd.GeoDataFrame:
-    """The demo layer moved 3.5° east; the county renamed 东海县 / Donghai County."""
-    frame = region.layer(name).copy()
-    frame["geometry"] = frame.geometry.translate(SHIFT, 0)
-    if name == "townships":
-        frame["seat_lon"] = frame["seat_lon"] + SHIFT
-    if name == "county":
-        frame = frame.assign(code="339999", name_zh="东海县", name_en="Donghai County")
-    return frame
 
 
 @pytest.fixture(scope="module")

@@ -19,24 +19,12 @@ from shapely.geometry import box
 from gridwatch.__main__ import main
 from gridwatch.geo.datum import frame_wgs84_to_gcj02
 from tests.conftest import dispose, source_for
+from tests.unit.test_new_region import NAME_EN, NAME_ZH, moved
 
-SHIFT = 3.5
-"""Degrees of longitude east: from UTM zone 50N into 51N."""
-NAME_ZH, NAME_EN = "东海县", "Donghai County"
 SPLIT = 3
 """Villages cut in two halves that keep their code."""
 DROPPED = 100
 """The row of the grid left out."""
-
-
-def moved(region, name: str) -> gpd.GeoDataFrame:
-    frame = region.layer(name).copy()
-    frame["geometry"] = frame.geometry.translate(SHIFT, 0)
-    if name == "townships":
-        frame["seat_lon"] = frame["seat_lon"] + SHIFT
-    if name == "county":
-        frame = frame.assign(code="339999", name_zh=NAME_ZH, name_en=NAME_EN)
-    return frame
 
 
 def split(villages: gpd.GeoDataFrame, n: int) -> gpd.GeoDataFrame:
