@@ -214,7 +214,8 @@
     quarantineMarker: function (feature, latlng, context) {
       const h = context.hideout || {};
       const p = feature.properties;
-      const icon = L.divIcon({className: "gw-quarantine", html: "<span>隔</span>",
+      const icon = L.divIcon({className: "gw-quarantine",
+                              html: "<span>" + esc(h.mark || "隔") + "</span>",
                               iconSize: [18, 18]});
       return L.marker(latlng, {icon: icon, keyboard: false})
         .bindTooltip(esc(name(p, "name", h.lang)), {direction: "top"});

@@ -756,7 +756,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "export.error.stale": {"zh": "导出编号 {id} 基于数据版本 {version}，数据已更新，无法原样重现", "en": "export {id} was made from data version {version}; the data has changed since, so it cannot be reproduced"},
     "export.error.foreign": {"zh": "导出编号 {id} 是为另一角色或辖区生成的，当前账户不能取回；请重新导出", "en": "export {id} was drawn for another role or scope, so this account cannot fetch it; export again instead"},
     # -- export polish (issue 14): inset, empty selection, hotspots, issue fields, kept packs --
-    "export.quarantine_mark": {"zh": "隔", "en": "Q"},
+    "export.quarantine_mark": {"zh": "隔", "en": "Q"},  # the quarantine-site marker, print and screen
     "export.locator.provinces": {"zh": "省份", "en": "Provinces"},
     "export.issue_no": {"zh": "第 {n} 期", "en": "Issue No. {n}"},
     "export.no_match": {"zh": "没有符合筛选条件的网格", "en": "No grids match"},

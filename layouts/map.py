@@ -128,7 +128,9 @@ def county_map(region: Region, settings: Settings, lang: str, styles: Hideouts,
                    name=t("map.layer.checkpoints", lang), checked=True),
         dl.Overlay(dl.GeoJSON(id=ids.quarantine, url=layer_url(region, "quarantine_sites"),
                               pointToLayer=fn("quarantineMarker"),
-                              hideout=QuarantineHideout(lang=lang), pane="points"),
+                              hideout=QuarantineHideout(
+                                  lang=lang, mark=t("export.quarantine_mark", lang)),
+                              pane="points"),
                    name=t("map.layer.quarantine", lang), checked=True),
         dl.Overlay(dl.GeoJSON(id=ids.labels, url=layer_url(region, "township_labels"),
                               pointToLayer=fn("townshipLabel"), hideout=styles["labels"],
@@ -294,6 +296,7 @@ class CountyHideout(TypedDict):
 
 class QuarantineHideout(TypedDict):
     lang: str
+    mark: str  # the marker's one character: 隔 in Chinese, Q in English (as in print)
 
 
 class HotspotHideout(TypedDict):
@@ -448,7 +451,7 @@ def legend_children(view: MapView, palette: dict[str, str], lang: str,
             html.Span("1", className="gw-task-key"), html.Span(t("map.legend.tasks", lang)),
             html.B(str(len(view.task_overdue)))]))
     rows.append(html.Div(className="gw-legend-row", children=[
-        html.Span("隔", className="gw-quarantine-key"),
+        html.Span(t("export.quarantine_mark", lang), className="gw-quarantine-key"),
         html.Span(t("map.legend.quarantine", lang))]))
     return rows
 
