@@ -572,6 +572,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "figures.cases_note": {"zh": "通报曝光 {cases} 件 {people} 人", "en": "{cases} cases, {people} people publicised"},
     # the red proxy (gridwatch.proxy)
     "proxy.title": {"zh": "红色代办", "en": "Red proxy"},
+    "proxy.towns_label": {"zh": "各乡镇代办请求与上门服务", "en": "Requests and home visits by township"},
     "proxy.about": {"zh": "隔离户提出代购代办，网格员上门送达", "en": "Isolated households ask; grid workers buy and deliver to the door"},
     "proxy.as_of": {"zh": "截至 {at}", "en": "As of {at}"},
     "proxy.requests_today": {"zh": "当日申请", "en": "Requests today"},

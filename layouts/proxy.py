@@ -47,7 +47,7 @@ def children(figures: dict, towns: pd.DataFrame, names: dict[str, str], lang: st
     ]) for _, r in towns.iterrows()]
     suppressed = any(not isinstance(v, int) for c in COUNTS for v in towns[c])
     return [html.Div(tiles, className="gw-figure-grid"),
-            scroll_list(t("proxy.title", lang), children=html.Table(
+            scroll_list(t("proxy.towns_label", lang), children=html.Table(
                 className="gw-alert-table gw-proxy-table",
                 children=[html.Thead(head), html.Tbody(body)])),
             *([html.Small(t("proxy.suppressed", lang, n=threshold), className="gw-muted")]
