@@ -140,15 +140,15 @@ def next_step(driver) -> str:
 def assert_progress(driver) -> None:
     """A dot per view, the current one lit, "n/total", and a bar filling within a step."""
     for _attempt in range(6):  # two looks within one step (the bar restarts at each step,
-        first = driver.execute_script(PROGRESS)  # a moment before the server's new "n/total")
+        earlier = driver.execute_script(PROGRESS)  # a moment before the server's new "n/total")
         time.sleep(0.6)
-        second = driver.execute_script(PROGRESS)
-        if first["step"] == second["step"] and first["fill"] < second["fill"]:
+        later = driver.execute_script(PROGRESS)
+        if earlier["step"] == later["step"] and earlier["fill"] < later["fill"]:
             break
-    n, total = (int(v) for v in second["step"].split("/"))
-    assert second["dots"] == total and second["lit"] == 1 and second["current"] == n - 1, second
-    assert 0 <= first["fill"] < second["fill"] <= 1, (first, second)
-    assert second["width"] > 0
+    n, total = (int(v) for v in later["step"].split("/"))
+    assert later["dots"] == total and later["lit"] == 1 and later["current"] == n - 1, later
+    assert 0 <= earlier["fill"] < later["fill"] <= 1, (earlier, later)
+    assert later["width"] > 0
 
 
 def assert_changes(driver, lang: str) -> None:
