@@ -231,6 +231,20 @@ def into_view(driver, element_id: str, timeout: float = 40):
     return element
 
 
+def click_map_at(driver, lat: float, lon: float) -> None:
+    """A real mouse click on the analyst map (``.gw-map``) at ``lat``, ``lon``."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    x, y = driver.execute_script(
+        "const p = window.gridwatchMap.latLngToContainerPoint([arguments[0], arguments[1]]);"
+        "return [p.x, p.y];", lat, lon)
+    element = driver.find_element(By.CSS_SELECTOR, ".gw-map")
+    size = element.size
+    ActionChains(driver).move_to_element_with_offset(
+        element, int(x - size["width"] / 2), int(y - size["height"] / 2)).click().perform()
+
+
 def wait_for(predicate, timeout: float = 15, interval: float = 0.2, message: str = ""):
     """Poll ``predicate`` until it returns something truthy; fail with ``message`` otherwise."""
     deadline = time.time() + timeout

@@ -9,14 +9,13 @@ from datetime import date, timedelta
 import geopandas as gpd
 import pytest
 from PIL import Image
-from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from gridwatch.filters import Filters
 from gridwatch.metrics import grid_detail, grid_status, select_grids, township_levels
 from gridwatch.settings import DEFAULT_PALETTE
-from tests.browser.conftest import console_errors, goto, into_view, wait_for
+from tests.browser.conftest import click_map_at, console_errors, goto, into_view, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -225,13 +224,7 @@ def test_clicking_a_grid_opens_its_detail(browser, live_server, source):
     wait_for(lambda: browser.execute_script(settled, lat, lon) and not time.sleep(0.3)
              and browser.execute_script(settled, lat, lon), timeout=20,
              message="the map did not stay on the grid")
-    x, y = browser.execute_script(
-        "const p = window.gridwatchMap.latLngToContainerPoint([arguments[0], arguments[1]]);"
-        "return [p.x, p.y];", lat, lon)
-    element = browser.find_element(By.CSS_SELECTOR, ".gw-map")
-    size = element.size
-    ActionChains(browser).move_to_element_with_offset(
-        element, int(x - size["width"] / 2), int(y - size["height"] / 2)).click().perform()
+    click_map_at(browser, lat, lon)
     heading = wait_for(lambda: browser.find_element(By.CSS_SELECTOR, "#grid-detail h4"))
     assert heading.get_attribute("data-grid") == code
     detail = browser.find_element(By.ID, "grid-detail").text

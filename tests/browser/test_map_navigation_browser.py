@@ -10,7 +10,6 @@ from datetime import date, timedelta
 
 import geopandas as gpd
 import pytest
-from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -18,7 +17,7 @@ from gridwatch import navigation
 from gridwatch.filters import Filters
 from gridwatch.geo.crs import region_crs
 from gridwatch.metrics import grid_status, kept_grids
-from tests.browser.conftest import console_errors, goto, wait_for
+from tests.browser.conftest import click_map_at, console_errors, goto, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -141,13 +140,7 @@ def test_drill_down_by_clicking_and_back_up_by_the_breadcrumb(browser, live_serv
     # a real click on a grid of the village, at a point well inside it and away from the
     # village's name (the outlines above the grids must let the click through)
     code, lat, lon = grid_point_away_from_label(region, village["code"])
-    x, y = browser.execute_script(
-        "const p = window.gridwatchMap.latLngToContainerPoint([arguments[0], arguments[1]]);"
-        "return [p.x, p.y];", lat, lon)
-    element = browser.find_element(By.CSS_SELECTOR, ".gw-map")
-    size = element.size
-    ActionChains(browser).move_to_element_with_offset(
-        element, int(x - size["width"] / 2), int(y - size["height"] / 2)).click().perform()
+    click_map_at(browser, lat, lon)
     grid = region.grids[region.grids["code"] == code].iloc[0]
     wait_for(lambda: browser.find_element(By.CSS_SELECTOR, "#grid-detail h4")
              .get_attribute("data-grid") == grid["code"], message="the detail did not open")
