@@ -18,15 +18,14 @@ from callbacks.map import update_map
 from callbacks.panels import GROUPS, update_panels
 from callbacks.router import render_page
 from callbacks.wall import panel, refresh, rotation_views
-from gridwatch.__main__ import main
 from gridwatch.auth.policy import system
 from gridwatch.empty import no_history
 from gridwatch.export import run_export
 from gridwatch.export.options import ExportRequest
 from gridwatch.filters import Filters
 from gridwatch.i18n import t
-from tests.conftest import dispose, signed_in_client, source_for
-from tests.unit.test_new_region import NAME_EN, NAME_ZH, moved, write_gpkg
+from tests.conftest import dispose, signed_in_client
+from tests.unit.test_new_region import NAME_EN, NAME_ZH, moved, new_region_source, write_gpkg
 
 ADMIN = system()
 LANGS = ("zh", "en")
@@ -38,10 +37,7 @@ def empty(region, stores, tmp_path_factory):
     folder = tmp_path_factory.mktemp("empty-region")
     path = write_gpkg(folder / "donghai.gpkg", {name: moved(region, name) for name in (
         "county", "townships", "villages", "grids", "checkpoints")})
-    source = source_for(stores.empty("empty-region"))
-    source.prepare(seed=False)
-    assert main(["import-boundaries", str(path), "--new-region", "--database-url",
-                 source.settings.database_url]) == 0
+    source = new_region_source(stores, "empty-region", path)
     yield source
     dispose(source)
 

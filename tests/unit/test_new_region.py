@@ -220,13 +220,20 @@ def test_replace_history_goes_with_new_region(donghai, empty_source, capsys):
 
 # --- the region's own name ----------------------------------------------------------------------
 
+def new_region_source(stores, label: str, gpkg):
+    """A store without history (``stores.empty(label)``) whose region in force is ``gpkg``,
+    imported with ``--new-region``; the caller disposes of it."""
+    source = source_for(stores.empty(label))
+    source.prepare(seed=False)
+    assert main(["import-boundaries", str(gpkg), "--new-region", "--database-url",
+                 source.settings.database_url]) == 0
+    return source
+
+
 @pytest.fixture(scope="module")
 def donghai_source(stores, donghai):
     """A store without history whose region in force is the moved, renamed county."""
-    source = source_for(stores.empty("donghai"))
-    source.prepare(seed=False)
-    assert main(["import-boundaries", str(donghai), "--new-region", "--database-url",
-                 source.settings.database_url]) == 0
+    source = new_region_source(stores, "donghai", donghai)
     yield source
     dispose(source)
 
